@@ -1,0 +1,64 @@
+import type { Config, Role } from "./config.ts";
+import { type Database, openDatabase } from "./db/client.ts";
+import { createEventBus, type EventBus } from "./events.ts";
+import { type ApiServer, createYogaApp, startApiServer, type Yoga } from "./graphql/server.ts";
+import { logger } from "./logger.ts";
+import { createRedisClient, resolveRedis } from "./redis.ts";
+
+/** A running syncline process: the roles it was asked to play and what they share. */
+export interface App {
+  config: Config;
+  db: Database;
+  redisUrl: string;
+  events: EventBus;
+  yoga: Yoga;
+  api?: ApiServer;
+  stop(): Promise<void>;
+}
+
+/**
+ * Opens the database (migrating it), finds or starts Redis, and starts the requested roles. Everything
+ * started is stopped again, in reverse order, by `stop`.
+ */
+export async function startApp(config: Config, roles: Role[]): Promise<App> {
+  const stack: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const close of stack.reverse())
+      await close().catch((err) => logger.error({ err }, "shutdown step failed"));
+  };
+  try {
+    const redis = await resolveRedis(config);
+    stack.push(redis.stop);
+    const db = await openDatabase(config.database);
+    stack.push(() => db.close());
+    const events = createEventBus(redis.url, config.redisPrefix);
+    stack.push(() => events.close());
+    const yoga = createYogaApp({ config, events: events.pubSub });
+    const app: App = { config, db, redisUrl: redis.url, events, yoga, stop };
+
+    if (roles.includes("api")) {
+      const probe = createRedisClient(redis.url, "readiness");
+      stack.push(async () => void (await probe.quit()));
+      app.api = await startApiServer({
+        yoga,
+        host: config.host,
+        port: config.port,
+        ready: async () => ({
+          database: await db.prisma.$queryRaw`SELECT 1`.then(
+            () => true,
+            () => false,
+          ),
+          redis: await probe.ping().then(
+            (pong) => pong === "PONG",
+            () => false,
+          ),
+        }),
+      });
+      stack.push(() => app.api!.close());
+    }
+    return app;
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

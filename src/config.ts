@@ -1,0 +1,113 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { type TimeScale, timeScale } from "./time.ts";
+
+/** The processes a syncline binary can play; `npm start` runs all three. */
+export const ROLES = ["api", "worker", "scheduler"] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Config {
+  env: "development" | "test" | "production";
+  host: string;
+  port: number;
+  /** Where embedded state lives (PGlite database, private Redis, generated encryption key). */
+  dataDir: string;
+  database: { kind: "postgres"; url: string } | { kind: "pglite"; dir: string };
+  /** `embedded` means: no REDIS_URL was given, so a private redis-server may be started. */
+  redis: { url: string; embedded: boolean };
+  /** Prefix of every Redis key and channel, so several deployments (or test files) can share a Redis. */
+  redisPrefix: string;
+  /** 32-byte key for remote credentials at rest (AES-256-GCM). */
+  encryptionKey: Buffer;
+  logLevel: string;
+  time: TimeScale;
+}
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  HOST: z.string().default("0.0.0.0"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  SYNCLINE_DATA_DIR: z.string().default("./data"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL")
+    .optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must be a redis:// URL")
+    .optional(),
+  SYNCLINE_REDIS_PREFIX: z.string().min(1).default("syncline"),
+  SYNCLINE_ENCRYPTION_KEY: z.string().optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Length of a platform minute in milliseconds; lower it to run schedules and windows in compressed time. */
+  SYNCLINE_MINUTE_MS: z.coerce.number().positive().default(60_000),
+});
+
+/** Reads the environment into one validated config object; throws with every problem listed. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new Error(`Invalid configuration:\n  ${problems.join("\n  ")}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.SYNCLINE_DATA_DIR);
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    dataDir,
+    database: e.DATABASE_URL
+      ? { kind: "postgres", url: e.DATABASE_URL }
+      : { kind: "pglite", dir: path.join(dataDir, "pglite") },
+    redis: { url: e.REDIS_URL ?? "redis://127.0.0.1:6379", embedded: e.REDIS_URL === undefined },
+    redisPrefix: e.SYNCLINE_REDIS_PREFIX,
+    encryptionKey: resolveEncryptionKey(e.SYNCLINE_ENCRYPTION_KEY, e.NODE_ENV, dataDir),
+    logLevel: e.LOG_LEVEL,
+    time: timeScale(e.SYNCLINE_MINUTE_MS),
+  };
+}
+
+/**
+ * The key must be given in production. Elsewhere, a key is generated once and kept under the data
+ * directory, so the embedded default works on a fresh clone and survives restarts.
+ */
+function resolveEncryptionKey(given: string | undefined, env: Config["env"], dataDir: string): Buffer {
+  if (given) return decodeKey(given, "SYNCLINE_ENCRYPTION_KEY");
+  if (env === "production") {
+    throw new Error(
+      "Invalid configuration:\n  SYNCLINE_ENCRYPTION_KEY: required in production (32 bytes, base64)",
+    );
+  }
+  const keyFile = path.join(dataDir, "encryption.key");
+  if (existsSync(keyFile)) return decodeKey(readFileSync(keyFile, "utf8").trim(), keyFile);
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32);
+  writeFileSync(keyFile, `${key.toString("base64")}\n`, { mode: 0o600 });
+  return key;
+}
+
+function decodeKey(value: string, source: string): Buffer {
+  const key = Buffer.from(value, "base64");
+  if (key.length !== 32)
+    throw new Error(`Invalid configuration:\n  ${source}: must be 32 bytes, base64-encoded`);
+  return key;
+}
+
+/** Parses `--role api --role worker` or `--role api,worker`; no flag means every role. */
+export function parseRoles(argv: string[]): Role[] {
+  const asked: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--role" || arg === "--roles") asked.push(...(argv[++i] ?? "").split(","));
+    else if (arg.startsWith("--role=")) asked.push(...arg.slice("--role=".length).split(","));
+  }
+  const roles = asked.map((r) => r.trim()).filter(Boolean);
+  if (roles.length === 0) return [...ROLES];
+  const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
+  if (unknown.length > 0)
+    throw new Error(`Unknown role(s): ${unknown.join(", ")}. Roles are ${ROLES.join(", ")}.`);
+  return [...new Set(roles)] as Role[];
+}

@@ -1,0 +1,77 @@
+import { mkdirSync } from "node:fs";
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import type { Config } from "../config.ts";
+import { PrismaClient } from "../generated/prisma/client.ts";
+import { migrate } from "./migrate.ts";
+import { openPostgresSession, pgliteSession, type SqlSession } from "./sql.ts";
+
+export type { PrismaClient };
+
+/** An open database: the Prisma client plus a raw session factory for migrations and bulk SQL. */
+export interface Database {
+  kind: Config["database"]["kind"];
+  prisma: PrismaClient;
+  /** Opens a raw SQL session (its own connection on PostgreSQL; the shared instance on PGlite). */
+  session(): Promise<SqlSession>;
+  close(): Promise<void>;
+}
+
+let current: Database | undefined;
+
+/**
+ * The process-wide Prisma client. The GraphQL layer imports it as a module rather than carrying it on
+ * the request context (plugin-prisma's recommended setup); `openDatabase` must have run first.
+ */
+export function prisma(): PrismaClient {
+  if (!current) throw new Error("Database not opened: call openDatabase(config) first");
+  return current.prisma;
+}
+
+/** Opens PostgreSQL (DATABASE_URL) or the embedded PGlite database, and applies pending migrations. */
+export async function openDatabase(database: Config["database"], options: { migrate?: boolean } = {}) {
+  const db = database.kind === "postgres" ? openPostgres(database.url) : await openPglite(database.dir);
+  if (options.migrate ?? true) {
+    const session = await db.session();
+    try {
+      await migrate(session);
+    } finally {
+      await session.close();
+    }
+  }
+  current = db;
+  return db;
+}
+
+function openPostgres(url: string): Database {
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
+  return {
+    kind: "postgres",
+    prisma,
+    session: () => openPostgresSession(url),
+    close: async () => {
+      await prisma.$disconnect();
+      if (current?.prisma === prisma) current = undefined;
+    },
+  };
+}
+
+async function openPglite(dir: string): Promise<Database> {
+  if (dir !== "memory://") mkdirSync(dir, { recursive: true });
+  const pglite = await PGlite.create(dir);
+  // pglite-prisma-adapter 0.6 is typed against an older @prisma/driver-adapter-utils than the client;
+  // the runtime contract is the same (verified on Prisma 6.19, STACK.md), so only the types differ.
+  const adapter = new PrismaPGlite(pglite) as unknown as PrismaPg;
+  const prisma = new PrismaClient({ adapter });
+  return {
+    kind: "pglite",
+    prisma,
+    session: async () => pgliteSession(pglite),
+    close: async () => {
+      await prisma.$disconnect();
+      await pglite.close();
+      if (current?.prisma === prisma) current = undefined;
+    },
+  };
+}

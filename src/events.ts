@@ -1,0 +1,46 @@
+import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
+import { createPubSub, type PubSub } from "graphql-yoga";
+import type { Redis } from "ioredis";
+import { createRedisClient } from "./redis.ts";
+
+/**
+ * The typed pub/sub topics. Workers publish, every API node turns them into GraphQL subscriptions.
+ * Events carry ids (and, for cheap filtering, the tenant); resolvers reload fresh rows. Topics are
+ * scoped by tenant or run, so a node only receives the channels its subscribers listen to.
+ */
+export type Topics = {
+  /** An integration's status changed (connect, disconnect, pause, sync start/end). */
+  integrationStatusChanged: [tenantId: string, payload: { integrationId: string }];
+};
+
+export type Events = PubSub<Topics>;
+
+export interface EventBus {
+  pubSub: Events;
+  close(): Promise<void>;
+}
+
+/**
+ * Pub/sub over Redis, so an event published by any process reaches subscribers on every API node.
+ * Channels carry the deployment's key prefix so several deployments (or test files) can share a Redis.
+ */
+export function createEventBus(redisUrl: string, prefix: string): EventBus {
+  const publishClient = createRedisClient(redisUrl, "publish");
+  const subscribeClient = createRedisClient(redisUrl, "subscribe");
+  const target = createRedisEventTarget<CustomEvent>({ publishClient, subscribeClient });
+  const channel = (type: string) => `${prefix}:events:${type}`;
+  const prefixed: typeof target = {
+    addEventListener: (type, listener) => target.addEventListener(channel(type), listener),
+    removeEventListener: (type, listener) => target.removeEventListener(channel(type), listener),
+    dispatchEvent: (event) =>
+      target.dispatchEvent(new CustomEvent(channel(event.type), { detail: event.detail })),
+  };
+  return {
+    pubSub: createPubSub<Topics>({ eventTarget: prefixed as never }),
+    close: () => closeAll([publishClient, subscribeClient]),
+  };
+}
+
+async function closeAll(clients: Redis[]) {
+  await Promise.all(clients.map((client) => client.quit().catch(() => client.disconnect())));
+}

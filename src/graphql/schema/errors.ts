@@ -1,0 +1,97 @@
+import { builder } from "../builder.ts";
+import {
+  BaseError,
+  ContinuousConnectionLimitError,
+  type FieldIssue,
+  ForbiddenError,
+  InvalidStateError,
+  NotFoundError,
+  ValidationError,
+} from "../errors.ts";
+
+/** The GraphQL side of src/graphql/errors.ts: one object type per domain error. */
+
+export const ErrorInterface = builder.interfaceRef<Error>("Error").implement({
+  description:
+    "Something a mutation or lookup could not do, returned as data so clients can handle it by type.",
+  fields: (t) => ({
+    message: t.exposeString("message", { description: "What went wrong, for people." }),
+  }),
+});
+
+builder.objectType(BaseError, {
+  name: "BaseError",
+  description: "A domain error without a more specific type.",
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof BaseError,
+});
+
+builder.objectType(NotFoundError, {
+  name: "NotFoundError",
+  description: "The id names nothing your tenant can see (it may not exist, or belong to another tenant).",
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof NotFoundError,
+  fields: (t) => ({
+    typename: t.exposeString("typename", { description: "The type that was looked up." }),
+    id: t.exposeString("id", { description: "The id that was not found." }),
+  }),
+});
+
+const FieldIssueRef = builder.objectRef<FieldIssue>("FieldIssue").implement({
+  description: "One problem with one input field.",
+  fields: (t) => ({
+    path: t.exposeStringList("path", { description: 'Path of the field, e.g. ["input", "name"].' }),
+    message: t.exposeString("message", { description: "What is wrong with it." }),
+  }),
+});
+
+builder.objectType(ValidationError, {
+  name: "ValidationError",
+  description: "The input was invalid; nothing was changed.",
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof ValidationError,
+  fields: (t) => ({
+    issues: t.field({
+      type: [FieldIssueRef],
+      description: "Every problem found, each with the path of its field.",
+      resolve: (error) => error.issues,
+    }),
+  }),
+});
+
+builder.objectType(ForbiddenError, {
+  name: "ForbiddenError",
+  description: "Your role may not do this; nothing was changed.",
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof ForbiddenError,
+  fields: (t) => ({
+    requiredRoles: t.exposeStringList("requiredRoles", { description: "Roles that may do it." }),
+  }),
+});
+
+builder.objectType(InvalidStateError, {
+  name: "InvalidStateError",
+  description: "The object's current state does not allow this; nothing was changed.",
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof InvalidStateError,
+  fields: (t) => ({
+    currentState: t.exposeString("currentState", { description: "The state the object is in." }),
+  }),
+});
+
+builder.objectType(ContinuousConnectionLimitError, {
+  name: "ContinuousConnectionLimitError",
+  description:
+    "The tenant already holds the platform's maximum of continuous connections (e.g. 25 for an uncertified Xero app).",
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof ContinuousConnectionLimitError,
+  fields: (t) => ({
+    platform: t.exposeString("platform", { description: "The platform whose limit is reached." }),
+    limit: t.exposeInt("limit", { description: "The limit." }),
+    current: t.exposeInt("current", { description: "Continuous connections the tenant holds now." }),
+  }),
+});
+
+/** Error sets used by the fields of each kind. */
+export const LOOKUP_ERRORS = [NotFoundError, ValidationError];
+export const MUTATION_ERRORS = [ValidationError, NotFoundError, ForbiddenError, InvalidStateError];

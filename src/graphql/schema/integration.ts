@@ -1,0 +1,345 @@
+import { filter, pipe } from "graphql-yoga";
+import { z } from "zod";
+import { encryptSecret } from "../../auth/secrets.ts";
+import { prisma } from "../../db/client.ts";
+import type { Integration } from "../../generated/prisma/client.ts";
+import * as lifecycle from "../../integrations/lifecycle.ts";
+import { PLATFORMS } from "../../platforms/catalog.ts";
+import { loadIntegrationEffectiveSettings } from "../../settings/load.ts";
+import { builder } from "../builder.ts";
+import type { Context } from "../context.ts";
+import { ContinuousConnectionLimitError, NotFoundError, ValidationError } from "../errors.ts";
+import { parseGlobalId } from "../ids.ts";
+import { validate, viewerOf } from "../validate.ts";
+import { IntegrationStatusEnum, PlatformKeyEnum, SyncModeEnum } from "./enums.ts";
+import { LOOKUP_ERRORS, MUTATION_ERRORS } from "./errors.ts";
+import { PlatformRef } from "./platform.ts";
+import { EffectiveSettingsRef } from "./settings.ts";
+
+export const IntegrationRef = builder.prismaNode("Integration", {
+  id: { field: "id" },
+  description: "A tenant's connection to one platform and one remote organisation.",
+  findUnique: (id, ctx) => ({ id, tenantId: viewerOf(ctx).tenantId }),
+  fields: (t) => ({
+    name: t.exposeString("name", { description: "Display name." }),
+    platform: t.field({
+      type: PlatformRef,
+      description: "The platform's catalog entry.",
+      select: { platform: true },
+      resolve: (integration) => PLATFORMS[integration.platform],
+    }),
+    platformKey: t.field({
+      type: PlatformKeyEnum,
+      description: "The platform's key.",
+      select: { platform: true },
+      resolve: (integration) => integration.platform,
+    }),
+    remoteTenantId: t.exposeString("remoteTenantId", {
+      description: "The remote organisation's id on the platform.",
+    }),
+    status: t.field({
+      type: IntegrationStatusEnum,
+      description: "Where the integration is in its life.",
+      select: { status: true },
+      resolve: (integration) => integration.status,
+    }),
+    syncMode: t.field({
+      type: SyncModeEnum,
+      description: "One-off or continuous, fixed when connected or reconnected.",
+      select: { syncMode: true },
+      resolve: (integration) => integration.syncMode,
+    }),
+    hasCredentials: t.boolean({
+      description: "Whether credentials are stored (they are encrypted and never returned).",
+      select: { credentialsEncrypted: true },
+      resolve: (integration) => integration.credentialsEncrypted.length > 0,
+    }),
+    connectedAt: t.expose("connectedAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "Last connected.",
+    }),
+    disconnectedAt: t.expose("disconnectedAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "Last disconnected.",
+    }),
+    lastError: t.exposeString("lastError", {
+      nullable: true,
+      description: "The error that put it into ERROR.",
+    }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was created." }),
+    settings: t.field({
+      type: EffectiveSettingsRef,
+      description:
+        "Effective settings: each value with the layer (tenant, platform, integration) it comes from.",
+      select: { id: true },
+      resolve: (integration) => loadIntegrationEffectiveSettings(prisma(), integration.id),
+    }),
+    mappingRules: t.relation("mappingRules", {
+      description: "Mapping rules, default rules first, then by source.",
+      query: { orderBy: [{ sourceType: "asc" }, { sourceValue: "asc" }] },
+    }),
+    syncRuns: t.relatedConnection("syncRuns", {
+      description: "Sync runs, newest first.",
+      cursor: "id",
+      totalCount: true,
+      query: { orderBy: [{ queuedAt: "desc" }, { id: "desc" }] },
+    }),
+  }),
+});
+
+builder.queryField("integrations", (t) =>
+  t.prismaConnection({
+    type: "Integration",
+    cursor: "id",
+    description: "Your tenant's integrations, oldest first, optionally filtered by platform and status.",
+    args: {
+      platform: t.arg({ type: PlatformKeyEnum, required: false, description: "Only this platform." }),
+      status: t.arg({ type: IntegrationStatusEnum, required: false, description: "Only this status." }),
+    },
+    totalCount: (_parent, args, ctx) => prisma().integration.count({ where: integrationFilter(ctx, args) }),
+    resolve: (query, _root, args, ctx) =>
+      prisma().integration.findMany({
+        ...query,
+        where: integrationFilter(ctx, args),
+        orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+      }),
+  }),
+);
+
+function integrationFilter(
+  ctx: Context,
+  args: { platform?: Integration["platform"] | null; status?: Integration["status"] | null },
+) {
+  return {
+    tenantId: viewerOf(ctx).tenantId,
+    ...(args.platform ? { platform: args.platform } : {}),
+    ...(args.status ? { status: args.status } : {}),
+  };
+}
+
+builder.queryField("integration", (t) =>
+  t.prismaField({
+    type: "Integration",
+    description: "One of your tenant's integrations by its id.",
+    errors: { types: LOOKUP_ERRORS },
+    args: { id: t.arg.id({ description: "The integration's global id." }) },
+    resolve: async (query, _root, args, ctx) => {
+      const id = parseGlobalId(String(args.id), "Integration", ["id"]);
+      const integration = await prisma().integration.findFirst({
+        ...query,
+        where: { id, tenantId: viewerOf(ctx).tenantId },
+      });
+      if (!integration) throw new NotFoundError("Integration", String(args.id));
+      return integration;
+    },
+  }),
+);
+
+// --- Mutations --------------------------------------------------------------------------------------
+
+const CredentialsInput = builder.inputType("CredentialsInput", {
+  description: "Credentials for the remote platform. They are encrypted at rest and can never be read back.",
+  fields: (t) => ({
+    accessToken: t.string({ description: "OAuth access token or API key." }),
+    refreshToken: t.string({
+      required: false,
+      description: "OAuth refresh token, if the platform issues one.",
+    }),
+    expiresAt: t.field({ type: "DateTime", required: false, description: "When the access token expires." }),
+  }),
+});
+
+const Credentials = z.object({
+  accessToken: z.string().trim().min(1, "must not be empty"),
+  refreshToken: z.string().trim().min(1, "must not be empty").nullish(),
+  expiresAt: z.date().nullish(),
+});
+
+const ConnectIntegrationInput = builder.inputType("ConnectIntegrationInput", {
+  description: "A new connection to a platform.",
+  fields: (t) => ({
+    platform: t.field({ type: PlatformKeyEnum, description: "The platform to connect." }),
+    name: t.string({ description: "Display name (1 to 200 characters)." }),
+    remoteTenantId: t.string({
+      description: "The remote organisation's id on the platform (e.g. Xero's tenant id).",
+    }),
+    credentials: t.field({ type: CredentialsInput, description: "Credentials for the remote platform." }),
+  }),
+});
+
+const ConnectInput = z.object({
+  name: z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
+  remoteTenantId: z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
+  credentials: Credentials,
+});
+
+const ReconnectIntegrationInput = builder.inputType("ReconnectIntegrationInput", {
+  description: "Fresh credentials for a disconnected integration.",
+  fields: (t) => ({
+    integrationId: t.id({ description: "The integration's global id." }),
+    credentials: t.field({
+      type: CredentialsInput,
+      description: "Fresh credentials for the remote platform.",
+    }),
+  }),
+});
+
+/** What integration mutations return: the integration and the run they queued, if any. */
+const IntegrationPayload = builder
+  .objectRef<{ integrationId: string; syncRunId: string | null }>("IntegrationPayload")
+  .implement({
+    description: "The result of a mutation on an integration.",
+    fields: (t) => ({
+      integration: t.prismaField({
+        type: "Integration",
+        description: "The integration after the change.",
+        resolve: (query, payload) =>
+          prisma().integration.findUniqueOrThrow({ ...query, where: { id: payload.integrationId } }),
+      }),
+      syncRun: t.prismaField({
+        type: "SyncRun",
+        nullable: true,
+        description: "The sync run this mutation queued (the initial sync on connect and reconnect).",
+        resolve: (query, payload) =>
+          payload.syncRunId
+            ? prisma().syncRun.findUnique({ ...query, where: { id: payload.syncRunId } })
+            : null,
+      }),
+    }),
+  });
+
+function encryptCredentials(ctx: Context, credentials: z.output<typeof Credentials>): string {
+  return encryptSecret(ctx.services.config.encryptionKey, JSON.stringify(credentials));
+}
+
+async function publishStatus(ctx: Context, integrationId: string) {
+  ctx.services.events.publish("integrationStatusChanged", viewerOf(ctx).tenantId, { integrationId });
+}
+
+builder.mutationField("connectIntegration", (t) =>
+  t.field({
+    type: IntegrationPayload,
+    description:
+      "Connects a platform (OWNER or ADMIN) and queues its initial sync. Continuous connections count towards the platform's limit.",
+    authScopes: { writer: true },
+    errors: { types: [...MUTATION_ERRORS, ContinuousConnectionLimitError], directResult: true },
+    args: { input: t.arg({ type: ConnectIntegrationInput, description: "The connection." }) },
+    resolve: async (_root, args, ctx) => {
+      const viewer = viewerOf(ctx);
+      const input = validate(ConnectInput, args.input);
+      const duplicate = await prisma().integration.findFirst({
+        where: {
+          tenantId: viewer.tenantId,
+          platform: args.input.platform,
+          remoteTenantId: input.remoteTenantId,
+        },
+        select: { id: true },
+      });
+      if (duplicate) {
+        throw ValidationError.at(
+          ["input", "remoteTenantId"],
+          "this remote organisation is already connected; use reconnectIntegration",
+        );
+      }
+      const { integration, run } = await lifecycle.inTransaction(prisma(), (tx) =>
+        lifecycle.connect(tx, viewer, {
+          platform: args.input.platform,
+          name: input.name,
+          remoteTenantId: input.remoteTenantId,
+          credentialsEncrypted: encryptCredentials(ctx, input.credentials),
+        }),
+      );
+      await publishStatus(ctx, integration.id);
+      return { integrationId: integration.id, syncRunId: run.id };
+    },
+  }),
+);
+
+builder.mutationField("reconnectIntegration", (t) =>
+  t.field({
+    type: IntegrationPayload,
+    description:
+      "Reconnects a DISCONNECTED or ERROR integration with fresh credentials (OWNER or ADMIN) and queues its initial sync.",
+    authScopes: { writer: true },
+    errors: { types: [...MUTATION_ERRORS, ContinuousConnectionLimitError], directResult: true },
+    args: {
+      input: t.arg({ type: ReconnectIntegrationInput, description: "The integration and credentials." }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const viewer = viewerOf(ctx);
+      const globalId = String(args.input.integrationId);
+      const id = parseGlobalId(globalId, "Integration", ["input", "integrationId"]);
+      const credentials = validate(Credentials, args.input.credentials, ["input", "credentials"]);
+      const { integration, run } = await lifecycle.inTransaction(prisma(), (tx) =>
+        lifecycle.reconnect(tx, viewer, { id, globalId }, encryptCredentials(ctx, credentials)),
+      );
+      await publishStatus(ctx, integration.id);
+      return { integrationId: integration.id, syncRunId: run.id };
+    },
+  }),
+);
+
+type StatusChange = typeof lifecycle.disconnect;
+
+/** disconnect, pause and resume share one shape: an integration id in, the integration out. */
+function statusMutation(name: string, description: string, change: StatusChange) {
+  builder.mutationField(name, (t) =>
+    t.field({
+      type: IntegrationPayload,
+      description,
+      authScopes: { writer: true },
+      errors: { types: MUTATION_ERRORS, directResult: true },
+      args: { id: t.arg.id({ description: "The integration's global id." }) },
+      resolve: async (_root, args, ctx) => {
+        const { tenantId } = viewerOf(ctx);
+        const globalId = String(args.id);
+        const id = parseGlobalId(globalId, "Integration", ["id"]);
+        const { integration, changed } = await lifecycle.inTransaction(prisma(), (tx) =>
+          change(tx, tenantId, { id, globalId }),
+        );
+        if (changed) await publishStatus(ctx, integration.id);
+        return { integrationId: integration.id, syncRunId: null };
+      },
+    }),
+  );
+}
+
+statusMutation(
+  "disconnectIntegration",
+  "Disconnects an integration (OWNER or ADMIN) and cancels its queued runs. Disconnecting twice is a no-op.",
+  lifecycle.disconnect,
+);
+statusMutation(
+  "pauseIntegration",
+  "Pauses an integration (OWNER or ADMIN): no scheduled or queued work runs until it is resumed.",
+  lifecycle.pause,
+);
+statusMutation("resumeIntegration", "Resumes a PAUSED integration (OWNER or ADMIN).", lifecycle.resume);
+
+// --- Subscriptions ----------------------------------------------------------------------------------
+
+builder.subscriptionField("integrationStatusChanged", (t) =>
+  t.prismaField({
+    type: "Integration",
+    description: "Streams an integration each time its status changes (all of your tenant's, or only one).",
+    args: {
+      integrationId: t.arg.id({ required: false, description: "Only this integration." }),
+    },
+    subscribe: (_root, args, ctx) => {
+      const only = args.integrationId
+        ? parseGlobalId(String(args.integrationId), "Integration", ["integrationId"])
+        : null;
+      const events = ctx.services.events.subscribe("integrationStatusChanged", viewerOf(ctx).tenantId);
+      return only
+        ? pipe(
+            events,
+            filter((event) => event.integrationId === only),
+          )
+        : events;
+    },
+    resolve: (query, event: { integrationId: string }) =>
+      prisma().integration.findUniqueOrThrow({ ...query, where: { id: event.integrationId } }),
+  }),
+);

@@ -1,0 +1,141 @@
+import { z } from "zod";
+import { prisma } from "../../db/client.ts";
+import { findOwnIntegration, inTransaction } from "../../integrations/lifecycle.ts";
+import { builder } from "../builder.ts";
+import { NotFoundError } from "../errors.ts";
+import { parseGlobalId } from "../ids.ts";
+import { validate, viewerOf } from "../validate.ts";
+import { MappingSourceTypeEnum, MappingTargetTypeEnum } from "./enums.ts";
+import { MUTATION_ERRORS } from "./errors.ts";
+
+builder.prismaNode("MappingRule", {
+  id: { field: "id" },
+  description:
+    "Maps a source value (revenue category, payment method, tax rate, field) to a target on the platform. A default rule (no source value) is the fallback for its source type.",
+  findUnique: (id, ctx) => ({ id, integration: { tenantId: viewerOf(ctx).tenantId } }),
+  fields: (t) => ({
+    integration: t.relation("integration", { description: "The integration the rule belongs to." }),
+    sourceType: t.field({
+      type: MappingSourceTypeEnum,
+      description: "What kind of value it maps.",
+      select: { sourceType: true },
+      resolve: (rule) => rule.sourceType,
+    }),
+    sourceValue: t.string({
+      nullable: true,
+      description: "The source value; null for the default rule.",
+      select: { sourceValue: true },
+      resolve: (rule) => (rule.sourceValue === "" ? null : rule.sourceValue),
+    }),
+    isDefault: t.boolean({
+      description: "Whether this is the default rule of its source type.",
+      select: { sourceValue: true },
+      resolve: (rule) => rule.sourceValue === "",
+    }),
+    targetType: t.field({
+      type: MappingTargetTypeEnum,
+      description: "What kind of target it maps to.",
+      select: { targetType: true },
+      resolve: (rule) => rule.targetType,
+    }),
+    targetValue: t.exposeString("targetValue", {
+      description: "The target (an account code, a tax type, …).",
+    }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When last changed." }),
+  }),
+});
+
+const UpsertMappingRuleInput = builder.inputType("UpsertMappingRuleInput", {
+  description: "A mapping rule to create, or to replace if one exists for the same source type and value.",
+  fields: (t) => ({
+    integrationId: t.id({ description: "The integration's global id." }),
+    sourceType: t.field({ type: MappingSourceTypeEnum, description: "What kind of value it maps." }),
+    sourceValue: t.string({
+      required: false,
+      description: "The source value; omit or null for the default rule.",
+    }),
+    targetType: t.field({ type: MappingTargetTypeEnum, description: "What kind of target it maps to." }),
+    targetValue: t.string({ description: "The target value (1 to 200 characters)." }),
+  }),
+});
+
+const RuleValues = z.object({
+  sourceValue: z
+    .string()
+    .trim()
+    .min(1, "must not be empty (omit it for the default rule)")
+    .max(200)
+    .nullish(),
+  targetValue: z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
+});
+
+const MappingRulePayload = builder.objectRef<{ ruleId: string }>("MappingRulePayload").implement({
+  description: "The result of upsertMappingRule.",
+  fields: (t) => ({
+    mappingRule: t.prismaField({
+      type: "MappingRule",
+      description: "The rule as stored.",
+      resolve: (query, payload) =>
+        prisma().mappingRule.findUniqueOrThrow({ ...query, where: { id: payload.ruleId } }),
+    }),
+  }),
+});
+
+builder.mutationField("upsertMappingRule", (t) =>
+  t.field({
+    type: MappingRulePayload,
+    description: "Creates or replaces a mapping rule (OWNER or ADMIN).",
+    authScopes: { writer: true },
+    errors: { types: MUTATION_ERRORS, directResult: true },
+    args: { input: t.arg({ type: UpsertMappingRuleInput, description: "The rule." }) },
+    resolve: async (_root, args, ctx) => {
+      const { tenantId } = viewerOf(ctx);
+      const globalId = String(args.input.integrationId);
+      const integrationId = parseGlobalId(globalId, "Integration", ["input", "integrationId"]);
+      const values = validate(RuleValues, args.input);
+      const rule = await inTransaction(prisma(), async (tx) => {
+        await findOwnIntegration(tx, tenantId, integrationId, globalId);
+        const key = {
+          integrationId,
+          sourceType: args.input.sourceType,
+          sourceValue: values.sourceValue ?? "",
+        };
+        const target = { targetType: args.input.targetType, targetValue: values.targetValue };
+        return tx.mappingRule.upsert({
+          where: { integrationId_sourceType_sourceValue: key },
+          create: { ...key, ...target },
+          update: target,
+        });
+      });
+      return { ruleId: rule.id };
+    },
+  }),
+);
+
+const DeleteMappingRulePayload = builder
+  .objectRef<{ deletedId: string }>("DeleteMappingRulePayload")
+  .implement({
+    description: "The result of deleteMappingRule.",
+    fields: (t) => ({
+      deletedId: t.exposeID("deletedId", { description: "Global id of the rule that was deleted." }),
+    }),
+  });
+
+builder.mutationField("deleteMappingRule", (t) =>
+  t.field({
+    type: DeleteMappingRulePayload,
+    description: "Deletes a mapping rule (OWNER or ADMIN).",
+    authScopes: { writer: true },
+    errors: { types: MUTATION_ERRORS, directResult: true },
+    args: { id: t.arg.id({ description: "The rule's global id." }) },
+    resolve: async (_root, args, ctx) => {
+      const globalId = String(args.id);
+      const id = parseGlobalId(globalId, "MappingRule", ["id"]);
+      const { count } = await prisma().mappingRule.deleteMany({
+        where: { id, integration: { tenantId: viewerOf(ctx).tenantId } },
+      });
+      if (count === 0) throw new NotFoundError("MappingRule", globalId);
+      return { deletedId: globalId };
+    },
+  }),
+);

@@ -1,0 +1,435 @@
+import { z } from "zod";
+import { prisma } from "../../db/client.ts";
+import { findOwnIntegration, inTransaction } from "../../integrations/lifecycle.ts";
+import { PLATFORMS, type PlatformKey } from "../../platforms/catalog.ts";
+import type {
+  EffectiveEntitySettings,
+  EffectiveSettings,
+  Resolved,
+  SettingSource,
+} from "../../settings/effective.ts";
+import { loadPlatformEffectiveSettings } from "../../settings/load.ts";
+import { builder } from "../builder.ts";
+import { type FieldIssue, ValidationError } from "../errors.ts";
+import { parseGlobalId } from "../ids.ts";
+import { validate, viewerOf } from "../validate.ts";
+import { PlatformKeyEnum, SettingSourceEnum } from "./enums.ts";
+import { MUTATION_ERRORS } from "./errors.ts";
+
+/** Effective settings, each value with the layer it comes from. */
+
+function resolvedType<T>(
+  name: string,
+  description: string,
+  valueType: "Boolean" | "String" | "Int" | ["String"],
+) {
+  return builder.objectRef<Resolved<T>>(name).implement({
+    description,
+    fields: (t) => ({
+      value: t.field({
+        type: valueType,
+        nullable: valueType === "Int",
+        description: "The effective value.",
+        resolve: (setting) => setting.value as never,
+      }),
+      source: t.field({
+        type: SettingSourceEnum,
+        description: "The layer it comes from.",
+        resolve: (setting) => setting.source satisfies SettingSource,
+      }),
+    }),
+  });
+}
+
+const BooleanSetting = resolvedType<boolean>("BooleanSetting", "An effective on/off setting.", "Boolean");
+const StringSetting = resolvedType<string>("StringSetting", "An effective text setting.", "String");
+const IntSetting = resolvedType<number | null>(
+  "IntSetting",
+  "An effective number setting (null: not applicable).",
+  "Int",
+);
+const StringListSetting = resolvedType<string[]>("StringListSetting", "An effective list setting.", [
+  "String",
+]);
+
+const EntitySettingsRef = builder.objectRef<EffectiveEntitySettings>("EntitySettings").implement({
+  description: "Effective settings of one entity of an integration.",
+  fields: (t) => ({
+    entity: t.exposeString("entity", { description: "Entity key from the platform catalog." }),
+    name: t.exposeString("name", { description: "Entity name." }),
+    enabled: t.field({ type: BooleanSetting, description: "Whether it syncs.", resolve: (e) => e.enabled }),
+    fetchOnFirstLink: t.field({
+      type: BooleanSetting,
+      description: "Whether the initial sync fetches it.",
+      resolve: (e) => e.fetchOnFirstLink,
+    }),
+    customFields: t.field({
+      type: StringListSetting,
+      description: "Custom fields chosen for pulling.",
+      resolve: (e) => e.customFields,
+    }),
+    frequencyMinutes: t.field({
+      type: IntSetting,
+      description: "Minutes between scheduled pulls (null: wall-clock or unscheduled).",
+      resolve: (e) => e.frequencyMinutes,
+    }),
+  }),
+});
+
+export const EffectiveSettingsRef = builder.objectRef<EffectiveSettings>("EffectiveSettings").implement({
+  description: "Settings as they apply, after tenant, platform and integration layers are combined.",
+  fields: (t) => ({
+    oneOffSync: t.field({
+      type: BooleanSetting,
+      description: "Fetch once then disconnect (true), or keep syncing (false).",
+      resolve: (s) => s.oneOffSync,
+    }),
+    summarizeData: t.field({
+      type: BooleanSetting,
+      description: "Accounting pushes summarize orders per day and payment method.",
+      resolve: (s) => s.summarizeData,
+    }),
+    nightlySyncTime: t.field({
+      type: StringSetting,
+      description: "Local time (HH:MM) of nightly syncs, in the tenant's zone.",
+      resolve: (s) => s.nightlySyncTime,
+    }),
+    entities: t.field({
+      type: [EntitySettingsRef],
+      description: "Per-entity settings.",
+      resolve: (s) => s.entities,
+    }),
+  }),
+});
+
+// --- Tenant layer ---------------------------------------------------------------------------------
+
+const TenantSettingsRef = builder.prismaObject("TenantSettings", {
+  description: "Tenant-wide settings: the top layer.",
+  fields: (t) => ({
+    oneOffSync: t.exposeBoolean("oneOffSync", {
+      description: "One-off sync for every platform unless overridden.",
+    }),
+    summarizeData: t.exposeBoolean("summarizeData", { description: "Summarize accounting pushes." }),
+    nightlySyncTime: t.exposeString("nightlySyncTime", {
+      description: "Local time (HH:MM) of nightly syncs.",
+    }),
+    timeZone: t.string({
+      description: "The tenant's IANA time zone.",
+      select: { tenant: { select: { timeZone: true } } },
+      resolve: (settings) => settings.tenant.timeZone,
+    }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When last changed." }),
+  }),
+});
+
+async function tenantSettings(query: object, tenantId: string) {
+  return prisma().tenantSettings.upsert({ ...query, where: { tenantId }, create: { tenantId }, update: {} });
+}
+
+builder.queryField("tenantSettings", (t) =>
+  t.prismaField({
+    type: TenantSettingsRef,
+    description: "Your tenant's tenant-wide settings.",
+    resolve: (query, _root, _args, ctx) => tenantSettings(query, viewerOf(ctx).tenantId),
+  }),
+);
+
+const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a time HH:MM (24-hour)");
+const TimeZone = z.string().refine(isTimeZone, "must be an IANA time zone such as Europe/London");
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const UpdateTenantSettingsInput = builder.inputType("UpdateTenantSettingsInput", {
+  description: "Changes to tenant-wide settings; omitted fields stay as they are.",
+  fields: (t) => ({
+    oneOffSync: t.boolean({
+      required: false,
+      description: "One-off sync for every platform unless overridden.",
+    }),
+    summarizeData: t.boolean({ required: false, description: "Summarize accounting pushes." }),
+    nightlySyncTime: t.string({ required: false, description: "Local time (HH:MM) of nightly syncs." }),
+    timeZone: t.string({ required: false, description: "The tenant's IANA time zone." }),
+  }),
+});
+
+const TenantSettingsChanges = z.object({
+  oneOffSync: z.boolean().nullish(),
+  summarizeData: z.boolean().nullish(),
+  nightlySyncTime: HHMM.nullish(),
+  timeZone: TimeZone.nullish(),
+});
+
+const TenantSettingsPayload = builder.objectRef<{ tenantId: string }>("TenantSettingsPayload").implement({
+  description: "The result of updateTenantSettings.",
+  fields: (t) => ({
+    tenantSettings: t.prismaField({
+      type: TenantSettingsRef,
+      description: "The settings after the change.",
+      resolve: (query, payload) => tenantSettings(query, payload.tenantId),
+    }),
+  }),
+});
+
+builder.mutationField("updateTenantSettings", (t) =>
+  t.field({
+    type: TenantSettingsPayload,
+    description: "Changes tenant-wide settings (OWNER or ADMIN). Null or omitted fields are left unchanged.",
+    authScopes: { writer: true },
+    errors: { types: MUTATION_ERRORS, directResult: true },
+    args: { input: t.arg({ type: UpdateTenantSettingsInput, description: "The changes." }) },
+    resolve: async (_root, args, ctx) => {
+      const { tenantId } = viewerOf(ctx);
+      const input = validate(TenantSettingsChanges, args.input);
+      const changes = {
+        ...(input.oneOffSync != null && { oneOffSync: input.oneOffSync }),
+        ...(input.summarizeData != null && { summarizeData: input.summarizeData }),
+        ...(input.nightlySyncTime != null && { nightlySyncTime: input.nightlySyncTime }),
+      };
+      await prisma().$transaction([
+        prisma().tenantSettings.upsert({
+          where: { tenantId },
+          create: { tenantId, ...changes },
+          update: changes,
+        }),
+        ...(input.timeZone
+          ? [prisma().tenant.update({ where: { id: tenantId }, data: { timeZone: input.timeZone } })]
+          : []),
+      ]);
+      return { tenantId };
+    },
+  }),
+);
+
+// --- Platform layer -------------------------------------------------------------------------------
+
+interface PlatformSettingsShape {
+  tenantId: string;
+  platform: "XPM" | "XERO_ACCOUNTING" | "PSA";
+  oneOffSync: boolean | null;
+  summarizeData: boolean | null;
+  nightlySyncTime: string | null;
+}
+
+const PlatformSettingsRef = builder.objectRef<PlatformSettingsShape>("PlatformSettings").implement({
+  description:
+    "Your tenant's settings for one platform: the middle layer. Null fields inherit from the tenant.",
+  fields: (t) => ({
+    platform: t.field({ type: PlatformKeyEnum, description: "The platform.", resolve: (s) => s.platform }),
+    oneOffSync: t.exposeBoolean("oneOffSync", {
+      nullable: true,
+      description: "Overrides the tenant's one-off switch for every integration on this platform.",
+    }),
+    summarizeData: t.exposeBoolean("summarizeData", {
+      nullable: true,
+      description: "Overrides the tenant's summarize-data switch.",
+    }),
+    nightlySyncTime: t.exposeString("nightlySyncTime", {
+      nullable: true,
+      description: "Overrides the tenant's nightly sync time.",
+    }),
+    effective: t.field({
+      type: EffectiveSettingsRef,
+      description: "What applies to a new integration on this platform.",
+      resolve: (s) => loadPlatformEffectiveSettings(prisma(), s.tenantId, s.platform),
+    }),
+  }),
+});
+
+async function platformSettings(tenantId: string, platform: PlatformSettingsShape["platform"]) {
+  const row = await prisma().platformSettings.findUnique({
+    where: { tenantId_platform: { tenantId, platform } },
+  });
+  return row ?? { tenantId, platform, oneOffSync: null, summarizeData: null, nightlySyncTime: null };
+}
+
+builder.queryField("platformSettings", (t) =>
+  t.field({
+    type: PlatformSettingsRef,
+    description: "Your tenant's settings for one platform.",
+    args: { platform: t.arg({ type: PlatformKeyEnum, description: "The platform." }) },
+    resolve: (_root, args, ctx) => platformSettings(viewerOf(ctx).tenantId, args.platform),
+  }),
+);
+
+const UpdatePlatformSettingsInput = builder.inputType("UpdatePlatformSettingsInput", {
+  description:
+    "Changes to one platform's settings. Omitted fields stay; an explicit null clears the override.",
+  fields: (t) => ({
+    platform: t.field({ type: PlatformKeyEnum, description: "The platform." }),
+    oneOffSync: t.boolean({ required: false, description: "One-off sync for this platform; null inherits." }),
+    summarizeData: t.boolean({ required: false, description: "Summarize pushes; null inherits." }),
+    nightlySyncTime: t.string({ required: false, description: "Nightly time HH:MM; null inherits." }),
+  }),
+});
+
+const PlatformSettingsChanges = z.object({
+  oneOffSync: z.boolean().nullable().optional(),
+  summarizeData: z.boolean().nullable().optional(),
+  nightlySyncTime: HHMM.nullable().optional(),
+});
+
+const PlatformSettingsPayload = builder
+  .objectRef<PlatformSettingsShape>("PlatformSettingsPayload")
+  .implement({
+    description: "The result of updatePlatformSettings.",
+    fields: (t) => ({
+      platformSettings: t.field({
+        type: PlatformSettingsRef,
+        description: "The settings after the change.",
+        resolve: (s) => s,
+      }),
+    }),
+  });
+
+builder.mutationField("updatePlatformSettings", (t) =>
+  t.field({
+    type: PlatformSettingsPayload,
+    description: "Changes your tenant's settings for one platform (OWNER or ADMIN).",
+    authScopes: { writer: true },
+    errors: { types: MUTATION_ERRORS, directResult: true },
+    args: { input: t.arg({ type: UpdatePlatformSettingsInput, description: "The changes." }) },
+    resolve: async (_root, args, ctx) => {
+      const { tenantId } = viewerOf(ctx);
+      const { platform, ...rest } = args.input;
+      const changes = validate(PlatformSettingsChanges, rest);
+      return prisma().platformSettings.upsert({
+        where: { tenantId_platform: { tenantId, platform } },
+        create: { tenantId, platform, ...changes },
+        update: changes,
+      });
+    },
+  }),
+);
+
+// --- Integration layer ----------------------------------------------------------------------------
+
+const EntitySettingsInput = builder.inputType("EntitySettingsInput", {
+  description:
+    "Settings of one entity of an integration. Omitted fields stay; an explicit null clears the override.",
+  fields: (t) => ({
+    entity: t.string({ description: 'Entity key from the platform catalog (e.g. "client").' }),
+    enabled: t.boolean({ required: false, description: "Whether it syncs." }),
+    fetchOnFirstLink: t.boolean({ required: false, description: "Whether the initial sync fetches it." }),
+    customFields: t.stringList({
+      required: false,
+      description: "Custom fields to pull (entities that support them).",
+    }),
+    frequencyMinutes: t.int({
+      required: false,
+      description: "Minutes between scheduled pulls (1 to 10,080).",
+    }),
+  }),
+});
+
+const UpdateIntegrationSettingsInput = builder.inputType("UpdateIntegrationSettingsInput", {
+  description: "Changes to one integration's own settings (the bottom layer).",
+  fields: (t) => ({
+    integrationId: t.id({ description: "The integration's global id." }),
+    summarizeData: t.boolean({ required: false, description: "Summarize accounting pushes; null inherits." }),
+    entities: t.field({
+      type: [EntitySettingsInput],
+      required: false,
+      description: "Per-entity changes.",
+    }),
+  }),
+});
+
+const EntityChanges = z.object({
+  entity: z.string(),
+  enabled: z.boolean().nullable().optional(),
+  fetchOnFirstLink: z.boolean().nullable().optional(),
+  customFields: z
+    .array(z.string().trim().min(1, "must not be empty").max(100))
+    .max(50, "at most 50 custom fields")
+    .nullable()
+    .optional(),
+  frequencyMinutes: z
+    .number()
+    .int()
+    .min(1, "must be at least 1")
+    .max(10_080, "must be at most 10080")
+    .nullable()
+    .optional(),
+});
+
+const IntegrationSettingsChanges = z.object({
+  summarizeData: z.boolean().nullable().optional(),
+  entities: z.array(EntityChanges).max(50).nullable().optional(),
+});
+
+const IntegrationSettingsPayload = builder
+  .objectRef<{ integrationId: string }>("IntegrationSettingsPayload")
+  .implement({
+    description: "The result of updateIntegrationSettings.",
+    fields: (t) => ({
+      integration: t.prismaField({
+        type: "Integration",
+        description: "The integration, whose settings field shows the effective values after the change.",
+        resolve: (query, payload) =>
+          prisma().integration.findUniqueOrThrow({ ...query, where: { id: payload.integrationId } }),
+      }),
+    }),
+  });
+
+builder.mutationField("updateIntegrationSettings", (t) =>
+  t.field({
+    type: IntegrationSettingsPayload,
+    description: "Changes one integration's own settings (OWNER or ADMIN).",
+    authScopes: { writer: true },
+    errors: { types: MUTATION_ERRORS, directResult: true },
+    args: { input: t.arg({ type: UpdateIntegrationSettingsInput, description: "The changes." }) },
+    resolve: async (_root, args, ctx) => {
+      const { tenantId } = viewerOf(ctx);
+      const globalId = String(args.input.integrationId);
+      const integrationId = parseGlobalId(globalId, "Integration", ["input", "integrationId"]);
+      const changes = validate(IntegrationSettingsChanges, args.input);
+      await inTransaction(prisma(), async (tx) => {
+        const integration = await findOwnIntegration(tx, tenantId, integrationId, globalId);
+        checkEntities(integration.platform, changes.entities ?? []);
+        if (changes.summarizeData !== undefined) {
+          await tx.integration.update({
+            where: { id: integrationId },
+            data: { summarizeData: changes.summarizeData },
+          });
+        }
+        for (const { entity, customFields, ...rest } of changes.entities ?? []) {
+          const data = { ...rest, ...(customFields !== undefined && { customFields: customFields ?? [] }) };
+          await tx.integrationEntitySettings.upsert({
+            where: { integrationId_entity: { integrationId, entity } },
+            create: { integrationId, entity, ...data },
+            update: data,
+          });
+        }
+      });
+      return { integrationId };
+    },
+  }),
+);
+
+/** Entity keys must exist in the platform's catalog; custom fields only where the platform has them. */
+function checkEntities(platform: PlatformKey, entities: z.output<typeof EntityChanges>[]) {
+  const definitions = new Map(PLATFORMS[platform].entities.map((entity) => [entity.key, entity]));
+  const issues: FieldIssue[] = [];
+  entities.forEach((change, index) => {
+    const path = ["input", "entities", String(index)];
+    const definition = definitions.get(change.entity);
+    if (!definition) {
+      const known = [...definitions.keys()].join(", ");
+      issues.push({
+        path: [...path, "entity"],
+        message: `unknown entity for ${platform}; expected one of ${known}`,
+      });
+    } else if (change.customFields?.length && !definition.supportsCustomFields) {
+      issues.push({ path: [...path, "customFields"], message: `${definition.name} has no custom fields` });
+    }
+  });
+  if (issues.length > 0) throw new ValidationError(issues);
+}

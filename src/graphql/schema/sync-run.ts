@@ -1,0 +1,152 @@
+import { prisma } from "../../db/client.ts";
+import { builder } from "../builder.ts";
+import { NotFoundError } from "../errors.ts";
+import { parseGlobalId } from "../ids.ts";
+import { viewerOf } from "../validate.ts";
+import {
+  LaneEnum,
+  LogLevelEnum,
+  PacketStateEnum,
+  SyncKindEnum,
+  SyncRunStatusEnum,
+  SyncTriggerEnum,
+} from "./enums.ts";
+import { LOOKUP_ERRORS } from "./errors.ts";
+
+builder.prismaNode("SyncRun", {
+  id: { field: "id" },
+  description: "One run of one kind against one integration, with its counts, timings and log.",
+  findUnique: (id, ctx) => ({ id, tenantId: viewerOf(ctx).tenantId }),
+  fields: (t) => ({
+    integration: t.relation("integration", { description: "The integration." }),
+    kind: t.field({
+      type: SyncKindEnum,
+      description: "What the run does.",
+      select: { kind: true },
+      resolve: (r) => r.kind,
+    }),
+    trigger: t.field({
+      type: SyncTriggerEnum,
+      description: "Why it started.",
+      select: { trigger: true },
+      resolve: (r) => r.trigger,
+    }),
+    lane: t.field({
+      type: LaneEnum,
+      description: "The engine lane it runs in.",
+      select: { lane: true },
+      resolve: (r) => r.lane,
+    }),
+    status: t.field({
+      type: SyncRunStatusEnum,
+      description: "Where it is.",
+      select: { status: true },
+      resolve: (r) => r.status,
+    }),
+    requestedBy: t.relation("requestedBy", { nullable: true, description: "Who asked for it." }),
+    fetchedCount: t.exposeInt("fetchedCount", { description: "Records fetched from the platform." }),
+    createdCount: t.exposeInt("createdCount", { description: "Records created locally." }),
+    updatedCount: t.exposeInt("updatedCount", { description: "Records updated locally." }),
+    deletedCount: t.exposeInt("deletedCount", { description: "Records marked deleted." }),
+    skippedCount: t.exposeInt("skippedCount", { description: "Records or packets skipped." }),
+    sentCount: t.exposeInt("sentCount", { description: "Packets or items sent." }),
+    failedCount: t.exposeInt("failedCount", { description: "Packets or items that failed." }),
+    windowFrom: t.expose("windowFrom", {
+      type: "DateTime",
+      nullable: true,
+      description: "Start of the data window.",
+    }),
+    windowTo: t.expose("windowTo", {
+      type: "DateTime",
+      nullable: true,
+      description: "End of the data window.",
+    }),
+    queuedAt: t.expose("queuedAt", { type: "DateTime", description: "When queued." }),
+    startedAt: t.expose("startedAt", { type: "DateTime", nullable: true, description: "When it started." }),
+    finishedAt: t.expose("finishedAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "When it finished.",
+    }),
+    deferredUntil: t.expose("deferredUntil", {
+      type: "DateTime",
+      nullable: true,
+      description: "Deferred until this time (the platform's day budget).",
+    }),
+    error: t.exposeString("error", { nullable: true, description: "Error summary for FAILED or PARTIAL." }),
+    packets: t.relatedConnection("packets", {
+      description: "Packets sent in this run, in order.",
+      cursor: "id",
+      totalCount: true,
+      query: { orderBy: [{ sequence: "asc" }] },
+    }),
+    logs: t.relatedConnection("logs", {
+      description: "Log lines, in order.",
+      cursor: "id",
+      totalCount: true,
+      query: { orderBy: [{ sequence: "asc" }] },
+    }),
+  }),
+});
+
+builder.prismaNode("SyncPacket", {
+  id: { field: "id" },
+  description: "One unit sent to a platform inside a run, with its own state.",
+  findUnique: (id, ctx) => ({ id, run: { tenantId: viewerOf(ctx).tenantId } }),
+  fields: (t) => ({
+    sequence: t.exposeInt("sequence", { description: "Order inside the run." }),
+    state: t.field({
+      type: PacketStateEnum,
+      description: "Where it is.",
+      select: { state: true },
+      resolve: (p) => p.state,
+    }),
+    attempts: t.exposeInt("attempts", { description: "Send attempts so far." }),
+    label: t.exposeString("label", { description: 'What it summarises (e.g. "2026-11-20 / CARD").' }),
+    totalAmount: t.expose("totalAmount", { type: "Decimal", description: "Total amount, exact." }),
+    idempotencyKey: t.exposeString("idempotencyKey", {
+      description: "Sent as Idempotency-Key, derived from the content, so a resend never duplicates.",
+    }),
+    remoteId: t.exposeString("remoteId", { nullable: true, description: "Id the platform gave the object." }),
+    errorCode: t.exposeString("errorCode", { nullable: true, description: "Machine-readable error code." }),
+    errorMessage: t.exposeString("errorMessage", { nullable: true, description: "Human-readable error." }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When its state last changed." }),
+  }),
+});
+
+builder.prismaNode("SyncLog", {
+  id: { field: "id" },
+  description: "One line of what a run did.",
+  findUnique: (id, ctx) => ({ id, run: { tenantId: viewerOf(ctx).tenantId } }),
+  fields: (t) => ({
+    sequence: t.exposeInt("sequence", { description: "Order inside the run." }),
+    level: t.field({
+      type: LogLevelEnum,
+      description: "Severity.",
+      select: { level: true },
+      resolve: (l) => l.level,
+    }),
+    entity: t.exposeString("entity", { nullable: true, description: "The entity concerned." }),
+    message: t.exposeString("message", { description: "What happened." }),
+    data: t.expose("data", { type: "JSON", nullable: true, description: "Structured detail." }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When written." }),
+  }),
+});
+
+builder.queryField("syncRun", (t) =>
+  t.prismaField({
+    type: "SyncRun",
+    description: "One of your tenant's sync runs by its id.",
+    errors: { types: LOOKUP_ERRORS },
+    args: { id: t.arg.id({ description: "The run's global id." }) },
+    resolve: async (query, _root, args, ctx) => {
+      const id = parseGlobalId(String(args.id), "SyncRun", ["id"]);
+      const run = await prisma().syncRun.findFirst({
+        ...query,
+        where: { id, tenantId: viewerOf(ctx).tenantId },
+      });
+      if (!run) throw new NotFoundError("SyncRun", String(args.id));
+      return run;
+    },
+  }),
+);

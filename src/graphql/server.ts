@@ -1,0 +1,142 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { GraphQLError } from "graphql";
+import { useServer } from "graphql-ws/use/ws";
+import { createYoga, type YogaServerInstance } from "graphql-yoga";
+import { WebSocketServer } from "ws";
+import { memberForToken } from "../auth/tenants.ts";
+import { prisma } from "../db/client.ts";
+import { logger } from "../logger.ts";
+import type { Context, Services, Viewer } from "./context.ts";
+import { schema } from "./schema/index.ts";
+
+export type Yoga = YogaServerInstance<Record<string, unknown>, Context>;
+
+/**
+ * The GraphQL endpoint. HTTP requests carry `Authorization: Bearer <token>`; WebSocket connections carry
+ * the same in `connectionParams` ({ authorization: "Bearer …" } or { token: "…" }). A token that names
+ * nobody is rejected outright; no token at all reaches only the scope check, which says what is missing.
+ */
+export function createYogaApp(services: Services): Yoga {
+  const log = logger.child({ component: "graphql" });
+  return createYoga<Record<string, unknown>, Context>({
+    schema,
+    graphqlEndpoint: "/graphql",
+    graphiql: services.config.env === "development" ? { title: "syncline" } : false,
+    landingPage: false,
+    logging: {
+      debug: (...args) => log.debug(args),
+      info: (...args) => log.info(args),
+      warn: (...args) => log.warn(args),
+      error: (...args) => log.error(args),
+    },
+    context: async ({ request, connectionParams }) => ({
+      viewer: await authenticate(
+        request?.headers.get("authorization") ??
+          bearerFromParams(connectionParams as Record<string, unknown>),
+      ),
+      services,
+    }),
+  });
+}
+
+function bearerFromParams(params: Record<string, unknown> | undefined): string | null {
+  if (!params) return null;
+  if (typeof params.authorization === "string") return params.authorization;
+  if (typeof params.Authorization === "string") return params.Authorization;
+  if (typeof params.token === "string") return `Bearer ${params.token}`;
+  return null;
+}
+
+async function authenticate(header: string | null): Promise<Viewer | null> {
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
+  const member = match ? await memberForToken(prisma(), match[1]!) : null;
+  if (!member) {
+    throw new GraphQLError("Invalid or revoked token", {
+      extensions: { code: "UNAUTHENTICATED", http: { status: 401 } },
+    });
+  }
+  return { memberId: member.id, tenantId: member.tenantId, role: member.role };
+}
+
+export interface ApiServer {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * One port for everything: GraphQL over HTTP and SSE (yoga), GraphQL over WebSocket (graphql-ws through
+ * yoga's enveloped pipeline, so auth, masking and limits apply there too), /healthz and /readyz.
+ */
+export async function startApiServer(options: {
+  yoga: Yoga;
+  host: string;
+  port: number;
+  ready: () => Promise<Record<string, boolean>>;
+}): Promise<ApiServer> {
+  const { yoga } = options;
+  const server = createServer((req, res) => {
+    if (req.url === "/healthz") return void json(res, 200, { status: "ok" });
+    if (req.url === "/readyz") return void readiness(res, options.ready);
+    yoga(req, res);
+  });
+  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  const wsCleanup = useServer(
+    {
+      // The enveloped execute/subscribe travel on rootValue from onSubscribe (yoga's graphql-ws recipe).
+      execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
+      subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
+      onSubscribe: async (ctx, _id, payload) => {
+        const enveloped = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+        });
+        const document = enveloped.parse(payload.query);
+        const errors = enveloped.validate(enveloped.schema, document);
+        if (errors.length > 0) return errors;
+        return {
+          schema: enveloped.schema,
+          operationName: payload.operationName,
+          document,
+          variableValues: payload.variables,
+          contextValue: await enveloped.contextFactory(),
+          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+        };
+      },
+    },
+    wsServer,
+  );
+  await new Promise<void>((resolve) => server.listen(options.port, options.host, resolve));
+  const { port } = server.address() as AddressInfo;
+  const host = options.host === "0.0.0.0" || options.host === "::" ? "localhost" : options.host;
+  return {
+    server,
+    url: `http://${host}:${port}${yoga.graphqlEndpoint}`,
+    close: async () => {
+      await wsCleanup.dispose();
+      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+type OperationResult = ReturnType<NonNullable<Parameters<typeof useServer>[0]["execute"]>>;
+type EnvelopedRoot = {
+  execute: (args: unknown) => OperationResult;
+  subscribe: (args: unknown) => OperationResult;
+};
+
+async function readiness(res: ServerResponse, ready: () => Promise<Record<string, boolean>>) {
+  const checks = await ready().catch(() => ({ checks: false }));
+  const ok = Object.values(checks).every(Boolean);
+  json(res, ok ? 200 : 503, { status: ok ? "ready" : "not ready", checks });
+}
+
+function json(res: ServerResponse<IncomingMessage>, status: number, body: unknown) {
+  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+}

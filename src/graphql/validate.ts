@@ -1,0 +1,25 @@
+import type { z } from "zod";
+import type { Viewer } from "./context.ts";
+import { ValidationError } from "./errors.ts";
+
+/** Parses input with a zod schema; every issue becomes a field path under `basePath`. */
+export function validate<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  basePath: string[] = ["input"],
+): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new ValidationError(
+    result.error.issues.map((issue) => ({
+      path: [...basePath, ...issue.path.map(String)],
+      message: issue.message,
+    })),
+  );
+}
+
+/** The viewer of a field behind the `member` scope (scope-auth has already rejected anonymous calls). */
+export function viewerOf(ctx: { viewer: Viewer | null }): Viewer {
+  if (!ctx.viewer) throw new Error("viewerOf called on a field without the member scope");
+  return ctx.viewer;
+}

@@ -1,0 +1,157 @@
+import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
+import type { IntegrationStatus, SyncMode } from "../generated/prisma/enums.ts";
+import { ContinuousConnectionLimitError, InvalidStateError, NotFoundError } from "../graphql/errors.ts";
+import { PLATFORMS, type PlatformKey } from "../platforms/catalog.ts";
+import { loadPlatformEffectiveSettings } from "../settings/load.ts";
+
+/**
+ * Connecting, disconnecting, reconnecting, pausing and resuming integrations. Each function runs inside
+ * the caller's transaction, so a failure (limit reached, bad state) leaves nothing written.
+ */
+
+type Tx = Prisma.TransactionClient;
+
+/** Statuses that hold a connection (and so count towards the continuous limit when continuous). */
+const HOLDS_CONNECTION: IntegrationStatus[] = ["PENDING", "CONNECTED", "SYNCING", "PAUSED", "ERROR"];
+
+/** Runs `work` in one transaction. */
+export function inTransaction<T>(prisma: PrismaClient, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return prisma.$transaction(work, { timeout: 15_000 });
+}
+
+/** Finds an integration of the tenant, or throws NotFoundError (another tenant's id is "not found"). */
+export async function findOwnIntegration(tx: Tx, tenantId: string, id: string, globalId: string) {
+  const integration = await tx.integration.findFirst({ where: { id, tenantId } });
+  if (!integration) throw new NotFoundError("Integration", globalId);
+  return integration;
+}
+
+/**
+ * Decides one-off or continuous from the effective settings and, for continuous, enforces the
+ * platform's limit. A transaction-scoped advisory lock on (tenant, platform) serialises concurrent
+ * connects, so two requests cannot both take the last slot.
+ */
+async function chooseSyncMode(
+  tx: Tx,
+  tenantId: string,
+  platform: PlatformKey,
+  excludeId?: string,
+): Promise<SyncMode> {
+  const settings = await loadPlatformEffectiveSettings(tx, tenantId, platform);
+  if (settings.oneOffSync.value) return "ONE_OFF";
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`continuous:${tenantId}:${platform}`}))`;
+  const current = await tx.integration.count({
+    where: {
+      tenantId,
+      platform,
+      syncMode: "CONTINUOUS",
+      status: { in: HOLDS_CONNECTION },
+      ...(excludeId ? { id: { not: excludeId } } : {}),
+    },
+  });
+  const limit = PLATFORMS[platform].continuousConnectionLimit;
+  if (current >= limit) throw new ContinuousConnectionLimitError(platform, limit, current);
+  return "CONTINUOUS";
+}
+
+/** Queues the initial (opening balances) run that every connect and reconnect starts with. */
+function queueInitialRun(tx: Tx, integration: { id: string; tenantId: string }, memberId: string) {
+  return tx.syncRun.create({
+    data: {
+      tenantId: integration.tenantId,
+      integrationId: integration.id,
+      kind: "INITIAL",
+      trigger: "CONNECT",
+      lane: "INITIAL",
+      requestedById: memberId,
+    },
+  });
+}
+
+export async function connect(
+  tx: Tx,
+  viewer: { tenantId: string; memberId: string },
+  input: { platform: PlatformKey; name: string; remoteTenantId: string; credentialsEncrypted: string },
+) {
+  const syncMode = await chooseSyncMode(tx, viewer.tenantId, input.platform);
+  const integration = await tx.integration.create({
+    data: {
+      tenantId: viewer.tenantId,
+      platform: input.platform,
+      name: input.name,
+      remoteTenantId: input.remoteTenantId,
+      credentialsEncrypted: input.credentialsEncrypted,
+      syncMode,
+      status: "PENDING",
+      connectedAt: new Date(),
+    },
+  });
+  const run = await queueInitialRun(tx, integration, viewer.memberId);
+  return { integration, run };
+}
+
+export async function reconnect(
+  tx: Tx,
+  viewer: { tenantId: string; memberId: string },
+  target: { id: string; globalId: string },
+  credentialsEncrypted: string,
+) {
+  const existing = await findOwnIntegration(tx, viewer.tenantId, target.id, target.globalId);
+  if (existing.status !== "DISCONNECTED" && existing.status !== "ERROR") {
+    throw new InvalidStateError(
+      `Only a DISCONNECTED or ERROR integration can be reconnected; this one is ${existing.status}`,
+      existing.status,
+    );
+  }
+  const syncMode = await chooseSyncMode(tx, viewer.tenantId, existing.platform, existing.id);
+  const integration = await tx.integration.update({
+    where: { id: existing.id },
+    data: { credentialsEncrypted, syncMode, status: "PENDING", connectedAt: new Date(), lastError: null },
+  });
+  const run = await queueInitialRun(tx, integration, viewer.memberId);
+  return { integration, run };
+}
+
+export async function disconnect(tx: Tx, tenantId: string, target: { id: string; globalId: string }) {
+  const existing = await findOwnIntegration(tx, tenantId, target.id, target.globalId);
+  if (existing.status === "DISCONNECTED") return { integration: existing, changed: false };
+  // Work that has not started yet will never run for a disconnected integration.
+  await tx.syncRun.updateMany({
+    where: { integrationId: existing.id, status: { in: ["QUEUED", "DEFERRED"] } },
+    data: { status: "CANCELLED", finishedAt: new Date(), error: "Integration disconnected" },
+  });
+  const integration = await tx.integration.update({
+    where: { id: existing.id },
+    data: { status: "DISCONNECTED", disconnectedAt: new Date() },
+  });
+  return { integration, changed: true };
+}
+
+export async function pause(tx: Tx, tenantId: string, target: { id: string; globalId: string }) {
+  const existing = await findOwnIntegration(tx, tenantId, target.id, target.globalId);
+  if (existing.status === "PAUSED") return { integration: existing, changed: false };
+  if (existing.status === "DISCONNECTED") {
+    throw new InvalidStateError("A disconnected integration cannot be paused", existing.status);
+  }
+  const integration = await tx.integration.update({ where: { id: existing.id }, data: { status: "PAUSED" } });
+  return { integration, changed: true };
+}
+
+export async function resume(tx: Tx, tenantId: string, target: { id: string; globalId: string }) {
+  const existing = await findOwnIntegration(tx, tenantId, target.id, target.globalId);
+  if (existing.status !== "PAUSED") {
+    throw new InvalidStateError(
+      `Only a PAUSED integration can be resumed; this one is ${existing.status}`,
+      existing.status,
+    );
+  }
+  // An integration that never finished its initial sync goes back to waiting for it.
+  const initialDone = await tx.syncRun.count({
+    where: { integrationId: existing.id, kind: "INITIAL", status: "SUCCEEDED" },
+  });
+  const integration = await tx.integration.update({
+    where: { id: existing.id },
+    data: { status: initialDone > 0 ? "CONNECTED" : "PENDING" },
+  });
+  return { integration, changed: true };
+}

@@ -1,0 +1,134 @@
+/**
+ * The platforms catalog: one entry per connector, kept in code (DESIGN.md, "Concepts: Platform").
+ * Figures come from PLATFORMS.md; every cap can be overridden per integration through settings.
+ */
+
+export const PLATFORM_KEYS = ["XPM", "XERO_ACCOUNTING", "PSA"] as const;
+export type PlatformKey = (typeof PLATFORM_KEYS)[number];
+
+export const SYNC_KINDS = ["INITIAL", "DAILY", "FREQUENT", "NIGHTLY", "FORCE", "EXPORT", "PUSH"] as const;
+export type SyncKindKey = (typeof SYNC_KINDS)[number];
+
+/** Rate caps the platform enforces per connected remote tenant. */
+export interface RateCaps {
+  /** Calls that may be in flight at once. */
+  concurrent: number;
+  /** Calls in any sliding platform minute. */
+  perMinute: number;
+  /** Calls per platform day. */
+  perDay: number;
+  /** How the day budget resets: at UTC midnight, or as a rolling 24 hours. */
+  dayResets: "UTC_MIDNIGHT" | "ROLLING_24H";
+}
+
+/** The part of the caps that exports and pushes may use, so scheduled pulls keep headroom. */
+export interface ExportReserve {
+  perMinute: number;
+  perDay: number;
+}
+
+export interface EntityDefinition {
+  /** Stable key, e.g. "client". */
+  key: string;
+  /** Human name, e.g. "Clients". */
+  name: string;
+  /** Sync kinds that pull this entity. */
+  syncKinds: SyncKindKey[];
+  /** Whether the initial (opening balances) sync fetches it by default. */
+  fetchOnFirstLink: boolean;
+  /** Whether the platform exposes custom fields on it that a tenant may choose to pull. */
+  supportsCustomFields: boolean;
+  /** Read live on request and never stored (tickets). */
+  liveOnly?: boolean;
+}
+
+export interface PlatformEntry {
+  key: PlatformKey;
+  name: string;
+  kind: "PRACTICE_MANAGEMENT" | "ACCOUNTING" | "PSA";
+  caps: RateCaps;
+  exportReserve: ExportReserve;
+  /** Integrations with continuous sync a tenant may hold on this platform at once. */
+  continuousConnectionLimit: number;
+  entities: EntityDefinition[];
+  syncKinds: SyncKindKey[];
+}
+
+const XERO_CAPS: RateCaps = { concurrent: 3, perMinute: 60, perDay: 5000, dayResets: "ROLLING_24H" };
+const XERO_EXPORT_RESERVE: ExportReserve = { perMinute: 30, perDay: 4500 };
+
+export const PLATFORMS: Readonly<Record<PlatformKey, PlatformEntry>> = {
+  XPM: {
+    key: "XPM",
+    name: "Xero Practice Manager",
+    kind: "PRACTICE_MANAGEMENT",
+    caps: XERO_CAPS,
+    exportReserve: XERO_EXPORT_RESERVE,
+    continuousConnectionLimit: 25,
+    entities: [
+      entity("client", "Clients", ["INITIAL", "DAILY", "FORCE"], { customFields: true }),
+      entity("job", "Jobs (with budgets)", ["INITIAL", "DAILY", "FORCE"], { customFields: true }),
+      entity("staff", "Staff", ["INITIAL", "FREQUENT", "FORCE"]),
+      entity("time", "Time entries", ["INITIAL", "FREQUENT", "FORCE"]),
+    ],
+    syncKinds: ["INITIAL", "DAILY", "FREQUENT", "FORCE", "EXPORT"],
+  },
+  XERO_ACCOUNTING: {
+    key: "XERO_ACCOUNTING",
+    name: "Xero Accounting",
+    kind: "ACCOUNTING",
+    caps: XERO_CAPS,
+    exportReserve: XERO_EXPORT_RESERVE,
+    continuousConnectionLimit: 25,
+    entities: [
+      entity("account", "Chart of accounts", ["INITIAL", "DAILY", "FORCE"]),
+      entity("taxRate", "Tax rates", ["INITIAL", "DAILY", "FORCE"]),
+      entity("manualJournal", "Manual journals", ["PUSH"], { fetchOnFirstLink: false }),
+    ],
+    syncKinds: ["INITIAL", "DAILY", "FORCE", "PUSH"],
+  },
+  PSA: {
+    key: "PSA",
+    name: "PSA (ConnectWise-style)",
+    kind: "PSA",
+    caps: { concurrent: 3, perMinute: 60, perDay: 5000, dayResets: "ROLLING_24H" },
+    exportReserve: { perMinute: 30, perDay: 4500 },
+    continuousConnectionLimit: 25,
+    entities: [
+      entity("company", "Companies", ["INITIAL", "NIGHTLY", "FORCE"]),
+      entity("companyStatus", "Company statuses", ["INITIAL", "NIGHTLY", "FORCE"]),
+      entity("site", "Company sites", ["INITIAL", "NIGHTLY", "FORCE"]),
+      entity("configuration", "Assets / configurations", ["INITIAL", "NIGHTLY", "FORCE"], {
+        customFields: true,
+      }),
+      entity("contact", "Contacts", ["INITIAL", "NIGHTLY", "FORCE"], { customFields: true }),
+      entity("serviceBoard", "Service boards, priorities and statuses", ["INITIAL", "NIGHTLY", "FORCE"]),
+      entity("ticket", "Tickets (read live, never stored)", [], { fetchOnFirstLink: false, liveOnly: true }),
+    ],
+    syncKinds: ["INITIAL", "NIGHTLY", "FORCE"],
+  },
+};
+
+function entity(
+  key: string,
+  name: string,
+  syncKinds: SyncKindKey[],
+  options: { customFields?: boolean; fetchOnFirstLink?: boolean; liveOnly?: boolean } = {},
+): EntityDefinition {
+  return {
+    key,
+    name,
+    syncKinds,
+    fetchOnFirstLink: options.fetchOnFirstLink ?? true,
+    supportsCustomFields: options.customFields ?? false,
+    ...(options.liveOnly ? { liveOnly: true } : {}),
+  };
+}
+
+export function isPlatformKey(value: string): value is PlatformKey {
+  return (PLATFORM_KEYS as readonly string[]).includes(value);
+}
+
+export function platformEntry(key: PlatformKey): PlatformEntry {
+  return PLATFORMS[key];
+}

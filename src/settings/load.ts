@@ -1,0 +1,41 @@
+import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { PlatformKey } from "../platforms/catalog.ts";
+import { type EffectiveSettings, resolveSettings, TENANT_DEFAULTS } from "./effective.ts";
+
+type Db = Pick<PrismaClient, "tenantSettings" | "platformSettings" | "integration">;
+
+/** Effective settings of a tenant's platform (no integration layer). */
+export async function loadPlatformEffectiveSettings(
+  db: Db,
+  tenantId: string,
+  platform: PlatformKey,
+): Promise<EffectiveSettings> {
+  const [tenant, platformLayer] = await Promise.all([
+    db.tenantSettings.findUnique({ where: { tenantId } }),
+    db.platformSettings.findUnique({ where: { tenantId_platform: { tenantId, platform } } }),
+  ]);
+  return resolveSettings({ platform, tenant: tenant ?? TENANT_DEFAULTS, platformLayer });
+}
+
+/** Effective settings of one integration, all three layers resolved. */
+export async function loadIntegrationEffectiveSettings(
+  db: Db,
+  integrationId: string,
+): Promise<EffectiveSettings> {
+  const integration = await db.integration.findUniqueOrThrow({
+    where: { id: integrationId },
+    select: { tenantId: true, platform: true, summarizeData: true, entitySettings: true },
+  });
+  const [tenant, platformLayer] = await Promise.all([
+    db.tenantSettings.findUnique({ where: { tenantId: integration.tenantId } }),
+    db.platformSettings.findUnique({
+      where: { tenantId_platform: { tenantId: integration.tenantId, platform: integration.platform } },
+    }),
+  ]);
+  return resolveSettings({
+    platform: integration.platform,
+    tenant: tenant ?? TENANT_DEFAULTS,
+    platformLayer,
+    integration,
+  });
+}
