@@ -23,7 +23,7 @@ export const builder = new SchemaBuilder<{
     JSON: { Input: unknown; Output: unknown };
   };
 }>({
-  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin],
+  plugins: [ErrorsPlugin, ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
   defaultFieldNullability: false,
   defaultInputFieldRequiredness: true,
   scopeAuth: {
@@ -51,7 +51,40 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: "omit",
     cursorType: "String",
-    nodeQueryOptions: { description: "Fetches any object of your tenant by its global id." },
+    idFieldOptions: {
+      description: "Global id (opaque; pass it back to node, or to any field taking this type's id).",
+    },
+    nodeTypeOptions: { description: "An object with a global id." },
+    pageInfoTypeOptions: { description: "Where a page of a connection sits in the whole list." },
+    hasNextPageFieldOptions: { description: "Whether more items follow this page." },
+    hasPreviousPageFieldOptions: { description: "Whether items precede this page." },
+    startCursorFieldOptions: { description: "Cursor of the first item of this page." },
+    endCursorFieldOptions: {
+      description: "Cursor of the last item of this page; pass it as `after` for the next page.",
+    },
+    cursorFieldOptions: { description: "Opaque cursor of this item." },
+    nodeFieldOptions: { description: "The item." },
+    edgesFieldOptions: { description: "The items of this page, with their cursors." },
+    pageInfoFieldOptions: { description: "Paging information." },
+    firstArgOptions: { description: "Return at most this many items from the start (after `after`)." },
+    lastArgOptions: { description: "Return at most this many items from the end (before `before`)." },
+    afterArgOptions: { description: "Return items after this cursor." },
+    beforeArgOptions: { description: "Return items before this cursor." },
+    nodeQueryOptions: {
+      description:
+        "Fetches any object of your tenant by its global id; null if your tenant has no such object.",
+      args: { id: { description: "A global id." } },
+      // Node loaders are scoped to the viewer's tenant, so another tenant's id finds no row: that is
+      // "no such object" (null), never an error that would reveal it exists.
+      resolve: async (_root, args, _ctx, _info, resolveNode) => {
+        try {
+          return await resolveNode(args.id);
+        } catch (error) {
+          if ((error as { code?: string }).code === "P2025") return null;
+          throw error;
+        }
+      },
+    },
     nodesQueryOptions: false,
   },
 });

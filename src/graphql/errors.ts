@@ -1,3 +1,5 @@
+import type { PlatformKey } from "../platforms/catalog.ts";
+
 /**
  * syncline's domain errors. Mutations (and lookups by id) return them as members of a result union
  * through the errors plugin, so clients get typed, documented failures; anything else thrown is an
@@ -56,7 +58,7 @@ export class InvalidStateError extends BaseError {
 /** The tenant already holds the platform's maximum of continuous connections. */
 export class ContinuousConnectionLimitError extends BaseError {
   constructor(
-    readonly platform: string,
+    readonly platform: PlatformKey,
     readonly limit: number,
     readonly current: number,
   ) {

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { GraphQLError } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
-import { createYoga, type YogaServerInstance } from "graphql-yoga";
+import { createYoga, maskError, type YogaServerInstance } from "graphql-yoga";
 import { WebSocketServer } from "ws";
 import { memberForToken } from "../auth/tenants.ts";
 import { prisma } from "../db/client.ts";
@@ -24,6 +24,14 @@ export function createYogaApp(services: Services): Yoga {
     graphqlEndpoint: "/graphql",
     graphiql: services.config.env === "development" ? { title: "syncline" } : false,
     landingPage: false,
+    maskedErrors: {
+      // Unexpected errors stay masked for clients but are logged with their cause, once, here.
+      maskError: (error, message, isDev) => {
+        const masked = maskError(error, message, isDev);
+        if (masked !== error) log.error({ err: causeOf(error) }, "unexpected error");
+        return masked;
+      },
+    },
     logging: {
       debug: (...args) => log.debug(args),
       info: (...args) => log.info(args),
@@ -38,6 +46,10 @@ export function createYogaApp(services: Services): Yoga {
       services,
     }),
   });
+}
+
+function causeOf(error: unknown): unknown {
+  return error instanceof GraphQLError && error.originalError ? error.originalError : error;
 }
 
 function bearerFromParams(params: Record<string, unknown> | undefined): string | null {

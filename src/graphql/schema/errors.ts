@@ -8,6 +8,7 @@ import {
   NotFoundError,
   ValidationError,
 } from "../errors.ts";
+import { PlatformKeyEnum } from "./enums.ts";
 
 /** The GraphQL side of src/graphql/errors.ts: one object type per domain error. */
 
@@ -32,8 +33,8 @@ builder.objectType(NotFoundError, {
   interfaces: [ErrorInterface],
   isTypeOf: (value) => value instanceof NotFoundError,
   fields: (t) => ({
-    typename: t.exposeString("typename", { description: "The type that was looked up." }),
-    id: t.exposeString("id", { description: "The id that was not found." }),
+    resourceType: t.exposeString("typename", { description: "The type that was looked up." }),
+    resourceId: t.exposeString("id", { description: "The id that was not found." }),
   }),
 });
 
@@ -86,7 +87,11 @@ builder.objectType(ContinuousConnectionLimitError, {
   interfaces: [ErrorInterface],
   isTypeOf: (value) => value instanceof ContinuousConnectionLimitError,
   fields: (t) => ({
-    platform: t.exposeString("platform", { description: "The platform whose limit is reached." }),
+    platformKey: t.field({
+      type: PlatformKeyEnum,
+      description: "The platform whose limit is reached.",
+      resolve: (error) => error.platform,
+    }),
     limit: t.exposeInt("limit", { description: "The limit." }),
     current: t.exposeInt("current", { description: "Continuous connections the tenant holds now." }),
   }),

@@ -123,7 +123,7 @@ builder.queryField("integration", (t) =>
   t.prismaField({
     type: "Integration",
     description: "One of your tenant's integrations by its id.",
-    errors: { types: LOOKUP_ERRORS },
+    errors: { types: LOOKUP_ERRORS, directResult: true },
     args: { id: t.arg.id({ description: "The integration's global id." }) },
     resolve: async (query, _root, args, ctx) => {
       const id = parseGlobalId(String(args.id), "Integration", ["id"]);

@@ -137,7 +137,7 @@ builder.queryField("syncRun", (t) =>
   t.prismaField({
     type: "SyncRun",
     description: "One of your tenant's sync runs by its id.",
-    errors: { types: LOOKUP_ERRORS },
+    errors: { types: LOOKUP_ERRORS, directResult: true },
     args: { id: t.arg.id({ description: "The run's global id." }) },
     resolve: async (query, _root, args, ctx) => {
       const id = parseGlobalId(String(args.id), "SyncRun", ["id"]);

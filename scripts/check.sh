@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Everything CI checks besides the tests: strict types, lint and format, generated files, migrations.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+echo "== typecheck" && npx tsc --noEmit
+echo "== lint and format" && npx biome check .
+echo "== generated files" && bash scripts/check-generated.sh
+echo "== migrations" && bash scripts/check-migrations.sh

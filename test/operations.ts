@@ -1,0 +1,239 @@
+import { graphql } from "./generated/gql.ts";
+
+/** The GraphQL operations the tests run, as a client would write them. Codegen types each one. */
+
+export const ErrorFields = graphql(`
+  fragment ErrorFields on Error {
+    __typename
+    message
+    ... on ValidationError { issues { path message } }
+    ... on NotFoundError { resourceType resourceId }
+    ... on ForbiddenError { requiredRoles }
+    ... on InvalidStateError { currentState }
+    ... on ContinuousConnectionLimitError { platformKey limit current }
+  }
+`);
+
+export const IntegrationFields = graphql(`
+  fragment IntegrationFields on Integration {
+    id
+    name
+    platformKey
+    remoteTenantId
+    status
+    syncMode
+    hasCredentials
+    connectedAt
+    disconnectedAt
+  }
+`);
+
+export const ViewerQuery = graphql(`
+  query Viewer {
+    viewer { id name role tenant { id name timeZone } }
+  }
+`);
+
+export const PlatformsQuery = graphql(`
+  query Platforms {
+    platforms {
+      key name kind continuousConnectionLimit syncKinds
+      caps { concurrent perMinute perDay dayResets }
+      exportReserve { perMinute perDay }
+      entities { key name syncKinds fetchOnFirstLink supportsCustomFields liveOnly }
+    }
+  }
+`);
+
+export const NodeQuery = graphql(`
+  query Node($id: ID!) {
+    node(id: $id) { __typename id ... on Integration { name } }
+  }
+`);
+
+export const IntegrationsQuery = graphql(`
+  query Integrations($platform: PlatformKey, $status: IntegrationStatus, $first: Int, $after: String) {
+    integrations(platform: $platform, status: $status, first: $first, after: $after) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges { cursor node { ...IntegrationFields } }
+    }
+  }
+`);
+
+export const IntegrationQuery = graphql(`
+  query Integration($id: ID!) {
+    integration(id: $id) {
+      __typename
+      ... on Integration {
+        ...IntegrationFields
+        platform { key continuousConnectionLimit }
+        settings {
+          oneOffSync { value source }
+          summarizeData { value source }
+          nightlySyncTime { value source }
+          entities {
+            entity name
+            enabled { value source }
+            fetchOnFirstLink { value source }
+            customFields { value source }
+            frequencyMinutes { value source }
+          }
+        }
+        mappingRules { id sourceType sourceValue isDefault targetType targetValue }
+        syncRuns(first: 10) { totalCount edges { node { id kind trigger lane status } } }
+      }
+      ...ErrorFields
+    }
+  }
+`);
+
+export const SyncRunQuery = graphql(`
+  query SyncRun($id: ID!) {
+    syncRun(id: $id) {
+      __typename
+      ... on SyncRun {
+        id kind trigger lane status queuedAt
+        integration { id }
+        requestedBy { id name }
+        packets(first: 10) { totalCount edges { node { id state } } }
+        logs(first: 10) { totalCount edges { node { id message level } } }
+      }
+      ...ErrorFields
+    }
+  }
+`);
+
+export const TenantSettingsQuery = graphql(`
+  query TenantSettings {
+    tenantSettings { oneOffSync summarizeData nightlySyncTime timeZone }
+  }
+`);
+
+export const PlatformSettingsQuery = graphql(`
+  query PlatformSettings($platform: PlatformKey!) {
+    platformSettings(platform: $platform) {
+      platform oneOffSync summarizeData nightlySyncTime
+      effective { oneOffSync { value source } summarizeData { value source } }
+    }
+  }
+`);
+
+export const ConnectIntegrationMutation = graphql(`
+  mutation ConnectIntegration($input: ConnectIntegrationInput!) {
+    connectIntegration(input: $input) {
+      __typename
+      ... on IntegrationPayload {
+        integration { ...IntegrationFields }
+        syncRun { id kind trigger lane status }
+      }
+      ...ErrorFields
+    }
+  }
+`);
+
+export const ReconnectIntegrationMutation = graphql(`
+  mutation ReconnectIntegration($input: ReconnectIntegrationInput!) {
+    reconnectIntegration(input: $input) {
+      __typename
+      ... on IntegrationPayload { integration { ...IntegrationFields } syncRun { id kind status } }
+      ...ErrorFields
+    }
+  }
+`);
+
+export const DisconnectIntegrationMutation = graphql(`
+  mutation DisconnectIntegration($id: ID!) {
+    disconnectIntegration(id: $id) {
+      __typename
+      ... on IntegrationPayload { integration { ...IntegrationFields } }
+      ...ErrorFields
+    }
+  }
+`);
+
+export const PauseIntegrationMutation = graphql(`
+  mutation PauseIntegration($id: ID!) {
+    pauseIntegration(id: $id) {
+      __typename
+      ... on IntegrationPayload { integration { ...IntegrationFields } }
+      ...ErrorFields
+    }
+  }
+`);
+
+export const ResumeIntegrationMutation = graphql(`
+  mutation ResumeIntegration($id: ID!) {
+    resumeIntegration(id: $id) {
+      __typename
+      ... on IntegrationPayload { integration { ...IntegrationFields } }
+      ...ErrorFields
+    }
+  }
+`);
+
+export const UpdateTenantSettingsMutation = graphql(`
+  mutation UpdateTenantSettings($input: UpdateTenantSettingsInput!) {
+    updateTenantSettings(input: $input) {
+      __typename
+      ... on TenantSettingsPayload { tenantSettings { oneOffSync summarizeData nightlySyncTime timeZone } }
+      ...ErrorFields
+    }
+  }
+`);
+
+export const UpdatePlatformSettingsMutation = graphql(`
+  mutation UpdatePlatformSettings($input: UpdatePlatformSettingsInput!) {
+    updatePlatformSettings(input: $input) {
+      __typename
+      ... on PlatformSettingsPayload {
+        platformSettings { platform oneOffSync summarizeData nightlySyncTime }
+      }
+      ...ErrorFields
+    }
+  }
+`);
+
+export const UpdateIntegrationSettingsMutation = graphql(`
+  mutation UpdateIntegrationSettings($input: UpdateIntegrationSettingsInput!) {
+    updateIntegrationSettings(input: $input) {
+      __typename
+      ... on IntegrationSettingsPayload {
+        integration {
+          id
+          settings {
+            summarizeData { value source }
+            entities { entity enabled { value source } customFields { value source } frequencyMinutes { value source } }
+          }
+        }
+      }
+      ...ErrorFields
+    }
+  }
+`);
+
+export const UpsertMappingRuleMutation = graphql(`
+  mutation UpsertMappingRule($input: UpsertMappingRuleInput!) {
+    upsertMappingRule(input: $input) {
+      __typename
+      ... on MappingRulePayload { mappingRule { id sourceType sourceValue isDefault targetType targetValue } }
+      ...ErrorFields
+    }
+  }
+`);
+
+export const DeleteMappingRuleMutation = graphql(`
+  mutation DeleteMappingRule($id: ID!) {
+    deleteMappingRule(id: $id) {
+      __typename
+      ... on DeleteMappingRulePayload { deletedId }
+      ...ErrorFields
+    }
+  }
+`);
+
+export const IntegrationStatusChangedSubscription = graphql(`
+  subscription IntegrationStatusChanged($integrationId: ID) {
+    integrationStatusChanged(integrationId: $integrationId) { id name status }
+  }
+`);

@@ -1,0 +1,127 @@
+import { randomBytes } from "node:crypto";
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { type ExecutionResult, print } from "graphql";
+import pg from "pg";
+import { type App, startApp } from "../../src/app.ts";
+import { addMember, createTenant } from "../../src/auth/tenants.ts";
+import { type Config, loadConfig, type Role } from "../../src/config.ts";
+import { adminUrl, databaseUrl, TEMPLATE_DATABASE, TEST_REDIS_URL } from "./env.ts";
+
+/** A tenant with one token per role, as tests act as each of them. */
+export interface TestTenant {
+  id: string;
+  owner: string;
+  admin: string;
+  viewer: string;
+}
+
+export interface TestApp {
+  app: App;
+  config: Config;
+  /** The file's own database URL. */
+  databaseUrl: string;
+  /** Runs a typed operation through yoga.fetch, as a client with `token` would. */
+  execute<TResult, TVariables>(
+    document: TypedDocumentNode<TResult, TVariables>,
+    variables: TVariables,
+    token: string | null,
+  ): Promise<ExecutionResult<TResult>>;
+  /** Like execute, but fails the test on GraphQL errors and returns the data. */
+  data<TResult, TVariables>(
+    document: TypedDocumentNode<TResult, TVariables>,
+    variables: TVariables,
+    token: string | null,
+  ): Promise<TResult>;
+  createTenant(name?: string): Promise<TestTenant>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts syncline for one test file on its own PostgreSQL database (a copy of the migrated template)
+ * and its own Redis key prefix, with the given roles (none: just the yoga instance).
+ */
+export async function startTestApp(
+  options: { roles?: Role[]; env?: Record<string, string> } = {},
+): Promise<TestApp> {
+  const name = `syncline_test_${process.pid}_${randomBytes(4).toString("hex")}`;
+  await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`);
+  const url = databaseUrl(name);
+  const config = loadConfig({
+    NODE_ENV: "test",
+    HOST: "127.0.0.1",
+    PORT: "0",
+    DATABASE_URL: url,
+    REDIS_URL: TEST_REDIS_URL,
+    SYNCLINE_REDIS_PREFIX: `test:${name}`,
+    SYNCLINE_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+    LOG_LEVEL: "silent",
+    ...options.env,
+  });
+  const app = await startApp(config, options.roles ?? []);
+
+  const execute: TestApp["execute"] = async (document, variables, token) => {
+    const response = await app.yoga.fetch("http://syncline.test/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query: print(document), variables }),
+    });
+    return response.json();
+  };
+
+  return {
+    app,
+    config,
+    databaseUrl: url,
+    execute,
+    data: async (document, variables, token) => {
+      const result = await execute(document, variables, token);
+      if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+      return result.data!;
+    },
+    createTenant: async (tenantName = "Test tenant") => {
+      const owner = await createTenant(app.db.prisma, { name: tenantName });
+      const admin = await addMember(app.db.prisma, {
+        tenantId: owner.tenantId,
+        name: "Admin",
+        role: "ADMIN",
+      });
+      const viewer = await addMember(app.db.prisma, {
+        tenantId: owner.tenantId,
+        name: "Viewer",
+        role: "VIEWER",
+      });
+      return { id: owner.tenantId, owner: owner.token, admin: admin.token, viewer: viewer.token };
+    },
+    close: async () => {
+      await app.stop();
+      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
+}
+
+async function adminQuery(sql: string) {
+  const client = new pg.Client({ connectionString: adminUrl() });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A snapshot of every table's row count, to prove a failed mutation changed nothing. */
+export async function tableCounts(app: App): Promise<Record<string, number>> {
+  const p = app.db.prisma;
+  const [tenants, members, integrations, runs, rules, entitySettings, platformSettings, tenantSettings] =
+    await Promise.all([
+      p.tenant.count(),
+      p.member.count(),
+      p.integration.count(),
+      p.syncRun.count(),
+      p.mappingRule.count(),
+      p.integrationEntitySettings.count(),
+      p.platformSettings.count(),
+      p.tenantSettings.count(),
+    ]);
+  return { tenants, members, integrations, runs, rules, entitySettings, platformSettings, tenantSettings };
+}
