@@ -1,5 +1,6 @@
 import type { Config, Role } from "./config.ts";
 import { type Database, openDatabase } from "./db/client.ts";
+import { type Engine, startEngine } from "./engine/index.ts";
 import { createEventBus, type EventBus } from "./events.ts";
 import { type ApiServer, createYogaApp, startApiServer, type Yoga } from "./graphql/server.ts";
 import { logger } from "./logger.ts";
@@ -11,6 +12,7 @@ export interface App {
   db: Database;
   redisUrl: string;
   events: EventBus;
+  engine: Engine;
   yoga: Yoga;
   api?: ApiServer;
   stop(): Promise<void>;
@@ -33,8 +35,18 @@ export async function startApp(config: Config, roles: Role[]): Promise<App> {
     stack.push(() => db.close());
     const events = createEventBus(redis.url, config.redisPrefix);
     stack.push(() => events.close());
-    const yoga = createYogaApp({ config, events: events.pubSub });
-    const app: App = { config, db, redisUrl: redis.url, events, yoga, stop };
+    // Every role can announce work; only the worker role serves it, only the scheduler role sweeps.
+    const engine = await startEngine({
+      config,
+      prisma: db.prisma,
+      redisUrl: redis.url,
+      events: events.pubSub,
+      worker: roles.includes("worker"),
+      scheduler: roles.includes("scheduler"),
+    });
+    stack.push(() => engine.close());
+    const yoga = createYogaApp({ config, events: events.pubSub, engine });
+    const app: App = { config, db, redisUrl: redis.url, events, engine, yoga, stop };
 
     if (roles.includes("api")) {
       const probe = createRedisClient(redis.url, "readiness");

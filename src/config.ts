@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import type { PlatformKey } from "./platforms/catalog.ts";
 import { type TimeScale, timeScale } from "./time.ts";
 
 /** The processes a syncline binary can play; `npm start` runs all three. */
@@ -23,6 +24,19 @@ export interface Config {
   encryptionKey: Buffer;
   logLevel: string;
   time: TimeScale;
+  /** Base URL of each platform's API (point them at the sandboxes to try syncline without accounts). */
+  platformUrls: Record<PlatformKey, string>;
+  engine: {
+    /** Activations one worker process serves at once (each runs its integration's parallel call slots). */
+    workerConcurrency: number;
+    /** Real milliseconds before a provider call is abandoned as a timeout. */
+    callTimeoutMs: number;
+    /** Real milliseconds an activation's lock lives without renewal: how soon a killed worker's
+     * integrations are served again. */
+    lockTtlMs: number;
+    /** Real milliseconds between the scheduler's sweeps for integrations with pending work. */
+    sweepIntervalMs: number;
+  };
 }
 
 const EnvSchema = z.object({
@@ -43,6 +57,13 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Length of a platform minute in milliseconds; lower it to run schedules and windows in compressed time. */
   SYNCLINE_MINUTE_MS: z.coerce.number().positive().default(60_000),
+  SYNCLINE_XPM_URL: z.url().default("https://api.xero.com/practicemanager/"),
+  SYNCLINE_XERO_ACCOUNTING_URL: z.url().default("https://api.xero.com/api.xro/2.0/"),
+  SYNCLINE_PSA_URL: z.url().default("https://api-na.myconnectwise.net/v4_6_release/apis/3.0/"),
+  SYNCLINE_WORKER_CONCURRENCY: z.coerce.number().int().positive().default(50),
+  SYNCLINE_CALL_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  SYNCLINE_LOCK_TTL_MS: z.coerce.number().int().positive().default(15_000),
+  SYNCLINE_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(5_000),
 });
 
 /** Reads the environment into one validated config object; throws with every problem listed. */
@@ -67,6 +88,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     encryptionKey: resolveEncryptionKey(e.SYNCLINE_ENCRYPTION_KEY, e.NODE_ENV, dataDir),
     logLevel: e.LOG_LEVEL,
     time: timeScale(e.SYNCLINE_MINUTE_MS),
+    platformUrls: {
+      XPM: e.SYNCLINE_XPM_URL,
+      XERO_ACCOUNTING: e.SYNCLINE_XERO_ACCOUNTING_URL,
+      PSA: e.SYNCLINE_PSA_URL,
+    },
+    engine: {
+      workerConcurrency: e.SYNCLINE_WORKER_CONCURRENCY,
+      callTimeoutMs: e.SYNCLINE_CALL_TIMEOUT_MS,
+      lockTtlMs: e.SYNCLINE_LOCK_TTL_MS,
+      sweepIntervalMs: e.SYNCLINE_SWEEP_INTERVAL_MS,
+    },
   };
 }
 

@@ -11,6 +11,10 @@ import { createRedisClient } from "./redis.ts";
 export type Topics = {
   /** An integration's status changed (connect, disconnect, pause, sync start/end). */
   integrationStatusChanged: [tenantId: string, payload: { integrationId: string }];
+  /** An integration's queue depth or call budget changed (items queued, a call made). */
+  queueProgress: [integrationId: string, payload: { integrationId: string }];
+  /** A sync run's status or counts changed. */
+  syncRunUpdated: [runId: string, payload: { runId: string }];
 };
 
 export type Events = PubSub<Topics>;

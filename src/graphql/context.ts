@@ -1,4 +1,5 @@
 import type { Config } from "../config.ts";
+import type { Engine } from "../engine/index.ts";
 import type { Events } from "../events.ts";
 import type { Role } from "../generated/prisma/enums.ts";
 
@@ -13,6 +14,7 @@ export interface Viewer {
 export interface Services {
   config: Config;
   events: Events;
+  engine: Engine;
 }
 
 /** What a request knows. */

@@ -54,7 +54,7 @@ export interface PlatformEntry {
   syncKinds: SyncKindKey[];
 }
 
-const XERO_CAPS: RateCaps = { concurrent: 3, perMinute: 60, perDay: 5000, dayResets: "ROLLING_24H" };
+const XERO_CAPS: RateCaps = { concurrent: 3, perMinute: 60, perDay: 5000, dayResets: "UTC_MIDNIGHT" };
 const XERO_EXPORT_RESERVE: ExportReserve = { perMinute: 30, perDay: 4500 };
 
 export const PLATFORMS: Readonly<Record<PlatformKey, PlatformEntry>> = {
@@ -91,7 +91,7 @@ export const PLATFORMS: Readonly<Record<PlatformKey, PlatformEntry>> = {
     key: "PSA",
     name: "PSA (ConnectWise-style)",
     kind: "PSA",
-    caps: { concurrent: 3, perMinute: 60, perDay: 5000, dayResets: "ROLLING_24H" },
+    caps: { concurrent: 3, perMinute: 60, perDay: 5000, dayResets: "UTC_MIDNIGHT" },
     exportReserve: { perMinute: 30, perDay: 4500 },
     continuousConnectionLimit: 25,
     entities: [

@@ -110,7 +110,7 @@ describe("platforms", () => {
     const { platforms } = await t.data(PlatformsQuery, {}, acme.viewer);
     expect(platforms.map((p) => p.key)).toEqual(["XPM", "XERO_ACCOUNTING", "PSA"]);
     const xpm = platforms[0]!;
-    expect(xpm.caps).toEqual({ concurrent: 3, perMinute: 60, perDay: 5000, dayResets: "ROLLING_24H" });
+    expect(xpm.caps).toEqual({ concurrent: 3, perMinute: 60, perDay: 5000, dayResets: "UTC_MIDNIGHT" });
     expect(xpm.exportReserve).toEqual({ perMinute: 30, perDay: 4500 });
     expect(xpm.continuousConnectionLimit).toBe(25);
     expect(xpm.entities.map((e) => e.key)).toEqual(["client", "job", "staff", "time"]);

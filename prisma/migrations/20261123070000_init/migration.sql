@@ -32,7 +32,7 @@ CREATE TYPE "PacketState" AS ENUM ('PENDING', 'MAPPED', 'SENDING', 'SENT', 'FAIL
 CREATE TYPE "LogLevel" AS ENUM ('INFO', 'WARN', 'ERROR');
 
 -- CreateEnum
-CREATE TYPE "ExportItemStatus" AS ENUM ('PENDING', 'SENDING', 'SENT', 'FAILED', 'SUPERSEDED');
+CREATE TYPE "ExportItemStatus" AS ENUM ('PENDING', 'SENDING', 'SENT', 'FAILED');
 
 -- CreateEnum
 CREATE TYPE "MappingSourceType" AS ENUM ('REVENUE_CATEGORY', 'PAYMENT_METHOD', 'TAX_RATE', 'ENTITY_FIELD');
@@ -214,6 +214,7 @@ CREATE TABLE "SyncLog" (
 -- CreateTable
 CREATE TABLE "ExportItem" (
     "id" UUID NOT NULL,
+    "sequence" BIGSERIAL NOT NULL,
     "integrationId" UUID NOT NULL,
     "entity" TEXT NOT NULL,
     "remoteId" TEXT NOT NULL,
@@ -346,13 +347,16 @@ CREATE UNIQUE INDEX "SyncPacket_runId_sequence_key" ON "SyncPacket"("runId", "se
 CREATE UNIQUE INDEX "SyncLog_runId_sequence_key" ON "SyncLog"("runId", "sequence");
 
 -- CreateIndex
+CREATE UNIQUE INDEX "ExportItem_sequence_key" ON "ExportItem"("sequence");
+
+-- CreateIndex
 CREATE UNIQUE INDEX "ExportItem_idempotencyKey_key" ON "ExportItem"("idempotencyKey");
 
 -- CreateIndex
-CREATE INDEX "ExportItem_integrationId_status_enqueuedAt_idx" ON "ExportItem"("integrationId", "status", "enqueuedAt");
+CREATE INDEX "ExportItem_integrationId_status_sequence_idx" ON "ExportItem"("integrationId", "status", "sequence");
 
 -- CreateIndex
-CREATE INDEX "ExportItem_integrationId_entity_remoteId_field_status_idx" ON "ExportItem"("integrationId", "entity", "remoteId", "field", "status");
+CREATE INDEX "ExportItem_integrationId_remoteId_status_idx" ON "ExportItem"("integrationId", "remoteId", "status");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "Watermark_integrationId_entity_key" ON "Watermark"("integrationId", "entity");

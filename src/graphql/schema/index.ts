@@ -9,6 +9,7 @@ import "./settings.ts";
 import "./integration.ts";
 import "./mapping.ts";
 import "./sync-run.ts";
+import "./export.ts";
 
 builder.queryType({
   description: "Reads. Every field needs a bearer token and sees only the token's tenant.",

@@ -1,0 +1,77 @@
+import type { Redis } from "ioredis";
+
+/**
+ * At most one activation serves an integration at a time (it runs that integration's parallel call
+ * slots itself). Producers mark the integration dirty before they enqueue an activation; the holder
+ * releases the lock only if nothing became dirty meanwhile, atomically, so no wake-up is ever lost:
+ * either the new activation gets the lock, or the holder sees the flag and serves again.
+ */
+
+const RELEASE_UNLESS_DIRTY = `
+if redis.call("GET", KEYS[1]) ~= ARGV[1] then return -1 end
+if redis.call("EXISTS", KEYS[2]) == 1 then
+  redis.call("DEL", KEYS[2])
+  return 0
+end
+redis.call("DEL", KEYS[1])
+return 1`;
+
+const RENEW = `
+if redis.call("GET", KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call("PEXPIRE", KEYS[1], ARGV[2])
+return 1`;
+
+export type ReleaseOutcome = "released" | "dirty" | "lost";
+
+interface LockCommands {
+  activationRelease(lock: string, dirty: string, token: string): Promise<number>;
+  activationRenew(lock: string, token: string, ttlMs: number): Promise<number>;
+}
+
+export class ActivationLock {
+  private readonly redis: Redis & LockCommands;
+
+  constructor(
+    redis: Redis,
+    private readonly prefix: string,
+    readonly ttlMs: number,
+  ) {
+    redis.defineCommand("activationRelease", { numberOfKeys: 2, lua: RELEASE_UNLESS_DIRTY });
+    redis.defineCommand("activationRenew", { numberOfKeys: 1, lua: RENEW });
+    this.redis = redis as Redis & LockCommands;
+  }
+
+  private lockKey(integrationId: string) {
+    return `${this.prefix}:{${integrationId}}:activation`;
+  }
+
+  private dirtyKey(integrationId: string) {
+    return `${this.prefix}:{${integrationId}}:dirty`;
+  }
+
+  async acquire(integrationId: string, token: string): Promise<boolean> {
+    return (await this.redis.set(this.lockKey(integrationId), token, "PX", this.ttlMs, "NX")) === "OK";
+  }
+
+  async renew(integrationId: string, token: string): Promise<boolean> {
+    return (await this.redis.activationRenew(this.lockKey(integrationId), token, this.ttlMs)) === 1;
+  }
+
+  /** Clears the dirty flag at the start of a round of picking work: later marks are caught at release. */
+  async clearDirty(integrationId: string): Promise<void> {
+    await this.redis.del(this.dirtyKey(integrationId));
+  }
+
+  async markDirty(integrationId: string): Promise<void> {
+    await this.redis.set(this.dirtyKey(integrationId), "1", "PX", 86_400_000);
+  }
+
+  async release(integrationId: string, token: string): Promise<ReleaseOutcome> {
+    const outcome = await this.redis.activationRelease(
+      this.lockKey(integrationId),
+      this.dirtyKey(integrationId),
+      token,
+    );
+    return outcome === 1 ? "released" : outcome === 0 ? "dirty" : "lost";
+  }
+}

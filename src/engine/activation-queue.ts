@@ -1,0 +1,47 @@
+import BeeQueue from "bee-queue";
+
+/**
+ * One bee-queue queue of activation jobs, each saying "serve integration C" (DESIGN.md: not a queue
+ * per integration; every bee-queue Queue holds its own Redis connections). Jobs carry no work: the
+ * work is in PostgreSQL, so a lost job is recovered by the scheduler's sweep, never lost data.
+ */
+export interface ActivationJob {
+  integrationId: string;
+}
+
+export interface ActivationQueueOptions {
+  redisUrl: string;
+  prefix: string;
+  /** Workers process jobs and move due delayed jobs; producers only add jobs. */
+  worker: boolean;
+}
+
+export function createActivationQueue(options: ActivationQueueOptions): BeeQueue<ActivationJob> {
+  return new BeeQueue<ActivationJob>("activations", {
+    prefix: `${options.prefix}:bq`,
+    redis: { url: options.redisUrl },
+    isWorker: options.worker,
+    getEvents: false,
+    sendEvents: false,
+    storeJobs: false,
+    removeOnSuccess: true,
+    removeOnFailure: true,
+    activateDelayedJobs: options.worker,
+    // Parked activations wake at their budget's reset; the default 1 s debounce would blur that in
+    // compressed time, where a "minute" may be a second.
+    delayedDebounce: 5,
+    nearTermWindow: 60_000,
+    stallInterval: 5_000,
+  });
+}
+
+/** Enqueues an activation now, or at `at` (ms since epoch) for a parked integration. */
+export async function enqueueActivation(
+  queue: BeeQueue<ActivationJob>,
+  integrationId: string,
+  at?: number,
+): Promise<void> {
+  const job = queue.createJob({ integrationId });
+  if (at !== undefined && at > Date.now()) job.delayUntil(at);
+  await job.save();
+}

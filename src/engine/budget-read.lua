@@ -1,0 +1,24 @@
+-- Reads an integration's budget without charging it (same keys as budget.lua).
+-- ARGV: 1 minuteMs, 2 dayMs, 3 guardMs. Returns {now, inFlight, minuteUsed, exportMinuteUsed, dayUsed,
+-- exportDayUsed, oldestMinuteCall or -1, oldestExportMinuteCall or -1, blockedUntil or 0}.
+local t = redis.call("TIME")
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local minuteMs, dayMs, guard = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local window = minuteMs + guard
+local day = math.floor(now / dayMs)
+local function oldest(log)
+  local first = redis.call("ZRANGEBYSCORE", log, now - window, "+inf", "WITHSCORES", "LIMIT", 0, 1)
+  if first[2] then return tonumber(first[2]) end
+  return -1
+end
+return {
+  now,
+  redis.call("ZCOUNT", KEYS[1], now, "+inf"),
+  redis.call("ZCOUNT", KEYS[2], now - window, "+inf"),
+  redis.call("ZCOUNT", KEYS[3], now - window, "+inf"),
+  tonumber(redis.call("HGET", KEYS[4], tostring(day)) or "0"),
+  tonumber(redis.call("HGET", KEYS[4], "x:" .. day) or "0"),
+  oldest(KEYS[2]),
+  oldest(KEYS[3]),
+  tonumber(redis.call("GET", KEYS[5]) or "0"),
+}

@@ -1,0 +1,62 @@
+-- Checks and charges one provider call against an integration's caps, atomically.
+-- KEYS: 1 leases (ZSET leaseId -> expiry ms), 2 minute log (ZSET), 3 export minute log (ZSET),
+--       4 day counters (HASH dayIndex -> calls, "x:"..dayIndex -> export calls), 5 blocked-until (STRING ms)
+-- ARGV: 1 concurrent, 2 perMinute, 3 perDay, 4 exportPerMinute (0: not an export call),
+--       5 exportPerDay, 6 minuteMs, 7 dayMs, 8 leaseTtlMs, 9 leaseId, 10 guardMs
+-- Returns {1, "ok", 0, minuteUsed, dayUsed, now} or {0, reason, waitMs, minuteUsed, dayUsed, now}.
+-- Time comes from Redis, so every worker process agrees on it.
+local t = redis.call("TIME")
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local concurrent, perMinute, perDay = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local exportPerMinute, exportPerDay = tonumber(ARGV[4]), tonumber(ARGV[5])
+local minuteMs, dayMs, leaseTtl = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+local leaseId, guard = ARGV[9], tonumber(ARGV[10])
+local isExport = exportPerMinute > 0
+-- The window is a little longer than the platform's minute: a call charged here reaches the platform
+-- a moment later, and the platform must never see more than perMinute in its own window.
+local window = minuteMs + guard
+
+redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now)
+redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", now - window)
+redis.call("ZREMRANGEBYSCORE", KEYS[3], "-inf", now - window)
+
+local day = math.floor(now / dayMs)
+local untilNextDay = (day + 1) * dayMs - now
+local minuteUsed = redis.call("ZCARD", KEYS[2])
+local dayUsed = tonumber(redis.call("HGET", KEYS[4], tostring(day)) or "0")
+
+local function deny(reason, wait)
+  return {0, reason, math.max(1, math.ceil(wait)), minuteUsed, dayUsed, now}
+end
+
+local function untilOldestLeaves(log)
+  local oldest = redis.call("ZRANGE", log, 0, 0, "WITHSCORES")
+  return tonumber(oldest[2]) + window - now
+end
+
+local blocked = tonumber(redis.call("GET", KEYS[5]) or "0")
+if blocked > now then return deny("blocked", blocked - now) end
+
+if redis.call("ZCARD", KEYS[1]) >= concurrent then
+  local first = redis.call("ZRANGE", KEYS[1], 0, 0, "WITHSCORES")
+  return deny("concurrent", tonumber(first[2]) - now)
+end
+if dayUsed >= perDay then return deny("day", untilNextDay) end
+if minuteUsed >= perMinute then return deny("minute", untilOldestLeaves(KEYS[2])) end
+if isExport then
+  local exportDay = tonumber(redis.call("HGET", KEYS[4], "x:" .. day) or "0")
+  if exportDay >= exportPerDay then return deny("exportDay", untilNextDay) end
+  if redis.call("ZCARD", KEYS[3]) >= exportPerMinute then return deny("exportMinute", untilOldestLeaves(KEYS[3])) end
+end
+
+local member = now .. ":" .. leaseId
+redis.call("ZADD", KEYS[1], now + leaseTtl, leaseId)
+redis.call("ZADD", KEYS[2], now, member)
+redis.call("HINCRBY", KEYS[4], tostring(day), 1)
+if isExport then
+  redis.call("ZADD", KEYS[3], now, member)
+  redis.call("HINCRBY", KEYS[4], "x:" .. day, 1)
+end
+redis.call("HDEL", KEYS[4], tostring(day - 1), "x:" .. (day - 1))
+for i = 1, 4 do redis.call("PEXPIRE", KEYS[i], dayMs * 2) end
+return {1, "ok", 0, minuteUsed + 1, dayUsed + 1, now}

@@ -1,0 +1,171 @@
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { Redis } from "ioredis";
+import type { TimeScale } from "../time.ts";
+import type { Lane } from "./lanes.ts";
+import type { CallLimits } from "./limits.ts";
+
+/**
+ * Per-integration call budget in Redis (DESIGN.md, "Caps"). Before every provider call one Lua script
+ * checks and charges, atomically: concurrent leases (with a TTL, so a crashed worker cannot leak a
+ * slot), a sliding minute log, the day counter, and for EXPORT-lane calls the export reserve's
+ * sub-caps. All keys of an integration share a {hash tag}, so they live on one Redis Cluster slot.
+ */
+
+const script = (name: string) => readFileSync(new URL(name, import.meta.url), "utf8");
+
+export type DenyReason = "blocked" | "concurrent" | "minute" | "day" | "exportMinute" | "exportDay";
+
+export type Grant =
+  /** `at` is the Redis time (ms) the call was charged at. */
+  | { granted: true; leaseId: string; minuteUsed: number; dayUsed: number; at: number }
+  | { granted: false; reason: DenyReason; waitMs: number };
+
+export interface BudgetWindow {
+  limit: number;
+  used: number;
+  remaining: number;
+  /** When the next unit frees up (minute windows) or the window resets (day), ms since epoch. */
+  resetsAt: number;
+}
+
+export interface BudgetSnapshot {
+  at: number;
+  concurrent: { limit: number; inFlight: number };
+  minute: BudgetWindow;
+  day: BudgetWindow;
+  exportMinute: BudgetWindow;
+  exportDay: BudgetWindow;
+  blockedUntil: number | null;
+}
+
+interface BudgetCommands {
+  budgetAcquire(...args: (string | number)[]): Promise<[number, string, number, number, number, number]>;
+  budgetRead(...args: (string | number)[]): Promise<number[]>;
+  budgetCorrect(...args: (string | number)[]): Promise<number>;
+}
+
+export class CallBudget {
+  private readonly redis: Redis & BudgetCommands;
+  private readonly leaseTtlMs: number;
+
+  constructor(
+    redis: Redis,
+    private readonly options: { prefix: string; time: TimeScale; leaseTtlMs?: number },
+  ) {
+    redis.defineCommand("budgetAcquire", { numberOfKeys: 5, lua: script("budget.lua") });
+    redis.defineCommand("budgetRead", { numberOfKeys: 5, lua: script("budget-read.lua") });
+    redis.defineCommand("budgetCorrect", { numberOfKeys: 5, lua: script("budget-correct.lua") });
+    this.redis = redis as Redis & BudgetCommands;
+    // A lease outlives any call (the call timeout is far shorter); it only matters for a dead worker.
+    this.leaseTtlMs = options.leaseTtlMs ?? 120_000;
+  }
+
+  private keys(integrationId: string): string[] {
+    const base = `${this.options.prefix}:{${integrationId}}`;
+    return [`${base}:leases`, `${base}:minute`, `${base}:xminute`, `${base}:day`, `${base}:blocked`];
+  }
+
+  /** Jitter allowance between our charge and the platform's arrival time, 1 % of a minute. */
+  private get guardMs(): number {
+    return Math.ceil(this.options.time.minuteMs / 100);
+  }
+
+  async acquire(integrationId: string, limits: CallLimits, lane: Lane): Promise<Grant> {
+    const leaseId = randomUUID();
+    const exporting = lane === "EXPORT";
+    const [granted, reason, waitMs, minuteUsed, dayUsed, at] = await this.redis.budgetAcquire(
+      ...this.keys(integrationId),
+      limits.caps.concurrent,
+      limits.caps.perMinute,
+      limits.caps.perDay,
+      exporting ? limits.exportReserve.perMinute : 0,
+      exporting ? limits.exportReserve.perDay : 0,
+      this.options.time.minuteMs,
+      this.options.time.dayMs,
+      this.leaseTtlMs,
+      leaseId,
+      this.guardMs,
+    );
+    return granted === 1
+      ? { granted: true, leaseId, minuteUsed, dayUsed, at }
+      : { granted: false, reason: reason as DenyReason, waitMs };
+  }
+
+  /** Ends a call's concurrency lease (the minute and day charges stay: the call was made). */
+  async release(integrationId: string, leaseId: string): Promise<void> {
+    await this.redis.zrem(this.keys(integrationId)[0]!, leaseId);
+  }
+
+  /** A platform 429: no call goes out for this integration until Retry-After has passed. */
+  async blockFor(integrationId: string, retryAfterMs: number): Promise<void> {
+    const key = this.keys(integrationId)[4]!;
+    const time = await this.redis.time();
+    const until = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000) + Math.max(0, retryAfterMs);
+    const current = Number((await this.redis.get(key)) ?? 0);
+    if (until > current)
+      await this.redis.set(key, String(until), "PX", Math.max(1, Math.ceil(retryAfterMs)) + 1000);
+  }
+
+  async applyProviderHeaders(
+    integrationId: string,
+    limits: CallLimits,
+    remaining: { minute?: number; day?: number },
+  ): Promise<void> {
+    await this.redis.budgetCorrect(
+      ...this.keys(integrationId),
+      limits.caps.perMinute,
+      limits.caps.perDay,
+      remaining.minute ?? -1,
+      remaining.day ?? -1,
+      this.options.time.minuteMs,
+      this.options.time.dayMs,
+      this.guardMs,
+    );
+  }
+
+  async snapshot(integrationId: string, limits: CallLimits): Promise<BudgetSnapshot> {
+    const { minuteMs, dayMs } = this.options.time;
+    const [
+      now,
+      inFlight,
+      minuteUsed,
+      exportMinuteUsed,
+      dayUsed,
+      exportDayUsed,
+      oldest,
+      oldestExport,
+      blocked,
+    ] = (await this.redis.budgetRead(...this.keys(integrationId), minuteMs, dayMs, this.guardMs)).map(
+      Number,
+    ) as [number, number, number, number, number, number, number, number, number];
+    const window = minuteMs + this.guardMs;
+    const nextDay = (Math.floor(now / dayMs) + 1) * dayMs;
+    const minuteWindow = (limit: number, used: number, oldestCall: number): BudgetWindow => ({
+      limit,
+      used,
+      remaining: Math.max(0, limit - used),
+      resetsAt: oldestCall >= 0 ? oldestCall + window : now,
+    });
+    const dayWindow = (limit: number, used: number): BudgetWindow => ({
+      limit,
+      used,
+      remaining: Math.max(0, limit - used),
+      resetsAt: nextDay,
+    });
+    return {
+      at: now,
+      concurrent: { limit: limits.caps.concurrent, inFlight },
+      minute: minuteWindow(limits.caps.perMinute, minuteUsed, oldest),
+      day: dayWindow(limits.caps.perDay, dayUsed),
+      exportMinute: minuteWindow(limits.exportReserve.perMinute, exportMinuteUsed, oldestExport),
+      exportDay: dayWindow(limits.exportReserve.perDay, exportDayUsed),
+      blockedUntil: blocked > now ? blocked : null,
+    };
+  }
+
+  /** Forgets an integration's counts (tests and benchmarks start from a clean budget). */
+  async reset(integrationId: string): Promise<void> {
+    await this.redis.del(...this.keys(integrationId));
+  }
+}

@@ -1,0 +1,207 @@
+import { randomUUID } from "node:crypto";
+import type BeeQueue from "bee-queue";
+import { decryptSecret } from "../auth/secrets.ts";
+import type { Config } from "../config.ts";
+import type { Events } from "../events.ts";
+import type { Integration, PrismaClient } from "../generated/prisma/client.ts";
+import { type Logger, logger as rootLogger } from "../logger.ts";
+import { callProvider } from "../platforms/http.ts";
+import type { ActivationLock } from "./activation-lock.ts";
+import { type ActivationJob, enqueueActivation } from "./activation-queue.ts";
+import type { CallBudget } from "./budget.ts";
+import {
+  claimExport,
+  exportRequest,
+  hasPendingExport,
+  nextExportDue,
+  requeueOrphanedExports,
+  settleExport,
+} from "./export-work.ts";
+import type { Lane } from "./lanes.ts";
+import { type CallLimits, limitsFor } from "./limits.ts";
+import { Mutex } from "./mutex.ts";
+import type { WakeHub } from "./wake.ts";
+
+export interface DispatcherDeps {
+  prisma: PrismaClient;
+  config: Config;
+  budget: CallBudget;
+  lock: ActivationLock;
+  wake: WakeHub;
+  queue: BeeQueue<ActivationJob>;
+  events: Events;
+}
+
+/** Waits up to this long (real ms) are slept in place; longer ones park the activation as a delayed job. */
+const SLEEP_IN_PLACE_MS = 250;
+
+/** What an activation knows while it serves one integration. */
+interface Activation {
+  integration: Integration;
+  limits: CallLimits;
+  accessToken: string;
+  /** Serialises "find the best lane, take budget, claim an item" between the activation's slots. */
+  picking: Mutex;
+  lockLost: boolean;
+  log: Logger;
+}
+
+type SlotEnd = { parkUntil: number | null };
+
+type Pick =
+  | { kind: "idle"; dueAt: number | null }
+  | { kind: "wait"; waitMs: number }
+  | { kind: "call"; lane: Lane; leaseId: string; run: () => Promise<void> };
+
+/**
+ * Serves one integration per activation job (DESIGN.md, "The dispatch engine"). It holds the
+ * integration's activation lock, runs as many call slots as the integration may have calls in flight,
+ * and before every call picks the highest lane with pending work and charges the call budget
+ * atomically in Redis. When the budget's wait is long it parks: it schedules a delayed activation and
+ * lets go of its worker slot.
+ */
+export class Dispatcher {
+  constructor(private readonly deps: DispatcherDeps) {}
+
+  /** Announces new work for an integration: wakes a sleeping activation, or starts one. */
+  async notify(integrationId: string): Promise<void> {
+    await this.deps.lock.markDirty(integrationId);
+    await this.deps.wake.announce(integrationId);
+    await enqueueActivation(this.deps.queue, integrationId);
+  }
+
+  async serve(integrationId: string): Promise<void> {
+    const { lock } = this.deps;
+    const token = randomUUID();
+    if (!(await lock.acquire(integrationId, token))) return;
+    const activation: { current?: Activation } = {};
+    const renewal = setInterval(() => {
+      lock.renew(integrationId, token).then(
+        (held) => {
+          if (!held && activation.current) activation.current.lockLost = true;
+        },
+        () => {},
+      );
+    }, lock.ttlMs / 3);
+    try {
+      const orphans = await requeueOrphanedExports(this.deps.prisma, integrationId);
+      if (orphans > 0)
+        rootLogger.warn({ integrationId, orphans }, "re-queued exports left in flight by a lost worker");
+      for (;;) {
+        await lock.clearDirty(integrationId);
+        activation.current = await this.prepare(integrationId);
+        const parkUntil = activation.current ? await this.serveRound(activation.current) : null;
+        if (activation.current?.lockLost) return;
+        if (parkUntil !== null) await enqueueActivation(this.deps.queue, integrationId, parkUntil);
+        if ((await lock.release(integrationId, token)) !== "dirty") return;
+      }
+    } finally {
+      clearInterval(renewal);
+    }
+  }
+
+  private async prepare(integrationId: string): Promise<Activation | undefined> {
+    const integration = await this.deps.prisma.integration.findUnique({ where: { id: integrationId } });
+    if (!integration || integration.status === "PAUSED" || integration.status === "DISCONNECTED")
+      return undefined;
+    const credentials = JSON.parse(
+      decryptSecret(this.deps.config.encryptionKey, integration.credentialsEncrypted),
+    );
+    return {
+      integration,
+      limits: limitsFor(integration.platform, integration.rateLimitOverride),
+      accessToken: String(credentials.accessToken),
+      picking: new Mutex(),
+      lockLost: false,
+      log: rootLogger.child({ integrationId, platform: integration.platform }),
+    };
+  }
+
+  /** Runs the slots until there is no work, or all are parked; returns when to wake up, if ever. */
+  private async serveRound(activation: Activation): Promise<number | null> {
+    const slots = Array.from({ length: activation.limits.caps.concurrent }, () => this.slot(activation));
+    const ends = await Promise.all(slots);
+    const parks = ends.map((end) => end.parkUntil).filter((at): at is number => at !== null);
+    return parks.length > 0 ? Math.min(...parks) : null;
+  }
+
+  private async slot(activation: Activation): Promise<SlotEnd> {
+    const id = activation.integration.id;
+    for (;;) {
+      if (activation.lockLost) return { parkUntil: null };
+      const pick = await activation.picking.run(() => this.pick(activation));
+      if (pick.kind === "idle") return { parkUntil: pick.dueAt };
+      if (pick.kind === "wait") {
+        if (pick.waitMs > SLEEP_IN_PLACE_MS) return { parkUntil: Date.now() + pick.waitMs };
+        await this.deps.wake.sleep(id, pick.waitMs);
+        continue;
+      }
+      try {
+        await pick.run();
+      } finally {
+        await this.deps.budget.release(id, pick.leaseId);
+      }
+      this.publishProgress(activation);
+    }
+  }
+
+  /** The highest lane with pending work, its budget, and the item it will send. */
+  private async pick(activation: Activation): Promise<Pick> {
+    const { prisma, budget } = this.deps;
+    const id = activation.integration.id;
+    const lane: Lane | null = (await hasPendingExport(prisma, id)) ? "EXPORT" : null;
+    if (!lane) return { kind: "idle", dueAt: await nextExportDue(prisma, id) };
+    const grant = await budget.acquire(id, activation.limits, lane);
+    if (!grant.granted) return { kind: "wait", waitMs: Math.max(1, grant.waitMs) };
+    const item = await claimExport(prisma, id);
+    if (!item) {
+      // Only this activation claims this integration's items, under `picking`; nothing can take it.
+      await budget.release(id, grant.leaseId);
+      return { kind: "idle", dueAt: null };
+    }
+    return {
+      kind: "call",
+      lane,
+      leaseId: grant.leaseId,
+      run: async () => {
+        const request = exportRequest(activation.integration.platform, item);
+        const outcome = await callProvider(
+          {
+            baseUrl: this.deps.config.platformUrls[activation.integration.platform],
+            ...request,
+            accessToken: activation.accessToken,
+            remoteTenantId: activation.integration.remoteTenantId,
+            idempotencyKey: item.idempotencyKey,
+            timeoutMs: this.deps.config.engine.callTimeoutMs,
+          },
+          this.deps.config.time,
+        );
+        await this.learnFromOutcome(activation, outcome);
+        const settled = await settleExport(prisma, item, outcome, this.deps.config.time);
+        if (settled === "failed") activation.log.warn({ item: item.id, outcome }, "export failed");
+      },
+    };
+  }
+
+  /** Provider headers correct the local counts; a 429 blocks the integration until Retry-After. */
+  private async learnFromOutcome(activation: Activation, outcome: Awaited<ReturnType<typeof callProvider>>) {
+    const id = activation.integration.id;
+    const { minute, day } = outcome.remaining;
+    if (minute !== undefined || day !== undefined) {
+      await this.deps.budget.applyProviderHeaders(id, activation.limits, { minute, day });
+    }
+    if (outcome.kind === "rateLimited") {
+      activation.log.warn(
+        { problem: outcome.problem, retryAfterMs: outcome.retryAfterMs },
+        "platform answered 429",
+      );
+      await this.deps.budget.blockFor(id, outcome.retryAfterMs);
+    }
+  }
+
+  private publishProgress(activation: Activation) {
+    this.deps.events.publish("queueProgress", activation.integration.id, {
+      integrationId: activation.integration.id,
+    });
+  }
+}

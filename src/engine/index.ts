@@ -1,0 +1,98 @@
+import type BeeQueue from "bee-queue";
+import type { Redis } from "ioredis";
+import type { Config } from "../config.ts";
+import type { Events } from "../events.ts";
+import type { PrismaClient } from "../generated/prisma/client.ts";
+import { logger } from "../logger.ts";
+import { createRedisClient } from "../redis.ts";
+import { ActivationLock } from "./activation-lock.ts";
+import { type ActivationJob, createActivationQueue } from "./activation-queue.ts";
+import { CallBudget } from "./budget.ts";
+import { Dispatcher } from "./dispatcher.ts";
+import { Scheduler } from "./scheduler.ts";
+import { WakeHub } from "./wake.ts";
+
+/**
+ * The dispatch engine as one process sees it. Every role can announce work (`notify`); the worker role
+ * also serves activations; the scheduler role also sweeps for work that lost its activation.
+ */
+export interface Engine {
+  budget: CallBudget;
+  dispatcher: Dispatcher;
+  /** Announces new work for an integration (after the transaction that queued it has committed). */
+  notify(integrationId: string): Promise<void>;
+  scheduler?: Scheduler;
+  close(): Promise<void>;
+}
+
+export async function startEngine(options: {
+  config: Config;
+  prisma: PrismaClient;
+  redisUrl: string;
+  events: Events;
+  worker: boolean;
+  scheduler: boolean;
+}): Promise<Engine> {
+  const { config } = options;
+  const prefix = config.redisPrefix;
+  const clients: Redis[] = [];
+  const client = (name: string) => {
+    const redis = createRedisClient(options.redisUrl, name);
+    clients.push(redis);
+    return redis;
+  };
+  const commands = client("engine");
+  const queue: BeeQueue<ActivationJob> = createActivationQueue({
+    redisUrl: options.redisUrl,
+    prefix,
+    worker: options.worker,
+  });
+  await queue.ready();
+  const wake = new WakeHub(client("wake-subscriber"), commands, `${prefix}:wake`);
+  if (options.worker) await wake.start();
+  const budget = new CallBudget(commands, { prefix: `${prefix}:budget`, time: config.time });
+  const lock = new ActivationLock(commands, prefix, config.engine.lockTtlMs);
+  const dispatcher = new Dispatcher({
+    prisma: options.prisma,
+    config,
+    budget,
+    lock,
+    wake,
+    queue,
+    events: options.events,
+  });
+
+  if (options.worker) {
+    queue.process(config.engine.workerConcurrency, async (job) => {
+      await dispatcher.serve(job.data.integrationId);
+    });
+    queue.on("error", (err) => logger.error({ err }, "activation queue error"));
+  }
+
+  let scheduler: Scheduler | undefined;
+  if (options.scheduler) {
+    scheduler = new Scheduler({
+      prisma: options.prisma,
+      redis: commands,
+      prefix,
+      intervalMs: config.engine.sweepIntervalMs,
+      activate: (integrationId) => dispatcher.notify(integrationId),
+    });
+    scheduler.start();
+  }
+
+  return {
+    budget,
+    dispatcher,
+    scheduler,
+    notify: (integrationId) => dispatcher.notify(integrationId),
+    close: async () => {
+      await scheduler?.stop();
+      // Waits for running activations to finish their current call before closing.
+      await queue
+        .close(10_000)
+        .catch((err) => logger.warn({ err }, "activation queue did not close cleanly"));
+      await Promise.all(clients.map((redis) => redis.quit().catch(() => redis.disconnect())));
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { TimeScale } from "../time.ts";
+import type { BudgetSnapshot, CallBudget } from "./budget.ts";
+import { LANES, type Lane, laneForKind } from "./lanes.ts";
+import { limitsFor } from "./limits.ts";
+
+/** What `integration.exportQueue`, `integration.rateBudget` and `queueProgress` show. */
+export interface QueueFigures {
+  integrationId: string;
+  lanes: { lane: Lane; depth: number }[];
+  exports: { pending: number; sending: number; sent: number; failed: number };
+  budget: BudgetSnapshot;
+  /** Estimated real time until every pending export is sent, at the export reserve (null: nothing pending). */
+  estimatedDrainMs: number | null;
+}
+
+export async function queueFigures(
+  prisma: PrismaClient,
+  budget: CallBudget,
+  time: TimeScale,
+  integrationId: string,
+): Promise<QueueFigures> {
+  const integration = await prisma.integration.findUniqueOrThrow({
+    where: { id: integrationId },
+    select: { platform: true, rateLimitOverride: true },
+  });
+  const limits = limitsFor(integration.platform, integration.rateLimitOverride);
+  const [exportCounts, runs, snapshot] = await Promise.all([
+    prisma.exportItem.groupBy({ by: ["status"], where: { integrationId }, _count: { _all: true } }),
+    prisma.syncRun.groupBy({
+      by: ["kind"],
+      where: { integrationId, status: { in: ["QUEUED", "RUNNING", "DEFERRED"] } },
+      _count: { _all: true },
+    }),
+    budget.snapshot(integrationId, limits),
+  ]);
+  const exports = { pending: 0, sending: 0, sent: 0, failed: 0 };
+  for (const row of exportCounts) exports[row.status.toLowerCase() as keyof typeof exports] = row._count._all;
+
+  const depth = new Map<Lane, number>(LANES.map((lane) => [lane, 0]));
+  for (const row of runs)
+    depth.set(laneForKind(row.kind), (depth.get(laneForKind(row.kind)) ?? 0) + row._count._all);
+  depth.set("EXPORT", (depth.get("EXPORT") ?? 0) + exports.pending + exports.sending);
+
+  return {
+    integrationId,
+    lanes: LANES.map((lane) => ({ lane, depth: depth.get(lane) ?? 0 })),
+    exports,
+    budget: snapshot,
+    estimatedDrainMs: estimateDrain(exports.pending + exports.sending, snapshot, time),
+  };
+}
+
+/**
+ * Pending exports drain at the export reserve's minute rate, until the day's reserve runs out; the rest
+ * waits for the next day, and so on. Blocks (a platform 429) delay the start.
+ */
+export function estimateDrain(pending: number, budget: BudgetSnapshot, time: TimeScale): number | null {
+  if (pending === 0) return null;
+  const perMinute = Math.max(1, Math.min(budget.exportMinute.limit, budget.minute.limit));
+  const perDay = Math.max(1, budget.exportDay.limit);
+  const start = Math.max(0, (budget.blockedUntil ?? budget.at) - budget.at);
+  const today = Math.min(pending, budget.exportDay.remaining);
+  let ms = start + (today / perMinute) * time.minuteMs;
+  let rest = pending - today;
+  if (rest > 0) {
+    ms = Math.max(ms, budget.exportDay.resetsAt - budget.at);
+    const fullDays = Math.floor((rest - 1) / perDay);
+    ms += fullDays * time.dayMs;
+    rest -= fullDays * perDay;
+    ms += (rest / perMinute) * time.minuteMs;
+  }
+  return Math.round(ms);
+}

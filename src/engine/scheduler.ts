@@ -1,0 +1,84 @@
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import type { PrismaClient } from "../generated/prisma/client.ts";
+import { logger } from "../logger.ts";
+
+/**
+ * The scheduler role. Several processes may run it; a Redis lease elects one to act. Each tick the
+ * leader sweeps PostgreSQL (the source of truth) for integrations with pending work and activates
+ * them, so Redis state lost or never written (a crash between commit and enqueue, a flushed Redis) is
+ * rebuilt within one tick.
+ */
+export class Scheduler {
+  private readonly id = randomUUID();
+  private timer: NodeJS.Timeout | undefined;
+  private leader = false;
+  private ticking: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly deps: {
+      prisma: PrismaClient;
+      redis: Redis;
+      prefix: string;
+      intervalMs: number;
+      activate: (integrationId: string) => Promise<void>;
+    },
+  ) {}
+
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  start(): void {
+    const tick = () => {
+      this.ticking = this.tick().catch((err) => logger.error({ err }, "scheduler tick failed"));
+    };
+    tick();
+    this.timer = setInterval(tick, this.deps.intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.ticking;
+    if (this.leader) {
+      const key = this.leaseKey();
+      if ((await this.deps.redis.get(key)) === this.id) await this.deps.redis.del(key);
+      this.leader = false;
+    }
+  }
+
+  private leaseKey() {
+    return `${this.deps.prefix}:scheduler:lease`;
+  }
+
+  /** Takes or renews the lease; it outlives three missed ticks before another process takes over. */
+  private async holdLease(): Promise<boolean> {
+    const { redis, intervalMs } = this.deps;
+    const key = this.leaseKey();
+    const ttl = intervalMs * 3;
+    const taken = await redis.set(key, this.id, "PX", ttl, "NX");
+    if (taken === "OK") return true;
+    if ((await redis.get(key)) !== this.id) return false;
+    await redis.pexpire(key, ttl);
+    return true;
+  }
+
+  async tick(): Promise<void> {
+    const wasLeader = this.leader;
+    this.leader = await this.holdLease();
+    if (this.leader !== wasLeader) logger.info({ leader: this.leader }, "scheduler lease changed");
+    if (!this.leader) return;
+    for (const integrationId of await this.integrationsWithWork()) await this.deps.activate(integrationId);
+  }
+
+  private async integrationsWithWork(): Promise<string[]> {
+    const rows = await this.deps.prisma.integration.findMany({
+      where: {
+        status: { notIn: ["PAUSED", "DISCONNECTED"] },
+        exportItems: { some: { status: { in: ["PENDING", "SENDING"] } } },
+      },
+      select: { id: true },
+    });
+    return rows.map((row) => row.id);
+  }
+}

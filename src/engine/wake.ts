@@ -1,0 +1,49 @@
+import type { Redis } from "ioredis";
+
+/**
+ * Wakes the slots of an activation that are sleeping until budget frees up, as soon as higher-lane
+ * work arrives for their integration (so a DAILY item does not wait behind a sleeping export slot).
+ * One subscription per process; the channel carries integration ids.
+ */
+export class WakeHub {
+  private readonly sleepers = new Map<string, Set<() => void>>();
+
+  constructor(
+    private readonly subscriber: Redis,
+    private readonly publisher: Redis,
+    private readonly channel: string,
+  ) {}
+
+  /** Tells every process that the integration has new work. */
+  async announce(integrationId: string): Promise<void> {
+    await this.publisher.publish(this.channel, integrationId);
+  }
+
+  async start(): Promise<void> {
+    this.subscriber.on("message", (channel: string, integrationId: string) => {
+      if (channel !== this.channel) return;
+      const waiting = this.sleepers.get(integrationId);
+      if (!waiting) return;
+      this.sleepers.delete(integrationId);
+      for (const wake of waiting) wake();
+    });
+    await this.subscriber.subscribe(this.channel);
+  }
+
+  /** Sleeps up to `ms`, or until work for the integration is announced; resolves true when woken. */
+  sleep(integrationId: string, ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const set = this.sleepers.get(integrationId) ?? new Set<() => void>();
+      this.sleepers.set(integrationId, set);
+      const wake = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        set.delete(wake);
+        resolve(false);
+      }, ms);
+      set.add(wake);
+    });
+  }
+}

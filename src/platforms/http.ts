@@ -1,0 +1,117 @@
+import type { TimeScale } from "../time.ts";
+
+/**
+ * One call to a platform, and what the engine needs to know about its answer. Xero-family platforms
+ * answer every tenant-scoped call with X-MinLimit-Remaining / X-DayLimit-Remaining, and a 429 with
+ * Retry-After (seconds) and X-Rate-Limit-Problem (PLATFORMS.md).
+ */
+export interface ProviderRequest {
+  baseUrl: string;
+  method: "GET" | "POST" | "PUT" | "DELETE";
+  path: string;
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+  accessToken: string;
+  remoteTenantId: string;
+  idempotencyKey?: string;
+  /** Real milliseconds before the call is abandoned as a timeout. */
+  timeoutMs: number;
+}
+
+export interface RemainingBudget {
+  minute?: number;
+  day?: number;
+}
+
+export type RateLimitProblem = "minute" | "day" | "concurrent" | "appminute";
+
+export type CallOutcome =
+  | { kind: "ok"; status: number; body: unknown; remaining: RemainingBudget }
+  /** Over a cap: block until retryAfterMs; a "day" problem defers work to the next day. */
+  | { kind: "rateLimited"; problem: RateLimitProblem; retryAfterMs: number; remaining: RemainingBudget }
+  /** 5xx, timeout or network failure: retry with backoff. */
+  | { kind: "retryable"; status: number | null; message: string; remaining: RemainingBudget }
+  /** The platform rejected the request (4xx): retrying the same request cannot help. */
+  | { kind: "rejected"; status: number; message: string; body: unknown; remaining: RemainingBudget };
+
+export async function callProvider(request: ProviderRequest, time: TimeScale): Promise<CallOutcome> {
+  const url = new URL(
+    request.path.replace(/^\//, ""),
+    request.baseUrl.endsWith("/") ? request.baseUrl : `${request.baseUrl}/`,
+  );
+  for (const [key, value] of Object.entries(request.query ?? {})) {
+    if (value !== undefined) url.searchParams.set(key, String(value));
+  }
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${request.accessToken}`,
+    "xero-tenant-id": request.remoteTenantId,
+    accept: "application/json",
+  };
+  if (request.body !== undefined) headers["content-type"] = "application/json";
+  if (request.idempotencyKey) headers["idempotency-key"] = request.idempotencyKey;
+
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: request.method,
+      headers,
+      body: request.body === undefined ? undefined : JSON.stringify(request.body),
+      signal: AbortSignal.timeout(request.timeoutMs),
+    });
+  } catch (error) {
+    const timedOut = (error as Error).name === "TimeoutError";
+    return {
+      kind: "retryable",
+      status: null,
+      message: timedOut ? "timed out" : (error as Error).message,
+      remaining: {},
+    };
+  }
+  const remaining = readRemaining(response.headers);
+  const body = await readBody(response);
+  if (response.ok) return { kind: "ok", status: response.status, body, remaining };
+  if (response.status === 429) {
+    const problem = (
+      response.headers.get("x-rate-limit-problem") ?? "minute"
+    ).toLowerCase() as RateLimitProblem;
+    const seconds = Number(response.headers.get("retry-after") ?? "60");
+    return {
+      kind: "rateLimited",
+      problem,
+      retryAfterMs: time.secondsToMs(Number.isFinite(seconds) ? seconds : 60),
+      remaining,
+    };
+  }
+  const message = describeError(response.status, body);
+  if (response.status >= 500 || response.status === 408) {
+    return { kind: "retryable", status: response.status, message, remaining };
+  }
+  return { kind: "rejected", status: response.status, message, body, remaining };
+}
+
+function readRemaining(headers: Headers): RemainingBudget {
+  const number = (name: string) => {
+    const value = headers.get(name);
+    return value === null || value === "" || Number.isNaN(Number(value)) ? undefined : Number(value);
+  };
+  return { minute: number("x-minlimit-remaining"), day: number("x-daylimit-remaining") };
+}
+
+async function readBody(response: Response): Promise<unknown> {
+  const text = await response.text();
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function describeError(status: number, body: unknown): string {
+  if (body && typeof body === "object") {
+    const record = body as Record<string, unknown>;
+    const detail = record.errorDescription ?? record.Message ?? record.message ?? record.Detail;
+    if (typeof detail === "string" && detail) return `HTTP ${status}: ${detail}`;
+  }
+  return `HTTP ${status}`;
+}

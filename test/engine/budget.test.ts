@@ -1,0 +1,158 @@
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { afterAll, describe, expect, it } from "vitest";
+import { CallBudget } from "../../src/engine/budget.ts";
+import type { CallLimits } from "../../src/engine/limits.ts";
+import { timeScale } from "../../src/time.ts";
+import { TEST_REDIS_URL } from "../support/env.ts";
+
+/** The Lua call budget against a real Redis, in compressed time (a "minute" of 400 ms). */
+const time = timeScale(400);
+const prefix = `test:budget:${process.pid}:${randomUUID()}`;
+const clients: Redis[] = [];
+function budget(leaseTtlMs?: number) {
+  const redis = new Redis(TEST_REDIS_URL);
+  clients.push(redis);
+  return new CallBudget(redis, { prefix, time, leaseTtlMs });
+}
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.quit()));
+});
+
+const limits = (
+  over: Partial<CallLimits["caps"]> = {},
+  reserve = { perMinute: 30, perDay: 4500 },
+): CallLimits => ({
+  caps: { concurrent: 3, perMinute: 60, perDay: 5000, ...over },
+  exportReserve: reserve,
+});
+
+describe("call budget", () => {
+  it("grants exactly `concurrent` leases across processes, and frees one on release", async () => {
+    const id = randomUUID();
+    const processes = [budget(), budget(), budget()];
+    const grants = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => processes[i % 3]!.acquire(id, limits(), "DAILY")),
+    );
+    const granted = grants.filter((g) => g.granted);
+    expect(granted).toHaveLength(3);
+    const denied = grants.find((g) => !g.granted);
+    expect(denied).toMatchObject({ granted: false, reason: "concurrent" });
+    const first = granted[0]!;
+    if (!first.granted) throw new Error("unreachable");
+    await processes[0]!.release(id, first.leaseId);
+    expect((await processes[1]!.acquire(id, limits(), "DAILY")).granted).toBe(true);
+  });
+
+  it("lets a crashed holder's lease expire", async () => {
+    const id = randomUUID();
+    const shortLeases = budget(150);
+    for (let i = 0; i < 3; i++) expect((await shortLeases.acquire(id, limits(), "DAILY")).granted).toBe(true);
+    const denied = await shortLeases.acquire(id, limits(), "DAILY");
+    expect(denied).toMatchObject({ granted: false, reason: "concurrent" });
+    if (denied.granted) return;
+    await new Promise((resolve) => setTimeout(resolve, denied.waitMs + 5));
+    expect((await shortLeases.acquire(id, limits(), "DAILY")).granted).toBe(true);
+  });
+
+  it("caps calls in a sliding minute and says how long until one frees", async () => {
+    const id = randomUUID();
+    const b = budget();
+    const caps = limits({ concurrent: 100, perMinute: 10 });
+    const started = Date.now();
+    for (let i = 0; i < 10; i++) {
+      const grant = await b.acquire(id, caps, "DAILY");
+      expect(grant.granted).toBe(true);
+      if (grant.granted) await b.release(id, grant.leaseId);
+    }
+    const denied = await b.acquire(id, caps, "DAILY");
+    expect(denied).toMatchObject({ granted: false, reason: "minute" });
+    if (denied.granted) return;
+    expect(denied.waitMs).toBeGreaterThan(0);
+    expect(denied.waitMs).toBeLessThanOrEqual(time.minuteMs + Math.ceil(time.minuteMs / 100));
+    await new Promise((resolve) => setTimeout(resolve, denied.waitMs + 5));
+    expect((await b.acquire(id, caps, "DAILY")).granted).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(time.minuteMs);
+  });
+
+  it("keeps the export reserve as a sub-cap: exports stop at it while a pull lane still has headroom", async () => {
+    const id = randomUUID();
+    const b = budget();
+    const caps = limits({ concurrent: 100, perMinute: 8 }, { perMinute: 5, perDay: 100 });
+    for (let i = 0; i < 5; i++) expect((await b.acquire(id, caps, "EXPORT")).granted).toBe(true);
+    expect(await b.acquire(id, caps, "EXPORT")).toMatchObject({ granted: false, reason: "exportMinute" });
+    for (let i = 0; i < 3; i++) expect((await b.acquire(id, caps, "DAILY")).granted).toBe(true);
+    expect(await b.acquire(id, caps, "DAILY")).toMatchObject({ granted: false, reason: "minute" });
+    const snapshot = await b.snapshot(id, caps);
+    expect(snapshot.minute).toMatchObject({ limit: 8, used: 8, remaining: 0 });
+    expect(snapshot.exportMinute).toMatchObject({ limit: 5, used: 5, remaining: 0 });
+    expect(snapshot.exportDay).toMatchObject({ limit: 100, used: 5 });
+    expect(snapshot.day.used).toBe(8);
+  });
+
+  it("stops at the day cap until the next day", async () => {
+    const id = randomUUID();
+    const b = budget();
+    const caps = limits({ concurrent: 100, perMinute: 1000, perDay: 4 }, { perMinute: 1000, perDay: 3 });
+    for (let i = 0; i < 3; i++) expect((await b.acquire(id, caps, "EXPORT")).granted).toBe(true);
+    const exportDenied = await b.acquire(id, caps, "EXPORT");
+    expect(exportDenied).toMatchObject({ granted: false, reason: "exportDay" });
+    if (exportDenied.granted) return;
+    expect(exportDenied.waitMs).toBeLessThanOrEqual(time.dayMs);
+    expect((await b.acquire(id, caps, "DAILY")).granted).toBe(true);
+    expect(await b.acquire(id, caps, "DAILY")).toMatchObject({ granted: false, reason: "day" });
+  });
+
+  it("blocks every lane after a 429 until Retry-After", async () => {
+    const id = randomUUID();
+    const b = budget();
+    await b.blockFor(id, 120);
+    const denied = await b.acquire(id, limits(), "INTERACTIVE");
+    expect(denied).toMatchObject({ granted: false, reason: "blocked" });
+    expect((await b.snapshot(id, limits())).blockedUntil).not.toBeNull();
+    if (denied.granted) return;
+    await new Promise((resolve) => setTimeout(resolve, denied.waitMs + 5));
+    expect((await b.acquire(id, limits(), "INTERACTIVE")).granted).toBe(true);
+  });
+
+  it("lowers its counts to the platform's remaining figures, never raises them", async () => {
+    const id = randomUUID();
+    const b = budget();
+    const caps = limits({ concurrent: 100 });
+    await b.acquire(id, caps, "DAILY");
+    await b.applyProviderHeaders(id, caps, { minute: 50, day: 4000 });
+    let snapshot = await b.snapshot(id, caps);
+    expect(snapshot.minute.remaining).toBe(50);
+    expect(snapshot.day.remaining).toBe(4000);
+    await b.applyProviderHeaders(id, caps, { minute: 59, day: 4999 });
+    snapshot = await b.snapshot(id, caps);
+    expect(snapshot.minute.remaining).toBe(50);
+    expect(snapshot.day.remaining).toBe(4000);
+  });
+
+  it("never grants more than the caps to two processes hammering one integration", async () => {
+    const id = randomUUID();
+    const [a, b] = [budget(), budget()];
+    const caps = limits({ concurrent: 1000, perMinute: 25 });
+    const grantedAt: number[] = []; // Redis times of the charges
+    const deadline = Date.now() + time.minuteMs * 2.5;
+    await Promise.all(
+      [a, b].map(async (process) => {
+        while (Date.now() < deadline) {
+          const grant = await process.acquire(id, caps, "FREQUENT");
+          if (grant.granted) grantedAt.push(grant.at);
+          else await new Promise((resolve) => setTimeout(resolve, Math.min(grant.waitMs, 10)));
+        }
+      }),
+    );
+    grantedAt.sort((x, y) => x - y);
+    let worst = 0;
+    for (let i = 0; i < grantedAt.length; i++) {
+      let j = i;
+      while (j < grantedAt.length && grantedAt[j]! - grantedAt[i]! < time.minuteMs) j++;
+      worst = Math.max(worst, j - i);
+    }
+    expect(worst).toBeLessThanOrEqual(25);
+    expect(grantedAt.length).toBeGreaterThanOrEqual(50);
+  });
+});
