@@ -36,6 +36,12 @@ export interface Config {
     lockTtlMs: number;
     /** Real milliseconds between the scheduler's sweeps for integrations with pending work. */
     sweepIntervalMs: number;
+    /** Real milliseconds added to each sliding minute, as extra margin. Not needed to stay under the
+     * caps (calls are dated at their end, see CallBudget.release); 0 by default. */
+    windowGuardMs: number;
+    /** A wait for budget up to this many real ms is slept in place; a longer one parks the activation
+     * as a delayed job, freeing its worker slot. */
+    parkAfterMs: number;
   };
 }
 
@@ -64,6 +70,8 @@ const EnvSchema = z.object({
   SYNCLINE_CALL_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   SYNCLINE_LOCK_TTL_MS: z.coerce.number().int().positive().default(15_000),
   SYNCLINE_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(5_000),
+  SYNCLINE_WINDOW_GUARD_MS: z.coerce.number().int().nonnegative().default(0),
+  SYNCLINE_PARK_AFTER_MS: z.coerce.number().int().nonnegative().default(1000),
 });
 
 /** Reads the environment into one validated config object; throws with every problem listed. */
@@ -98,6 +106,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       callTimeoutMs: e.SYNCLINE_CALL_TIMEOUT_MS,
       lockTtlMs: e.SYNCLINE_LOCK_TTL_MS,
       sweepIntervalMs: e.SYNCLINE_SWEEP_INTERVAL_MS,
+      windowGuardMs: e.SYNCLINE_WINDOW_GUARD_MS,
+      parkAfterMs: e.SYNCLINE_PARK_AFTER_MS,
     },
   };
 }

@@ -237,3 +237,48 @@ export const IntegrationStatusChangedSubscription = graphql(`
     integrationStatusChanged(integrationId: $integrationId) { id name status }
   }
 `);
+
+export const EnqueueExportsMutation = graphql(`
+  mutation EnqueueExports($input: EnqueueExportsInput!) {
+    enqueueExports(input: $input) {
+      __typename
+      ... on EnqueueExportsPayload {
+        added
+        coalesced
+        exportQueue { pending inFlight sent failed estimatedDrainSeconds lanes { lane depth } }
+      }
+      ...ErrorFields
+    }
+  }
+`);
+
+export const ExportQueueQuery = graphql(`
+  query ExportQueue($id: ID!) {
+    integration(id: $id) {
+      __typename
+      ... on Integration {
+        exportQueue { pending inFlight sent failed estimatedDrainSeconds estimatedDrainAt lanes { lane depth } }
+        rateBudget {
+          concurrent { limit inFlight }
+          minute { limit used remaining resetsAt }
+          day { limit used remaining resetsAt }
+          exportMinute { limit used remaining resetsAt }
+          exportDay { limit used remaining resetsAt }
+          blockedUntil
+        }
+      }
+      ...ErrorFields
+    }
+  }
+`);
+
+export const QueueProgressSubscription = graphql(`
+  subscription QueueProgress($integrationId: ID!) {
+    queueProgress(integrationId: $integrationId) {
+      integrationId
+      at
+      exportQueue { pending sent }
+      rateBudget { exportMinute { used remaining } }
+    }
+  }
+`);

@@ -11,7 +11,7 @@ if minRemaining >= 0 then
   redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", now - minuteMs - guard)
   local used = redis.call("ZCARD", KEYS[2])
   local missing = (perMinute - minRemaining) - used
-  for i = 1, missing do redis.call("ZADD", KEYS[2], now, now .. ":platform:" .. i) end
+  for i = 1, missing do redis.call("ZADD", KEYS[2], now, "platform:" .. now .. ":" .. i) end
 end
 if dayRemaining >= 0 then
   local day = tostring(math.floor(now / dayMs))

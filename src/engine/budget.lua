@@ -12,8 +12,8 @@ local exportPerMinute, exportPerDay = tonumber(ARGV[4]), tonumber(ARGV[5])
 local minuteMs, dayMs, leaseTtl = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local leaseId, guard = ARGV[9], tonumber(ARGV[10])
 local isExport = exportPerMinute > 0
--- The window is a little longer than the platform's minute: a call charged here reaches the platform
--- a moment later, and the platform must never see more than perMinute in its own window.
+-- An optional guard lengthens the window beyond the platform's minute (see CallBudget.release for why
+-- it is not needed to stay exact).
 local window = minuteMs + guard
 
 redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now)
@@ -49,7 +49,8 @@ if isExport then
   if redis.call("ZCARD", KEYS[3]) >= exportPerMinute then return deny("exportMinute", untilOldestLeaves(KEYS[3])) end
 end
 
-local member = now .. ":" .. leaseId
+-- The lease id names the call in the minute logs too, so `release` can move it to when the call ended.
+local member = leaseId
 redis.call("ZADD", KEYS[1], now + leaseTtl, leaseId)
 redis.call("ZADD", KEYS[2], now, member)
 redis.call("HINCRBY", KEYS[4], tostring(day), 1)

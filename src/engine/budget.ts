@@ -43,6 +43,7 @@ interface BudgetCommands {
   budgetAcquire(...args: (string | number)[]): Promise<[number, string, number, number, number, number]>;
   budgetRead(...args: (string | number)[]): Promise<number[]>;
   budgetCorrect(...args: (string | number)[]): Promise<number>;
+  budgetRelease(...args: (string | number)[]): Promise<number>;
 }
 
 export class CallBudget {
@@ -51,11 +52,12 @@ export class CallBudget {
 
   constructor(
     redis: Redis,
-    private readonly options: { prefix: string; time: TimeScale; leaseTtlMs?: number },
+    private readonly options: { prefix: string; time: TimeScale; guardMs: number; leaseTtlMs?: number },
   ) {
     redis.defineCommand("budgetAcquire", { numberOfKeys: 5, lua: script("budget.lua") });
     redis.defineCommand("budgetRead", { numberOfKeys: 5, lua: script("budget-read.lua") });
     redis.defineCommand("budgetCorrect", { numberOfKeys: 5, lua: script("budget-correct.lua") });
+    redis.defineCommand("budgetRelease", { numberOfKeys: 5, lua: script("budget-release.lua") });
     this.redis = redis as Redis & BudgetCommands;
     // A lease outlives any call (the call timeout is far shorter); it only matters for a dead worker.
     this.leaseTtlMs = options.leaseTtlMs ?? 120_000;
@@ -66,9 +68,9 @@ export class CallBudget {
     return [`${base}:leases`, `${base}:minute`, `${base}:xminute`, `${base}:day`, `${base}:blocked`];
   }
 
-  /** Jitter allowance between our charge and the platform's arrival time, 1 % of a minute. */
+  /** Allowance for the time between our charge and the platform's count of the call. */
   private get guardMs(): number {
-    return Math.ceil(this.options.time.minuteMs / 100);
+    return this.options.guardMs;
   }
 
   async acquire(integrationId: string, limits: CallLimits, lane: Lane): Promise<Grant> {
@@ -92,9 +94,12 @@ export class CallBudget {
       : { granted: false, reason: reason as DenyReason, waitMs };
   }
 
-  /** Ends a call's concurrency lease (the minute and day charges stay: the call was made). */
+  /**
+   * Ends a call: frees its concurrency lease, and dates it in the minute logs at its end rather than
+   * its start (budget-release.lua says why). The minute and day charges stay: the call was made.
+   */
   async release(integrationId: string, leaseId: string): Promise<void> {
-    await this.redis.zrem(this.keys(integrationId)[0]!, leaseId);
+    await this.redis.budgetRelease(...this.keys(integrationId), leaseId);
   }
 
   /** A platform 429: no call goes out for this integration until Retry-After has passed. */

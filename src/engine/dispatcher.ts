@@ -5,7 +5,7 @@ import type { Config } from "../config.ts";
 import type { Events } from "../events.ts";
 import type { Integration, PrismaClient } from "../generated/prisma/client.ts";
 import { type Logger, logger as rootLogger } from "../logger.ts";
-import { callProvider } from "../platforms/http.ts";
+import { type CallOutcome, callProvider } from "../platforms/http.ts";
 import type { ActivationLock } from "./activation-lock.ts";
 import { type ActivationJob, enqueueActivation } from "./activation-queue.ts";
 import type { CallBudget } from "./budget.ts";
@@ -32,9 +32,6 @@ export interface DispatcherDeps {
   events: Events;
 }
 
-/** Waits up to this long (real ms) are slept in place; longer ones park the activation as a delayed job. */
-const SLEEP_IN_PLACE_MS = 250;
-
 /** What an activation knows while it serves one integration. */
 interface Activation {
   integration: Integration;
@@ -51,7 +48,8 @@ type SlotEnd = { parkUntil: number | null };
 type Pick =
   | { kind: "idle"; dueAt: number | null }
   | { kind: "wait"; waitMs: number }
-  | { kind: "call"; lane: Lane; leaseId: string; run: () => Promise<void> };
+  /** `run` makes the call and releases its budget lease when the answer is in. */
+  | { kind: "call"; lane: Lane; run: () => Promise<void> };
 
 /**
  * Serves one integration per activation job (DESIGN.md, "The dispatch engine"). It holds the
@@ -132,15 +130,11 @@ export class Dispatcher {
       const pick = await activation.picking.run(() => this.pick(activation));
       if (pick.kind === "idle") return { parkUntil: pick.dueAt };
       if (pick.kind === "wait") {
-        if (pick.waitMs > SLEEP_IN_PLACE_MS) return { parkUntil: Date.now() + pick.waitMs };
+        if (pick.waitMs > this.deps.config.engine.parkAfterMs) return { parkUntil: Date.now() + pick.waitMs };
         await this.deps.wake.sleep(id, pick.waitMs);
         continue;
       }
-      try {
-        await pick.run();
-      } finally {
-        await this.deps.budget.release(id, pick.leaseId);
-      }
+      await pick.run();
       this.publishProgress(activation);
     }
   }
@@ -162,20 +156,25 @@ export class Dispatcher {
     return {
       kind: "call",
       lane,
-      leaseId: grant.leaseId,
       run: async () => {
         const request = exportRequest(activation.integration.platform, item);
-        const outcome = await callProvider(
-          {
-            baseUrl: this.deps.config.platformUrls[activation.integration.platform],
-            ...request,
-            accessToken: activation.accessToken,
-            remoteTenantId: activation.integration.remoteTenantId,
-            idempotencyKey: item.idempotencyKey,
-            timeoutMs: this.deps.config.engine.callTimeoutMs,
-          },
-          this.deps.config.time,
-        );
+        let outcome: CallOutcome;
+        try {
+          outcome = await callProvider(
+            {
+              baseUrl: this.deps.config.platformUrls[activation.integration.platform],
+              ...request,
+              accessToken: activation.accessToken,
+              remoteTenantId: activation.integration.remoteTenantId,
+              idempotencyKey: item.idempotencyKey,
+              timeoutMs: this.deps.config.engine.callTimeoutMs,
+            },
+            this.deps.config.time,
+          );
+        } finally {
+          // Released the moment the answer is in: the call is dated at its end (CallBudget.release).
+          await budget.release(id, grant.leaseId);
+        }
         await this.learnFromOutcome(activation, outcome);
         const settled = await settleExport(prisma, item, outcome, this.deps.config.time);
         if (settled === "failed") activation.log.warn({ item: item.id, outcome }, "export failed");
@@ -184,7 +183,7 @@ export class Dispatcher {
   }
 
   /** Provider headers correct the local counts; a 429 blocks the integration until Retry-After. */
-  private async learnFromOutcome(activation: Activation, outcome: Awaited<ReturnType<typeof callProvider>>) {
+  private async learnFromOutcome(activation: Activation, outcome: CallOutcome) {
     const id = activation.integration.id;
     const { minute, day } = outcome.remaining;
     if (minute !== undefined || day !== undefined) {

@@ -50,7 +50,11 @@ export async function startEngine(options: {
   await queue.ready();
   const wake = new WakeHub(client("wake-subscriber"), commands, `${prefix}:wake`);
   if (options.worker) await wake.start();
-  const budget = new CallBudget(commands, { prefix: `${prefix}:budget`, time: config.time });
+  const budget = new CallBudget(commands, {
+    prefix: `${prefix}:budget`,
+    time: config.time,
+    guardMs: config.engine.windowGuardMs,
+  });
   const lock = new ActivationLock(commands, prefix, config.engine.lockTtlMs);
   const dispatcher = new Dispatcher({
     prisma: options.prisma,

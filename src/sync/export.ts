@@ -64,14 +64,13 @@ export async function enqueueEdits(
   const latest = new Map<string, ExportEdit>();
   for (const edit of edits) latest.set(keyOf(edit), edit);
 
-  const waiting = await tx.exportItem.findMany({
-    where: {
-      integrationId,
-      status: "PENDING",
-      remoteId: { in: [...new Set(edits.map((e) => e.remoteId))] },
-    },
-    select: { id: true, entity: true, remoteId: true, field: true },
-  });
+  // Lock the waiting items we may coalesce into. The engine claims items with SKIP LOCKED, so it cannot
+  // take one while we change its value; one it already claimed is no longer PENDING and gets a new item.
+  const remoteIds = [...new Set(edits.map((e) => e.remoteId))];
+  const waiting = await tx.$queryRaw<{ id: string; entity: string; remoteId: string; field: string }[]>`
+    SELECT id, entity, "remoteId", field FROM "ExportItem"
+    WHERE "integrationId" = ${integrationId}::uuid AND status = 'PENDING' AND "remoteId" = ANY(${remoteIds})
+    FOR UPDATE`;
   const waitingByKey = new Map(waiting.map((item) => [keyOf(item), item.id]));
 
   let coalesced = 0;

@@ -172,6 +172,7 @@ CREATE TABLE "SyncRun" (
     "finishedAt" TIMESTAMP(3),
     "deferredUntil" TIMESTAMP(3),
     "error" TEXT,
+    "cursor" JSONB,
 
     CONSTRAINT "SyncRun_pkey" PRIMARY KEY ("id")
 );

@@ -1,0 +1,380 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { PLATFORMS } from "../../platforms/catalog.ts";
+import { type TimeScale, timeScale } from "../../time.ts";
+import {
+  clientGoneSignal,
+  type Latency,
+  readRequestBody,
+  type SandboxCapLimits,
+  SandboxCaps,
+  type SandboxReply,
+  writeReply,
+} from "../caps.ts";
+import {
+  dayNumber,
+  formatDay,
+  type SeedSizes,
+  type Tracked,
+  type XpmClient,
+  type XpmJob,
+  XpmPractice,
+} from "./data.ts";
+
+/**
+ * A stand-in Xero Practice Manager, API v3.1, written from Xero's OpenAPI file
+ * (shared/specs/xero-practicemanager-v3-1.yaml): JSON bodies shaped like its DTOs, errors as
+ * ResponseErrorDto. On top of the spec it does what PLATFORMS.md says the real platform does: caps per
+ * practice with Xero's limit headers and 429s, Idempotency-Key on writes; and what tests need: latency,
+ * faults, a call log (all in `caps`).
+ *
+ * Routes are served under /v3.1/… and also under /practicemanager/v3.1/… (the production base path), so
+ * a client configured with either base URL works.
+ */
+
+export interface XpmSandboxOptions {
+  /** Default 0: any free port. */
+  port?: number;
+  /** Length of a platform minute in real ms (compressed time); default 60,000. Ignored when `time` is given. */
+  minuteMs?: number;
+  time?: TimeScale;
+  /** Caps per practice; default the XPM catalog's (3 concurrent, 60 a minute, 5,000 a day). */
+  caps?: Partial<SandboxCapLimits>;
+  /** Caps of particular practices. */
+  tenantCaps?: Record<string, Partial<SandboxCapLimits>>;
+  /** App-wide calls a minute across practices; default 10,000. */
+  appPerMinute?: number;
+  /** Real ms added to every admitted call. */
+  latencyMs?: Latency;
+  /** Real ms a timeout fault holds a request before a 504; default 120,000. */
+  timeoutHoldMs?: number;
+  /** Practices to create at start, by remote tenant id. */
+  tenants?: Record<string, SeedSizes>;
+  /** Clock of the caps and of record modified times; Date.now by default. */
+  now?: () => number;
+}
+
+export interface XpmSandbox {
+  /** Base URL, with a trailing slash: resolve "v3.1/…" against it. */
+  url: string;
+  port: number;
+  time: TimeScale;
+  /** Caps, call log, faults, latency. */
+  caps: SandboxCaps;
+  /** The practices' data, by remote tenant id (the `xero-tenant-id` header). */
+  practices: ReadonlyMap<string, XpmPractice>;
+  /** The practice of a tenant; throws when there is none. */
+  practice(tenantId: string): XpmPractice;
+  /** Creates (or replaces) a practice, seeded from its tenant id unless `seed` says otherwise. */
+  addPractice(tenantId: string, sizes?: SeedSizes): XpmPractice;
+  /** The same as addPractice. */
+  addTenant(tenantId: string, sizes?: SeedSizes): XpmPractice;
+  close(): Promise<void>;
+}
+
+/** The spec gives a default page size (50) but no maximum: the sandbox caps it at 1,000. */
+const DEFAULT_PAGE_SIZE = 50;
+const MAX_PAGE_SIZE = 1000;
+
+interface RouteContext {
+  practice: XpmPractice;
+  params: string[];
+  query: URLSearchParams;
+  body: string;
+  /** Scheme, host and mount prefix the request came in on, for absolute pagination links. */
+  base: string;
+}
+
+interface Route {
+  method: "GET" | "PUT" | "POST";
+  path: RegExp;
+  handle(context: RouteContext): SandboxReply;
+}
+
+const ok = (body: object): SandboxReply => ({ status: 200, body: { status: "OK", ...body } });
+const failure = (status: number, errorDescription: string): SandboxReply => ({
+  status,
+  body: { status: "ERROR", errorDescription },
+});
+
+const ROUTES: Route[] = [
+  { method: "GET", path: /^\/v3\.1\/client\.api\/list$/, handle: listClients },
+  { method: "GET", path: /^\/v3\.1\/client\.api\/paged-list$/, handle: pageClients },
+  { method: "GET", path: /^\/v3\.1\/job\.api\/current$/, handle: currentJobs },
+  { method: "GET", path: /^\/v3\.1\/job\.api\/get\/([^/]+)$/, handle: getJob },
+  { method: "PUT", path: /^\/v3\.1\/job\.api\/update$/, handle: updateJob },
+  { method: "GET", path: /^\/v3\.1\/staff\.api\/list$/, handle: listStaff },
+  { method: "GET", path: /^\/v3\.1\/time\.api\/list$/, handle: listTime },
+];
+
+export async function startXpmSandbox(options: XpmSandboxOptions = {}): Promise<XpmSandbox> {
+  const time = options.time ?? timeScale(options.minuteMs);
+  const now = options.now ?? Date.now;
+  const { concurrent, perMinute, perDay } = PLATFORMS.XPM.caps;
+  const caps = new SandboxCaps({ concurrent, perMinute, perDay, ...options.caps }, time, {
+    tenantCaps: options.tenantCaps,
+    appPerMinute: options.appPerMinute,
+    latencyMs: options.latencyMs,
+    timeoutHoldMs: options.timeoutHoldMs,
+    errorBody: (errorDescription) => ({ status: "ERROR", errorDescription }),
+    now,
+  });
+  const practices = new Map<string, XpmPractice>();
+  const addPractice = (tenantId: string, sizes: SeedSizes = {}) => {
+    const practice = new XpmPractice({ seed: tenantId, ...sizes }, now);
+    practices.set(tenantId, practice);
+    return practice;
+  };
+  for (const [tenantId, sizes] of Object.entries(options.tenants ?? {})) addPractice(tenantId, sizes);
+
+  const server = createServer((req, res) => {
+    serve(req, res, caps, practices).catch((error: Error) => {
+      writeReply(res, failure(500, `Sandbox error: ${error.message}`));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    port,
+    time,
+    caps,
+    practices,
+    practice: (tenantId) => {
+      const practice = practices.get(tenantId);
+      if (!practice) throw new Error(`No XPM sandbox practice "${tenantId}"`);
+      return practice;
+    },
+    addPractice,
+    addTenant: addPractice,
+    close: async () => {
+      caps.releaseHeld();
+      server.closeAllConnections();
+      await new Promise<void>((resolve, reject) =>
+        server.close((error) => (error ? reject(error) : resolve())),
+      );
+    },
+  };
+}
+
+/** Auth and tenant first (not tenant-scoped, so neither capped nor logged), then the capped route. */
+async function serve(
+  req: IncomingMessage,
+  res: ServerResponse,
+  caps: SandboxCaps,
+  practices: ReadonlyMap<string, XpmPractice>,
+): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://sandbox");
+  const { prefix, path } = routePath(url.pathname);
+  if (!/^Bearer\s+\S+/i.test(req.headers.authorization ?? "")) {
+    return writeReply(res, failure(401, "Missing or malformed Authorization: Bearer token"));
+  }
+  const tenantId = header(req, "xero-tenant-id");
+  const practice = tenantId ? practices.get(tenantId) : undefined;
+  if (!tenantId || !practice) {
+    return writeReply(res, failure(403, `Unknown or missing xero-tenant-id "${tenantId ?? ""}"`));
+  }
+  const signal = clientGoneSignal(res);
+  const body = await readRequestBody(req);
+  const method = (req.method ?? "GET").toUpperCase();
+  const base = `http://${req.headers.host ?? "127.0.0.1"}${prefix}`;
+  const reply = await caps.handle(
+    { tenantId, method, path, idempotencyKey: header(req, "idempotency-key"), signal },
+    () => route(method, path, { practice, params: [], query: url.searchParams, body, base }),
+  );
+  writeReply(res, reply);
+}
+
+/** Splits "/practicemanager//v3.1/x/" into the mount prefix and the route path "/v3.1/x". */
+function routePath(pathname: string): { prefix: string; path: string } {
+  const clean = pathname.replace(/\/{2,}/g, "/").replace(/(.)\/$/, "$1");
+  const prefix = clean.startsWith("/practicemanager/") ? "/practicemanager" : "";
+  return { prefix, path: clean.slice(prefix.length) };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return (Array.isArray(value) ? value[0] : value) || undefined;
+}
+
+function route(method: string, path: string, context: RouteContext): SandboxReply {
+  for (const candidate of ROUTES) {
+    const match = candidate.path.exec(path);
+    if (!match) continue;
+    if (candidate.method !== method) return failure(405, `${method} is not allowed on ${path}`);
+    return candidate.handle({ ...context, params: match.slice(1).map(decodeURIComponent) });
+  }
+  return failure(404, `No such endpoint: ${method} ${path}`);
+}
+
+// ---- clients ----
+
+function listClients({ practice, query }: RouteContext): SandboxReply {
+  const since = query.get("modifiedSince");
+  const sinceMs = since === null ? undefined : parseModifiedSince(since);
+  if (sinceMs === null) return failure(400, "modifiedSince must be yyyy-MM-ddTHH:mm:ss (UTC)");
+  const detailed = query.get("detailed")?.toLowerCase() === "true";
+  const clients = practice.listClients(sinceMs).map((c) => (detailed ? detailedClientDto(c) : c.dto));
+  return ok({ clients });
+}
+
+function pageClients({ practice, query, base }: RouteContext): SandboxReply {
+  const pageSize = Number(query.get("pageSize") ?? DEFAULT_PAGE_SIZE);
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+    return failure(400, `pageSize must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
+  }
+  const token = query.get("pageToken");
+  const from = token ? readPageToken(token) : 0;
+  if (from === null) return failure(400, "pageToken is not one this API issued");
+  const page = practice.clientPage(from, pageSize);
+  const link = (position: number | null) => {
+    if (position === null) return null;
+    const tokenPart = position === 0 ? "" : `&pageToken=${writePageToken(position)}`;
+    return `${base}/v3.1/client.api/paged-list?pageSize=${pageSize}${tokenPart}`;
+  };
+  return ok({
+    clients: page.records.map((c) => c.dto),
+    pagination: { links: { first: link(0), next: link(page.next) } },
+  });
+}
+
+/** ClientDetailedDto: the base fields plus contacts, notes, groups and relationships (none in the sandbox). */
+function detailedClientDto(client: Tracked<XpmClient>) {
+  return { ...client.dto, contacts: [], notes: [], groups: [], relationships: [] };
+}
+
+/** Page tokens are opaque to clients; inside, the position in the practice's client order. */
+function writePageToken(position: number): string {
+  return Buffer.from(`clients:${position}`).toString("base64url");
+}
+
+function readPageToken(token: string): number | null {
+  const match = /^clients:(\d+)$/.exec(Buffer.from(token, "base64url").toString("utf8"));
+  return match ? Number(match[1]) : null;
+}
+
+/** yyyy-MM-ddTHH:mm:ss, read as UTC; null when malformed. */
+function parseModifiedSince(value: string): number | null {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/.test(value)) return null;
+  const at = Date.parse(`${value}Z`);
+  return Number.isNaN(at) ? null : at;
+}
+
+// ---- jobs ----
+
+function currentJobs({ practice }: RouteContext): SandboxReply {
+  return ok({ jobs: practice.currentJobs().map((j) => j.dto) });
+}
+
+function getJob({ practice, params }: RouteContext): SandboxReply {
+  const job = practice.jobs.get(params[0]!);
+  return job && !job.deleted ? ok({ job: job.dto }) : failure(404, `Job ${params[0]} not found`);
+}
+
+/** JobUpdateRequestDto: `id` names the job by number; the other fields given are changed. */
+const JOB_UPDATE_FIELDS = new Set([
+  "id",
+  "name",
+  "description",
+  "startDate",
+  "dueDate",
+  "categoryUuid",
+  "budget",
+  "clientNumber",
+]);
+
+function updateJob({ practice, body }: RouteContext): SandboxReply {
+  const request = parseJson(body);
+  if (!isRecord(request)) return failure(400, "The body must be a JobUpdateRequestDto JSON object");
+  const problem = jobUpdateProblem(request);
+  if (problem) return failure(400, problem);
+  const id = request.id as string;
+  const job = practice.jobs.get(id);
+  if (!job || job.deleted) return failure(404, `Job ${id} not found`);
+  const updated = practice.editJob(id, jobChanges(request))!;
+  return ok({ job: updated.dto });
+}
+
+/** What is wrong with a JobUpdateRequestDto, if anything (the spec allows no extra properties). */
+function jobUpdateProblem(request: Record<string, unknown>): string | undefined {
+  const unknown = Object.keys(request).find((key) => !JOB_UPDATE_FIELDS.has(key));
+  if (unknown) return `Unknown field "${unknown}" (JobUpdateRequestDto fields are case-sensitive)`;
+  if (typeof request.id !== "string" || request.id === "") return "id (the job number) is required";
+  const { budget, name, description, startDate, dueDate } = request;
+  if (
+    budget !== undefined &&
+    budget !== null &&
+    !(typeof budget === "number" && Number.isFinite(budget) && budget >= 0)
+  ) {
+    return "budget must be a number of at least 0";
+  }
+  if (name !== undefined && (typeof name !== "string" || name.trim() === "")) return "name must not be empty";
+  if (description !== undefined && description !== null && typeof description !== "string") {
+    return "description must be a string";
+  }
+  for (const [field, value] of [
+    ["startDate", startDate],
+    ["dueDate", dueDate],
+  ] as const) {
+    if (value !== undefined && value !== null && toDay(value) === null)
+      return `${field} must be a date yyyy-MM-dd`;
+  }
+  return undefined;
+}
+
+/** The JobDto changes a valid request asks for (categoryUuid and clientNumber are accepted and ignored). */
+function jobChanges(request: Record<string, unknown>): Partial<XpmJob> {
+  const changes: Partial<XpmJob> = {};
+  if ("budget" in request) changes.budget = request.budget as number | null;
+  if (typeof request.name === "string") changes.name = request.name;
+  if ("description" in request) changes.description = (request.description as string | null) ?? "";
+  const startDate = toDay(request.startDate);
+  const dueDate = toDay(request.dueDate);
+  if (startDate) changes.startDate = startDate;
+  if (dueDate) changes.dueDate = dueDate;
+  return changes;
+}
+
+/** A yyyy-MM-dd date from yyyy-MM-dd or yyyy-MM-ddTHH:mm:ss; null otherwise. */
+function toDay(value: unknown): string | null {
+  if (typeof value !== "string" || !/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2})?$/.test(value)) return null;
+  const day = value.slice(0, 10);
+  // The round trip rejects dates such as 2025-02-30, which Date.parse would roll over.
+  const number = dayNumber(day);
+  return Number.isFinite(number) && formatDay(number) === day ? day : null;
+}
+
+// ---- staff and time ----
+
+function listStaff({ practice }: RouteContext): SandboxReply {
+  return ok({ staffList: practice.activeStaff().map((s) => s.dto) });
+}
+
+function listTime({ practice, query }: RouteContext): SandboxReply {
+  const from = compactDay(query.get("from"));
+  const to = compactDay(query.get("to"));
+  if (!from || !to) return failure(400, "from and to are required, as yyyyMMdd");
+  if (from > to) return failure(400, "from must not be after to");
+  return ok({ times: practice.timesBetween(from, to).map((t) => t.dto) });
+}
+
+/** yyyyMMdd → yyyy-MM-dd; null when missing or not a date. */
+function compactDay(value: string | null): string | null {
+  if (!value || !/^\d{8}$/.test(value)) return null;
+  return toDay(`${value.slice(0, 4)}-${value.slice(4, 6)}-${value.slice(6, 8)}`);
+}
+
+// ---- helpers ----
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
