@@ -10,6 +10,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Files run one after another: the engine tests measure rates in compressed time, which a second
+    // file competing for the machine's two cores would distort.
+    fileParallelism: false,
     globalSetup: ["test/support/global-setup.ts"],
   },
 });

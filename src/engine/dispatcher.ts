@@ -3,9 +3,10 @@ import type BeeQueue from "bee-queue";
 import { decryptSecret } from "../auth/secrets.ts";
 import type { Config } from "../config.ts";
 import type { Events } from "../events.ts";
-import type { Integration, PrismaClient } from "../generated/prisma/client.ts";
+import type { Integration, PrismaClient, SyncRun } from "../generated/prisma/client.ts";
 import { type Logger, logger as rootLogger } from "../logger.ts";
 import { type CallOutcome, callProvider } from "../platforms/http.ts";
+import { applyPage, finishRun, nextPullStep, type PullStep, retryPage, skipEntity } from "../sync/pull.ts";
 import type { ActivationLock } from "./activation-lock.ts";
 import { type ActivationJob, enqueueActivation } from "./activation-queue.ts";
 import type { CallBudget } from "./budget.ts";
@@ -39,6 +40,8 @@ interface Activation {
   accessToken: string;
   /** Serialises "find the best lane, take budget, claim an item" between the activation's slots. */
   picking: Mutex;
+  /** Runs with a page in flight: a run's pages go one after another. */
+  busyRuns: Set<string>;
   lockLost: boolean;
   log: Logger;
 }
@@ -110,6 +113,7 @@ export class Dispatcher {
       limits: limitsFor(integration.platform, integration.rateLimitOverride),
       accessToken: String(credentials.accessToken),
       picking: new Mutex(),
+      busyRuns: new Set(),
       lockLost: false,
       log: rootLogger.child({ integrationId, platform: integration.platform }),
     };
@@ -139,13 +143,162 @@ export class Dispatcher {
     }
   }
 
-  /** The highest lane with pending work, its budget, and the item it will send. */
+  /**
+   * The highest lane with pending work, its budget, and the call it will make. Pull runs travel in the
+   * lanes of their kinds, all above EXPORT; inside a lane the oldest run goes first.
+   */
   private async pick(activation: Activation): Promise<Pick> {
+    let backoffUntil: number | null = null;
+    const skipped = new Set<string>();
+    for (;;) {
+      const run = await this.nextRun(activation, skipped);
+      if (!run) break;
+      const step = await nextPullStep(this.deps.prisma, run, activation.integration);
+      if (step.kind === "done") {
+        await this.finish(activation, run);
+        continue;
+      }
+      if (step.kind === "backoff") {
+        skipped.add(run.id);
+        backoffUntil = Math.min(backoffUntil ?? step.until, step.until);
+        continue;
+      }
+      if (run.status === "QUEUED") await this.markSyncing(activation, run);
+      const grant = await this.deps.budget.acquire(activation.integration.id, activation.limits, run.lane);
+      if (!grant.granted) return { kind: "wait", waitMs: Math.max(1, grant.waitMs) };
+      activation.busyRuns.add(run.id);
+      return { kind: "call", lane: run.lane, run: () => this.pullPage(activation, run, step, grant.leaseId) };
+    }
+    const exportPick = await this.pickExport(activation);
+    if (exportPick.kind !== "idle") return exportPick;
+    // Nothing to do now: wake up when a backed-off page, a deferred run or a backed-off export is due.
+    const deferred = await this.deps.prisma.syncRun.findFirst({
+      where: {
+        integrationId: activation.integration.id,
+        status: "DEFERRED",
+        deferredUntil: { gt: new Date() },
+      },
+      orderBy: { deferredUntil: "asc" },
+      select: { deferredUntil: true },
+    });
+    const due = [exportPick.dueAt, backoffUntil, deferred?.deferredUntil?.getTime() ?? null].filter(
+      (at): at is number => at !== null,
+    );
+    return { kind: "idle", dueAt: due.length > 0 ? Math.min(...due) : null };
+  }
+
+  private nextRun(activation: Activation, skipped: Set<string>) {
+    return this.deps.prisma.syncRun.findFirst({
+      where: {
+        integrationId: activation.integration.id,
+        lane: { not: "EXPORT" },
+        id: { notIn: [...activation.busyRuns, ...skipped] },
+        OR: [
+          { status: { in: ["QUEUED", "RUNNING"] } },
+          { status: "DEFERRED", OR: [{ deferredUntil: null }, { deferredUntil: { lte: new Date() } }] },
+        ],
+      },
+      // Lane is an enum declared highest first, so ascending order is priority order.
+      orderBy: [{ lane: "asc" }, { queuedAt: "asc" }, { id: "asc" }],
+    });
+  }
+
+  private async markSyncing(activation: Activation, run: SyncRun) {
+    const { prisma, events } = this.deps;
+    const changed = await prisma.integration.updateMany({
+      where: { id: activation.integration.id, status: { in: ["PENDING", "CONNECTED", "ERROR"] } },
+      data: { status: "SYNCING" },
+    });
+    if (changed.count > 0) {
+      events.publish("integrationStatusChanged", activation.integration.tenantId, {
+        integrationId: activation.integration.id,
+      });
+    }
+    events.publish("syncRunUpdated", run.id, { runId: run.id });
+  }
+
+  private async finish(activation: Activation, run: SyncRun) {
+    const { integrationStatusChanged } = await finishRun(this.deps.prisma, run);
+    this.deps.events.publish("syncRunUpdated", run.id, { runId: run.id });
+    if (integrationStatusChanged) {
+      this.deps.events.publish("integrationStatusChanged", activation.integration.tenantId, {
+        integrationId: activation.integration.id,
+      });
+    }
+  }
+
+  /** One page of a pull run: the call, then its records, counts and cursor in one transaction. */
+  private async pullPage(
+    activation: Activation,
+    run: SyncRun,
+    step: Extract<PullStep, { kind: "call" }>,
+    leaseId: string,
+  ): Promise<void> {
+    const { prisma, config } = this.deps;
+    try {
+      const outcome = await this.call(activation, { method: "GET", ...step.request }, leaseId);
+      switch (outcome.kind) {
+        case "ok":
+          await applyPage(prisma, run, step, step.puller.parse(step.context, outcome.body, step.cursor.page));
+          break;
+        case "rateLimited":
+          if (outcome.problem === "day") {
+            // The day's budget is spent: the run waits for tomorrow; it has not failed.
+            await prisma.syncRun.update({
+              where: { id: run.id },
+              data: { status: "DEFERRED", deferredUntil: new Date(Date.now() + outcome.retryAfterMs) },
+            });
+          }
+          break;
+        case "retryable":
+          await retryPage(prisma, run, step, outcome.message, config.time);
+          break;
+        case "rejected":
+          await skipEntity(prisma, run, step.cursor, outcome.message);
+          break;
+      }
+      this.deps.events.publish("syncRunUpdated", run.id, { runId: run.id });
+    } finally {
+      activation.busyRuns.delete(run.id);
+    }
+  }
+
+  /** Makes one provider call for the integration and releases its budget lease when the answer is in. */
+  private async call(
+    activation: Activation,
+    request: { method: "GET" | "PUT" | "POST"; path: string; query?: Record<string, string>; body?: unknown },
+    leaseId: string,
+    idempotencyKey?: string,
+  ): Promise<CallOutcome> {
+    const { budget, config } = this.deps;
+    let outcome: CallOutcome;
+    try {
+      outcome = await callProvider(
+        {
+          baseUrl: config.platformUrls[activation.integration.platform],
+          ...request,
+          accessToken: activation.accessToken,
+          remoteTenantId: activation.integration.remoteTenantId,
+          ...(idempotencyKey ? { idempotencyKey } : {}),
+          timeoutMs: config.engine.callTimeoutMs,
+        },
+        config.time,
+      );
+    } finally {
+      // Released the moment the answer is in: the call is dated at its end (CallBudget.release).
+      await budget.release(activation.integration.id, leaseId);
+    }
+    await this.learnFromOutcome(activation, outcome);
+    return outcome;
+  }
+
+  /** The EXPORT lane: the oldest pending outbox item. */
+  private async pickExport(activation: Activation): Promise<Pick> {
     const { prisma, budget } = this.deps;
     const id = activation.integration.id;
-    const lane: Lane | null = (await hasPendingExport(prisma, id)) ? "EXPORT" : null;
-    if (!lane) return { kind: "idle", dueAt: await nextExportDue(prisma, id) };
-    const grant = await budget.acquire(id, activation.limits, lane);
+    if (!(await hasPendingExport(prisma, id)))
+      return { kind: "idle", dueAt: await nextExportDue(prisma, id) };
+    const grant = await budget.acquire(id, activation.limits, "EXPORT");
     if (!grant.granted) return { kind: "wait", waitMs: Math.max(1, grant.waitMs) };
     const item = await claimExport(prisma, id);
     if (!item) {
@@ -155,27 +308,10 @@ export class Dispatcher {
     }
     return {
       kind: "call",
-      lane,
+      lane: "EXPORT",
       run: async () => {
         const request = exportRequest(activation.integration.platform, item);
-        let outcome: CallOutcome;
-        try {
-          outcome = await callProvider(
-            {
-              baseUrl: this.deps.config.platformUrls[activation.integration.platform],
-              ...request,
-              accessToken: activation.accessToken,
-              remoteTenantId: activation.integration.remoteTenantId,
-              idempotencyKey: item.idempotencyKey,
-              timeoutMs: this.deps.config.engine.callTimeoutMs,
-            },
-            this.deps.config.time,
-          );
-        } finally {
-          // Released the moment the answer is in: the call is dated at its end (CallBudget.release).
-          await budget.release(id, grant.leaseId);
-        }
-        await this.learnFromOutcome(activation, outcome);
+        const outcome = await this.call(activation, request, grant.leaseId, item.idempotencyKey);
         const settled = await settleExport(prisma, item, outcome, this.deps.config.time);
         if (settled === "failed") activation.log.warn({ item: item.id, outcome }, "export failed");
       },

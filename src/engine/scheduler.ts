@@ -75,7 +75,10 @@ export class Scheduler {
     const rows = await this.deps.prisma.integration.findMany({
       where: {
         status: { notIn: ["PAUSED", "DISCONNECTED"] },
-        exportItems: { some: { status: { in: ["PENDING", "SENDING"] } } },
+        OR: [
+          { exportItems: { some: { status: { in: ["PENDING", "SENDING"] } } } },
+          { syncRuns: { some: { status: { in: ["QUEUED", "RUNNING", "DEFERRED"] } } } },
+        ],
       },
       select: { id: true },
     });

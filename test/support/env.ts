@@ -2,7 +2,12 @@
 export const TEST_POSTGRES_URL =
   process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-export const TEMPLATE_DATABASE = "syncline_test_template";
+/** Set by the global setup for the test files it starts (see global-setup.ts). */
+export function templateDatabase(): string {
+  const name = process.env.SYNCLINE_TEST_TEMPLATE;
+  if (!name) throw new Error("SYNCLINE_TEST_TEMPLATE is not set: run the tests through vitest (npm test)");
+  return name;
+}
 
 export function adminUrl(): string {
   return TEST_POSTGRES_URL;

@@ -1,25 +1,35 @@
 import pg from "pg";
 import { migrate } from "../../src/db/migrate.ts";
 import { openPostgresSession } from "../../src/db/sql.ts";
-import { adminUrl, databaseUrl, TEMPLATE_DATABASE } from "./env.ts";
+import { adminUrl, databaseUrl } from "./env.ts";
 
 /**
  * Builds one migrated template database per test run; each test file then gets its own copy
- * (CREATE DATABASE … TEMPLATE), so files run in parallel without seeing each other's rows.
+ * (CREATE DATABASE … TEMPLATE), so files run in parallel without seeing each other's rows. The
+ * template is named after this run, so two runs on one server (a developer's and CI's) never collide.
  */
 export default async function setup() {
-  const admin = new pg.Client({ connectionString: adminUrl() });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DATABASE} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${TEMPLATE_DATABASE}`);
-  } finally {
-    await admin.end();
-  }
-  const session = await openPostgresSession(databaseUrl(TEMPLATE_DATABASE));
+  const template = `syncline_test_template_${process.pid}`;
+  process.env.SYNCLINE_TEST_TEMPLATE = template;
+  await admin(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
+  await admin(`CREATE DATABASE ${template}`);
+  const session = await openPostgresSession(databaseUrl(template));
   try {
     await migrate(session);
   } finally {
     await session.close();
+  }
+  return async () => {
+    await admin(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
+  };
+}
+
+async function admin(sql: string) {
+  const client = new pg.Client({ connectionString: adminUrl() });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
   }
 }

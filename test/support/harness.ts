@@ -5,7 +5,7 @@ import pg from "pg";
 import { type App, startApp } from "../../src/app.ts";
 import { addMember, createTenant } from "../../src/auth/tenants.ts";
 import { type Config, loadConfig, type Role } from "../../src/config.ts";
-import { adminUrl, databaseUrl, TEMPLATE_DATABASE, TEST_REDIS_URL } from "./env.ts";
+import { adminUrl, databaseUrl, TEST_REDIS_URL, templateDatabase } from "./env.ts";
 
 /** A tenant with one token per role, as tests act as each of them. */
 export interface TestTenant {
@@ -44,7 +44,7 @@ export async function startTestApp(
   options: { roles?: Role[]; env?: Record<string, string> } = {},
 ): Promise<TestApp> {
   const name = `syncline_test_${process.pid}_${randomBytes(4).toString("hex")}`;
-  await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`);
+  await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${templateDatabase()}`);
   const url = databaseUrl(name);
   const config = loadConfig({
     NODE_ENV: "test",

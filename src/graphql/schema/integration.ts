@@ -252,6 +252,7 @@ builder.mutationField("connectIntegration", (t) =>
         }),
       );
       await publishStatus(ctx, integration.id);
+      await ctx.services.engine.notify(integration.id);
       return { integrationId: integration.id, syncRunId: run.id };
     },
   }),
@@ -276,6 +277,7 @@ builder.mutationField("reconnectIntegration", (t) =>
         lifecycle.reconnect(tx, viewer, { id, globalId }, encryptCredentials(ctx, credentials)),
       );
       await publishStatus(ctx, integration.id);
+      await ctx.services.engine.notify(integration.id);
       return { integrationId: integration.id, syncRunId: run.id };
     },
   }),
@@ -299,7 +301,11 @@ function statusMutation(name: string, description: string, change: StatusChange)
         const { integration, changed } = await lifecycle.inTransaction(prisma(), (tx) =>
           change(tx, tenantId, { id, globalId }),
         );
-        if (changed) await publishStatus(ctx, integration.id);
+        if (changed) {
+          await publishStatus(ctx, integration.id);
+          // A resumed integration may have work waiting; a paused or disconnected one simply finds none.
+          await ctx.services.engine.notify(integration.id);
+        }
         return { integrationId: integration.id, syncRunId: null };
       },
     }),

@@ -1,0 +1,33 @@
+import type { SyncKind } from "../generated/prisma/enums.ts";
+import type { RemoteRecord } from "../sync/records.ts";
+
+/**
+ * How a connector pulls one entity, one page (one provider call) at a time. The engine persists the
+ * page cursor between calls, so a pull survives restarts and yields to higher lanes between pages.
+ */
+export interface PullContext {
+  kind: SyncKind;
+  /** Pull what changed since this time (watermark minus overlap); null for a full pull. */
+  since: Date | null;
+  /** When the run started pulling this entity: the next watermark. */
+  startedAt: Date;
+}
+
+export interface PageRequest {
+  path: string;
+  query?: Record<string, string>;
+}
+
+export interface PulledPage {
+  records: RemoteRecord[];
+  /** Cursor of the next page; null when the entity is done. */
+  next: unknown | null;
+}
+
+export interface EntityPuller {
+  /** Whether this kind lists every live record (so records not seen were deleted). */
+  listsEverything(context: PullContext): boolean;
+  /** The request for the page at `cursor` (null: the first page). */
+  request(context: PullContext, cursor: unknown | null): PageRequest;
+  parse(context: PullContext, body: unknown, cursor: unknown | null): PulledPage;
+}

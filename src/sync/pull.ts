@@ -1,0 +1,266 @@
+import type { Integration, Prisma, PrismaClient, SyncRun } from "../generated/prisma/client.ts";
+import type { SyncKind } from "../generated/prisma/enums.ts";
+import { PLATFORMS } from "../platforms/catalog.ts";
+import type { EntityPuller, PageRequest, PullContext, PulledPage } from "../platforms/pull.ts";
+import { XPM_PULLERS } from "../platforms/xpm/pull.ts";
+import type { EffectiveSettings } from "../settings/effective.ts";
+import { loadIntegrationEffectiveSettings } from "../settings/load.ts";
+import type { TimeScale } from "../time.ts";
+import { reconcileDeletions, upsertRecords } from "./records.ts";
+
+/**
+ * Pull runs (DESIGN.md, "Pull"): entity by entity, page by page, one provider call per step. The run's
+ * cursor (entity, page, when the entity's pull began) lives on the SyncRun row, so a restart resumes
+ * where it stopped. Records and the cursor commit together; an entity's watermark advances only after
+ * its last page has committed.
+ */
+
+/** Pulls look back this many platform minutes before the watermark: some edits don't move the modified time at once. */
+export const OVERLAP_MINUTES = 5;
+/** Transient failures of one page before the run gives up. */
+const MAX_PAGE_ATTEMPTS = 6;
+
+export interface RunCursor {
+  entities: string[];
+  index: number;
+  page: unknown | null;
+  /** ISO time the current entity's pull began (its next watermark). */
+  entityStartedAt: string | null;
+  /** ISO time the current entity pulls from (null: full pull). */
+  since: string | null;
+  attempts: number;
+  /** ISO time before which the current page is not retried (backoff). */
+  notBefore: string | null;
+  failedEntities: string[];
+}
+
+const PULLERS: Partial<Record<Integration["platform"], Record<string, EntityPuller>>> = { XPM: XPM_PULLERS };
+
+/** The entities a run of this kind pulls, in catalog order, after settings. */
+export function entitiesFor(
+  platform: Integration["platform"],
+  kind: SyncKind,
+  settings: EffectiveSettings,
+): string[] {
+  const pullers = PULLERS[platform] ?? {};
+  return PLATFORMS[platform].entities
+    .filter((entity) => pullers[entity.key] && !entity.liveOnly)
+    .filter((entity) => {
+      const chosen = settings.entities.find((e) => e.entity === entity.key);
+      if (chosen && !chosen.enabled.value) return false;
+      if (kind === "INITIAL") return chosen ? chosen.fetchOnFirstLink.value : entity.fetchOnFirstLink;
+      if (kind === "FORCE") return true;
+      return entity.syncKinds.includes(kind);
+    })
+    .map((entity) => entity.key);
+}
+
+export type PullStep =
+  | { kind: "call"; cursor: RunCursor; context: PullContext; request: PageRequest; puller: EntityPuller }
+  | { kind: "backoff"; until: number }
+  | { kind: "done" };
+
+/**
+ * Finds the run's next provider call, starting the run or moving to its next entity as needed (no call
+ * is spent on bookkeeping). Returns "done" once every entity has been pulled, after finishing the run.
+ */
+export async function nextPullStep(
+  prisma: PrismaClient,
+  run: SyncRun,
+  integration: Integration,
+): Promise<PullStep> {
+  let cursor = run.cursor as RunCursor | null;
+  if (!cursor) {
+    const settings = await loadIntegrationEffectiveSettings(prisma, integration.id);
+    cursor = {
+      entities: entitiesFor(integration.platform, run.kind, settings),
+      index: 0,
+      page: null,
+      entityStartedAt: null,
+      since: null,
+      attempts: 0,
+      notBefore: null,
+      failedEntities: [],
+    };
+    await prisma.syncRun.update({
+      where: { id: run.id },
+      data: { status: "RUNNING", startedAt: new Date(), cursor: cursor as unknown as Prisma.InputJsonValue },
+    });
+    await log(prisma, run.id, "INFO", null, `Pulling ${cursor.entities.join(", ") || "nothing"}`);
+  }
+  if (cursor.index >= cursor.entities.length) return { kind: "done" };
+  if (cursor.notBefore && Date.parse(cursor.notBefore) > Date.now())
+    return { kind: "backoff", until: Date.parse(cursor.notBefore) };
+  const entity = cursor.entities[cursor.index]!;
+  if (!cursor.entityStartedAt) {
+    const watermark = await prisma.watermark.findUnique({
+      where: { integrationId_entity: { integrationId: integration.id, entity } },
+    });
+    const fullPull = run.kind === "INITIAL" || run.kind === "DAILY" || !watermark?.cursor;
+    cursor = {
+      ...cursor,
+      entityStartedAt: new Date().toISOString(),
+      since: fullPull
+        ? null
+        : new Date(watermark!.cursor!.getTime() - OVERLAP_MINUTES * 60_000).toISOString(),
+    };
+  }
+  const puller = PULLERS[integration.platform]![entity]!;
+  const context = contextOf(run.kind, cursor);
+  return { kind: "call", cursor, context, request: puller.request(context, cursor.page), puller };
+}
+
+function contextOf(kind: SyncKind, cursor: RunCursor): PullContext {
+  return {
+    kind,
+    since: cursor.since ? new Date(cursor.since) : null,
+    startedAt: new Date(cursor.entityStartedAt ?? Date.now()),
+  };
+}
+
+/** Commits one page: the records, the run's counts and its cursor together. */
+export async function applyPage(
+  prisma: PrismaClient,
+  run: SyncRun,
+  step: Extract<PullStep, { kind: "call" }>,
+  page: PulledPage,
+): Promise<void> {
+  const entity = step.cursor.entities[step.cursor.index]!;
+  const target = { integrationId: run.integrationId, entity, runId: run.id };
+  await prisma.$transaction(
+    async (tx) => {
+      const counts = await upsertRecords(tx, target, page.records);
+      let deleted = 0;
+      let cursor: RunCursor = { ...step.cursor, page: page.next, attempts: 0, notBefore: null };
+      if (page.next === null) {
+        if (step.puller.listsEverything(step.context)) deleted = await reconcileDeletions(tx, target);
+        await tx.watermark.upsert({
+          where: { integrationId_entity: { integrationId: run.integrationId, entity } },
+          create: {
+            integrationId: run.integrationId,
+            entity,
+            cursor: step.context.startedAt,
+            lastRunId: run.id,
+          },
+          update: {
+            cursor: step.context.startedAt,
+            lastRunId: run.id,
+            ...(deleted > 0 || step.puller.listsEverything(step.context) ? { reconciledAt: new Date() } : {}),
+          },
+        });
+        cursor = { ...cursor, index: cursor.index + 1, page: null, entityStartedAt: null, since: null };
+      }
+      await tx.syncRun.update({
+        where: { id: run.id },
+        data: {
+          cursor: cursor as unknown as Prisma.InputJsonValue,
+          fetchedCount: { increment: page.records.length },
+          createdCount: { increment: counts.created },
+          updatedCount: { increment: counts.updated },
+          skippedCount: { increment: counts.unchanged },
+          deletedCount: { increment: deleted },
+        },
+      });
+      const line = `${entity}: fetched ${page.records.length}, created ${counts.created}, updated ${counts.updated}, unchanged ${counts.unchanged}${deleted ? `, deleted ${deleted}` : ""}`;
+      await log(tx, run.id, "INFO", entity, line, { ...counts, fetched: page.records.length, deleted });
+    },
+    { timeout: 60_000 },
+  );
+}
+
+/** A page failed transiently: retry it with backoff, or give the run up after too many attempts. */
+export async function retryPage(
+  prisma: PrismaClient,
+  run: SyncRun,
+  step: Extract<PullStep, { kind: "call" }>,
+  message: string,
+  time: TimeScale,
+): Promise<"retry" | "failed"> {
+  const attempts = step.cursor.attempts + 1;
+  const entity = step.cursor.entities[step.cursor.index]!;
+  if (attempts >= MAX_PAGE_ATTEMPTS) {
+    await skipEntity(prisma, run, step.cursor, `${message} (gave up after ${attempts} attempts)`);
+    return "failed";
+  }
+  const notBefore = new Date(Date.now() + time.secondsToMs(Math.min(300, 2 ** attempts)));
+  await prisma.syncRun.update({
+    where: { id: run.id },
+    data: {
+      cursor: {
+        ...step.cursor,
+        attempts,
+        notBefore: notBefore.toISOString(),
+      } as unknown as Prisma.InputJsonValue,
+    },
+  });
+  await log(prisma, run.id, "WARN", entity, `${message}; retrying`);
+  return "retry";
+}
+
+/** The platform refused a page: the entity is skipped (its watermark stays) and the run goes on. */
+export async function skipEntity(prisma: PrismaClient, run: SyncRun, cursor: RunCursor, message: string) {
+  const entity = cursor.entities[cursor.index]!;
+  const next: RunCursor = {
+    ...cursor,
+    index: cursor.index + 1,
+    page: null,
+    entityStartedAt: null,
+    since: null,
+    attempts: 0,
+    notBefore: null,
+    failedEntities: [...cursor.failedEntities, entity],
+  };
+  await prisma.syncRun.update({
+    where: { id: run.id },
+    data: { cursor: next as unknown as Prisma.InputJsonValue },
+  });
+  await log(prisma, run.id, "ERROR", entity, message);
+}
+
+/** Ends a run whose entities are all done; one-off integrations disconnect after their initial sync. */
+export async function finishRun(
+  prisma: PrismaClient,
+  run: SyncRun,
+): Promise<{ integrationStatusChanged: boolean }> {
+  const cursor = run.cursor as RunCursor | null;
+  const failed = cursor?.failedEntities ?? [];
+  const status = failed.length === 0 ? "SUCCEEDED" : "PARTIAL";
+  return prisma.$transaction(async (tx) => {
+    await tx.syncRun.update({
+      where: { id: run.id },
+      data: {
+        status,
+        finishedAt: new Date(),
+        ...(failed.length > 0 ? { error: `Failed entities: ${failed.join(", ")}` } : {}),
+      },
+    });
+    await log(tx, run.id, "INFO", null, `Run ${status.toLowerCase()}`);
+    const integration = await tx.integration.findUniqueOrThrow({ where: { id: run.integrationId } });
+    const oneOffDone = run.kind === "INITIAL" && integration.syncMode === "ONE_OFF";
+    const nextStatus = oneOffDone ? "DISCONNECTED" : integration.status === "PAUSED" ? "PAUSED" : "CONNECTED";
+    if (nextStatus === integration.status) return { integrationStatusChanged: false };
+    await tx.integration.update({
+      where: { id: integration.id },
+      data: { status: nextStatus, ...(oneOffDone ? { disconnectedAt: new Date() } : {}) },
+    });
+    return { integrationStatusChanged: true };
+  });
+}
+
+async function log(
+  db: Pick<PrismaClient, "syncLog">,
+  runId: string,
+  level: "INFO" | "WARN" | "ERROR",
+  entity: string | null,
+  message: string,
+  data?: Record<string, number>,
+) {
+  const last = await db.syncLog.findFirst({
+    where: { runId },
+    orderBy: { sequence: "desc" },
+    select: { sequence: true },
+  });
+  await db.syncLog.create({
+    data: { runId, sequence: (last?.sequence ?? 0) + 1, level, entity, message, ...(data ? { data } : {}) },
+  });
+}
