@@ -282,3 +282,9 @@ export const QueueProgressSubscription = graphql(`
     }
   }
 `);
+
+export const SyncRunUpdatedSubscription = graphql(`
+  subscription SyncRunUpdated($id: ID!) {
+    syncRunUpdated(id: $id) { id status fetchedCount createdCount updatedCount skippedCount deletedCount }
+  }
+`);

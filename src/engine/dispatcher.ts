@@ -13,10 +13,10 @@ import type { CallBudget } from "./budget.ts";
 import {
   claimExport,
   exportRequest,
-  hasPendingExport,
   nextExportDue,
   requeueOrphanedExports,
   settleExport,
+  unclaimExport,
 } from "./export-work.ts";
 import type { Lane } from "./lanes.ts";
 import { type CallLimits, limitsFor } from "./limits.ts";
@@ -42,6 +42,13 @@ interface Activation {
   picking: Mutex;
   /** Runs with a page in flight: a run's pages go one after another. */
   busyRuns: Set<string>;
+  /**
+   * Whether runs may be waiting. Runs arrive with an announcement (Dispatcher.notify), so the run query
+   * is skipped between announcements while the activation drains exports: one query less per call.
+   */
+  runsMayWait: boolean;
+  /** Stops listening to announcements for the integration. */
+  unwatch: () => void;
   lockLost: boolean;
   log: Logger;
 }
@@ -91,7 +98,13 @@ export class Dispatcher {
       for (;;) {
         await lock.clearDirty(integrationId);
         activation.current = await this.prepare(integrationId);
-        const parkUntil = activation.current ? await this.serveRound(activation.current) : null;
+        const current = activation.current;
+        if (current) {
+          current.unwatch = this.deps.wake.watch(integrationId, () => {
+            current.runsMayWait = true;
+          });
+        }
+        const parkUntil = current ? await this.serveRound(current).finally(() => current.unwatch()) : null;
         if (activation.current?.lockLost) return;
         if (parkUntil !== null) await enqueueActivation(this.deps.queue, integrationId, parkUntil);
         if ((await lock.release(integrationId, token)) !== "dirty") return;
@@ -114,6 +127,8 @@ export class Dispatcher {
       accessToken: String(credentials.accessToken),
       picking: new Mutex(),
       busyRuns: new Set(),
+      runsMayWait: true,
+      unwatch: () => {},
       lockLost: false,
       log: rootLogger.child({ integrationId, platform: integration.platform }),
     };
@@ -150,9 +165,16 @@ export class Dispatcher {
   private async pick(activation: Activation): Promise<Pick> {
     let backoffUntil: number | null = null;
     const skipped = new Set<string>();
-    for (;;) {
+    while (activation.runsMayWait) {
+      // Cleared before the query, so an announcement that lands during it is not lost.
+      activation.runsMayWait = false;
       const run = await this.nextRun(activation, skipped);
-      if (!run) break;
+      if (!run) {
+        // Skipped (backed-off) runs are looked at again on the next pick.
+        if (skipped.size > 0) activation.runsMayWait = true;
+        break;
+      }
+      activation.runsMayWait = true;
       const step = await nextPullStep(this.deps.prisma, run, activation.integration);
       if (step.kind === "done") {
         await this.finish(activation, run);
@@ -260,6 +282,7 @@ export class Dispatcher {
       this.deps.events.publish("syncRunUpdated", run.id, { runId: run.id });
     } finally {
       activation.busyRuns.delete(run.id);
+      activation.runsMayWait = true;
     }
   }
 
@@ -292,19 +315,19 @@ export class Dispatcher {
     return outcome;
   }
 
-  /** The EXPORT lane: the oldest pending outbox item. */
+  /**
+   * The EXPORT lane: the oldest pending outbox item. It is claimed before the budget is asked, so a
+   * granted call starts at once; if the budget says wait, the item goes back in line untouched.
+   */
   private async pickExport(activation: Activation): Promise<Pick> {
     const { prisma, budget } = this.deps;
     const id = activation.integration.id;
-    if (!(await hasPendingExport(prisma, id)))
-      return { kind: "idle", dueAt: await nextExportDue(prisma, id) };
-    const grant = await budget.acquire(id, activation.limits, "EXPORT");
-    if (!grant.granted) return { kind: "wait", waitMs: Math.max(1, grant.waitMs) };
     const item = await claimExport(prisma, id);
-    if (!item) {
-      // Only this activation claims this integration's items, under `picking`; nothing can take it.
-      await budget.release(id, grant.leaseId);
-      return { kind: "idle", dueAt: null };
+    if (!item) return { kind: "idle", dueAt: await nextExportDue(prisma, id) };
+    const grant = await budget.acquire(id, activation.limits, "EXPORT");
+    if (!grant.granted) {
+      await unclaimExport(prisma, item);
+      return { kind: "wait", waitMs: Math.max(1, grant.waitMs) };
     }
     return {
       kind: "call",

@@ -19,18 +19,6 @@ export interface ClaimedExport {
 /** Retries of a 5xx or timeout before an item is given up as FAILED. */
 export const MAX_EXPORT_ATTEMPTS = 8;
 
-export async function hasPendingExport(prisma: PrismaClient, integrationId: string): Promise<boolean> {
-  const item = await prisma.exportItem.findFirst({
-    where: {
-      integrationId,
-      status: "PENDING",
-      OR: [{ notBefore: null }, { notBefore: { lte: new Date() } }],
-    },
-    select: { id: true },
-  });
-  return item !== null;
-}
-
 /** The earliest time a backed-off item becomes due, if any item waits only for that. */
 export async function nextExportDue(prisma: PrismaClient, integrationId: string): Promise<number | null> {
   const item = await prisma.exportItem.findFirst({
@@ -57,6 +45,14 @@ export async function claimExport(
     )
     RETURNING id, entity, "remoteId", field, value, "idempotencyKey", attempts`;
   return rows[0] ?? null;
+}
+
+/** Puts a claimed item back in line, as it was, when the budget says wait. */
+export async function unclaimExport(prisma: PrismaClient, item: ClaimedExport): Promise<void> {
+  await prisma.exportItem.update({
+    where: { id: item.id },
+    data: { status: "PENDING", attempts: { decrement: 1 } },
+  });
 }
 
 /**

@@ -7,6 +7,7 @@ import type { Redis } from "ioredis";
  */
 export class WakeHub {
   private readonly sleepers = new Map<string, Set<() => void>>();
+  private readonly watchers = new Map<string, Set<() => void>>();
 
   constructor(
     private readonly subscriber: Redis,
@@ -22,12 +23,24 @@ export class WakeHub {
   async start(): Promise<void> {
     this.subscriber.on("message", (channel: string, integrationId: string) => {
       if (channel !== this.channel) return;
+      for (const watcher of this.watchers.get(integrationId) ?? []) watcher();
       const waiting = this.sleepers.get(integrationId);
       if (!waiting) return;
       this.sleepers.delete(integrationId);
       for (const wake of waiting) wake();
     });
     await this.subscriber.subscribe(this.channel);
+  }
+
+  /** Calls `listener` on every announcement for the integration until the returned function is called. */
+  watch(integrationId: string, listener: () => void): () => void {
+    const set = this.watchers.get(integrationId) ?? new Set<() => void>();
+    this.watchers.set(integrationId, set);
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.watchers.delete(integrationId);
+    };
   }
 
   /** Sleeps up to `ms`, or until work for the integration is announced; resolves true when woken. */

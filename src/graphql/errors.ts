@@ -1,3 +1,4 @@
+import { GraphQLError } from "graphql";
 import type { PlatformKey } from "../platforms/catalog.ts";
 
 /**
@@ -66,5 +67,27 @@ export class ContinuousConnectionLimitError extends BaseError {
       `The continuous-connection limit for ${platform} is reached (${current} of ${limit}). ` +
         "Disconnect one, or use one-off sync for this platform.",
     );
+  }
+}
+
+/**
+ * Subscriptions have no result union to carry a domain error, so their setup errors travel as GraphQL
+ * errors with a code (NOT_FOUND, BAD_USER_INPUT), unmasked and typed by that code.
+ */
+export function subscriptionError(error: unknown): unknown {
+  if (error instanceof NotFoundError)
+    return new GraphQLError(error.message, { extensions: { code: "NOT_FOUND" } });
+  if (error instanceof ValidationError) {
+    return new GraphQLError(error.message, { extensions: { code: "BAD_USER_INPUT", issues: error.issues } });
+  }
+  return error;
+}
+
+/** Runs a subscription's setup, turning domain errors into coded GraphQL errors. */
+export async function subscriptionSetup<T>(setup: () => Promise<T> | T): Promise<T> {
+  try {
+    return await setup();
+  } catch (error) {
+    throw subscriptionError(error);
   }
 }

@@ -38,6 +38,7 @@ type Documents = {
     "\n  mutation EnqueueExports($input: EnqueueExportsInput!) {\n    enqueueExports(input: $input) {\n      __typename\n      ... on EnqueueExportsPayload {\n        added\n        coalesced\n        exportQueue { pending inFlight sent failed estimatedDrainSeconds lanes { lane depth } }\n      }\n      ...ErrorFields\n    }\n  }\n": typeof types.EnqueueExportsDocument,
     "\n  query ExportQueue($id: ID!) {\n    integration(id: $id) {\n      __typename\n      ... on Integration {\n        exportQueue { pending inFlight sent failed estimatedDrainSeconds estimatedDrainAt lanes { lane depth } }\n        rateBudget {\n          concurrent { limit inFlight }\n          minute { limit used remaining resetsAt }\n          day { limit used remaining resetsAt }\n          exportMinute { limit used remaining resetsAt }\n          exportDay { limit used remaining resetsAt }\n          blockedUntil\n        }\n      }\n      ...ErrorFields\n    }\n  }\n": typeof types.ExportQueueDocument,
     "\n  subscription QueueProgress($integrationId: ID!) {\n    queueProgress(integrationId: $integrationId) {\n      integrationId\n      at\n      exportQueue { pending sent }\n      rateBudget { exportMinute { used remaining } }\n    }\n  }\n": typeof types.QueueProgressDocument,
+    "\n  subscription SyncRunUpdated($id: ID!) {\n    syncRunUpdated(id: $id) { id status fetchedCount createdCount updatedCount skippedCount deletedCount }\n  }\n": typeof types.SyncRunUpdatedDocument,
 };
 const documents: Documents = {
     "\n  fragment ErrorFields on Error {\n    __typename\n    message\n    ... on ValidationError { issues { path message } }\n    ... on NotFoundError { resourceType resourceId }\n    ... on ForbiddenError { requiredRoles }\n    ... on InvalidStateError { currentState }\n    ... on ContinuousConnectionLimitError { platformKey limit current }\n  }\n": types.ErrorFieldsFragmentDoc,
@@ -64,6 +65,7 @@ const documents: Documents = {
     "\n  mutation EnqueueExports($input: EnqueueExportsInput!) {\n    enqueueExports(input: $input) {\n      __typename\n      ... on EnqueueExportsPayload {\n        added\n        coalesced\n        exportQueue { pending inFlight sent failed estimatedDrainSeconds lanes { lane depth } }\n      }\n      ...ErrorFields\n    }\n  }\n": types.EnqueueExportsDocument,
     "\n  query ExportQueue($id: ID!) {\n    integration(id: $id) {\n      __typename\n      ... on Integration {\n        exportQueue { pending inFlight sent failed estimatedDrainSeconds estimatedDrainAt lanes { lane depth } }\n        rateBudget {\n          concurrent { limit inFlight }\n          minute { limit used remaining resetsAt }\n          day { limit used remaining resetsAt }\n          exportMinute { limit used remaining resetsAt }\n          exportDay { limit used remaining resetsAt }\n          blockedUntil\n        }\n      }\n      ...ErrorFields\n    }\n  }\n": types.ExportQueueDocument,
     "\n  subscription QueueProgress($integrationId: ID!) {\n    queueProgress(integrationId: $integrationId) {\n      integrationId\n      at\n      exportQueue { pending sent }\n      rateBudget { exportMinute { used remaining } }\n    }\n  }\n": types.QueueProgressDocument,
+    "\n  subscription SyncRunUpdated($id: ID!) {\n    syncRunUpdated(id: $id) { id status fetchedCount createdCount updatedCount skippedCount deletedCount }\n  }\n": types.SyncRunUpdatedDocument,
 };
 
 /**
@@ -176,6 +178,10 @@ export function graphql(source: "\n  query ExportQueue($id: ID!) {\n    integrat
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription QueueProgress($integrationId: ID!) {\n    queueProgress(integrationId: $integrationId) {\n      integrationId\n      at\n      exportQueue { pending sent }\n      rateBudget { exportMinute { used remaining } }\n    }\n  }\n"): (typeof documents)["\n  subscription QueueProgress($integrationId: ID!) {\n    queueProgress(integrationId: $integrationId) {\n      integrationId\n      at\n      exportQueue { pending sent }\n      rateBudget { exportMinute { used remaining } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription SyncRunUpdated($id: ID!) {\n    syncRunUpdated(id: $id) { id status fetchedCount createdCount updatedCount skippedCount deletedCount }\n  }\n"): (typeof documents)["\n  subscription SyncRunUpdated($id: ID!) {\n    syncRunUpdated(id: $id) { id status fetchedCount createdCount updatedCount skippedCount deletedCount }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

@@ -8,7 +8,12 @@ import { PLATFORMS } from "../../platforms/catalog.ts";
 import { loadIntegrationEffectiveSettings } from "../../settings/load.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
-import { ContinuousConnectionLimitError, NotFoundError, ValidationError } from "../errors.ts";
+import {
+  ContinuousConnectionLimitError,
+  NotFoundError,
+  subscriptionSetup,
+  ValidationError,
+} from "../errors.ts";
 import { parseGlobalId } from "../ids.ts";
 import { validate, viewerOf } from "../validate.ts";
 import { IntegrationStatusEnum, PlatformKeyEnum, SyncModeEnum } from "./enums.ts";

@@ -1,6 +1,6 @@
 import { prisma } from "../../db/client.ts";
 import { builder } from "../builder.ts";
-import { NotFoundError } from "../errors.ts";
+import { NotFoundError, subscriptionSetup } from "../errors.ts";
 import { parseGlobalId } from "../ids.ts";
 import { viewerOf } from "../validate.ts";
 import {
@@ -148,5 +148,25 @@ builder.queryField("syncRun", (t) =>
       if (!run) throw new NotFoundError("SyncRun", String(args.id));
       return run;
     },
+  }),
+);
+
+builder.subscriptionField("syncRunUpdated", (t) =>
+  t.prismaField({
+    type: "SyncRun",
+    description: "Streams a sync run each time its status, counts or cursor change, until you unsubscribe.",
+    args: { id: t.arg.id({ description: "The run's global id." }) },
+    subscribe: (_root, args, ctx) =>
+      subscriptionSetup(async () => {
+        const id = parseGlobalId(String(args.id), "SyncRun", ["id"]);
+        const run = await prisma().syncRun.findFirst({
+          where: { id, tenantId: viewerOf(ctx).tenantId },
+          select: { id: true },
+        });
+        if (!run) throw new NotFoundError("SyncRun", String(args.id));
+        return ctx.services.events.subscribe("syncRunUpdated", id);
+      }),
+    resolve: (query, event: { runId: string }) =>
+      prisma().syncRun.findUniqueOrThrow({ ...query, where: { id: event.runId } }),
   }),
 );
