@@ -39,6 +39,7 @@ export async function startApp(config: Config, roles: Role[]): Promise<App> {
     const engine = await startEngine({
       config,
       prisma: db.prisma,
+      sql: db.sql,
       redisUrl: redis.url,
       events: events.pubSub,
       worker: roles.includes("worker"),

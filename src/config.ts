@@ -66,7 +66,7 @@ const EnvSchema = z.object({
   SYNCLINE_XPM_URL: z.url().default("https://api.xero.com/practicemanager/"),
   SYNCLINE_XERO_ACCOUNTING_URL: z.url().default("https://api.xero.com/api.xro/2.0/"),
   SYNCLINE_PSA_URL: z.url().default("https://api-na.myconnectwise.net/v4_6_release/apis/3.0/"),
-  SYNCLINE_WORKER_CONCURRENCY: z.coerce.number().int().positive().default(50),
+  SYNCLINE_WORKER_CONCURRENCY: z.coerce.number().int().positive().default(200),
   SYNCLINE_CALL_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   SYNCLINE_LOCK_TTL_MS: z.coerce.number().int().positive().default(15_000),
   SYNCLINE_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(5_000),

@@ -1,6 +1,7 @@
 import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import { createPubSub, type PubSub } from "graphql-yoga";
 import type { Redis } from "ioredis";
+import { logger } from "./logger.ts";
 import { createRedisClient } from "./redis.ts";
 
 /**

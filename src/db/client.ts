@@ -1,18 +1,26 @@
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import type { Config } from "../config.ts";
 import { PrismaClient } from "../generated/prisma/client.ts";
+import { logger } from "../logger.ts";
 import { migrate } from "./migrate.ts";
 import { openPostgresSession, pgliteSession, type SqlSession } from "./sql.ts";
 
 export type { PrismaClient };
 
-/** An open database: the Prisma client plus a raw session factory for migrations and bulk SQL. */
+/** Parameterised SQL on a pool, for the engine's hot path (one statement per call, no query planning). */
+export interface SqlPool {
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
+}
+
+/** An open database: the Prisma client plus raw SQL for migrations and the engine's hot path. */
 export interface Database {
   kind: Config["database"]["kind"];
   prisma: PrismaClient;
+  sql: SqlPool;
   /** Opens a raw SQL session (its own connection on PostgreSQL; the shared instance on PGlite). */
   session(): Promise<SqlSession>;
   close(): Promise<void>;
@@ -46,11 +54,19 @@ export async function openDatabase(database: Config["database"], options: { migr
 
 function openPostgres(url: string): Database {
   const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle pooled connection the server closed is replaced on next use; it must not crash the process.
+  pool.on("error", (err) => logger.warn({ err }, "idle database connection lost"));
   return {
     kind: "postgres",
     prisma,
+    sql: {
+      query: async <Row>(sql: string, params: unknown[] = []) =>
+        (await pool.query(sql, params)).rows as Row[],
+    },
     session: () => openPostgresSession(url),
     close: async () => {
+      await pool.end();
       await prisma.$disconnect();
       if (current?.prisma === prisma) current = undefined;
     },
@@ -67,6 +83,9 @@ async function openPglite(dir: string): Promise<Database> {
   return {
     kind: "pglite",
     prisma,
+    sql: {
+      query: async <Row>(sql: string, params: unknown[] = []) => (await pglite.query<Row>(sql, params)).rows,
+    },
     session: async () => pgliteSession(pglite),
     close: async () => {
       await prisma.$disconnect();

@@ -62,6 +62,25 @@ export class ActivationLock {
     await this.redis.del(this.dirtyKey(integrationId));
   }
 
+  private parkedKey(integrationId: string) {
+    return `${this.prefix}:{${integrationId}}:parked`;
+  }
+
+  /** Records that the integration's activation parked itself until `until` (a delayed job will wake it). */
+  async markParked(integrationId: string, until: number): Promise<void> {
+    await this.redis.set(
+      this.parkedKey(integrationId),
+      String(until),
+      "PX",
+      Math.max(1, until - Date.now()) + this.ttlMs,
+    );
+  }
+
+  /** Whether an activation is running or parked for the integration (so a sweep need not start one). */
+  async isAttended(integrationId: string): Promise<boolean> {
+    return (await this.redis.exists(this.lockKey(integrationId), this.parkedKey(integrationId))) > 0;
+  }
+
   async markDirty(integrationId: string): Promise<void> {
     await this.redis.set(this.dirtyKey(integrationId), "1", "PX", 86_400_000);
   }

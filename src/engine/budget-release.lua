@@ -1,10 +1,33 @@
--- Ends a call: frees its concurrency lease and moves its entries in the minute logs to now.
--- The platform counted the call when it arrived, somewhere between our charge and our receipt of the
--- answer; dating it at the receipt means the next call is never charged before the platform's window
--- has let go of this one, however long the call spent on the way. KEYS as in budget.lua; ARGV: 1 leaseId
+-- Ends a call: frees its concurrency lease, moves its entries in the minute logs to now, and applies
+-- the platform's remaining figures, if it sent any. KEYS as in budget.lua.
+-- ARGV: 1 leaseId, 2 perMinute, 3 perDay, 4 minRemaining (-1: not given), 5 dayRemaining (-1),
+--       6 minuteMs, 7 dayMs, 8 guardMs
+--
+-- Why "now": the platform counted the call when it arrived, somewhere between our charge and our receipt
+-- of the answer; dating it at the receipt means the next call is never charged before the platform's
+-- window has let go of this one, however long the call spent on the way.
+--
+-- The remaining figures correct the counts downward only (another client may share the platform's
+-- budget): they never give budget back.
 local t = redis.call("TIME")
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call("ZREM", KEYS[1], ARGV[1])
-redis.call("ZADD", KEYS[2], "XX", now, ARGV[1])
-redis.call("ZADD", KEYS[3], "XX", now, ARGV[1])
+local leaseId = ARGV[1]
+local perMinute, perDay = tonumber(ARGV[2]), tonumber(ARGV[3])
+local minRemaining, dayRemaining = tonumber(ARGV[4]), tonumber(ARGV[5])
+local minuteMs, dayMs, guard = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+
+redis.call("ZREM", KEYS[1], leaseId)
+redis.call("ZADD", KEYS[2], "XX", now, leaseId)
+redis.call("ZADD", KEYS[3], "XX", now, leaseId)
+
+if minRemaining >= 0 then
+  redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", now - minuteMs - guard)
+  local missing = (perMinute - minRemaining) - redis.call("ZCARD", KEYS[2])
+  for i = 1, missing do redis.call("ZADD", KEYS[2], now, "platform:" .. now .. ":" .. i) end
+end
+if dayRemaining >= 0 then
+  local day = tostring(math.floor(now / dayMs))
+  local used = tonumber(redis.call("HGET", KEYS[4], day) or "0")
+  if perDay - dayRemaining > used then redis.call("HSET", KEYS[4], day, perDay - dayRemaining) end
+end
 return 1

@@ -42,7 +42,6 @@ export interface BudgetSnapshot {
 interface BudgetCommands {
   budgetAcquire(...args: (string | number)[]): Promise<[number, string, number, number, number, number]>;
   budgetRead(...args: (string | number)[]): Promise<number[]>;
-  budgetCorrect(...args: (string | number)[]): Promise<number>;
   budgetRelease(...args: (string | number)[]): Promise<number>;
 }
 
@@ -56,7 +55,6 @@ export class CallBudget {
   ) {
     redis.defineCommand("budgetAcquire", { numberOfKeys: 5, lua: script("budget.lua") });
     redis.defineCommand("budgetRead", { numberOfKeys: 5, lua: script("budget-read.lua") });
-    redis.defineCommand("budgetCorrect", { numberOfKeys: 5, lua: script("budget-correct.lua") });
     redis.defineCommand("budgetRelease", { numberOfKeys: 5, lua: script("budget-release.lua") });
     this.redis = redis as Redis & BudgetCommands;
     // A lease outlives any call (the call timeout is far shorter); it only matters for a dead worker.
@@ -95,11 +93,27 @@ export class CallBudget {
   }
 
   /**
-   * Ends a call: frees its concurrency lease, and dates it in the minute logs at its end rather than
-   * its start (budget-release.lua says why). The minute and day charges stay: the call was made.
+   * Ends a call: frees its concurrency lease, dates it in the minute logs at its end rather than its
+   * start, and lowers the local counts to what the platform says remains (budget-release.lua says why).
+   * The minute and day charges stay: the call was made.
    */
-  async release(integrationId: string, leaseId: string): Promise<void> {
-    await this.redis.budgetRelease(...this.keys(integrationId), leaseId);
+  async release(
+    integrationId: string,
+    leaseId: string,
+    limits?: CallLimits,
+    remaining: { minute?: number; day?: number } = {},
+  ): Promise<void> {
+    await this.redis.budgetRelease(
+      ...this.keys(integrationId),
+      leaseId,
+      limits?.caps.perMinute ?? 0,
+      limits?.caps.perDay ?? 0,
+      limits ? (remaining.minute ?? -1) : -1,
+      limits ? (remaining.day ?? -1) : -1,
+      this.options.time.minuteMs,
+      this.options.time.dayMs,
+      this.guardMs,
+    );
   }
 
   /** A platform 429: no call goes out for this integration until Retry-After has passed. */
@@ -110,23 +124,6 @@ export class CallBudget {
     const current = Number((await this.redis.get(key)) ?? 0);
     if (until > current)
       await this.redis.set(key, String(until), "PX", Math.max(1, Math.ceil(retryAfterMs)) + 1000);
-  }
-
-  async applyProviderHeaders(
-    integrationId: string,
-    limits: CallLimits,
-    remaining: { minute?: number; day?: number },
-  ): Promise<void> {
-    await this.redis.budgetCorrect(
-      ...this.keys(integrationId),
-      limits.caps.perMinute,
-      limits.caps.perDay,
-      remaining.minute ?? -1,
-      remaining.day ?? -1,
-      this.options.time.minuteMs,
-      this.options.time.dayMs,
-      this.guardMs,
-    );
   }
 
   async snapshot(integrationId: string, limits: CallLimits): Promise<BudgetSnapshot> {

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type BeeQueue from "bee-queue";
 import { decryptSecret } from "../auth/secrets.ts";
 import type { Config } from "../config.ts";
+import type { SqlPool } from "../db/client.ts";
 import type { Events } from "../events.ts";
 import type { Integration, PrismaClient, SyncRun } from "../generated/prisma/client.ts";
 import { type Logger, logger as rootLogger } from "../logger.ts";
@@ -25,6 +26,8 @@ import type { WakeHub } from "./wake.ts";
 
 export interface DispatcherDeps {
   prisma: PrismaClient;
+  /** Raw SQL for the per-call statements (claiming and settling exports). */
+  sql: SqlPool;
   config: Config;
   budget: CallBudget;
   lock: ActivationLock;
@@ -71,10 +74,23 @@ type Pick =
 export class Dispatcher {
   constructor(private readonly deps: DispatcherDeps) {}
 
-  /** Announces new work for an integration: wakes a sleeping activation, or starts one. */
-  async notify(integrationId: string): Promise<void> {
+  /**
+   * Announces new work for an integration: starts an activation, or makes the running one look again.
+   * Work above the EXPORT lane (runs) also wakes slots sleeping for export budget, so it goes next;
+   * more exports need no such wake-up: they queue behind the ones already waiting.
+   */
+  async notify(integrationId: string, options: { preempt?: boolean } = {}): Promise<void> {
     await this.deps.lock.markDirty(integrationId);
-    await this.deps.wake.announce(integrationId);
+    if (options.preempt ?? true) await this.deps.wake.announce(integrationId);
+    await enqueueActivation(this.deps.queue, integrationId);
+  }
+
+  /**
+   * The scheduler's safety net: starts an activation for an integration with pending work unless one is
+   * running or parked (its delayed job is on the way). Lost Redis state forgets both, so it restarts.
+   */
+  async activateIfUnattended(integrationId: string): Promise<void> {
+    if (await this.deps.lock.isAttended(integrationId)) return;
     await enqueueActivation(this.deps.queue, integrationId);
   }
 
@@ -106,7 +122,10 @@ export class Dispatcher {
         }
         const parkUntil = current ? await this.serveRound(current).finally(() => current.unwatch()) : null;
         if (activation.current?.lockLost) return;
-        if (parkUntil !== null) await enqueueActivation(this.deps.queue, integrationId, parkUntil);
+        if (parkUntil !== null) {
+          await enqueueActivation(this.deps.queue, integrationId, parkUntil);
+          await lock.markParked(integrationId, parkUntil);
+        }
         if ((await lock.release(integrationId, token)) !== "dirty") return;
       }
     } finally {
@@ -294,7 +313,7 @@ export class Dispatcher {
     idempotencyKey?: string,
   ): Promise<CallOutcome> {
     const { budget, config } = this.deps;
-    let outcome: CallOutcome;
+    let outcome: CallOutcome | undefined;
     try {
       outcome = await callProvider(
         {
@@ -308,10 +327,17 @@ export class Dispatcher {
         config.time,
       );
     } finally {
-      // Released the moment the answer is in: the call is dated at its end (CallBudget.release).
-      await budget.release(activation.integration.id, leaseId);
+      // Released the moment the answer is in: the call is dated at its end, and the platform's
+      // remaining figures correct the counts (CallBudget.release).
+      await budget.release(activation.integration.id, leaseId, activation.limits, outcome?.remaining);
     }
-    await this.learnFromOutcome(activation, outcome);
+    if (outcome.kind === "rateLimited") {
+      activation.log.warn(
+        { problem: outcome.problem, retryAfterMs: outcome.retryAfterMs },
+        "platform answered 429",
+      );
+      await budget.blockFor(activation.integration.id, outcome.retryAfterMs);
+    }
     return outcome;
   }
 
@@ -322,11 +348,11 @@ export class Dispatcher {
   private async pickExport(activation: Activation): Promise<Pick> {
     const { prisma, budget } = this.deps;
     const id = activation.integration.id;
-    const item = await claimExport(prisma, id);
+    const item = await claimExport(this.deps.sql, id);
     if (!item) return { kind: "idle", dueAt: await nextExportDue(prisma, id) };
     const grant = await budget.acquire(id, activation.limits, "EXPORT");
     if (!grant.granted) {
-      await unclaimExport(prisma, item);
+      await unclaimExport(this.deps.sql, item);
       return { kind: "wait", waitMs: Math.max(1, grant.waitMs) };
     }
     return {
@@ -335,26 +361,10 @@ export class Dispatcher {
       run: async () => {
         const request = exportRequest(activation.integration.platform, item);
         const outcome = await this.call(activation, request, grant.leaseId, item.idempotencyKey);
-        const settled = await settleExport(prisma, item, outcome, this.deps.config.time);
+        const settled = await settleExport(this.deps.sql, item, outcome, this.deps.config.time);
         if (settled === "failed") activation.log.warn({ item: item.id, outcome }, "export failed");
       },
     };
-  }
-
-  /** Provider headers correct the local counts; a 429 blocks the integration until Retry-After. */
-  private async learnFromOutcome(activation: Activation, outcome: CallOutcome) {
-    const id = activation.integration.id;
-    const { minute, day } = outcome.remaining;
-    if (minute !== undefined || day !== undefined) {
-      await this.deps.budget.applyProviderHeaders(id, activation.limits, { minute, day });
-    }
-    if (outcome.kind === "rateLimited") {
-      activation.log.warn(
-        { problem: outcome.problem, retryAfterMs: outcome.retryAfterMs },
-        "platform answered 429",
-      );
-      await this.deps.budget.blockFor(id, outcome.retryAfterMs);
-    }
   }
 
   private publishProgress(activation: Activation) {

@@ -1,3 +1,4 @@
+import type { SqlPool } from "../db/client.ts";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import { logger } from "../logger.ts";
 import { exportTarget } from "../platforms/exports.ts";
@@ -29,30 +30,29 @@ export async function nextExportDue(prisma: PrismaClient, integrationId: string)
   return item?.notBefore?.getTime() ?? null;
 }
 
-export async function claimExport(
-  prisma: PrismaClient,
-  integrationId: string,
-): Promise<ClaimedExport | null> {
-  const rows = await prisma.$queryRaw<ClaimedExport[]>`
-    UPDATE "ExportItem" SET status = 'SENDING', attempts = attempts + 1, "updatedAt" = now()
-    WHERE id = (
-      SELECT id FROM "ExportItem"
-      WHERE "integrationId" = ${integrationId}::uuid AND status = 'PENDING'
-        AND ("notBefore" IS NULL OR "notBefore" <= now())
-      ORDER BY sequence
-      LIMIT 1
-      FOR UPDATE SKIP LOCKED
-    )
-    RETURNING id, entity, "remoteId", field, value, "idempotencyKey", attempts`;
+/** Claims the oldest due item (raw SQL on the pool: this and `settleExport` run once per call). */
+export async function claimExport(sql: SqlPool, integrationId: string): Promise<ClaimedExport | null> {
+  const rows = await sql.query<ClaimedExport>(
+    `UPDATE "ExportItem" SET status = 'SENDING', attempts = attempts + 1, "updatedAt" = now()
+     WHERE id = (
+       SELECT id FROM "ExportItem"
+       WHERE "integrationId" = $1::uuid AND status = 'PENDING' AND ("notBefore" IS NULL OR "notBefore" <= now())
+       ORDER BY sequence
+       LIMIT 1
+       FOR UPDATE SKIP LOCKED
+     )
+     RETURNING id, entity, "remoteId", field, value, "idempotencyKey", attempts`,
+    [integrationId],
+  );
   return rows[0] ?? null;
 }
 
 /** Puts a claimed item back in line, as it was, when the budget says wait. */
-export async function unclaimExport(prisma: PrismaClient, item: ClaimedExport): Promise<void> {
-  await prisma.exportItem.update({
-    where: { id: item.id },
-    data: { status: "PENDING", attempts: { decrement: 1 } },
-  });
+export async function unclaimExport(sql: SqlPool, item: ClaimedExport): Promise<void> {
+  await sql.query(
+    `UPDATE "ExportItem" SET status = 'PENDING', attempts = attempts - 1, "updatedAt" = now() WHERE id = $1`,
+    [item.id],
+  );
 }
 
 /**
@@ -76,48 +76,34 @@ export function exportRequest(platform: Parameters<typeof exportTarget>[0], item
 
 /** Records what the platform said about an item. Rate limits put it back in line, untouched. */
 export async function settleExport(
-  prisma: PrismaClient,
+  sql: SqlPool,
   item: ClaimedExport,
   outcome: CallOutcome,
   time: TimeScale,
 ): Promise<"sent" | "failed" | "retry" | "requeued"> {
+  const update = (set: string, params: unknown[] = []) =>
+    sql.query(`UPDATE "ExportItem" SET ${set}, "updatedAt" = now() WHERE id = $1`, [item.id, ...params]);
   switch (outcome.kind) {
     case "ok":
-      await prisma.exportItem.update({
-        where: { id: item.id },
-        data: { status: "SENT", sentAt: new Date(), error: null },
-      });
+      await update(`status = 'SENT', "sentAt" = now(), error = NULL`);
       return "sent";
     case "rateLimited":
-      await prisma.exportItem.update({
-        where: { id: item.id },
-        data: { status: "PENDING", attempts: { decrement: 1 } },
-      });
+      await update("status = 'PENDING', attempts = attempts - 1");
       return "requeued";
     case "rejected":
-      await prisma.exportItem.update({
-        where: { id: item.id },
-        data: { status: "FAILED", error: outcome.message },
-      });
+      await update("status = 'FAILED', error = $2", [outcome.message]);
       return "failed";
     case "retryable": {
       if (item.attempts >= MAX_EXPORT_ATTEMPTS) {
-        await prisma.exportItem.update({
-          where: { id: item.id },
-          data: { status: "FAILED", error: `${outcome.message} (gave up after ${item.attempts} attempts)` },
-        });
+        await update("status = 'FAILED', error = $2", [
+          `${outcome.message} (gave up after ${item.attempts} attempts)`,
+        ]);
         return "failed";
       }
       // Exponential backoff in platform seconds (2, 4, 8, … up to 5 minutes), so it compresses with time.
       const backoffSeconds = Math.min(300, 2 ** item.attempts);
-      await prisma.exportItem.update({
-        where: { id: item.id },
-        data: {
-          status: "PENDING",
-          error: outcome.message,
-          notBefore: new Date(Date.now() + time.secondsToMs(backoffSeconds)),
-        },
-      });
+      const notBefore = new Date(Date.now() + time.secondsToMs(backoffSeconds));
+      await update(`status = 'PENDING', error = $2, "notBefore" = $3`, [outcome.message, notBefore]);
       logger.debug(
         { item: item.id, attempts: item.attempts, error: outcome.message },
         "export will be retried",

@@ -1,6 +1,7 @@
 import type BeeQueue from "bee-queue";
 import type { Redis } from "ioredis";
 import type { Config } from "../config.ts";
+import type { SqlPool } from "../db/client.ts";
 import type { Events } from "../events.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { logger } from "../logger.ts";
@@ -19,8 +20,11 @@ import { WakeHub } from "./wake.ts";
 export interface Engine {
   budget: CallBudget;
   dispatcher: Dispatcher;
-  /** Announces new work for an integration (after the transaction that queued it has committed). */
-  notify(integrationId: string): Promise<void>;
+  /**
+   * Announces new work for an integration (after the transaction that queued it has committed).
+   * `preempt: false` for exports: they need not wake slots that sleep for export budget.
+   */
+  notify(integrationId: string, options?: { preempt?: boolean }): Promise<void>;
   scheduler?: Scheduler;
   close(): Promise<void>;
 }
@@ -28,6 +32,7 @@ export interface Engine {
 export async function startEngine(options: {
   config: Config;
   prisma: PrismaClient;
+  sql: SqlPool;
   redisUrl: string;
   events: Events;
   worker: boolean;
@@ -58,6 +63,7 @@ export async function startEngine(options: {
   const lock = new ActivationLock(commands, prefix, config.engine.lockTtlMs);
   const dispatcher = new Dispatcher({
     prisma: options.prisma,
+    sql: options.sql,
     config,
     budget,
     lock,
@@ -80,7 +86,7 @@ export async function startEngine(options: {
       redis: commands,
       prefix,
       intervalMs: config.engine.sweepIntervalMs,
-      activate: (integrationId) => dispatcher.notify(integrationId),
+      activate: (integrationId) => dispatcher.activateIfUnattended(integrationId),
     });
     scheduler.start();
   }
@@ -89,7 +95,7 @@ export async function startEngine(options: {
     budget,
     dispatcher,
     scheduler,
-    notify: (integrationId) => dispatcher.notify(integrationId),
+    notify: (integrationId, notifyOptions) => dispatcher.notify(integrationId, notifyOptions),
     close: async () => {
       await scheduler?.stop();
       // Waits for running activations to finish their current call before closing.

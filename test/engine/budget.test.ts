@@ -119,12 +119,16 @@ describe("call budget", () => {
     const id = randomUUID();
     const b = budget();
     const caps = limits({ concurrent: 100 });
-    await b.acquire(id, caps, "DAILY");
-    await b.applyProviderHeaders(id, caps, { minute: 50, day: 4000 });
+    const call = async (remaining: { minute: number; day: number }) => {
+      const grant = await b.acquire(id, caps, "DAILY");
+      if (!grant.granted) throw new Error("denied");
+      await b.release(id, grant.leaseId, caps, remaining);
+    };
+    await call({ minute: 50, day: 4000 });
     let snapshot = await b.snapshot(id, caps);
     expect(snapshot.minute.remaining).toBe(50);
     expect(snapshot.day.remaining).toBe(4000);
-    await b.applyProviderHeaders(id, caps, { minute: 59, day: 4999 });
+    await b.release(id, "no-such-lease", caps, { minute: 59, day: 4999 });
     snapshot = await b.snapshot(id, caps);
     expect(snapshot.minute.remaining).toBe(50);
     expect(snapshot.day.remaining).toBe(4000);

@@ -1,7 +1,9 @@
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { globalId } from "../../src/graphql/ids.ts";
 import { EnqueueExportsMutation, ExportQueueQuery } from "../operations.ts";
 import { connectedXpm, type EngineHarness, startEngineHarness, until } from "../support/engine.ts";
+import { TEST_REDIS_URL } from "../support/env.ts";
 import type { TestTenant } from "../support/harness.ts";
 
 /**
@@ -111,6 +113,39 @@ describe("export queue", () => {
     expect(calls.length).toBe(12 + enqueueExports.added);
     expect(h.xpm.caps.maxInSlidingWindow(remoteTenantId, MINUTE_MS, isJobUpdate)).toBeLessThanOrEqual(2);
   }, 60_000);
+
+  it("loses no work and sends nothing twice when Redis forgets everything mid-drain", async () => {
+    const { integration, practice, remoteTenantId } = await connectedXpm(h, {
+      tenantId: tenant.id,
+      seed: { jobs: 50 },
+      override: { exportPerMinute: 20 },
+    });
+    const id = globalId("Integration", integration.id);
+    const jobs = [...practice.jobs.keys()];
+    const items = jobs.map((job) => ({ entity: "job", remoteId: job, field: "budget", value: 77 }));
+    await h.t.data(EnqueueExportsMutation, { input: { integrationId: id, items } }, tenant.admin);
+    await until("the first 20 sent", async () => (await sentCount(integration.id)) >= 20, 5 * MINUTE_MS);
+
+    // Every key of this deployment: activation jobs (parked ones too), locks, call budgets.
+    const redis = new Redis(TEST_REDIS_URL);
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${h.t.config.redisPrefix}:*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== "0");
+    redis.disconnect();
+
+    await until("all 50 sent", async () => (await sentCount(integration.id)) === 50, 10 * MINUTE_MS);
+    const applied = h.xpm.caps
+      .accepted(remoteTenantId)
+      .filter((c) => isJobUpdate(c) && c.status === 200 && !c.replayed);
+    expect(applied).toHaveLength(50);
+    expect(jobs.every((job) => practice.jobs.get(job)!.dto.budget === 77)).toBe(true);
+    // The platform's own cap held even though the local counts were lost: its headers restored them.
+    expect(h.xpm.caps.maxInSlidingWindow(remoteTenantId, MINUTE_MS)).toBeLessThanOrEqual(60);
+    expect(h.xpm.caps.log.filter((c) => c.tenantId === remoteTenantId && c.status === 429)).toHaveLength(0);
+  }, 30_000);
 
   it("rejects edits the platform cannot take, naming each, and queues none of the batch", async () => {
     const { integration } = await connectedXpm(h, { tenantId: tenant.id, seed: { jobs: 2 } });

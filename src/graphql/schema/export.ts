@@ -226,7 +226,7 @@ builder.mutationField("enqueueExports", (t) =>
         validateEdits(integration.platform, items, ["input", "items"]);
         return enqueueEdits(tx, integrationId, items);
       });
-      await ctx.services.engine.notify(integrationId);
+      await ctx.services.engine.notify(integrationId, { preempt: false });
       ctx.services.events.publish("queueProgress", integrationId, { integrationId });
       return { integrationId, ...result };
     },

@@ -338,18 +338,19 @@ builder.subscriptionField("integrationStatusChanged", (t) =>
     args: {
       integrationId: t.arg.id({ required: false, description: "Only this integration." }),
     },
-    subscribe: (_root, args, ctx) => {
-      const only = args.integrationId
-        ? parseGlobalId(String(args.integrationId), "Integration", ["integrationId"])
-        : null;
-      const events = ctx.services.events.subscribe("integrationStatusChanged", viewerOf(ctx).tenantId);
-      return only
-        ? pipe(
-            events,
-            filter((event) => event.integrationId === only),
-          )
-        : events;
-    },
+    subscribe: (_root, args, ctx) =>
+      subscriptionSetup(() => {
+        const only = args.integrationId
+          ? parseGlobalId(String(args.integrationId), "Integration", ["integrationId"])
+          : null;
+        const events = ctx.services.events.subscribe("integrationStatusChanged", viewerOf(ctx).tenantId);
+        return only
+          ? pipe(
+              events,
+              filter((event) => event.integrationId === only),
+            )
+          : events;
+      }),
     resolve: (query, event: { integrationId: string }) =>
       prisma().integration.findUniqueOrThrow({ ...query, where: { id: event.integrationId } }),
   }),
