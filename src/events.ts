@@ -37,8 +37,15 @@ export function createEventBus(redisUrl: string, prefix: string): EventBus {
   const prefixed: typeof target = {
     addEventListener: (type, listener) => target.addEventListener(channel(type), listener),
     removeEventListener: (type, listener) => target.removeEventListener(channel(type), listener),
-    dispatchEvent: (event) =>
-      target.dispatchEvent(new CustomEvent(channel(event.type), { detail: event.detail })),
+    // Published here rather than through the target, so a failed publish (Redis away, or closing) is
+    // logged instead of surfacing as an unhandled rejection: events are best effort, the rows are the truth.
+    dispatchEvent: (event) => {
+      const detail = (event as CustomEvent).detail;
+      publishClient
+        .publish(channel(event.type), detail === undefined ? "" : JSON.stringify(detail))
+        .catch((err) => logger.warn({ err, topic: event.type }, "event not published"));
+      return true;
+    },
   };
   return {
     pubSub: createPubSub<Topics>({ eventTarget: prefixed as never }),
