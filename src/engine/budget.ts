@@ -57,8 +57,7 @@ export class CallBudget {
     redis.defineCommand("budgetRead", { numberOfKeys: 5, lua: script("budget-read.lua") });
     redis.defineCommand("budgetRelease", { numberOfKeys: 5, lua: script("budget-release.lua") });
     this.redis = redis as Redis & BudgetCommands;
-    // A lease outlives any call (the call timeout is far shorter); it only matters for a dead worker.
-    this.leaseTtlMs = options.leaseTtlMs ?? 120_000;
+    this.leaseTtlMs = options.leaseTtlMs ?? 60_000;
   }
 
   private keys(integrationId: string): string[] {

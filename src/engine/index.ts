@@ -59,6 +59,8 @@ export async function startEngine(options: {
     prefix: `${prefix}:budget`,
     time: config.time,
     guardMs: config.engine.windowGuardMs,
+    // A lease outlives any call (calls time out before), and frees a killed worker's slot soon after.
+    leaseTtlMs: config.engine.callTimeoutMs * 2,
   });
   const lock = new ActivationLock(commands, prefix, config.engine.lockTtlMs);
   const dispatcher = new Dispatcher({
