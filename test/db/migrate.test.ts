@@ -1,24 +1,13 @@
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate, readMigrations } from "../../src/db/migrate.ts";
 import { openPostgresSession, type SqlSession } from "../../src/db/sql.ts";
-import { adminUrl, databaseUrl } from "../support/env.ts";
+import { adminQuery, databaseUrl } from "../support/env.ts";
 
 const name = `syncline_test_migrate_${randomBytes(4).toString("hex")}`;
 
-async function admin(sql: string) {
-  const client = new pg.Client({ connectionString: adminUrl() });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-beforeAll(() => admin(`CREATE DATABASE ${name}`));
-afterAll(() => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+beforeAll(() => adminQuery(`CREATE DATABASE ${name}`));
+afterAll(() => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
 
 describe("migration runner", () => {
   it("applies each migration exactly once when several processes start together", async () => {

@@ -43,6 +43,12 @@ async function subscribe<T>(query: string, variables: object, token: string) {
   return { events: readServerSentEvents<Event>(response), stop: () => controller.abort() };
 }
 
+function queueDailyRun(tenantId: string, integrationId: string) {
+  return h.t.app.db.prisma.syncRun.create({
+    data: { tenantId, integrationId, kind: "DAILY", trigger: "USER", lane: "DAILY" },
+  });
+}
+
 const channel = (topic: string, id: string) => `${h.t.config.redisPrefix}:events:${topic}:${id}`;
 
 describe("live streams", () => {
@@ -51,15 +57,7 @@ describe("live streams", () => {
       tenantId: tenant.id,
       seed: { clients: 12, jobs: 4 },
     });
-    const run = await h.t.app.db.prisma.syncRun.create({
-      data: {
-        tenantId: tenant.id,
-        integrationId: integration.id,
-        kind: "DAILY",
-        trigger: "USER",
-        lane: "DAILY",
-      },
-    });
+    const run = await queueDailyRun(tenant.id, integration.id);
     const stream = await subscribe<RunUpdate>(
       print(SyncRunUpdatedSubscription),
       { id: globalId("SyncRun", run.id) },
@@ -125,15 +123,7 @@ describe("live streams", () => {
 
   it("refuses to stream another tenant's run or queue", async () => {
     const { integration } = await connectedXpm(h, { tenantId: other.id, seed: { jobs: 1 } });
-    const run = await h.t.app.db.prisma.syncRun.create({
-      data: {
-        tenantId: other.id,
-        integrationId: integration.id,
-        kind: "DAILY",
-        trigger: "USER",
-        lane: "DAILY",
-      },
-    });
+    const run = await queueDailyRun(other.id, integration.id);
     const runStream = await subscribe<RunUpdate>(
       print(SyncRunUpdatedSubscription),
       { id: globalId("SyncRun", run.id) },

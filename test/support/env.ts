@@ -1,3 +1,5 @@
+import pg from "pg";
+
 /** Where the tests find PostgreSQL and Redis (the machine's own servers unless overridden). */
 export const TEST_POSTGRES_URL =
   process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
@@ -17,4 +19,15 @@ export function databaseUrl(name: string): string {
   const url = new URL(TEST_POSTGRES_URL);
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+/** Runs one statement on the server's admin database (CREATE/DROP DATABASE for test isolation). */
+export async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl() });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
 }

@@ -1,7 +1,6 @@
-import pg from "pg";
 import { migrate } from "../../src/db/migrate.ts";
 import { openPostgresSession } from "../../src/db/sql.ts";
-import { adminUrl, databaseUrl } from "./env.ts";
+import { adminQuery, databaseUrl } from "./env.ts";
 
 /**
  * Builds one migrated template database per test run; each test file then gets its own copy
@@ -11,8 +10,8 @@ import { adminUrl, databaseUrl } from "./env.ts";
 export default async function setup() {
   const template = `syncline_test_template_${process.pid}`;
   process.env.SYNCLINE_TEST_TEMPLATE = template;
-  await admin(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
-  await admin(`CREATE DATABASE ${template}`);
+  await adminQuery(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
+  await adminQuery(`CREATE DATABASE ${template}`);
   const session = await openPostgresSession(databaseUrl(template));
   try {
     await migrate(session);
@@ -20,16 +19,6 @@ export default async function setup() {
     await session.close();
   }
   return async () => {
-    await admin(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
+    await adminQuery(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
   };
-}
-
-async function admin(sql: string) {
-  const client = new pg.Client({ connectionString: adminUrl() });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }

@@ -1,11 +1,10 @@
 import { randomBytes } from "node:crypto";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { type ExecutionResult, print } from "graphql";
-import pg from "pg";
 import { type App, startApp } from "../../src/app.ts";
 import { addMember, createTenant } from "../../src/auth/tenants.ts";
 import { type Config, loadConfig, type Role } from "../../src/config.ts";
-import { adminUrl, databaseUrl, TEST_REDIS_URL, templateDatabase } from "./env.ts";
+import { adminQuery, databaseUrl, TEST_REDIS_URL, templateDatabase } from "./env.ts";
 
 /** A tenant with one token per role, as tests act as each of them. */
 export interface TestTenant {
@@ -97,16 +96,6 @@ export async function startTestApp(
       await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
-}
-
-async function adminQuery(sql: string) {
-  const client = new pg.Client({ connectionString: adminUrl() });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
 
 /** A snapshot of every table's row count, to prove a failed mutation changed nothing. */
