@@ -97,7 +97,7 @@ export const SyncRunQuery = graphql(`
         integration { id }
         requestedBy { id name }
         packets(first: 10) { totalCount edges { node { id state } } }
-        logs(first: 10) { totalCount edges { node { id message level } } }
+        logs(first: 50) { totalCount edges { node { id message level } } }
       }
       ...ErrorFields
     }
@@ -286,5 +286,25 @@ export const QueueProgressSubscription = graphql(`
 export const SyncRunUpdatedSubscription = graphql(`
   subscription SyncRunUpdated($id: ID!) {
     syncRunUpdated(id: $id) { id status fetchedCount createdCount updatedCount skippedCount deletedCount }
+  }
+`);
+
+export const TriggerSyncMutation = graphql(`
+  mutation TriggerSync($input: TriggerSyncInput!) {
+    triggerSync(input: $input) {
+      __typename
+      ... on TriggerSyncPayload { alreadyQueued syncRun { id kind lane trigger status requestedBy { name } } }
+      ...ErrorFields
+    }
+  }
+`);
+
+export const CancelSyncRunMutation = graphql(`
+  mutation CancelSyncRun($id: ID!) {
+    cancelSyncRun(id: $id) {
+      __typename
+      ... on CancelSyncRunPayload { syncRun { id status } }
+      ...ErrorFields
+    }
   }
 `);

@@ -88,7 +88,9 @@ export async function startEngine(options: {
       redis: commands,
       prefix,
       intervalMs: config.engine.sweepIntervalMs,
+      time: config.time,
       activate: (integrationId) => dispatcher.activateIfUnattended(integrationId),
+      announce: (integrationId) => dispatcher.notify(integrationId),
     });
     scheduler.start();
   }

@@ -2,11 +2,13 @@ import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { logger } from "../logger.ts";
+import type { TimeScale } from "../time.ts";
+import { queueDueRuns } from "./schedules.ts";
 
 /**
  * The scheduler role. Several processes may run it; a Redis lease elects one to act. Each tick the
- * leader sweeps PostgreSQL (the source of truth) for integrations with pending work and activates
- * them, so Redis state lost or never written (a crash between commit and enqueue, a flushed Redis) is
+ * leader queues the periodic runs that are due (DAILY, FREQUENT), then sweeps PostgreSQL (the source of
+ * truth) for integrations with pending work and activates them, so Redis state lost or never written (a crash between commit and enqueue, a flushed Redis) is
  * rebuilt within one tick.
  */
 export class Scheduler {
@@ -21,7 +23,10 @@ export class Scheduler {
       redis: Redis;
       prefix: string;
       intervalMs: number;
+      time: TimeScale;
       activate: (integrationId: string) => Promise<void>;
+      /** Announces a newly queued run (wakes slots sleeping behind exports). */
+      announce: (integrationId: string) => Promise<void>;
     },
   ) {}
 
@@ -68,6 +73,9 @@ export class Scheduler {
     this.leader = await this.holdLease();
     if (this.leader !== wasLeader) logger.info({ leader: this.leader }, "scheduler lease changed");
     if (!this.leader) return;
+    for (const integrationId of await queueDueRuns(this.deps.prisma, this.deps.time)) {
+      await this.deps.announce(integrationId);
+    }
     for (const integrationId of await this.integrationsWithWork()) await this.deps.activate(integrationId);
   }
 

@@ -226,14 +226,16 @@ export async function finishRun(
   const failed = cursor?.failedEntities ?? [];
   const status = failed.length === 0 ? "SUCCEEDED" : "PARTIAL";
   return prisma.$transaction(async (tx) => {
-    await tx.syncRun.update({
-      where: { id: run.id },
+    // A run cancelled meanwhile stays cancelled.
+    const { count } = await tx.syncRun.updateMany({
+      where: { id: run.id, status: { in: ["QUEUED", "RUNNING", "DEFERRED"] } },
       data: {
         status,
         finishedAt: new Date(),
         ...(failed.length > 0 ? { error: `Failed entities: ${failed.join(", ")}` } : {}),
       },
     });
+    if (count === 0) return { integrationStatusChanged: false };
     await log(tx, run.id, "INFO", null, `Run ${status.toLowerCase()}`);
     const integration = await tx.integration.findUniqueOrThrow({ where: { id: run.integrationId } });
     const oneOffDone = run.kind === "INITIAL" && integration.syncMode === "ONE_OFF";

@@ -29,6 +29,8 @@ describe("the export reserve's day cap", () => {
       tenantId: tenant.id,
       seed: { jobs: 510, clients: 1, timeEntries: 0 },
       override: { perMinute: 1_000_000, exportPerMinute: 1_000_000, perDay: 500, exportPerDay: 450 },
+      // In a 7-second day the 10-minute schedule would fire every 50 ms: exports only here.
+      syncMode: "ONE_OFF",
     });
     h.xpm.caps.setLimits({ perMinute: 1_000_000, perDay: 500 }, remoteTenantId);
     const jobs = [...practice.jobs.keys()];

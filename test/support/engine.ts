@@ -43,7 +43,14 @@ export async function startEngineHarness(options: {
 /** A connected XPM integration with its own practice in the sandbox, created straight in the database. */
 export async function connectedXpm(
   h: EngineHarness,
-  options: { tenantId: string; seed?: SeedSizes; override?: RateLimitOverride; platform?: PlatformKey },
+  options: {
+    tenantId: string;
+    seed?: SeedSizes;
+    override?: RateLimitOverride;
+    platform?: PlatformKey;
+    /** ONE_OFF keeps the scheduler from queueing periodic pulls for it. */
+    syncMode?: "ONE_OFF" | "CONTINUOUS";
+  },
 ) {
   const remoteTenantId = `practice-${randomUUID()}`;
   const practice = h.xpm.addPractice(remoteTenantId, options.seed);
@@ -53,8 +60,9 @@ export async function connectedXpm(
       platform: options.platform ?? "XPM",
       name: "Practice",
       remoteTenantId,
-      syncMode: "CONTINUOUS",
+      syncMode: options.syncMode ?? "CONTINUOUS",
       status: "CONNECTED",
+      connectedAt: new Date(),
       credentialsEncrypted: encryptSecret(
         h.t.config.encryptionKey,
         JSON.stringify({ accessToken: "xpm-token" }),

@@ -1,6 +1,8 @@
 import { prisma } from "../../db/client.ts";
+import { findOwnIntegration, inTransaction } from "../../integrations/lifecycle.ts";
+import { ACTIVE_RUN_STATUSES, queuePullRun } from "../../sync/runs.ts";
 import { builder } from "../builder.ts";
-import { NotFoundError, subscriptionSetup } from "../errors.ts";
+import { InvalidStateError, NotFoundError, subscriptionSetup } from "../errors.ts";
 import { parseGlobalId } from "../ids.ts";
 import { viewerOf } from "../validate.ts";
 import {
@@ -11,7 +13,7 @@ import {
   SyncRunStatusEnum,
   SyncTriggerEnum,
 } from "./enums.ts";
-import { LOOKUP_ERRORS } from "./errors.ts";
+import { LOOKUP_ERRORS, MUTATION_ERRORS } from "./errors.ts";
 
 builder.prismaNode("SyncRun", {
   id: { field: "id" },
@@ -168,5 +170,100 @@ builder.subscriptionField("syncRunUpdated", (t) =>
       }),
     resolve: (query, event: { runId: string }) =>
       prisma().syncRun.findUniqueOrThrow({ ...query, where: { id: event.runId } }),
+  }),
+);
+
+// --- Starting and cancelling runs -----------------------------------------------------------------
+
+const TriggerSyncInput = builder.inputType("TriggerSyncInput", {
+  description: "A sync to start now.",
+  fields: (t) => ({
+    integrationId: t.id({ description: "The integration's global id." }),
+    kind: t.field({
+      type: SyncKindEnum,
+      description: "What to pull: FORCE (everything enabled), or one of the platform's kinds (e.g. DAILY).",
+    }),
+  }),
+});
+
+const TriggerSyncPayload = builder
+  .objectRef<{ runId: string; alreadyQueued: boolean }>("TriggerSyncPayload")
+  .implement({
+    description: "The result of triggerSync.",
+    fields: (t) => ({
+      syncRun: t.prismaField({
+        type: "SyncRun",
+        description: "The queued run; follow it with syncRunUpdated, check it afterwards in its logs.",
+        resolve: (query, payload) =>
+          prisma().syncRun.findUniqueOrThrow({ ...query, where: { id: payload.runId } }),
+      }),
+      alreadyQueued: t.exposeBoolean("alreadyQueued", {
+        description: "True when a run of this kind was already queued or running: that run is returned.",
+      }),
+    }),
+  });
+
+builder.mutationField("triggerSync", (t) =>
+  t.field({
+    type: TriggerSyncPayload,
+    description:
+      'Starts a sync now ("Sync now"; OWNER or ADMIN). Returns the queued run at once; it runs in the background in its kind\'s lane, ahead of queued lower lanes. A second trigger while one of the same kind is queued or running returns that run.',
+    authScopes: { writer: true },
+    errors: { types: MUTATION_ERRORS, directResult: true },
+    args: { input: t.arg({ type: TriggerSyncInput, description: "The integration and kind." }) },
+    resolve: async (_root, args, ctx) => {
+      const viewer = viewerOf(ctx);
+      const globalId = String(args.input.integrationId);
+      const integrationId = parseGlobalId(globalId, "Integration", ["input", "integrationId"]);
+      const { run, created } = await inTransaction(prisma(), async (tx) => {
+        const integration = await findOwnIntegration(tx, viewer.tenantId, integrationId, globalId);
+        return queuePullRun(tx, integration, args.input.kind, {
+          trigger: "USER",
+          requestedById: viewer.memberId,
+        });
+      });
+      if (created) await ctx.services.engine.notify(integrationId);
+      return { runId: run.id, alreadyQueued: !created };
+    },
+  }),
+);
+
+const CancelSyncRunPayload = builder.objectRef<{ runId: string }>("CancelSyncRunPayload").implement({
+  description: "The result of cancelSyncRun.",
+  fields: (t) => ({
+    syncRun: t.prismaField({
+      type: "SyncRun",
+      description: "The run, now CANCELLED.",
+      resolve: (query, payload) =>
+        prisma().syncRun.findUniqueOrThrow({ ...query, where: { id: payload.runId } }),
+    }),
+  }),
+});
+
+builder.mutationField("cancelSyncRun", (t) =>
+  t.field({
+    type: CancelSyncRunPayload,
+    description:
+      "Cancels a queued, deferred or running sync run (OWNER or ADMIN). A page already in flight finishes; no further page is fetched.",
+    authScopes: { writer: true },
+    errors: { types: MUTATION_ERRORS, directResult: true },
+    args: { id: t.arg.id({ description: "The run's global id." }) },
+    resolve: async (_root, args, ctx) => {
+      const globalId = String(args.id);
+      const id = parseGlobalId(globalId, "SyncRun", ["id"]);
+      await inTransaction(prisma(), async (tx) => {
+        const run = await tx.syncRun.findFirst({ where: { id, tenantId: viewerOf(ctx).tenantId } });
+        if (!run) throw new NotFoundError("SyncRun", globalId);
+        if (!(ACTIVE_RUN_STATUSES as readonly string[]).includes(run.status)) {
+          throw new InvalidStateError(`A ${run.status} run cannot be cancelled`, run.status);
+        }
+        await tx.syncRun.update({
+          where: { id },
+          data: { status: "CANCELLED", finishedAt: new Date(), error: "Cancelled by a user" },
+        });
+      });
+      ctx.services.events.publish("syncRunUpdated", id, { runId: id });
+      return { runId: id };
+    },
   }),
 );

@@ -1,0 +1,59 @@
+import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { SyncKind } from "../generated/prisma/enums.ts";
+import { PLATFORMS } from "../platforms/catalog.ts";
+import { DEFAULT_PERIOD_MINUTES } from "../settings/effective.ts";
+import { loadIntegrationEffectiveSettings } from "../settings/load.ts";
+import { queuePullRun } from "../sync/runs.ts";
+import type { TimeScale } from "../time.ts";
+
+/** The periodic kinds and their default periods in platform minutes (24 hours, 10 minutes). */
+const PERIODIC: { kind: SyncKind; defaultMinutes: number }[] = [
+  { kind: "DAILY", defaultMinutes: DEFAULT_PERIOD_MINUTES.DAILY },
+  { kind: "FREQUENT", defaultMinutes: DEFAULT_PERIOD_MINUTES.FREQUENT },
+];
+
+/**
+ * Queues the periodic runs that are due for continuous integrations: a kind is due when its period
+ * (the shortest frequency set on its entities, else the default) has passed since the last run of that
+ * kind or the initial sync, or since the integration connected. One-off integrations get no schedules. Returns the integrations that
+ * got a run, to be announced to the engine.
+ */
+export async function queueDueRuns(
+  prisma: PrismaClient,
+  time: TimeScale,
+  now = Date.now(),
+): Promise<string[]> {
+  const integrations = await prisma.integration.findMany({
+    where: { syncMode: "CONTINUOUS", status: { in: ["CONNECTED", "SYNCING"] } },
+  });
+  const announced: string[] = [];
+  for (const integration of integrations) {
+    const settings = await loadIntegrationEffectiveSettings(prisma, integration.id);
+    for (const { kind, defaultMinutes } of PERIODIC) {
+      if (!PLATFORMS[integration.platform].syncKinds.includes(kind)) continue;
+      const frequencies = PLATFORMS[integration.platform].entities
+        .filter((entity) => entity.syncKinds.includes(kind))
+        .map((entity) => settings.entities.find((e) => e.entity === entity.key))
+        .filter((entity) => entity?.enabled.value)
+        .map((entity) => entity?.frequencyMinutes.value ?? defaultMinutes);
+      if (frequencies.length === 0) continue;
+      const periodMs = Math.min(...frequencies) * time.minuteMs;
+      const last = await prisma.syncRun.findFirst({
+        where: {
+          integrationId: integration.id,
+          kind: { in: [kind, "INITIAL"] },
+          status: { not: "CANCELLED" },
+        },
+        orderBy: { queuedAt: "desc" },
+        select: { queuedAt: true },
+      });
+      const since = last?.queuedAt ?? integration.connectedAt ?? integration.createdAt;
+      if (now - since.getTime() < periodMs) continue;
+      const { created } = await prisma.$transaction((tx) =>
+        queuePullRun(tx, integration, kind, { trigger: "SCHEDULE" }),
+      );
+      if (created) announced.push(integration.id);
+    }
+  }
+  return announced;
+}
