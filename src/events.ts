@@ -16,7 +16,15 @@ export type Topics = {
   queueProgress: [integrationId: string, payload: { integrationId: string }];
   /** A sync run's status or counts changed. */
   syncRunUpdated: [runId: string, payload: { runId: string }];
+  /** Any sync run of an integration changed (the same events, addressed by integration). */
+  integrationSyncRuns: [integrationId: string, payload: { runId: string }];
 };
+
+/** A run changed: tells both the run's own subscribers and its integration's. */
+export function publishRunUpdated(events: Events, run: { id: string; integrationId: string }): void {
+  events.publish("syncRunUpdated", run.id, { runId: run.id });
+  events.publish("integrationSyncRuns", run.integrationId, { runId: run.id });
+}
 
 export type Events = PubSub<Topics>;
 

@@ -308,3 +308,12 @@ export const CancelSyncRunMutation = graphql(`
     }
   }
 `);
+
+export const IntegrationSyncRunsSubscription = graphql(`
+  subscription IntegrationSyncRuns($integrationId: ID!) {
+    integrationSyncRuns(integrationId: $integrationId) {
+      id kind status fetchedCount
+      logs(first: 50) { edges { node { message } } }
+    }
+  }
+`);

@@ -3,7 +3,7 @@ import type BeeQueue from "bee-queue";
 import { decryptSecret } from "../auth/secrets.ts";
 import type { Config } from "../config.ts";
 import type { SqlPool } from "../db/client.ts";
-import type { Events } from "../events.ts";
+import { type Events, publishRunUpdated } from "../events.ts";
 import type { Integration, PrismaClient, SyncRun } from "../generated/prisma/client.ts";
 import { type Logger, logger as rootLogger } from "../logger.ts";
 import { type CallOutcome, callProvider } from "../platforms/http.ts";
@@ -255,12 +255,12 @@ export class Dispatcher {
         integrationId: activation.integration.id,
       });
     }
-    events.publish("syncRunUpdated", run.id, { runId: run.id });
+    publishRunUpdated(events, run);
   }
 
   private async finish(activation: Activation, run: SyncRun) {
     const { integrationStatusChanged } = await finishRun(this.deps.prisma, run);
-    this.deps.events.publish("syncRunUpdated", run.id, { runId: run.id });
+    publishRunUpdated(this.deps.events, run);
     if (integrationStatusChanged) {
       this.deps.events.publish("integrationStatusChanged", activation.integration.tenantId, {
         integrationId: activation.integration.id,
@@ -298,7 +298,7 @@ export class Dispatcher {
           await skipEntity(prisma, run, step.cursor, outcome.message);
           break;
       }
-      this.deps.events.publish("syncRunUpdated", run.id, { runId: run.id });
+      publishRunUpdated(this.deps.events, run);
     } finally {
       activation.busyRuns.delete(run.id);
       activation.runsMayWait = true;

@@ -3,12 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { globalId } from "../../src/graphql/ids.ts";
 import type {
   QueueProgressSubscription as Progress,
+  IntegrationSyncRunsSubscription as RunsUpdate,
   SyncRunUpdatedSubscription as RunUpdate,
 } from "../generated/graphql.ts";
 import {
   EnqueueExportsMutation,
+  IntegrationSyncRunsSubscription,
   QueueProgressSubscription,
   SyncRunUpdatedSubscription,
+  TriggerSyncMutation,
 } from "../operations.ts";
 import { connectedXpm, type EngineHarness, startEngineHarness } from "../support/engine.ts";
 import type { TestTenant } from "../support/harness.ts";
@@ -119,6 +122,35 @@ describe("live streams", () => {
     stream.stop();
     expect(sent.at(-1)).toBe(5);
     expect([...sent].sort((a, b) => a - b)).toEqual(sent);
+  });
+
+  it("integrationSyncRuns streams a forced sync from queued to succeeded, with its log lines", async () => {
+    const { integration } = await connectedXpm(h, { tenantId: tenant.id, seed: { clients: 3, jobs: 2 } });
+    const id = globalId("Integration", integration.id);
+    const stream = await subscribe<RunsUpdate>(
+      print(IntegrationSyncRunsSubscription),
+      { integrationId: id },
+      tenant.viewer,
+    );
+    const first = stream.events.next();
+    await waitForRedisSubscribers(channel("integrationSyncRuns", integration.id));
+    await h.t.data(TriggerSyncMutation, { input: { integrationId: id, kind: "FORCE" } }, tenant.admin);
+
+    const statuses: string[] = [];
+    let last: RunsUpdate["integrationSyncRuns"] | undefined;
+    for (let next = first; ; next = stream.events.next()) {
+      const { value, done } = await next;
+      if (done || !value?.data) throw new Error(`stream ended: ${JSON.stringify(value)}`);
+      last = value.data.integrationSyncRuns;
+      statuses.push(last.status);
+      if (last.status === "SUCCEEDED") break;
+    }
+    stream.stop();
+    expect(statuses[0]).toBe("QUEUED");
+    expect(statuses).toContain("RUNNING");
+    expect(last!.logs.edges.map((e) => e.node.message)).toContain(
+      "client: fetched 3, created 3, updated 0, unchanged 0",
+    );
   });
 
   it("refuses to stream another tenant's run or queue", async () => {

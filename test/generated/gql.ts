@@ -41,6 +41,7 @@ type Documents = {
     "\n  subscription SyncRunUpdated($id: ID!) {\n    syncRunUpdated(id: $id) { id status fetchedCount createdCount updatedCount skippedCount deletedCount }\n  }\n": typeof types.SyncRunUpdatedDocument,
     "\n  mutation TriggerSync($input: TriggerSyncInput!) {\n    triggerSync(input: $input) {\n      __typename\n      ... on TriggerSyncPayload { alreadyQueued syncRun { id kind lane trigger status requestedBy { name } } }\n      ...ErrorFields\n    }\n  }\n": typeof types.TriggerSyncDocument,
     "\n  mutation CancelSyncRun($id: ID!) {\n    cancelSyncRun(id: $id) {\n      __typename\n      ... on CancelSyncRunPayload { syncRun { id status } }\n      ...ErrorFields\n    }\n  }\n": typeof types.CancelSyncRunDocument,
+    "\n  subscription IntegrationSyncRuns($integrationId: ID!) {\n    integrationSyncRuns(integrationId: $integrationId) {\n      id kind status fetchedCount\n      logs(first: 50) { edges { node { message } } }\n    }\n  }\n": typeof types.IntegrationSyncRunsDocument,
 };
 const documents: Documents = {
     "\n  fragment ErrorFields on Error {\n    __typename\n    message\n    ... on ValidationError { issues { path message } }\n    ... on NotFoundError { resourceType resourceId }\n    ... on ForbiddenError { requiredRoles }\n    ... on InvalidStateError { currentState }\n    ... on ContinuousConnectionLimitError { platformKey limit current }\n  }\n": types.ErrorFieldsFragmentDoc,
@@ -70,6 +71,7 @@ const documents: Documents = {
     "\n  subscription SyncRunUpdated($id: ID!) {\n    syncRunUpdated(id: $id) { id status fetchedCount createdCount updatedCount skippedCount deletedCount }\n  }\n": types.SyncRunUpdatedDocument,
     "\n  mutation TriggerSync($input: TriggerSyncInput!) {\n    triggerSync(input: $input) {\n      __typename\n      ... on TriggerSyncPayload { alreadyQueued syncRun { id kind lane trigger status requestedBy { name } } }\n      ...ErrorFields\n    }\n  }\n": types.TriggerSyncDocument,
     "\n  mutation CancelSyncRun($id: ID!) {\n    cancelSyncRun(id: $id) {\n      __typename\n      ... on CancelSyncRunPayload { syncRun { id status } }\n      ...ErrorFields\n    }\n  }\n": types.CancelSyncRunDocument,
+    "\n  subscription IntegrationSyncRuns($integrationId: ID!) {\n    integrationSyncRuns(integrationId: $integrationId) {\n      id kind status fetchedCount\n      logs(first: 50) { edges { node { message } } }\n    }\n  }\n": types.IntegrationSyncRunsDocument,
 };
 
 /**
@@ -194,6 +196,10 @@ export function graphql(source: "\n  mutation TriggerSync($input: TriggerSyncInp
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation CancelSyncRun($id: ID!) {\n    cancelSyncRun(id: $id) {\n      __typename\n      ... on CancelSyncRunPayload { syncRun { id status } }\n      ...ErrorFields\n    }\n  }\n"): (typeof documents)["\n  mutation CancelSyncRun($id: ID!) {\n    cancelSyncRun(id: $id) {\n      __typename\n      ... on CancelSyncRunPayload { syncRun { id status } }\n      ...ErrorFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription IntegrationSyncRuns($integrationId: ID!) {\n    integrationSyncRuns(integrationId: $integrationId) {\n      id kind status fetchedCount\n      logs(first: 50) { edges { node { message } } }\n    }\n  }\n"): (typeof documents)["\n  subscription IntegrationSyncRuns($integrationId: ID!) {\n    integrationSyncRuns(integrationId: $integrationId) {\n      id kind status fetchedCount\n      logs(first: 50) { edges { node { message } } }\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

@@ -1,4 +1,5 @@
 import { prisma } from "../../db/client.ts";
+import { publishRunUpdated } from "../../events.ts";
 import { findOwnIntegration, inTransaction } from "../../integrations/lifecycle.ts";
 import { ACTIVE_RUN_STATUSES, queuePullRun } from "../../sync/runs.ts";
 import { builder } from "../builder.ts";
@@ -222,7 +223,10 @@ builder.mutationField("triggerSync", (t) =>
           requestedById: viewer.memberId,
         });
       });
-      if (created) await ctx.services.engine.notify(integrationId);
+      if (created) {
+        publishRunUpdated(ctx.services.events, { id: run.id, integrationId });
+        await ctx.services.engine.notify(integrationId);
+      }
       return { runId: run.id, alreadyQueued: !created };
     },
   }),
@@ -251,7 +255,7 @@ builder.mutationField("cancelSyncRun", (t) =>
     resolve: async (_root, args, ctx) => {
       const globalId = String(args.id);
       const id = parseGlobalId(globalId, "SyncRun", ["id"]);
-      await inTransaction(prisma(), async (tx) => {
+      const run = await inTransaction(prisma(), async (tx) => {
         const run = await tx.syncRun.findFirst({ where: { id, tenantId: viewerOf(ctx).tenantId } });
         if (!run) throw new NotFoundError("SyncRun", globalId);
         if (!(ACTIVE_RUN_STATUSES as readonly string[]).includes(run.status)) {
@@ -261,9 +265,31 @@ builder.mutationField("cancelSyncRun", (t) =>
           where: { id },
           data: { status: "CANCELLED", finishedAt: new Date(), error: "Cancelled by a user" },
         });
+        return run;
       });
-      ctx.services.events.publish("syncRunUpdated", id, { runId: id });
+      publishRunUpdated(ctx.services.events, run);
       return { runId: id };
     },
+  }),
+);
+
+builder.subscriptionField("integrationSyncRuns", (t) =>
+  t.prismaField({
+    type: "SyncRun",
+    description:
+      "Streams every sync run of an integration as it is queued, progresses (status, counts) and ends; its logs field gives the lines written so far.",
+    args: { integrationId: t.arg.id({ description: "The integration's global id." }) },
+    subscribe: (_root, args, ctx) =>
+      subscriptionSetup(async () => {
+        const id = parseGlobalId(String(args.integrationId), "Integration", ["integrationId"]);
+        const owned = await prisma().integration.findFirst({
+          where: { id, tenantId: viewerOf(ctx).tenantId },
+          select: { id: true },
+        });
+        if (!owned) throw new NotFoundError("Integration", String(args.integrationId));
+        return ctx.services.events.subscribe("integrationSyncRuns", id);
+      }),
+    resolve: (query, event: { runId: string }) =>
+      prisma().syncRun.findUniqueOrThrow({ ...query, where: { id: event.runId } }),
   }),
 );
