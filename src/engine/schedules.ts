@@ -3,8 +3,10 @@ import type { SyncKind } from "../generated/prisma/enums.ts";
 import { PLATFORMS } from "../platforms/catalog.ts";
 import { DEFAULT_PERIOD_MINUTES } from "../settings/effective.ts";
 import { loadIntegrationEffectiveSettings } from "../settings/load.ts";
+import { entitiesFor } from "../sync/pull.ts";
 import { queuePullRun } from "../sync/runs.ts";
 import type { TimeScale } from "../time.ts";
+import { nextWallClock } from "./wall-clock.ts";
 
 /** The periodic kinds and their default periods in platform minutes (24 hours, 10 minutes). */
 const PERIODIC: { kind: SyncKind; defaultMinutes: number }[] = [
@@ -13,7 +15,8 @@ const PERIODIC: { kind: SyncKind; defaultMinutes: number }[] = [
 ];
 
 /**
- * Queues the periodic runs that are due for continuous integrations: a kind is due when its period
+ * Queues the scheduled runs that are due for continuous integrations. NIGHTLY runs at the nightly
+ * time in the tenant's zone (wall-clock.ts). A periodic kind is due when its period
  * (the shortest frequency set on its entities, else the default) has passed since the last run of that
  * kind or the initial sync, or since the integration connected. One-off integrations get no schedules. Returns the integrations that
  * got a run, to be announced to the engine.
@@ -25,14 +28,43 @@ export async function queueDueRuns(
 ): Promise<string[]> {
   const integrations = await prisma.integration.findMany({
     where: { syncMode: "CONTINUOUS", status: { in: ["CONNECTED", "SYNCING"] } },
+    include: { tenant: { select: { timeZone: true } } },
   });
   const announced: string[] = [];
   for (const integration of integrations) {
     const settings = await loadIntegrationEffectiveSettings(prisma, integration.id);
+    const lastOf = (kind: SyncKind) =>
+      prisma.syncRun.findFirst({
+        where: {
+          integrationId: integration.id,
+          kind: { in: [kind, "INITIAL"] },
+          status: { not: "CANCELLED" },
+        },
+        orderBy: { queuedAt: "desc" },
+        select: { queuedAt: true },
+      });
+    const queue = async (kind: SyncKind) => {
+      const { created } = await prisma.$transaction((tx) =>
+        queuePullRun(tx, integration, kind, { trigger: "SCHEDULE" }),
+      );
+      if (created) announced.push(integration.id);
+    };
+    // NIGHTLY: at the (platform or tenant) nightly time in the tenant's zone, once per local day.
+    if (
+      PLATFORMS[integration.platform].syncKinds.includes("NIGHTLY") &&
+      entitiesFor(integration.platform, "NIGHTLY", settings).length > 0
+    ) {
+      const last = await lastOf("NIGHTLY");
+      const since = last?.queuedAt ?? integration.connectedAt ?? integration.createdAt;
+      const due = nextWallClock(settings.nightlySyncTime.value, integration.tenant.timeZone, since);
+      if (due.getTime() <= now) await queue("NIGHTLY");
+    }
     for (const { kind, defaultMinutes } of PERIODIC) {
       if (!PLATFORMS[integration.platform].syncKinds.includes(kind)) continue;
+      // Only entities a connector can pull make a run worth queueing.
+      const pullable = new Set(entitiesFor(integration.platform, kind, settings));
       const frequencies = PLATFORMS[integration.platform].entities
-        .filter((entity) => entity.syncKinds.includes(kind))
+        .filter((entity) => entity.syncKinds.includes(kind) && pullable.has(entity.key))
         .map((entity) => settings.entities.find((e) => e.entity === entity.key))
         .filter((entity) => entity?.enabled.value)
         .map((entity) => entity?.frequencyMinutes.value ?? defaultMinutes);
