@@ -70,21 +70,10 @@ export async function queueDueRuns(
         .map((entity) => entity?.frequencyMinutes.value ?? defaultMinutes);
       if (frequencies.length === 0) continue;
       const periodMs = Math.min(...frequencies) * time.minuteMs;
-      const last = await prisma.syncRun.findFirst({
-        where: {
-          integrationId: integration.id,
-          kind: { in: [kind, "INITIAL"] },
-          status: { not: "CANCELLED" },
-        },
-        orderBy: { queuedAt: "desc" },
-        select: { queuedAt: true },
-      });
+      const last = await lastOf(kind);
       const since = last?.queuedAt ?? integration.connectedAt ?? integration.createdAt;
       if (now - since.getTime() < periodMs) continue;
-      const { created } = await prisma.$transaction((tx) =>
-        queuePullRun(tx, integration, kind, { trigger: "SCHEDULE" }),
-      );
-      if (created) announced.push(integration.id);
+      await queue(kind);
     }
   }
   return announced;

@@ -5,9 +5,9 @@ import { findOwnIntegration, inTransaction } from "../../integrations/lifecycle.
 import { type ExportEdit, enqueueEdits, validateEdits } from "../../sync/export.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
-import { NotFoundError, subscriptionSetup, ValidationError } from "../errors.ts";
+import { subscriptionSetup, ValidationError } from "../errors.ts";
 import { globalId, parseGlobalId } from "../ids.ts";
-import { viewerOf } from "../validate.ts";
+import { ownIntegrationId, viewerOf } from "../validate.ts";
 import { LaneEnum } from "./enums.ts";
 import { MUTATION_ERRORS } from "./errors.ts";
 
@@ -152,15 +152,12 @@ builder.subscriptionField("queueProgress", (t) =>
       "Streams an integration's queue depths and call budget as they change (after each call and enqueue).",
     args: { integrationId: t.arg.id({ description: "The integration's global id." }) },
     subscribe: (_root, args, ctx) =>
-      subscriptionSetup(async () => {
-        const id = parseGlobalId(String(args.integrationId), "Integration", ["integrationId"]);
-        const owned = await prisma().integration.findFirst({
-          where: { id, tenantId: viewerOf(ctx).tenantId },
-          select: { id: true },
-        });
-        if (!owned) throw new NotFoundError("Integration", String(args.integrationId));
-        return ctx.services.events.subscribe("queueProgress", id);
-      }),
+      subscriptionSetup(async () =>
+        ctx.services.events.subscribe(
+          "queueProgress",
+          await ownIntegrationId(ctx, String(args.integrationId)),
+        ),
+      ),
     resolve: (event: { integrationId: string }, _args, ctx) => figures(ctx, event.integrationId),
   }),
 );

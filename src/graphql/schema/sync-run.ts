@@ -5,7 +5,7 @@ import { ACTIVE_RUN_STATUSES, queuePullRun } from "../../sync/runs.ts";
 import { builder } from "../builder.ts";
 import { InvalidStateError, NotFoundError, subscriptionSetup } from "../errors.ts";
 import { parseGlobalId } from "../ids.ts";
-import { viewerOf } from "../validate.ts";
+import { ownIntegrationId, viewerOf } from "../validate.ts";
 import {
   LaneEnum,
   LogLevelEnum,
@@ -280,15 +280,12 @@ builder.subscriptionField("integrationSyncRuns", (t) =>
       "Streams every sync run of an integration as it is queued, progresses (status, counts) and ends; its logs field gives the lines written so far.",
     args: { integrationId: t.arg.id({ description: "The integration's global id." }) },
     subscribe: (_root, args, ctx) =>
-      subscriptionSetup(async () => {
-        const id = parseGlobalId(String(args.integrationId), "Integration", ["integrationId"]);
-        const owned = await prisma().integration.findFirst({
-          where: { id, tenantId: viewerOf(ctx).tenantId },
-          select: { id: true },
-        });
-        if (!owned) throw new NotFoundError("Integration", String(args.integrationId));
-        return ctx.services.events.subscribe("integrationSyncRuns", id);
-      }),
+      subscriptionSetup(async () =>
+        ctx.services.events.subscribe(
+          "integrationSyncRuns",
+          await ownIntegrationId(ctx, String(args.integrationId)),
+        ),
+      ),
     resolve: (query, event: { runId: string }) =>
       prisma().syncRun.findUniqueOrThrow({ ...query, where: { id: event.runId } }),
   }),
