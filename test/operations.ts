@@ -11,6 +11,8 @@ export const ErrorFields = graphql(`
     ... on ForbiddenError { requiredRoles }
     ... on InvalidStateError { currentState }
     ... on ContinuousConnectionLimitError { platformKey limit current }
+    ... on RateLimitedError { retryAfterSeconds }
+    ... on PlatformError { httpStatus }
   }
 `);
 
@@ -314,6 +316,27 @@ export const IntegrationSyncRunsSubscription = graphql(`
     integrationSyncRuns(integrationId: $integrationId) {
       id kind status fetchedCount
       logs(first: 50) { edges { node { message } } }
+    }
+  }
+`);
+
+export const TicketsQuery = graphql(`
+  query Tickets($id: ID!, $filter: TicketFilter, $first: Int, $after: String) {
+    integration(id: $id) {
+      __typename
+      ... on Integration {
+        tickets(filter: $filter, first: $first, after: $after) {
+          __typename
+          ... on TicketConnection {
+            edges {
+              cursor
+              node { remoteId summary boardName statusName priorityName companyName closed updatedAt }
+            }
+            pageInfo { hasNextPage endCursor }
+          }
+          ...ErrorFields
+        }
+      }
     }
   }
 `);

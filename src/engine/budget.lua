@@ -1,8 +1,12 @@
 -- Checks and charges one provider call against an integration's caps, atomically.
 -- KEYS: 1 leases (ZSET leaseId -> expiry ms), 2 minute log (ZSET), 3 export minute log (ZSET),
---       4 day counters (HASH dayIndex -> calls, "x:"..dayIndex -> export calls), 5 blocked-until (STRING ms)
+--       4 day counters (HASH dayIndex -> calls, "x:"..dayIndex -> export calls), 5 blocked-until (STRING ms),
+--       6 interactive waiters (ZSET waiterId -> expiry ms)
 -- ARGV: 1 concurrent, 2 perMinute, 3 perDay, 4 exportPerMinute (0: not an export call),
---       5 exportPerDay, 6 minuteMs, 7 dayMs, 8 leaseTtlMs, 9 leaseId, 10 guardMs
+--       5 exportPerDay, 6 minuteMs, 7 dayMs, 8 leaseTtlMs, 9 leaseId, 10 guardMs,
+--       11 interactive waiter id ("" for the other lanes), 12 waiter TTL ms
+-- An INTERACTIVE caller (a user waiting on a live read) that is denied registers as a waiter; while any
+-- waiter is registered, the other lanes are denied ("interactive"), so the next free unit is its.
 -- Returns {1, "ok", 0, minuteUsed, dayUsed, now} or {0, reason, waitMs, minuteUsed, dayUsed, now}.
 -- Time comes from Redis, so every worker process agrees on it.
 local t = redis.call("TIME")
@@ -11,7 +15,9 @@ local concurrent, perMinute, perDay = tonumber(ARGV[1]), tonumber(ARGV[2]), tonu
 local exportPerMinute, exportPerDay = tonumber(ARGV[4]), tonumber(ARGV[5])
 local minuteMs, dayMs, leaseTtl = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local leaseId, guard = ARGV[9], tonumber(ARGV[10])
+local waiterId, waiterTtl = ARGV[11], tonumber(ARGV[12])
 local isExport = exportPerMinute > 0
+local isInteractive = waiterId ~= ""
 -- An optional guard lengthens the window beyond the platform's minute (see CallBudget.release for why
 -- it is not needed to stay exact).
 local window = minuteMs + guard
@@ -19,6 +25,7 @@ local window = minuteMs + guard
 redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now)
 redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", now - window)
 redis.call("ZREMRANGEBYSCORE", KEYS[3], "-inf", now - window)
+redis.call("ZREMRANGEBYSCORE", KEYS[6], "-inf", now)
 
 local day = math.floor(now / dayMs)
 local untilNextDay = (day + 1) * dayMs - now
@@ -26,6 +33,7 @@ local minuteUsed = redis.call("ZCARD", KEYS[2])
 local dayUsed = tonumber(redis.call("HGET", KEYS[4], tostring(day)) or "0")
 
 local function deny(reason, wait)
+  if isInteractive then redis.call("ZADD", KEYS[6], now + waiterTtl, waiterId) end
   return {0, reason, math.max(1, math.ceil(wait)), minuteUsed, dayUsed, now}
 end
 
@@ -36,6 +44,10 @@ end
 
 local blocked = tonumber(redis.call("GET", KEYS[5]) or "0")
 if blocked > now then return deny("blocked", blocked - now) end
+if not isInteractive and redis.call("ZCARD", KEYS[6]) > 0 then
+  -- Look again soon: the waiter takes the next free unit, then the lanes below go on.
+  return {0, "interactive", math.max(1, math.min(50, math.ceil(minuteMs / 60))), minuteUsed, dayUsed, now}
+end
 
 if redis.call("ZCARD", KEYS[1]) >= concurrent then
   local first = redis.call("ZRANGE", KEYS[1], 0, 0, "WITHSCORES")
@@ -49,6 +61,7 @@ if isExport then
   if redis.call("ZCARD", KEYS[3]) >= exportPerMinute then return deny("exportMinute", untilOldestLeaves(KEYS[3])) end
 end
 
+if isInteractive then redis.call("ZREM", KEYS[6], waiterId) end
 -- The lease id names the call in the minute logs too, so `release` can move it to when the call ended.
 local member = leaseId
 redis.call("ZADD", KEYS[1], now + leaseTtl, leaseId)
@@ -60,4 +73,5 @@ if isExport then
 end
 redis.call("HDEL", KEYS[4], tostring(day - 1), "x:" .. (day - 1))
 for i = 1, 4 do redis.call("PEXPIRE", KEYS[i], dayMs * 2) end
+if isInteractive then redis.call("PEXPIRE", KEYS[6], waiterTtl * 2) end
 return {1, "ok", 0, minuteUsed + 1, dayUsed + 1, now}

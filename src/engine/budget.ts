@@ -14,7 +14,15 @@ import type { CallLimits } from "./limits.ts";
 
 const script = (name: string) => readFileSync(new URL(name, import.meta.url), "utf8");
 
-export type DenyReason = "blocked" | "concurrent" | "minute" | "day" | "exportMinute" | "exportDay";
+export type DenyReason =
+  | "blocked"
+  | "concurrent"
+  | "minute"
+  | "day"
+  | "exportMinute"
+  | "exportDay"
+  /** An INTERACTIVE caller is waiting for this integration's next free unit. */
+  | "interactive";
 
 export type Grant =
   /** `at` is the Redis time (ms) the call was charged at. */
@@ -53,7 +61,7 @@ export class CallBudget {
     redis: Redis,
     private readonly options: { prefix: string; time: TimeScale; guardMs: number; leaseTtlMs?: number },
   ) {
-    redis.defineCommand("budgetAcquire", { numberOfKeys: 5, lua: script("budget.lua") });
+    redis.defineCommand("budgetAcquire", { numberOfKeys: 6, lua: script("budget.lua") });
     redis.defineCommand("budgetRead", { numberOfKeys: 5, lua: script("budget-read.lua") });
     redis.defineCommand("budgetRelease", { numberOfKeys: 5, lua: script("budget-release.lua") });
     this.redis = redis as Redis & BudgetCommands;
@@ -65,16 +73,30 @@ export class CallBudget {
     return [`${base}:leases`, `${base}:minute`, `${base}:xminute`, `${base}:day`, `${base}:blocked`];
   }
 
+  private waitersKey(integrationId: string): string {
+    return `${this.options.prefix}:{${integrationId}}:waiters`;
+  }
+
   /** Allowance for the time between our charge and the platform's count of the call. */
   private get guardMs(): number {
     return this.options.guardMs;
   }
 
-  async acquire(integrationId: string, limits: CallLimits, lane: Lane): Promise<Grant> {
+  /**
+   * Charges one call if every cap allows it. An INTERACTIVE caller passes `waiterId` (the same on every
+   * retry): when denied it stays registered for `waiterTtlMs`, and the lower lanes hold back meanwhile.
+   */
+  async acquire(
+    integrationId: string,
+    limits: CallLimits,
+    lane: Lane,
+    interactive: { waiterId: string; waiterTtlMs: number } | null = null,
+  ): Promise<Grant> {
     const leaseId = randomUUID();
     const exporting = lane === "EXPORT";
     const [granted, reason, waitMs, minuteUsed, dayUsed, at] = await this.redis.budgetAcquire(
       ...this.keys(integrationId),
+      this.waitersKey(integrationId),
       limits.caps.concurrent,
       limits.caps.perMinute,
       limits.caps.perDay,
@@ -85,6 +107,8 @@ export class CallBudget {
       this.leaseTtlMs,
       leaseId,
       this.guardMs,
+      interactive?.waiterId ?? "",
+      interactive?.waiterTtlMs ?? 0,
     );
     return granted === 1
       ? { granted: true, leaseId, minuteUsed, dayUsed, at }
@@ -113,6 +137,11 @@ export class CallBudget {
       this.options.time.dayMs,
       this.guardMs,
     );
+  }
+
+  /** An INTERACTIVE caller gives up waiting: the lower lanes need not hold back for it any longer. */
+  async withdraw(integrationId: string, waiterId: string): Promise<void> {
+    await this.redis.zrem(this.waitersKey(integrationId), waiterId);
   }
 
   /** A platform 429: no call goes out for this integration until Retry-After has passed. */
@@ -167,6 +196,6 @@ export class CallBudget {
 
   /** Forgets an integration's counts (tests and benchmarks start from a clean budget). */
   async reset(integrationId: string): Promise<void> {
-    await this.redis.del(...this.keys(integrationId));
+    await this.redis.del(...this.keys(integrationId), this.waitersKey(integrationId));
   }
 }

@@ -1,12 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type BeeQueue from "bee-queue";
-import { decryptSecret } from "../auth/secrets.ts";
 import type { Config } from "../config.ts";
 import type { SqlPool } from "../db/client.ts";
 import { type Events, publishRunUpdated } from "../events.ts";
 import type { Integration, PrismaClient, SyncRun } from "../generated/prisma/client.ts";
 import { type Logger, logger as rootLogger } from "../logger.ts";
-import { type CallOutcome, callProvider } from "../platforms/http.ts";
+import type { CallOutcome } from "../platforms/http.ts";
 import { applyPage, finishRun, nextPullStep, type PullStep, retryPage, skipEntity } from "../sync/pull.ts";
 import type { ActivationLock } from "./activation-lock.ts";
 import { type ActivationJob, enqueueActivation } from "./activation-queue.ts";
@@ -22,6 +21,7 @@ import {
 import type { Lane } from "./lanes.ts";
 import { type CallLimits, limitsFor } from "./limits.ts";
 import { Mutex } from "./mutex.ts";
+import { accessTokenOf, type CallTarget, callUnderLease, type OutgoingRequest } from "./provider-call.ts";
 import type { WakeHub } from "./wake.ts";
 
 export interface DispatcherDeps {
@@ -37,10 +37,7 @@ export interface DispatcherDeps {
 }
 
 /** What an activation knows while it serves one integration. */
-interface Activation {
-  integration: Integration;
-  limits: CallLimits;
-  accessToken: string;
+interface Activation extends CallTarget {
   /** Serialises "find the best lane, take budget, claim an item" between the activation's slots. */
   picking: Mutex;
   /** Runs with a page in flight: a run's pages go one after another. */
@@ -137,13 +134,10 @@ export class Dispatcher {
     const integration = await this.deps.prisma.integration.findUnique({ where: { id: integrationId } });
     if (!integration || integration.status === "PAUSED" || integration.status === "DISCONNECTED")
       return undefined;
-    const credentials = JSON.parse(
-      decryptSecret(this.deps.config.encryptionKey, integration.credentialsEncrypted),
-    );
     return {
       integration,
       limits: limitsFor(integration.platform, integration.rateLimitOverride),
-      accessToken: String(credentials.accessToken),
+      accessToken: accessTokenOf(this.deps.config, integration),
       picking: new Mutex(),
       busyRuns: new Set(),
       runsMayWait: true,
@@ -280,7 +274,12 @@ export class Dispatcher {
       const outcome = await this.call(activation, { method: "GET", ...step.request }, leaseId);
       switch (outcome.kind) {
         case "ok":
-          await applyPage(prisma, run, step, step.puller.parse(step.context, outcome.body, step.cursor.page));
+          await applyPage(
+            prisma,
+            run,
+            step,
+            step.puller.parse(step.context, outcome.body, step.cursor.page, outcome.headers),
+          );
           break;
         case "rateLimited":
           if (outcome.problem === "day") {
@@ -305,40 +304,13 @@ export class Dispatcher {
     }
   }
 
-  /** Makes one provider call for the integration and releases its budget lease when the answer is in. */
-  private async call(
+  private call(
     activation: Activation,
-    request: { method: "GET" | "PUT" | "POST"; path: string; query?: Record<string, string>; body?: unknown },
+    request: OutgoingRequest,
     leaseId: string,
     idempotencyKey?: string,
   ): Promise<CallOutcome> {
-    const { budget, config } = this.deps;
-    let outcome: CallOutcome | undefined;
-    try {
-      outcome = await callProvider(
-        {
-          baseUrl: config.platformUrls[activation.integration.platform],
-          ...request,
-          accessToken: activation.accessToken,
-          remoteTenantId: activation.integration.remoteTenantId,
-          ...(idempotencyKey ? { idempotencyKey } : {}),
-          timeoutMs: config.engine.callTimeoutMs,
-        },
-        config.time,
-      );
-    } finally {
-      // Released the moment the answer is in: the call is dated at its end, and the platform's
-      // remaining figures correct the counts (CallBudget.release).
-      await budget.release(activation.integration.id, leaseId, activation.limits, outcome?.remaining);
-    }
-    if (outcome.kind === "rateLimited") {
-      activation.log.warn(
-        { problem: outcome.problem, retryAfterMs: outcome.retryAfterMs },
-        "platform answered 429",
-      );
-      await budget.blockFor(activation.integration.id, outcome.retryAfterMs);
-    }
-    return outcome;
+    return callUnderLease(this.deps, activation, request, leaseId, idempotencyKey);
   }
 
   /**

@@ -10,6 +10,7 @@ import { ActivationLock } from "./activation-lock.ts";
 import { type ActivationJob, createActivationQueue } from "./activation-queue.ts";
 import { CallBudget } from "./budget.ts";
 import { Dispatcher } from "./dispatcher.ts";
+import { LiveReader } from "./live-read.ts";
 import { Scheduler } from "./scheduler.ts";
 import { WakeHub } from "./wake.ts";
 
@@ -20,6 +21,8 @@ import { WakeHub } from "./wake.ts";
 export interface Engine {
   budget: CallBudget;
   dispatcher: Dispatcher;
+  /** Provider reads made while a user waits, in the INTERACTIVE lane (any role may make them). */
+  live: LiveReader;
   /**
    * Announces new work for an integration (after the transaction that queued it has committed).
    * `preempt: false` for exports: they need not wake slots that sleep for export budget.
@@ -98,6 +101,7 @@ export async function startEngine(options: {
   return {
     budget,
     dispatcher,
+    live: new LiveReader({ budget, config, maxWaitMs: config.engine.callTimeoutMs }),
     scheduler,
     notify: (integrationId, notifyOptions) => dispatcher.notify(integrationId, notifyOptions),
     close: async () => {

@@ -70,6 +70,25 @@ export class ContinuousConnectionLimitError extends BaseError {
   }
 }
 
+/** The platform's caps leave no call for this request now: try again after `retryAfterSeconds`. */
+export class RateLimitedError extends BaseError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(
+      `The platform's rate caps allow no call for this integration now; try again in ${retryAfterSeconds} s`,
+    );
+  }
+}
+
+/** The platform failed or refused a live read. */
+export class PlatformError extends BaseError {
+  constructor(
+    message: string,
+    readonly status: number | null,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * Subscriptions have no result union to carry a domain error, so their setup errors travel as GraphQL
  * errors with a code (NOT_FOUND, BAD_USER_INPUT), unmasked and typed by that code.

@@ -1,4 +1,5 @@
 import type { TimeScale } from "../time.ts";
+import type { PlatformKey } from "./catalog.ts";
 
 /**
  * One call to a platform, and what the engine needs to know about its answer. Xero-family platforms
@@ -6,12 +7,15 @@ import type { TimeScale } from "../time.ts";
  * Retry-After (seconds) and X-Rate-Limit-Problem (PLATFORMS.md).
  */
 export interface ProviderRequest {
+  platform: PlatformKey;
   baseUrl: string;
   method: "GET" | "POST" | "PUT" | "DELETE";
   path: string;
   query?: Record<string, string | number | undefined>;
   body?: unknown;
+  /** Xero: the OAuth access token. PSA: the API member's "publicKey:privateKey". */
   accessToken: string;
+  /** Xero: the tenant (organisation or practice) id. PSA: the company id. */
   remoteTenantId: string;
   idempotencyKey?: string;
   /** Real milliseconds before the call is abandoned as a timeout. */
@@ -26,7 +30,7 @@ export interface RemainingBudget {
 export type RateLimitProblem = "minute" | "day" | "concurrent" | "appminute";
 
 export type CallOutcome =
-  | { kind: "ok"; status: number; body: unknown; remaining: RemainingBudget }
+  | { kind: "ok"; status: number; body: unknown; headers: Headers; remaining: RemainingBudget }
   /** Over a cap: block until retryAfterMs; a "day" problem defers work to the next day. */
   | { kind: "rateLimited"; problem: RateLimitProblem; retryAfterMs: number; remaining: RemainingBudget }
   /** 5xx, timeout or network failure: retry with backoff. */
@@ -42,11 +46,7 @@ export async function callProvider(request: ProviderRequest, time: TimeScale): P
   for (const [key, value] of Object.entries(request.query ?? {})) {
     if (value !== undefined) url.searchParams.set(key, String(value));
   }
-  const headers: Record<string, string> = {
-    authorization: `Bearer ${request.accessToken}`,
-    "xero-tenant-id": request.remoteTenantId,
-    accept: "application/json",
-  };
+  const headers: Record<string, string> = { ...authHeaders(request), accept: "application/json" };
   if (request.body !== undefined) headers["content-type"] = "application/json";
   if (request.idempotencyKey) headers["idempotency-key"] = request.idempotencyKey;
 
@@ -69,7 +69,7 @@ export async function callProvider(request: ProviderRequest, time: TimeScale): P
   }
   const remaining = readRemaining(response.headers);
   const body = await readBody(response);
-  if (response.ok) return { kind: "ok", status: response.status, body, remaining };
+  if (response.ok) return { kind: "ok", status: response.status, body, headers: response.headers, remaining };
   if (response.status === 429) {
     const problem = (
       response.headers.get("x-rate-limit-problem") ?? "minute"
@@ -87,6 +87,23 @@ export async function callProvider(request: ProviderRequest, time: TimeScale): P
     return { kind: "retryable", status: response.status, message, remaining };
   }
   return { kind: "rejected", status: response.status, message, body, remaining };
+}
+
+/**
+ * Xero names the tenant in a header next to the OAuth token; a ConnectWise-style PSA takes Basic auth of
+ * "companyId+publicKey:privateKey", the company being the tenant.
+ */
+function authHeaders(request: ProviderRequest): Record<string, string> {
+  if (request.platform === "PSA") {
+    const basic = Buffer.from(`${request.remoteTenantId}+${request.accessToken}`).toString("base64");
+    return { authorization: `Basic ${basic}` };
+  }
+  return { authorization: `Bearer ${request.accessToken}`, "xero-tenant-id": request.remoteTenantId };
+}
+
+/** Whether a `Link` header (RFC 8288, as ConnectWise pages) names a next page. */
+export function hasNextPage(headers: Headers): boolean {
+  return /<[^>]*>\s*;\s*rel="?next"?/i.test(headers.get("link") ?? "");
 }
 
 function readRemaining(headers: Headers): RemainingBudget {
@@ -111,6 +128,9 @@ function describeError(status: number, body: unknown): string {
   if (body && typeof body === "object") {
     const record = body as Record<string, unknown>;
     const detail = record.errorDescription ?? record.Message ?? record.message ?? record.Detail;
+    const elements = record.Elements as { ValidationErrors?: { Message?: string }[] }[] | undefined;
+    const validation = elements?.flatMap((e) => e.ValidationErrors ?? []).map((e) => e.Message);
+    if (validation?.length) return `HTTP ${status}: ${validation.join("; ")}`;
     if (typeof detail === "string" && detail) return `HTTP ${status}: ${detail}`;
   }
   return `HTTP ${status}`;

@@ -11,6 +11,8 @@ export interface PullContext {
   since: Date | null;
   /** When the run started pulling this entity: the next watermark. */
   startedAt: Date;
+  /** Custom fields the tenant chose to pull for this entity (captions or ids); empty: none. */
+  customFields: readonly string[];
 }
 
 export interface PageRequest {
@@ -29,5 +31,6 @@ export interface EntityPuller {
   listsEverything(context: PullContext): boolean;
   /** The request for the page at `cursor` (null: the first page). */
   request(context: PullContext, cursor: unknown | null): PageRequest;
-  parse(context: PullContext, body: unknown, cursor: unknown | null): PulledPage;
+  /** Reads a page from the answer's body (and headers, for platforms that page by Link header). */
+  parse(context: PullContext, body: unknown, cursor: unknown | null, headers: Headers): PulledPage;
 }

@@ -1,6 +1,7 @@
 import type { Integration, Prisma, PrismaClient, SyncRun } from "../generated/prisma/client.ts";
 import type { SyncKind } from "../generated/prisma/enums.ts";
 import { PLATFORMS } from "../platforms/catalog.ts";
+import { PSA_PULLERS } from "../platforms/psa/pull.ts";
 import type { EntityPuller, PageRequest, PullContext, PulledPage } from "../platforms/pull.ts";
 import { XPM_PULLERS } from "../platforms/xpm/pull.ts";
 import type { EffectiveSettings } from "../settings/effective.ts";
@@ -32,9 +33,20 @@ export interface RunCursor {
   /** ISO time before which the current page is not retried (backoff). */
   notBefore: string | null;
   failedEntities: string[];
+  /** Custom fields chosen per entity when the run started. */
+  customFields?: Record<string, string[]>;
 }
 
-const PULLERS: Partial<Record<Integration["platform"], Record<string, EntityPuller>>> = { XPM: XPM_PULLERS };
+const PULLERS: Partial<Record<Integration["platform"], Record<string, EntityPuller>>> = {
+  XPM: XPM_PULLERS,
+  PSA: PSA_PULLERS,
+};
+
+/**
+ * Kinds that list every record and so reconcile deletions: the initial pull, and the once-a-day run
+ * (DAILY for Xero, NIGHTLY for the PSA). FREQUENT and FORCE runs pull what changed since the watermark.
+ */
+const FULL_PULL_KINDS: readonly SyncKind[] = ["INITIAL", "DAILY", "NIGHTLY"];
 
 /** The entities a run of this kind pulls, in catalog order, after settings. */
 export function entitiesFor(
@@ -72,8 +84,9 @@ export async function nextPullStep(
   let cursor = run.cursor as RunCursor | null;
   if (!cursor) {
     const settings = await loadIntegrationEffectiveSettings(prisma, integration.id);
+    const entities = entitiesFor(integration.platform, run.kind, settings);
     cursor = {
-      entities: entitiesFor(integration.platform, run.kind, settings),
+      entities,
       index: 0,
       page: null,
       entityStartedAt: null,
@@ -81,6 +94,11 @@ export async function nextPullStep(
       attempts: 0,
       notBefore: null,
       failedEntities: [],
+      customFields: Object.fromEntries(
+        settings.entities
+          .filter((e) => entities.includes(e.entity) && e.customFields.value.length > 0)
+          .map((e) => [e.entity, e.customFields.value]),
+      ),
     };
     await prisma.syncRun.update({
       where: { id: run.id },
@@ -96,7 +114,7 @@ export async function nextPullStep(
     const watermark = await prisma.watermark.findUnique({
       where: { integrationId_entity: { integrationId: integration.id, entity } },
     });
-    const fullPull = run.kind === "INITIAL" || run.kind === "DAILY" || !watermark?.cursor;
+    const fullPull = FULL_PULL_KINDS.includes(run.kind) || !watermark?.cursor;
     cursor = {
       ...cursor,
       entityStartedAt: new Date().toISOString(),
@@ -106,15 +124,16 @@ export async function nextPullStep(
     };
   }
   const puller = PULLERS[integration.platform]![entity]!;
-  const context = contextOf(run.kind, cursor);
+  const context = contextOf(run.kind, cursor, entity);
   return { kind: "call", cursor, context, request: puller.request(context, cursor.page), puller };
 }
 
-function contextOf(kind: SyncKind, cursor: RunCursor): PullContext {
+function contextOf(kind: SyncKind, cursor: RunCursor, entity: string): PullContext {
   return {
     kind,
     since: cursor.since ? new Date(cursor.since) : null,
     startedAt: new Date(cursor.entityStartedAt ?? Date.now()),
+    customFields: cursor.customFields?.[entity] ?? [],
   };
 }
 

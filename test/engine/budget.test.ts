@@ -115,6 +115,45 @@ describe("call budget", () => {
     expect((await b.acquire(id, limits(), "INTERACTIVE")).granted).toBe(true);
   });
 
+  it("gives the next free unit to a waiting INTERACTIVE caller, ahead of every other lane", async () => {
+    const id = randomUUID();
+    const b = budget();
+    const one = limits({ concurrent: 1 });
+    const waiter = { waiterId: randomUUID(), waiterTtlMs: 1_000 };
+    const export1 = await b.acquire(id, one, "EXPORT");
+    expect(export1.granted).toBe(true);
+    // The user's read finds the only slot taken and registers as a waiter.
+    expect(await b.acquire(id, one, "INTERACTIVE", waiter)).toMatchObject({
+      granted: false,
+      reason: "concurrent",
+    });
+    if (!export1.granted) return;
+    await b.release(id, export1.leaseId, one);
+    // The slot is free, but the lanes below hold back for the waiter…
+    expect(await b.acquire(id, one, "INITIAL")).toMatchObject({ granted: false, reason: "interactive" });
+    expect(await b.acquire(id, one, "EXPORT")).toMatchObject({ granted: false, reason: "interactive" });
+    // …which gets it, and is no longer waiting.
+    const read = await b.acquire(id, one, "INTERACTIVE", waiter);
+    expect(read.granted).toBe(true);
+    if (!read.granted) return;
+    await b.release(id, read.leaseId, one);
+    expect((await b.acquire(id, one, "EXPORT")).granted).toBe(true);
+  });
+
+  it("stops holding the lanes back for a waiter that withdrew or expired", async () => {
+    const id = randomUUID();
+    const b = budget();
+    const one = limits({ concurrent: 1 });
+    const first = await b.acquire(id, one, "DAILY");
+    if (!first.granted) throw new Error("denied");
+    await b.acquire(id, one, "INTERACTIVE", { waiterId: "gave-up", waiterTtlMs: 10_000 });
+    await b.acquire(id, one, "INTERACTIVE", { waiterId: "expires", waiterTtlMs: 50 });
+    await b.release(id, first.leaseId, one);
+    await b.withdraw(id, "gave-up");
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect((await b.acquire(id, one, "DAILY")).granted).toBe(true);
+  });
+
   it("lowers its counts to the platform's remaining figures, never raises them", async () => {
     const id = randomUUID();
     const b = budget();

@@ -6,6 +6,8 @@ import {
   ForbiddenError,
   InvalidStateError,
   NotFoundError,
+  PlatformError,
+  RateLimitedError,
   ValidationError,
 } from "../errors.ts";
 import { PlatformKeyEnum } from "./enums.ts";
@@ -94,6 +96,27 @@ builder.objectType(ContinuousConnectionLimitError, {
     }),
     limit: t.exposeInt("limit", { description: "The limit." }),
     current: t.exposeInt("current", { description: "Continuous connections the tenant holds now." }),
+  }),
+});
+
+builder.objectType(RateLimitedError, {
+  name: "RateLimitedError",
+  description:
+    "The platform's caps for this integration allow no call now (e.g. its day budget is spent); nothing was read.",
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof RateLimitedError,
+  fields: (t) => ({
+    retryAfterSeconds: t.exposeFloat("retryAfterSeconds", { description: "When to try again, in seconds." }),
+  }),
+});
+
+builder.objectType(PlatformError, {
+  name: "PlatformError",
+  description: "The platform failed or refused a live read (its HTTP status, when it answered).",
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof PlatformError,
+  fields: (t) => ({
+    httpStatus: t.exposeInt("status", { nullable: true, description: "The platform's HTTP status, if any." }),
   }),
 });
 

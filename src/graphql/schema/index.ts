@@ -10,6 +10,7 @@ import "./integration.ts";
 import "./mapping.ts";
 import "./sync-run.ts";
 import "./export.ts";
+import "./tickets.ts";
 
 builder.queryType({
   description: "Reads. Every field needs a bearer token and sees only the token's tenant.",

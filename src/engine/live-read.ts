@@ -1,0 +1,53 @@
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Config } from "../config.ts";
+import type { Integration } from "../generated/prisma/client.ts";
+import { logger } from "../logger.ts";
+import type { CallOutcome } from "../platforms/http.ts";
+import type { CallBudget } from "./budget.ts";
+import { limitsFor } from "./limits.ts";
+import { accessTokenOf, callUnderLease, type OutgoingRequest } from "./provider-call.ts";
+
+/** The caps would keep the caller waiting longer than it may: try again after `retryAfterMs`. */
+export type LiveReadOutcome = CallOutcome | { kind: "busy"; retryAfterMs: number };
+
+/** Real ms a waiting caller's claim on the next free unit lasts between two looks at the budget. */
+const WAITER_TTL_MS = 2_000;
+/** Longest real pause between two looks, so a freed unit is taken promptly. */
+const MAX_POLL_MS = 100;
+
+/**
+ * Reads made while a user waits (tickets are never stored, so every request is a provider call). They
+ * travel in the INTERACTIVE lane: above every queued pull and export, under the same caps. A denied
+ * caller registers as a waiter in the budget script, so the engine's lower lanes leave it the next free
+ * unit; a caller that would wait longer than `maxWaitMs` (a day cap, a long Retry-After) is told when to
+ * come back instead of hanging.
+ */
+export class LiveReader {
+  constructor(private readonly deps: { budget: CallBudget; config: Config; maxWaitMs: number }) {}
+
+  async read(integration: Integration, request: OutgoingRequest): Promise<LiveReadOutcome> {
+    const { budget, config, maxWaitMs } = this.deps;
+    const target = {
+      integration,
+      limits: limitsFor(integration.platform, integration.rateLimitOverride),
+      accessToken: accessTokenOf(config, integration),
+      log: logger.child({
+        integrationId: integration.id,
+        platform: integration.platform,
+        lane: "INTERACTIVE",
+      }),
+    };
+    const waiter = { waiterId: randomUUID(), waiterTtlMs: WAITER_TTL_MS };
+    const deadline = Date.now() + maxWaitMs;
+    for (;;) {
+      const grant = await budget.acquire(integration.id, target.limits, "INTERACTIVE", waiter);
+      if (grant.granted) return callUnderLease(this.deps, target, request, grant.leaseId);
+      if (Date.now() + grant.waitMs > deadline) {
+        await budget.withdraw(integration.id, waiter.waiterId);
+        return { kind: "busy", retryAfterMs: grant.waitMs };
+      }
+      await sleep(Math.min(grant.waitMs, MAX_POLL_MS));
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import { decryptSecret } from "../auth/secrets.ts";
+import type { Config } from "../config.ts";
+import type { Integration } from "../generated/prisma/client.ts";
+import type { Logger } from "../logger.ts";
+import { type CallOutcome, callProvider } from "../platforms/http.ts";
+import type { CallBudget } from "./budget.ts";
+import type { CallLimits } from "./limits.ts";
+
+/** What a call needs to know about the integration it is made for. */
+export interface CallTarget {
+  integration: Integration;
+  limits: CallLimits;
+  accessToken: string;
+  log: Logger;
+}
+
+export interface OutgoingRequest {
+  method: "GET" | "PUT" | "POST";
+  path: string;
+  query?: Record<string, string>;
+  body?: unknown;
+}
+
+/** The platform secret of an integration, decrypted for the duration of an activation or a live read. */
+export function accessTokenOf(config: Config, integration: Integration): string {
+  return String(
+    JSON.parse(decryptSecret(config.encryptionKey, integration.credentialsEncrypted)).accessToken,
+  );
+}
+
+/**
+ * Makes one provider call under a budget lease the caller was granted, then releases the lease the moment
+ * the answer is in: the call is dated at its end, and the platform's remaining figures correct the counts
+ * (CallBudget.release). A 429 blocks the integration until its Retry-After.
+ */
+export async function callUnderLease(
+  deps: { budget: CallBudget; config: Config },
+  target: CallTarget,
+  request: OutgoingRequest,
+  leaseId: string,
+  idempotencyKey?: string,
+): Promise<CallOutcome> {
+  const { budget, config } = deps;
+  const { integration } = target;
+  let outcome: CallOutcome | undefined;
+  try {
+    outcome = await callProvider(
+      {
+        platform: integration.platform,
+        baseUrl: config.platformUrls[integration.platform],
+        ...request,
+        accessToken: target.accessToken,
+        remoteTenantId: integration.remoteTenantId,
+        ...(idempotencyKey ? { idempotencyKey } : {}),
+        timeoutMs: config.engine.callTimeoutMs,
+      },
+      config.time,
+    );
+  } finally {
+    await budget.release(integration.id, leaseId, target.limits, outcome?.remaining);
+  }
+  if (outcome.kind === "rateLimited") {
+    target.log.warn(
+      { problem: outcome.problem, retryAfterMs: outcome.retryAfterMs },
+      "platform answered 429",
+    );
+    await budget.blockFor(integration.id, outcome.retryAfterMs);
+  }
+  return outcome;
+}
