@@ -2,6 +2,7 @@ import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import { createPubSub, type PubSub } from "graphql-yoga";
 import type { Redis } from "ioredis";
 import { logger } from "./logger.ts";
+import type { PacketTransition } from "./push/packets.ts";
 import { createRedisClient } from "./redis.ts";
 
 /**
@@ -18,12 +19,22 @@ export type Topics = {
   syncRunUpdated: [runId: string, payload: { runId: string }];
   /** Any sync run of an integration changed (the same events, addressed by integration). */
   integrationSyncRuns: [integrationId: string, payload: { runId: string }];
+  /**
+   * A push run's packet moved from one state to another. Unlike the other topics the event carries the
+   * transition itself, so a subscriber sees every state in order, not just the latest.
+   */
+  packetStateChanged: [runId: string, payload: PacketTransition];
 };
 
 /** A run changed: tells both the run's own subscribers and its integration's. */
 export function publishRunUpdated(events: Events, run: { id: string; integrationId: string }): void {
   events.publish("syncRunUpdated", run.id, { runId: run.id });
   events.publish("integrationSyncRuns", run.integrationId, { runId: run.id });
+}
+
+/** Publishes packet transitions in the order they happened (one connection keeps Redis's order). */
+export function publishPacketTransitions(events: Events, transitions: readonly PacketTransition[]): void {
+  for (const transition of transitions) events.publish("packetStateChanged", transition.runId, transition);
 }
 
 export type Events = PubSub<Topics>;

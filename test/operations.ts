@@ -340,3 +340,54 @@ export const TicketsQuery = graphql(`
     }
   }
 `);
+
+export const IngestOrdersMutation = graphql(`
+  mutation IngestOrders($input: IngestOrdersInput!) {
+    ingestOrders(input: $input) {
+      __typename
+      ... on IngestOrdersPayload { created modified unchanged rejected { index externalId issues { path message } } }
+      ...ErrorFields
+    }
+  }
+`);
+
+export const StartAccountingSyncMutation = graphql(`
+  mutation StartAccountingSync($integrationId: ID!) {
+    startAccountingSync(integrationId: $integrationId) {
+      __typename
+      ... on StartAccountingSyncPayload { alreadyQueued syncRun { id kind lane status } }
+      ...ErrorFields
+    }
+  }
+`);
+
+export const RetryFailedPacketsMutation = graphql(`
+  mutation RetryFailedPackets($runId: ID!) {
+    retryFailedPackets(runId: $runId) {
+      __typename
+      ... on RetryFailedPacketsPayload { retried syncRun { id status } }
+      ...ErrorFields
+    }
+  }
+`);
+
+export const PushRunQuery = graphql(`
+  query PushRun($id: ID!) {
+    syncRun(id: $id) {
+      __typename
+      ... on SyncRun {
+        id status sentCount failedCount skippedCount
+        packets(first: 100) {
+          edges { node { id sequence state attempts label totalAmount remoteId errorCode errorMessage } }
+        }
+      }
+      ...ErrorFields
+    }
+  }
+`);
+
+export const PacketStateChangedSubscription = graphql(`
+  subscription PacketStateChanged($runId: ID!) {
+    packetStateChanged(runId: $runId) { packetId sequence label from to attempts remoteId errorCode }
+  }
+`);

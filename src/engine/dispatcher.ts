@@ -2,10 +2,20 @@ import { randomUUID } from "node:crypto";
 import type BeeQueue from "bee-queue";
 import type { Config } from "../config.ts";
 import type { SqlPool } from "../db/client.ts";
-import { type Events, publishRunUpdated } from "../events.ts";
+import { type Events, publishPacketTransitions, publishRunUpdated } from "../events.ts";
 import type { Integration, PrismaClient, SyncRun } from "../generated/prisma/client.ts";
 import { type Logger, logger as rootLogger } from "../logger.ts";
 import type { CallOutcome } from "../platforms/http.ts";
+import {
+  buildPackets,
+  claimPacket,
+  finishPushIfDone,
+  nextPacketDue,
+  packetRequest,
+  requeueOrphanedPackets,
+  settlePacket,
+  unclaimPacket,
+} from "../push/packets.ts";
 import { applyPage, finishRun, nextPullStep, type PullStep, retryPage, skipEntity } from "../sync/pull.ts";
 import type { ActivationLock } from "./activation-lock.ts";
 import { type ActivationJob, enqueueActivation } from "./activation-queue.ts";
@@ -47,6 +57,8 @@ interface Activation extends CallTarget {
    * is skipped between announcements while the activation drains exports: one query less per call.
    */
   runsMayWait: boolean;
+  /** Whether a push run may have packets to send (set on announcements, like runsMayWait). */
+  pushMayWait: boolean;
   /** Stops listening to announcements for the integration. */
   unwatch: () => void;
   lockLost: boolean;
@@ -108,6 +120,12 @@ export class Dispatcher {
       const orphans = await requeueOrphanedExports(this.deps.prisma, integrationId);
       if (orphans > 0)
         rootLogger.warn({ integrationId, orphans }, "re-queued exports left in flight by a lost worker");
+      const orphanPackets = await requeueOrphanedPackets(this.deps.prisma, integrationId);
+      if (orphanPackets > 0)
+        rootLogger.warn(
+          { integrationId, orphanPackets },
+          "re-queued packets left in flight by a lost worker",
+        );
       for (;;) {
         await lock.clearDirty(integrationId);
         activation.current = await this.prepare(integrationId);
@@ -115,6 +133,7 @@ export class Dispatcher {
         if (current) {
           current.unwatch = this.deps.wake.watch(integrationId, () => {
             current.runsMayWait = true;
+            current.pushMayWait = true;
           });
         }
         const parkUntil = current ? await this.serveRound(current).finally(() => current.unwatch()) : null;
@@ -141,6 +160,7 @@ export class Dispatcher {
       picking: new Mutex(),
       busyRuns: new Set(),
       runsMayWait: true,
+      pushMayWait: true,
       unwatch: () => {},
       lockLost: false,
       log: rootLogger.child({ integrationId, platform: integration.platform }),
@@ -204,6 +224,8 @@ export class Dispatcher {
       activation.busyRuns.add(run.id);
       return { kind: "call", lane: run.lane, run: () => this.pullPage(activation, run, step, grant.leaseId) };
     }
+    const packetPick = await this.pickPacket(activation);
+    if (packetPick.kind !== "idle") return packetPick;
     const exportPick = await this.pickExport(activation);
     if (exportPick.kind !== "idle") return exportPick;
     // Nothing to do now: wake up when a backed-off page, a deferred run or a backed-off export is due.
@@ -216,9 +238,12 @@ export class Dispatcher {
       orderBy: { deferredUntil: "asc" },
       select: { deferredUntil: true },
     });
-    const due = [exportPick.dueAt, backoffUntil, deferred?.deferredUntil?.getTime() ?? null].filter(
-      (at): at is number => at !== null,
-    );
+    const due = [
+      exportPick.dueAt,
+      packetPick.dueAt,
+      backoffUntil,
+      deferred?.deferredUntil?.getTime() ?? null,
+    ].filter((at): at is number => at !== null);
     return { kind: "idle", dueAt: due.length > 0 ? Math.min(...due) : null };
   }
 
@@ -257,6 +282,21 @@ export class Dispatcher {
     publishRunUpdated(this.deps.events, run);
     if (integrationStatusChanged) {
       this.deps.events.publish("integrationStatusChanged", activation.integration.tenantId, {
+        integrationId: activation.integration.id,
+      });
+    }
+  }
+
+  /** A push run ended: its integration is no longer syncing. */
+  private async afterRunEnded(activation: Activation, run: SyncRun) {
+    const { prisma, events } = this.deps;
+    publishRunUpdated(events, run);
+    const { count } = await prisma.integration.updateMany({
+      where: { id: activation.integration.id, status: "SYNCING" },
+      data: { status: "CONNECTED" },
+    });
+    if (count > 0) {
+      events.publish("integrationStatusChanged", activation.integration.tenantId, {
         integrationId: activation.integration.id,
       });
     }
@@ -311,6 +351,67 @@ export class Dispatcher {
     idempotencyKey?: string,
   ): Promise<CallOutcome> {
     return callUnderLease(this.deps, activation, request, leaseId, idempotencyKey);
+  }
+
+  /**
+   * The EXPORT lane, push runs first: a push is a bounded batch someone started and is watching, while
+   * the outbox drains continuously. Builds a queued run's packets (no call), then sends them one call
+   * each, in order, with their content-derived Idempotency-Key; ends the run when every packet is done.
+   */
+  private async pickPacket(activation: Activation): Promise<Pick> {
+    const { prisma, events, budget } = this.deps;
+    while (activation.pushMayWait) {
+      const run = await prisma.syncRun.findFirst({
+        where: {
+          integrationId: activation.integration.id,
+          kind: "PUSH",
+          status: { in: ["QUEUED", "RUNNING"] },
+        },
+        orderBy: [{ queuedAt: "asc" }, { id: "asc" }],
+      });
+      if (!run) {
+        activation.pushMayWait = false;
+        break;
+      }
+      if (run.status === "QUEUED") {
+        const transitions = await buildPackets(prisma, run);
+        publishPacketTransitions(events, transitions);
+        await this.markSyncing(activation, run);
+        continue;
+      }
+      const claimed = await claimPacket(prisma, run.id);
+      if (!claimed) {
+        if (await finishPushIfDone(prisma, run)) {
+          await this.afterRunEnded(activation, run);
+          continue;
+        }
+        // Packets in flight on other slots, or backing off: look again when one is due.
+        return { kind: "idle", dueAt: await nextPacketDue(prisma, run.id) };
+      }
+      const grant = await budget.acquire(activation.integration.id, activation.limits, "EXPORT");
+      if (!grant.granted) {
+        await unclaimPacket(prisma, claimed.packet);
+        return { kind: "wait", waitMs: Math.max(1, grant.waitMs) };
+      }
+      publishPacketTransitions(events, [claimed.transition]);
+      return {
+        kind: "call",
+        lane: "EXPORT",
+        run: async () => {
+          const { packet } = claimed;
+          const outcome = await this.call(
+            activation,
+            packetRequest(packet),
+            grant.leaseId,
+            packet.idempotencyKey,
+          );
+          const settled = await settlePacket(prisma, packet, outcome, this.deps.config.time);
+          if (settled) publishPacketTransitions(events, [settled]);
+          publishRunUpdated(events, run);
+        },
+      };
+    }
+    return { kind: "idle", dueAt: null };
   }
 
   /**

@@ -22,10 +22,11 @@ export interface ManualJournalPayload {
   LineAmountTypes: "Exclusive";
   JournalLines: {
     Description: string;
-    LineAmount: string;
+    /** A JSON number with at most 2 decimals (printed from exact cents, so it reads back exactly). */
+    LineAmount: number;
     AccountCode: string;
     TaxType: string;
-    TaxAmount: string;
+    TaxAmount: number;
   }[];
 }
 
@@ -66,7 +67,7 @@ export class Mapper {
     for (const line of packet.revenue) {
       lines.push({
         Description: `Sales: ${line.revenueCategory} (${line.taxRate})`,
-        LineAmount: formatCents(-line.netCents),
+        LineAmount: amount(-line.netCents),
         AccountCode: need(
           "UNMAPPED_REVENUE_CATEGORY",
           `revenue category "${line.revenueCategory}"`,
@@ -77,20 +78,20 @@ export class Mapper {
           `tax rate "${line.taxRate}"`,
           this.lookup("TAX_RATE", "TAX_TYPE", line.taxRate),
         ),
-        TaxAmount: formatCents(-line.taxCents),
+        TaxAmount: amount(-line.taxCents),
       });
     }
     for (const payment of packet.payments) {
       lines.push({
         Description: `Payments: ${payment.method}`,
-        LineAmount: formatCents(payment.amountCents),
+        LineAmount: amount(payment.amountCents),
         AccountCode: need(
           "UNMAPPED_PAYMENT_METHOD",
           `payment method "${payment.method}"`,
           this.lookup("PAYMENT_METHOD", "ACCOUNT_CODE", payment.method),
         ),
         TaxType: "NONE",
-        TaxAmount: "0.00",
+        TaxAmount: 0,
       });
     }
     if (missing.length > 0) {
@@ -113,6 +114,9 @@ export class Mapper {
     };
   }
 }
+
+/** Cents as the JSON number Xero takes: "-100.10" parses to -100.1, which prints back as "-100.1". */
+const amount = (cents: bigint) => Number(formatCents(cents));
 
 const key = (sourceType: string, targetType: string, value: string) =>
   `${sourceType}\u0000${targetType}\u0000${value}`;

@@ -7,6 +7,7 @@ import { XPM_PULLERS } from "../platforms/xpm/pull.ts";
 import type { EffectiveSettings } from "../settings/effective.ts";
 import { loadIntegrationEffectiveSettings } from "../settings/load.ts";
 import type { TimeScale } from "../time.ts";
+import { appendLog } from "./logs.ts";
 import { reconcileDeletions, upsertRecords } from "./records.ts";
 
 /**
@@ -104,7 +105,7 @@ export async function nextPullStep(
       where: { id: run.id },
       data: { status: "RUNNING", startedAt: new Date(), cursor: cursor as unknown as Prisma.InputJsonValue },
     });
-    await log(prisma, run.id, "INFO", null, `Pulling ${cursor.entities.join(", ") || "nothing"}`);
+    await appendLog(prisma, run.id, "INFO", null, `Pulling ${cursor.entities.join(", ") || "nothing"}`);
   }
   if (cursor.index >= cursor.entities.length) return { kind: "done" };
   if (cursor.notBefore && Date.parse(cursor.notBefore) > Date.now())
@@ -181,7 +182,7 @@ export async function applyPage(
         },
       });
       const line = `${entity}: fetched ${page.records.length}, created ${counts.created}, updated ${counts.updated}, unchanged ${counts.unchanged}${deleted ? `, deleted ${deleted}` : ""}`;
-      await log(tx, run.id, "INFO", entity, line, { ...counts, fetched: page.records.length, deleted });
+      await appendLog(tx, run.id, "INFO", entity, line, { ...counts, fetched: page.records.length, deleted });
     },
     { timeout: 60_000 },
   );
@@ -212,7 +213,7 @@ export async function retryPage(
       } as unknown as Prisma.InputJsonValue,
     },
   });
-  await log(prisma, run.id, "WARN", entity, `${message}; retrying`);
+  await appendLog(prisma, run.id, "WARN", entity, `${message}; retrying`);
   return "retry";
 }
 
@@ -233,7 +234,7 @@ export async function skipEntity(prisma: PrismaClient, run: SyncRun, cursor: Run
     where: { id: run.id },
     data: { cursor: next as unknown as Prisma.InputJsonValue },
   });
-  await log(prisma, run.id, "ERROR", entity, message);
+  await appendLog(prisma, run.id, "ERROR", entity, message);
 }
 
 /** Ends a run whose entities are all done; one-off integrations disconnect after their initial sync. */
@@ -255,7 +256,7 @@ export async function finishRun(
       },
     });
     if (count === 0) return { integrationStatusChanged: false };
-    await log(tx, run.id, "INFO", null, `Run ${status.toLowerCase()}`);
+    await appendLog(tx, run.id, "INFO", null, `Run ${status.toLowerCase()}`);
     const integration = await tx.integration.findUniqueOrThrow({ where: { id: run.integrationId } });
     const oneOffDone = run.kind === "INITIAL" && integration.syncMode === "ONE_OFF";
     const nextStatus = oneOffDone ? "DISCONNECTED" : integration.status === "PAUSED" ? "PAUSED" : "CONNECTED";
@@ -265,23 +266,5 @@ export async function finishRun(
       data: { status: nextStatus, ...(oneOffDone ? { disconnectedAt: new Date() } : {}) },
     });
     return { integrationStatusChanged: true };
-  });
-}
-
-async function log(
-  db: Pick<PrismaClient, "syncLog">,
-  runId: string,
-  level: "INFO" | "WARN" | "ERROR",
-  entity: string | null,
-  message: string,
-  data?: Record<string, number>,
-) {
-  const last = await db.syncLog.findFirst({
-    where: { runId },
-    orderBy: { sequence: "desc" },
-    select: { sequence: true },
-  });
-  await db.syncLog.create({
-    data: { runId, sequence: (last?.sequence ?? 0) + 1, level, entity, message, ...(data ? { data } : {}) },
   });
 }

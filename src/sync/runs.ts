@@ -19,7 +19,7 @@ const PULL_KINDS: SyncKind[] = ["INITIAL", "DAILY", "FREQUENT", "NIGHTLY", "FORC
  */
 export async function queuePullRun(
   tx: Tx,
-  integration: { id: string; tenantId: string; platform: keyof typeof PLATFORMS; status: string },
+  integration: RunTarget,
   kind: SyncKind,
   trigger: { trigger: "USER" | "SCHEDULE" | "CONNECT"; requestedById?: string | null },
 ): Promise<{ run: { id: string }; created: boolean }> {
@@ -32,6 +32,35 @@ export async function queuePullRun(
     );
     throw ValidationError.at(["input", "kind"], `${integration.platform} pulls by ${allowed.join(", ")}`);
   }
+  return queueRunOnce(tx, integration, kind, trigger);
+}
+
+/**
+ * Queues an accounting push (PUSH, in the EXPORT lane), unless one is queued or running already: then
+ * that one is returned.
+ */
+export async function queuePushRun(
+  tx: Tx,
+  integration: RunTarget,
+  trigger: { requestedById: string },
+): Promise<{ run: { id: string }; created: boolean }> {
+  if (!PLATFORMS[integration.platform].syncKinds.includes("PUSH")) {
+    throw new InvalidStateError(
+      `Accounting pushes go to accounting integrations; this one is ${PLATFORMS[integration.platform].name}`,
+      integration.platform,
+    );
+  }
+  return queueRunOnce(tx, integration, "PUSH", { trigger: "USER", requestedById: trigger.requestedById });
+}
+
+type RunTarget = { id: string; tenantId: string; platform: keyof typeof PLATFORMS; status: string };
+
+async function queueRunOnce(
+  tx: Tx,
+  integration: RunTarget,
+  kind: SyncKind,
+  trigger: { trigger: "USER" | "SCHEDULE" | "CONNECT"; requestedById?: string | null },
+): Promise<{ run: { id: string }; created: boolean }> {
   if (integration.status === "DISCONNECTED" || integration.status === "PAUSED") {
     throw new InvalidStateError(
       integration.status === "DISCONNECTED"

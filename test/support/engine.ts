@@ -2,15 +2,24 @@ import { randomUUID } from "node:crypto";
 import { encryptSecret } from "../../src/auth/secrets.ts";
 import type { RateLimitOverride } from "../../src/engine/limits.ts";
 import type { PlatformKey } from "../../src/platforms/catalog.ts";
+import type { PsaSeedSizes } from "../../src/sandbox/psa/data.ts";
+import { type PsaSandbox, startPsaSandbox } from "../../src/sandbox/psa/server.ts";
+import type { OrganisationSeed } from "../../src/sandbox/xero-accounting/data.ts";
+import {
+  startXeroAccountingSandbox,
+  type XeroAccountingSandbox,
+} from "../../src/sandbox/xero-accounting/server.ts";
 import type { SeedSizes } from "../../src/sandbox/xpm/data.ts";
 import { startXpmSandbox, type XpmSandbox } from "../../src/sandbox/xpm/server.ts";
 import { timeScale } from "../../src/time.ts";
 import { startTestApp, type TestApp } from "./harness.ts";
 
-/** syncline (worker and scheduler roles) against an XPM sandbox, both in the same compressed time. */
+/** syncline (worker and scheduler roles) against the sandboxes, all in the same compressed time. */
 export interface EngineHarness {
   t: TestApp;
   xpm: XpmSandbox;
+  psa: PsaSandbox;
+  xero: XeroAccountingSandbox;
   close(): Promise<void>;
 }
 
@@ -18,58 +27,99 @@ export async function startEngineHarness(options: {
   minuteMs: number;
   roles?: ("api" | "worker" | "scheduler")[];
   lockTtlMs?: number;
+  env?: Record<string, string>;
 }): Promise<EngineHarness> {
-  const xpm = await startXpmSandbox({ time: timeScale(options.minuteMs) });
+  const time = timeScale(options.minuteMs);
+  const [xpm, psa, xero] = await Promise.all([
+    startXpmSandbox({ time }),
+    startPsaSandbox({ time }),
+    startXeroAccountingSandbox({ time }),
+  ]);
   const t = await startTestApp({
     roles: options.roles ?? ["worker", "scheduler"],
     env: {
       SYNCLINE_MINUTE_MS: String(options.minuteMs),
       SYNCLINE_XPM_URL: xpm.url,
+      SYNCLINE_PSA_URL: psa.url,
+      SYNCLINE_XERO_ACCOUNTING_URL: xero.url,
       SYNCLINE_LOCK_TTL_MS: String(options.lockTtlMs ?? 2000),
       SYNCLINE_SWEEP_INTERVAL_MS: "500",
       SYNCLINE_CALL_TIMEOUT_MS: "2000",
+      ...options.env,
     },
   });
   return {
     t,
     xpm,
+    psa,
+    xero,
     close: async () => {
       await t.close();
-      await xpm.close();
+      await Promise.all([xpm.close(), psa.close(), xero.close()]);
     },
   };
+}
+
+interface ConnectOptions {
+  tenantId: string;
+  override?: RateLimitOverride;
+  /** ONE_OFF keeps the scheduler from queueing periodic pulls for it. */
+  syncMode?: "ONE_OFF" | "CONTINUOUS";
+}
+
+/** A CONNECTED integration row, as connectIntegration would leave it once its initial sync is done. */
+async function createIntegration(
+  h: EngineHarness,
+  platform: PlatformKey,
+  remoteTenantId: string,
+  accessToken: string,
+  options: ConnectOptions,
+) {
+  return h.t.app.db.prisma.integration.create({
+    data: {
+      tenantId: options.tenantId,
+      platform,
+      name: `${platform} ${remoteTenantId}`,
+      remoteTenantId,
+      syncMode: options.syncMode ?? "CONTINUOUS",
+      status: "CONNECTED",
+      connectedAt: new Date(),
+      credentialsEncrypted: encryptSecret(h.t.config.encryptionKey, JSON.stringify({ accessToken })),
+      ...(options.override ? { rateLimitOverride: options.override } : {}),
+    },
+  });
+}
+
+/** A connected PSA integration with its own company in the sandbox (API member keys "public:private"). */
+export async function connectedPsa(h: EngineHarness, options: ConnectOptions & { seed?: PsaSeedSizes }) {
+  const remoteTenantId = `company-${randomUUID().slice(0, 8)}`;
+  const company = h.psa.addCompany(remoteTenantId, options.seed);
+  const integration = await createIntegration(h, "PSA", remoteTenantId, "public:private", options);
+  return { integration, company, remoteTenantId };
+}
+
+/** A connected Xero Accounting integration with its own organisation in the sandbox. */
+export async function connectedXero(h: EngineHarness, options: ConnectOptions & { seed?: OrganisationSeed }) {
+  const remoteTenantId = `org-${randomUUID()}`;
+  const organisation = h.xero.addOrganisation(remoteTenantId, options.seed);
+  const integration = await createIntegration(h, "XERO_ACCOUNTING", remoteTenantId, "xero-token", options);
+  return { integration, organisation, remoteTenantId };
 }
 
 /** A connected XPM integration with its own practice in the sandbox, created straight in the database. */
 export async function connectedXpm(
   h: EngineHarness,
-  options: {
-    tenantId: string;
-    seed?: SeedSizes;
-    override?: RateLimitOverride;
-    platform?: PlatformKey;
-    /** ONE_OFF keeps the scheduler from queueing periodic pulls for it. */
-    syncMode?: "ONE_OFF" | "CONTINUOUS";
-  },
+  options: ConnectOptions & { seed?: SeedSizes; platform?: PlatformKey },
 ) {
   const remoteTenantId = `practice-${randomUUID()}`;
   const practice = h.xpm.addPractice(remoteTenantId, options.seed);
-  const integration = await h.t.app.db.prisma.integration.create({
-    data: {
-      tenantId: options.tenantId,
-      platform: options.platform ?? "XPM",
-      name: "Practice",
-      remoteTenantId,
-      syncMode: options.syncMode ?? "CONTINUOUS",
-      status: "CONNECTED",
-      connectedAt: new Date(),
-      credentialsEncrypted: encryptSecret(
-        h.t.config.encryptionKey,
-        JSON.stringify({ accessToken: "xpm-token" }),
-      ),
-      ...(options.override ? { rateLimitOverride: options.override } : {}),
-    },
-  });
+  const integration = await createIntegration(
+    h,
+    options.platform ?? "XPM",
+    remoteTenantId,
+    "xpm-token",
+    options,
+  );
   return { integration, practice, remoteTenantId };
 }
 

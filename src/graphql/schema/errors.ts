@@ -40,7 +40,7 @@ builder.objectType(NotFoundError, {
   }),
 });
 
-const FieldIssueRef = builder.objectRef<FieldIssue>("FieldIssue").implement({
+export const FieldIssueRef = builder.objectRef<FieldIssue>("FieldIssue").implement({
   description: "One problem with one input field.",
   fields: (t) => ({
     path: t.exposeStringList("path", { description: 'Path of the field, e.g. ["input", "name"].' }),

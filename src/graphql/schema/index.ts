@@ -11,6 +11,7 @@ import "./mapping.ts";
 import "./sync-run.ts";
 import "./export.ts";
 import "./tickets.ts";
+import "./push.ts";
 
 builder.queryType({
   description: "Reads. Every field needs a bearer token and sees only the token's tenant.",

@@ -106,7 +106,12 @@ builder.prismaNode("SyncPacket", {
     }),
     attempts: t.exposeInt("attempts", { description: "Send attempts so far." }),
     label: t.exposeString("label", { description: 'What it summarises (e.g. "2026-11-20 / CARD").' }),
-    totalAmount: t.expose("totalAmount", { type: "Decimal", description: "Total amount, exact." }),
+    totalAmount: t.field({
+      type: "Decimal",
+      description: 'Total amount, exact, with its two decimals ("125.00").',
+      select: { totalAmount: true },
+      resolve: (p) => p.totalAmount.toFixed(2),
+    }),
     idempotencyKey: t.exposeString("idempotencyKey", {
       description: "Sent as Idempotency-Key, derived from the content, so a resend never duplicates.",
     }),

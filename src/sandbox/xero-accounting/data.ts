@@ -11,8 +11,6 @@ import { createHash, randomUUID } from "node:crypto";
  * zero in BigInt. A float sum of 0.10 + 0.20 - 0.30 is not 0; a sum of 10 + 20 - 30 cents is.
  */
 
-/** The Account types the seeded chart uses (the spec's AccountType has more; any string is stored). */
-export type AccountClass = "ASSET" | "EQUITY" | "EXPENSE" | "LIABILITY" | "REVENUE";
 export type LineAmountTypes = "NoTax" | "Exclusive" | "Inclusive";
 export const LINE_AMOUNT_TYPES: readonly LineAmountTypes[] = ["NoTax", "Exclusive", "Inclusive"];
 
@@ -20,12 +18,11 @@ export interface XeroAccount {
   AccountID: string;
   Code: string;
   Name: string;
+  /** The spec's AccountType: BANK, REVENUE, EXPENSE, CURRENT, CURRLIAB, … */
   Type: string;
   Status: "ACTIVE" | "ARCHIVED";
   /** The default tax type of lines coded to this account. */
   TaxType: string;
-  Class: AccountClass;
-  SystemAccount?: string;
   updatedAt: number;
 }
 
@@ -104,12 +101,22 @@ export interface Invoice {
 
 /** What a valid request asks for: the record without what the organisation computes. */
 export type JournalDraft = Omit<ManualJournal, "ManualJournalID" | "updatedAt" | "JournalLines"> & {
-  JournalLines: (Omit<JournalLine, "AccountID" | "TaxType" | "taxCents"> & { TaxType?: string })[];
+  JournalLines: (Omit<JournalLine, "AccountID" | "TaxType" | "taxCents"> & {
+    TaxType?: string;
+    taxCents?: number;
+  })[];
 };
 
 export type InvoiceDraft = Omit<
   Invoice,
-  "InvoiceID" | "updatedAt" | "LineItems" | "Contact" | "CurrencyCode" | keyof InvoiceTotals
+  | "InvoiceID"
+  | "updatedAt"
+  | "LineItems"
+  | "Contact"
+  | "CurrencyCode"
+  | "subTotalCents"
+  | "totalTaxCents"
+  | "totalCents"
 > & {
   /** A Name finds or creates a contact, as on Xero; a ContactID must name one. */
   Contact: { ContactID?: string; Name?: string };
@@ -118,19 +125,12 @@ export type InvoiceDraft = Omit<
   })[];
 };
 
-interface InvoiceTotals {
-  subTotalCents: number;
-  totalTaxCents: number;
-  totalCents: number;
-}
-
 export interface AccountSeed {
   Code: string;
   Name: string;
   Type: string;
   TaxType?: string;
   Status?: "ACTIVE" | "ARCHIVED";
-  SystemAccount?: string;
 }
 
 export interface TaxRateSeed {
@@ -145,7 +145,6 @@ export interface TaxRateSeed {
 export interface OrganisationSeed {
   /** Makes the seeded AccountIDs stable (the sandbox server uses the tenant id). */
   seed?: string;
-  name?: string;
   /** Default "NZD". */
   currency?: string;
   /** Replaces the default chart of accounts. */
@@ -166,9 +165,9 @@ export const DEFAULT_ACCOUNTS: readonly AccountSeed[] = [
   { Code: "404", Name: "Bank Fees", Type: "EXPENSE", TaxType: "NONE" },
   { Code: "429", Name: "General Expenses", Type: "EXPENSE", TaxType: "INPUT" },
   { Code: "455", Name: "Entertainment (old)", Type: "EXPENSE", TaxType: "INPUT", Status: "ARCHIVED" },
-  { Code: "610", Name: "Accounts Receivable", Type: "CURRENT", TaxType: "NONE", SystemAccount: "DEBTORS" },
-  { Code: "800", Name: "Accounts Payable", Type: "CURRLIAB", TaxType: "NONE", SystemAccount: "CREDITORS" },
-  { Code: "820", Name: "GST", Type: "CURRLIAB", TaxType: "NONE", SystemAccount: "GST" },
+  { Code: "610", Name: "Accounts Receivable", Type: "CURRENT", TaxType: "NONE" },
+  { Code: "800", Name: "Accounts Payable", Type: "CURRLIAB", TaxType: "NONE" },
+  { Code: "820", Name: "GST", Type: "CURRLIAB", TaxType: "NONE" },
   { Code: "970", Name: "Owner A Funds Introduced", Type: "EQUITY", TaxType: "NONE" },
 ];
 
@@ -180,25 +179,7 @@ export const DEFAULT_TAX_RATES: readonly TaxRateSeed[] = [
   { TaxType: "EXEMPTOUTPUT", Name: "Exempt Income", rate: 0, ReportTaxType: "EXEMPTOUTPUT" },
 ];
 
-const CLASS_OF_TYPE: Record<string, AccountClass> = {
-  BANK: "ASSET",
-  CURRENT: "ASSET",
-  FIXED: "ASSET",
-  INVENTORY: "ASSET",
-  NONCURRENT: "ASSET",
-  PREPAYMENT: "ASSET",
-  CURRLIAB: "LIABILITY",
-  LIABILITY: "LIABILITY",
-  TERMLIAB: "LIABILITY",
-  PAYG: "LIABILITY",
-  EQUITY: "EQUITY",
-  REVENUE: "REVENUE",
-  SALES: "REVENUE",
-  OTHERINCOME: "REVENUE",
-};
-
 export class XeroOrganisation {
-  readonly name: string;
   readonly currency: string;
   /** By Code, in chart order. */
   readonly accounts = new Map<string, XeroAccount>();
@@ -215,7 +196,6 @@ export class XeroOrganisation {
     private readonly clock: () => number = Date.now,
   ) {
     this.seed = seed.seed ?? "xero";
-    this.name = seed.name ?? `Sandbox Organisation ${this.seed}`;
     this.currency = seed.currency ?? "NZD";
     const at = seed.anchor ?? clock();
     for (const account of seed.accounts ?? DEFAULT_ACCOUNTS) this.addAccount(account, at);
@@ -233,10 +213,8 @@ export class XeroOrganisation {
       Type: fields.Type,
       Status: fields.Status ?? "ACTIVE",
       TaxType: fields.TaxType ?? "NONE",
-      Class: CLASS_OF_TYPE[fields.Type] ?? "EXPENSE",
       updatedAt: at,
     };
-    if (fields.SystemAccount) account.SystemAccount = fields.SystemAccount;
     this.accounts.set(account.Code, account);
     return account;
   }
@@ -297,21 +275,23 @@ export class XeroOrganisation {
 
   /**
    * Stores a journal the server has validated (account codes and tax types must exist): fills in
-   * AccountIDs, default tax types and tax amounts. With `id`, replaces that journal in place.
+   * AccountIDs, default tax types and tax amounts. With `id`, replaces that journal in place. IDs are
+   * kept lower-case, so lookups by an upper-case ID (as some clients send) still find them.
    */
   saveJournal(draft: JournalDraft, id: string = randomUUID()): ManualJournal {
     const journal: ManualJournal = {
       ...draft,
-      ManualJournalID: id,
+      ManualJournalID: id.toLowerCase(),
       JournalLines: draft.JournalLines.map((line) => {
         const account = this.requireAccount(line.AccountCode);
         const TaxType = line.TaxType ?? account.TaxType;
-        const taxCents = this.taxOn(line.amountCents, TaxType, draft.LineAmountTypes);
+        // A TaxAmount sent with the line overrides the computed one, as Xero allows.
+        const taxCents = line.taxCents ?? this.taxOn(line.amountCents, TaxType, draft.LineAmountTypes);
         return { ...line, AccountID: account.AccountID, TaxType, taxCents };
       }),
       updatedAt: this.clock(),
     };
-    this.journalsById.set(id, journal);
+    this.journalsById.set(journal.ManualJournalID, journal);
     return journal;
   }
 
@@ -351,7 +331,7 @@ export class XeroOrganisation {
     const LineItems = draft.LineItems.map((line) => {
       const account = this.requireAccount(line.AccountCode);
       const TaxType = line.TaxType ?? account.TaxType;
-      const amountCents = roundDiv(BigInt(line.quantity) * BigInt(line.unitCents), 10_000n);
+      const amountCents = lineCents(line.quantity, line.unitCents);
       const taxCents = this.taxOn(amountCents, TaxType, draft.LineAmountTypes);
       return {
         ...line,
@@ -368,7 +348,7 @@ export class XeroOrganisation {
     const inclusive = draft.LineAmountTypes === "Inclusive";
     const invoice: Invoice = {
       ...draft,
-      InvoiceID: id,
+      InvoiceID: id.toLowerCase(),
       // As on Xero, an invoice to a new contact Name creates the contact.
       Contact: this.findContact(draft.Contact) ?? this.addContact(draft.Contact.Name ?? ""),
       CurrencyCode: this.currency,
@@ -381,7 +361,7 @@ export class XeroOrganisation {
     if (invoice.Type === "ACCREC" && !invoice.InvoiceNumber) {
       invoice.InvoiceNumber = `INV-${String(++this.lastInvoiceNumber).padStart(4, "0")}`;
     }
-    this.invoicesById.set(id, invoice);
+    this.invoicesById.set(invoice.InvoiceID, invoice);
     return invoice;
   }
 
@@ -437,6 +417,11 @@ export function formatCents(cents: number): string {
   const sign = cents < 0 ? "-" : "";
   const abs = Math.abs(cents);
   return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, "0")}`;
+}
+
+/** Quantity (ten-thousandths) × UnitAmount (cents), rounded to the cent: an invoice line's LineAmount. */
+export function lineCents(quantity: number, unitCents: number): number {
+  return roundDiv(BigInt(quantity) * BigInt(unitCents), 10_000n);
 }
 
 /** n / d rounded half away from zero, as a number (d > 0). */

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "SyncPacket" ADD COLUMN     "nextAttemptAt" TIMESTAMP(3);

@@ -1,0 +1,433 @@
+import type { Prisma, PrismaClient, SyncPacket, SyncRun } from "../generated/prisma/client.ts";
+import type { PacketState } from "../generated/prisma/enums.ts";
+import type { CallOutcome } from "../platforms/http.ts";
+import { loadIntegrationEffectiveSettings } from "../settings/load.ts";
+import { appendLog } from "../sync/logs.ts";
+import type { TimeScale } from "../time.ts";
+import { type ManualJournalPayload, Mapper, packetIdempotencyKey } from "./mapping.ts";
+import { formatCents, parseCents } from "./money.ts";
+import { type OrderForPush, type PacketDraft, summarize } from "./summarize.ts";
+
+/**
+ * A push run's packets (DESIGN.md "Push"): built from the orders created or modified since the last
+ * successful push's cutoff, mapped through the integration's rules, then sent one call each through the
+ * EXPORT lane. Each packet moves PENDING → MAPPED → SENDING → SENT or FAILED (or SKIPPED), and every
+ * move is returned as a transition for the caller to publish.
+ */
+
+/** Transient send failures of one packet before it is FAILED. */
+const MAX_SEND_ATTEMPTS = 6;
+
+export interface PacketTransition {
+  runId: string;
+  packetId: string;
+  sequence: number;
+  label: string;
+  from: PacketState | null;
+  to: PacketState;
+  attempts: number;
+  remoteId: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  at: string;
+}
+
+/** What a packet row stores: the summarized draft (cents as strings) and, once mapped, the journal. */
+interface StoredPayload {
+  draft: {
+    label: string;
+    date: string;
+    currency: string;
+    revenue: { revenueCategory: string; taxRate: string; net: string; tax: string }[];
+    payments: { method: string; amount: string }[];
+    total: string;
+    orderIds: string[];
+  };
+  journal: ManualJournalPayload | null;
+}
+
+type Tx = Prisma.TransactionClient;
+
+function storeDraft(draft: PacketDraft): StoredPayload["draft"] {
+  return {
+    label: draft.label,
+    date: draft.date,
+    currency: draft.currency,
+    revenue: draft.revenue.map((l) => ({
+      revenueCategory: l.revenueCategory,
+      taxRate: l.taxRate,
+      net: formatCents(l.netCents),
+      tax: formatCents(l.taxCents),
+    })),
+    payments: draft.payments.map((p) => ({ method: p.method, amount: formatCents(p.amountCents) })),
+    total: formatCents(draft.totalCents),
+    orderIds: draft.orderIds,
+  };
+}
+
+function loadDraft(stored: StoredPayload["draft"]): PacketDraft {
+  const cents = (text: string) => parseCents(text) ?? 0n;
+  return {
+    label: stored.label,
+    date: stored.date,
+    currency: stored.currency,
+    revenue: stored.revenue.map((l) => ({
+      revenueCategory: l.revenueCategory,
+      taxRate: l.taxRate,
+      netCents: cents(l.net),
+      taxCents: cents(l.tax),
+    })),
+    payments: stored.payments.map((p) => ({ method: p.method, amountCents: cents(p.amount) })),
+    totalCents: cents(stored.total),
+    orderIds: stored.orderIds,
+  };
+}
+
+const transition = (
+  packet: Pick<
+    SyncPacket,
+    "id" | "runId" | "sequence" | "label" | "attempts" | "remoteId" | "errorCode" | "errorMessage"
+  >,
+  from: PacketState | null,
+  to: PacketState,
+): PacketTransition => ({
+  runId: packet.runId,
+  packetId: packet.id,
+  sequence: packet.sequence,
+  label: packet.label,
+  from,
+  to,
+  attempts: packet.attempts,
+  remoteId: packet.remoteId,
+  errorCode: packet.errorCode,
+  errorMessage: packet.errorMessage,
+  at: new Date().toISOString(),
+});
+
+/** The orders a push run covers: created or modified after the last successful push's cutoff. */
+export async function ordersForPush(
+  db: Tx | PrismaClient,
+  run: Pick<SyncRun, "tenantId" | "integrationId">,
+  window: { from: Date; to: Date },
+): Promise<OrderForPush[]> {
+  const orders = await db.order.findMany({
+    where: {
+      tenantId: run.tenantId,
+      OR: [{ integrationId: run.integrationId }, { integrationId: null }],
+      updatedAt: { gt: window.from, lte: window.to },
+    },
+    include: { items: { orderBy: { position: "asc" } }, payments: { orderBy: { position: "asc" } } },
+    orderBy: [{ orderedAt: "asc" }, { externalId: "asc" }],
+  });
+  const cents = (value: { toFixed(digits: number): string }) => parseCents(value.toFixed(2)) ?? 0n;
+  return orders.map((order) => ({
+    id: order.id,
+    externalId: order.externalId,
+    orderedAt: order.orderedAt,
+    currency: order.currency,
+    items: order.items.map((item) => ({
+      revenueCategory: item.revenueCategory,
+      taxRate: item.taxRate,
+      netCents: cents(item.netAmount),
+      taxCents: cents(item.taxAmount),
+    })),
+    payments: order.payments.map((payment) => ({
+      method: payment.method,
+      amountCents: cents(payment.amount),
+    })),
+  }));
+}
+
+/**
+ * Starts a queued push run: fixes its window (from the last successful push's cutoff to now), writes
+ * its packets PENDING, then maps each one. Runs in one transaction, so a crash leaves the run queued
+ * and packet-less, to be built again.
+ */
+export async function buildPackets(prisma: PrismaClient, run: SyncRun): Promise<PacketTransition[]> {
+  return prisma.$transaction(
+    async (tx) => {
+      const fresh = await tx.syncRun.findUniqueOrThrow({ where: { id: run.id } });
+      if (fresh.status !== "QUEUED") return [];
+      const last = await tx.syncRun.findFirst({
+        where: {
+          integrationId: run.integrationId,
+          kind: "PUSH",
+          status: "SUCCEEDED",
+          windowTo: { not: null },
+        },
+        orderBy: { windowTo: "desc" },
+        select: { windowTo: true },
+      });
+      const window = { from: last?.windowTo ?? new Date(0), to: new Date() };
+      const [settings, tenant] = await Promise.all([
+        loadIntegrationEffectiveSettings(tx as PrismaClient, run.integrationId),
+        tx.tenant.findUniqueOrThrow({ where: { id: run.tenantId }, select: { timeZone: true } }),
+      ]);
+      const orders = await ordersForPush(tx, run, window);
+      const drafts = summarize(orders, {
+        summarizeData: settings.summarizeData.value,
+        timeZone: tenant.timeZone,
+      });
+      await tx.syncPacket.createMany({
+        data: drafts.map((draft, i) => ({
+          runId: run.id,
+          integrationId: run.integrationId,
+          sequence: i + 1,
+          state: "PENDING" as const,
+          idempotencyKey: `draft:${i + 1}`,
+          label: draft.label,
+          totalAmount: formatCents(draft.totalCents),
+          payload: { draft: storeDraft(draft), journal: null } as unknown as Prisma.InputJsonValue,
+        })),
+      });
+      await tx.syncRun.update({
+        where: { id: run.id },
+        data: {
+          status: "RUNNING",
+          startedAt: new Date(),
+          windowFrom: window.from,
+          windowTo: window.to,
+          cursor: { built: true, packets: drafts.length },
+        },
+      });
+      const mode = settings.summarizeData.value ? "per day and payment method" : "one per order";
+      await appendLog(
+        tx,
+        run.id,
+        "INFO",
+        null,
+        `${orders.length} orders changed since ${window.from.toISOString()}: ${drafts.length} packets (${mode})`,
+      );
+      const packets = await tx.syncPacket.findMany({
+        where: { runId: run.id },
+        orderBy: { sequence: "asc" },
+      });
+      const transitions = packets.map((packet) => transition(packet, null, "PENDING"));
+      transitions.push(...(await mapPackets(tx, run, packets)));
+      return transitions;
+    },
+    { timeout: 120_000 },
+  );
+}
+
+/** Maps PENDING (or FAILED, on retry) packets with the integration's current rules. */
+async function mapPackets(
+  tx: Tx,
+  run: Pick<SyncRun, "id" | "integrationId">,
+  packets: SyncPacket[],
+): Promise<PacketTransition[]> {
+  const mapper = new Mapper(await tx.mappingRule.findMany({ where: { integrationId: run.integrationId } }));
+  const transitions: PacketTransition[] = [];
+  let failed = 0;
+  let skipped = 0;
+  for (const packet of packets) {
+    const stored = packet.payload as unknown as StoredPayload;
+    const draft = loadDraft(stored.draft);
+    const empty = draft.revenue.length === 0 && draft.payments.every((p) => p.amountCents === 0n);
+    const mapped = empty ? null : mapper.map(draft);
+    let data: Prisma.SyncPacketUpdateInput;
+    if (!mapped) {
+      skipped++;
+      data = { state: "SKIPPED", errorCode: null, errorMessage: "Nothing to send: every amount is zero" };
+    } else if (!mapped.ok) {
+      failed++;
+      data = { state: "FAILED", errorCode: mapped.code, errorMessage: mapped.message };
+    } else {
+      data = {
+        state: "MAPPED",
+        errorCode: null,
+        errorMessage: null,
+        nextAttemptAt: null,
+        idempotencyKey: packetIdempotencyKey(run.integrationId, mapped.payload),
+        payload: { draft: stored.draft, journal: mapped.payload } as unknown as Prisma.InputJsonValue,
+      };
+    }
+    const updated = await tx.syncPacket.update({ where: { id: packet.id }, data });
+    transitions.push(transition(updated, packet.state, updated.state));
+  }
+  if (failed > 0 || skipped > 0) {
+    await tx.syncRun.update({
+      where: { id: run.id },
+      data: { failedCount: { increment: failed }, skippedCount: { increment: skipped } },
+    });
+  }
+  return transitions;
+}
+
+/** Claims the run's next packet due for sending: MAPPED → SENDING, one attempt more. */
+export async function claimPacket(
+  prisma: PrismaClient,
+  runId: string,
+): Promise<{ packet: SyncPacket; transition: PacketTransition } | null> {
+  for (;;) {
+    const next = await prisma.syncPacket.findFirst({
+      where: {
+        runId,
+        state: "MAPPED",
+        OR: [{ nextAttemptAt: null }, { nextAttemptAt: { lte: new Date() } }],
+      },
+      orderBy: { sequence: "asc" },
+    });
+    if (!next) return null;
+    const { count } = await prisma.syncPacket.updateMany({
+      where: { id: next.id, state: "MAPPED" },
+      data: { state: "SENDING", attempts: { increment: 1 } },
+    });
+    if (count === 0) continue; // another slot took it
+    const packet = { ...next, state: "SENDING" as const, attempts: next.attempts + 1 };
+    return { packet, transition: transition(packet, "MAPPED", "SENDING") };
+  }
+}
+
+/** The budget said wait: the claimed packet goes back as it was, its attempt not counted. */
+export async function unclaimPacket(prisma: PrismaClient, packet: SyncPacket): Promise<void> {
+  await prisma.syncPacket.update({
+    where: { id: packet.id },
+    data: { state: "MAPPED", attempts: { decrement: 1 } },
+  });
+}
+
+/**
+ * A worker died with packets SENDING: they go back to MAPPED and are sent again with the same
+ * Idempotency-Key, so the platform creates each journal once however often it is asked.
+ */
+export async function requeueOrphanedPackets(prisma: PrismaClient, integrationId: string): Promise<number> {
+  const { count } = await prisma.syncPacket.updateMany({
+    where: { integrationId, state: "SENDING" },
+    data: { state: "MAPPED" },
+  });
+  return count;
+}
+
+export function packetRequest(packet: SyncPacket) {
+  const { journal } = packet.payload as unknown as StoredPayload;
+  return { method: "PUT" as const, path: "ManualJournals", body: { ManualJournals: [journal] } };
+}
+
+/** Records the platform's answer: SENT with the remote id, FAILED, or back to MAPPED to try again later. */
+export async function settlePacket(
+  prisma: PrismaClient,
+  packet: SyncPacket,
+  outcome: CallOutcome,
+  time: TimeScale,
+): Promise<PacketTransition | null> {
+  let data: Prisma.SyncPacketUpdateInput;
+  let counts: Prisma.SyncRunUpdateInput = {};
+  switch (outcome.kind) {
+    case "ok": {
+      const journal = (outcome.body as { ManualJournals?: { ManualJournalID?: string }[] } | null)
+        ?.ManualJournals?.[0];
+      data = {
+        state: "SENT",
+        remoteId: journal?.ManualJournalID ?? null,
+        errorCode: null,
+        errorMessage: null,
+      };
+      counts = { sentCount: { increment: 1 } };
+      break;
+    }
+    case "rejected":
+      data = { state: "FAILED", errorCode: "PLATFORM_REJECTED", errorMessage: outcome.message };
+      counts = { failedCount: { increment: 1 } };
+      break;
+    case "rateLimited":
+      // Not the packet's fault: the budget is blocked until Retry-After; the attempt does not count.
+      data = { state: "MAPPED", attempts: { decrement: 1 } };
+      break;
+    case "retryable":
+      if (packet.attempts >= MAX_SEND_ATTEMPTS) {
+        data = {
+          state: "FAILED",
+          errorCode: "PLATFORM_UNAVAILABLE",
+          errorMessage: `${outcome.message} (gave up after ${packet.attempts} attempts)`,
+        };
+        counts = { failedCount: { increment: 1 } };
+      } else {
+        const backoffMs = time.secondsToMs(Math.min(300, 2 ** packet.attempts));
+        data = {
+          state: "MAPPED",
+          nextAttemptAt: new Date(Date.now() + backoffMs),
+          errorMessage: outcome.message,
+        };
+      }
+      break;
+  }
+  const updated = await prisma.$transaction(async (tx) => {
+    const row = await tx.syncPacket.update({ where: { id: packet.id }, data });
+    if (Object.keys(counts).length > 0)
+      await tx.syncRun.update({ where: { id: packet.runId }, data: counts });
+    return row;
+  });
+  return updated.state === "MAPPED" && outcome.kind === "rateLimited"
+    ? null
+    : transition(updated, "SENDING", updated.state);
+}
+
+/** When the run's next backed-off packet is due, if it has one waiting. */
+export async function nextPacketDue(prisma: PrismaClient, runId: string): Promise<number | null> {
+  const next = await prisma.syncPacket.findFirst({
+    where: { runId, state: "MAPPED", nextAttemptAt: { not: null } },
+    orderBy: { nextAttemptAt: "asc" },
+    select: { nextAttemptAt: true },
+  });
+  return next?.nextAttemptAt?.getTime() ?? null;
+}
+
+/**
+ * Ends a push run once every packet was processed (SENT, FAILED or SKIPPED): SUCCEEDED, with counts from
+ * the packets. A run whose packets are still on their way is left alone. Returns whether it ended.
+ */
+export async function finishPushIfDone(prisma: PrismaClient, run: Pick<SyncRun, "id">): Promise<boolean> {
+  return prisma.$transaction(async (tx) => {
+    const open = await tx.syncPacket.count({
+      where: { runId: run.id, state: { in: ["PENDING", "MAPPED", "SENDING"] } },
+    });
+    if (open > 0) return false;
+    const byState = await tx.syncPacket.groupBy({ by: ["state"], where: { runId: run.id }, _count: true });
+    const count = (state: PacketState) => byState.find((row) => row.state === state)?._count ?? 0;
+    const { count: ended } = await tx.syncRun.updateMany({
+      where: { id: run.id, status: "RUNNING" },
+      data: {
+        status: "SUCCEEDED",
+        finishedAt: new Date(),
+        sentCount: count("SENT"),
+        failedCount: count("FAILED"),
+        skippedCount: count("SKIPPED"),
+        error: count("FAILED") > 0 ? `${count("FAILED")} packets failed; see each packet's error` : null,
+      },
+    });
+    if (ended > 0) {
+      await appendLog(
+        tx,
+        run.id,
+        count("FAILED") > 0 ? "WARN" : "INFO",
+        null,
+        `Push processed: ${count("SENT")} sent, ${count("FAILED")} failed, ${count("SKIPPED")} skipped`,
+      );
+    }
+    return ended > 0;
+  });
+}
+
+/**
+ * Puts a push run's FAILED packets back in line, mapped again with the current rules (a missing rule may
+ * have been added meanwhile); SENT packets are never resent. Returns the transitions.
+ */
+export async function retryFailedPackets(tx: Tx, run: SyncRun): Promise<PacketTransition[]> {
+  const failed = await tx.syncPacket.findMany({
+    where: { runId: run.id, state: "FAILED" },
+    orderBy: { sequence: "asc" },
+  });
+  if (failed.length === 0) return [];
+  await tx.syncPacket.updateMany({ where: { id: { in: failed.map((p) => p.id) } }, data: { attempts: 0 } });
+  await tx.syncRun.update({
+    where: { id: run.id },
+    data: { status: "RUNNING", finishedAt: null, error: null, failedCount: { decrement: failed.length } },
+  });
+  await appendLog(tx, run.id, "INFO", null, `Retrying ${failed.length} failed packets`);
+  return mapPackets(
+    tx,
+    run,
+    failed.map((p) => ({ ...p, attempts: 0 })),
+  );
+}

@@ -1,0 +1,426 @@
+import { print } from "graphql";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { globalId } from "../../src/graphql/ids.ts";
+import type { OrderInput } from "../../src/push/orders.ts";
+import { queuePushRun } from "../../src/sync/runs.ts";
+import {
+  IngestOrdersMutation,
+  PacketStateChangedSubscription,
+  PushRunQuery,
+  RetryFailedPacketsMutation,
+  StartAccountingSyncMutation,
+  UpsertMappingRuleMutation,
+} from "../operations.ts";
+import {
+  connectedXero,
+  connectedXpm,
+  type EngineHarness,
+  startEngineHarness,
+  until,
+} from "../support/engine.ts";
+import type { TestTenant } from "../support/harness.ts";
+import { readServerSentEvents, waitForRedisSubscribers } from "../support/live.ts";
+
+/**
+ * The accounting push end to end: orders in through GraphQL, a PUSH run built, mapped and sent to the
+ * Xero Accounting sandbox through the worker, every packet transition streamed. The test process runs
+ * no scheduler, so a run starts only when the test announces it.
+ */
+const MINUTE_MS = 600;
+let h: EngineHarness;
+let acme: TestTenant;
+let other: TestTenant;
+
+beforeAll(async () => {
+  h = await startEngineHarness({ minuteMs: MINUTE_MS, roles: ["worker"] });
+  acme = await h.t.createTenant("Acme");
+  other = await h.t.createTenant("Other");
+  await h.t.app.db.prisma.tenant.update({ where: { id: acme.id }, data: { timeZone: "Pacific/Auckland" } });
+});
+afterAll(() => h.close());
+
+const order = (externalId: string, overrides: Partial<OrderInput> = {}): OrderInput => ({
+  externalId,
+  orderedAt: new Date("2026-11-20T01:00:00Z"),
+  currency: "NZD",
+  totalAmount: "115.00",
+  items: [
+    { revenueCategory: "Retail", quantity: "2", netAmount: "100.00", taxRate: "GST 15%", taxAmount: "15.00" },
+  ],
+  payments: [{ method: "CARD", amount: "115.00" }],
+  ...overrides,
+});
+const gql = (input: OrderInput) => ({ ...input, orderedAt: (input.orderedAt as Date).toISOString() });
+
+async function ingest(integrationId: string, orders: OrderInput[], token = acme.admin) {
+  const { ingestOrders } = await h.t.data(
+    IngestOrdersMutation,
+    { input: { integrationId, orders: orders.map(gql) } },
+    token,
+  );
+  return ingestOrders;
+}
+
+async function mapAll(integrationId: string, overrides: Record<string, string> = {}) {
+  const rules: [string, string, string, string][] = [
+    ["REVENUE_CATEGORY", "Retail", "ACCOUNT_CODE", "200"],
+    ["REVENUE_CATEGORY", "Services", "ACCOUNT_CODE", "260"],
+    ["TAX_RATE", "GST 15%", "TAX_TYPE", "OUTPUT"],
+    ["PAYMENT_METHOD", "", "ACCOUNT_CODE", "090"],
+  ];
+  for (const [sourceType, sourceValue, targetType, targetValue] of rules) {
+    if (overrides[sourceValue] === "skip") continue;
+    const { upsertMappingRule } = await h.t.data(
+      UpsertMappingRuleMutation,
+      // No sourceValue: the default rule for the source type.
+      {
+        input: {
+          integrationId,
+          sourceType,
+          ...(sourceValue ? { sourceValue } : {}),
+          targetType,
+          targetValue,
+        },
+      } as never,
+      acme.admin,
+    );
+    expect(upsertMappingRule.__typename).toBe("MappingRulePayload");
+  }
+}
+
+const runOf = async (runId: string) => {
+  const { syncRun } = await h.t.data(PushRunQuery, { id: globalId("SyncRun", runId) }, acme.viewer);
+  if (syncRun.__typename !== "SyncRun") throw new Error(syncRun.__typename);
+  return syncRun;
+};
+const finished = (runId: string) =>
+  until(
+    "push run finished",
+    async () =>
+      (await h.t.app.db.prisma.syncRun.findUniqueOrThrow({ where: { id: runId } })).status === "SUCCEEDED",
+    20_000,
+  );
+const journalCalls = (remoteTenantId: string) =>
+  h.xero.caps.accepted(remoteTenantId).filter((c) => c.method === "PUT" && c.path === "/ManualJournals");
+
+describe("ingestOrders", () => {
+  it("keeps valid orders, rejects invalid ones by order and field, and is idempotent by host id", async () => {
+    const { integration } = await connectedXero(h, { tenantId: acme.id });
+    const id = globalId("Integration", integration.id);
+    const result = await ingest(id, [
+      order("A-1"),
+      order("A-2", { payments: [{ method: "CARD", amount: "100.00" }] }),
+      order("A-3", { currency: "XYZ" }),
+      order("A-4", {
+        items: [
+          {
+            revenueCategory: "Retail",
+            quantity: "-1",
+            netAmount: "100.00",
+            taxRate: "GST 15%",
+            taxAmount: "15.00",
+          },
+        ],
+      }),
+      order("A-1"),
+    ]);
+    expect(result).toMatchObject({ created: 1, modified: 0, unchanged: 0 });
+    if (result.__typename !== "IngestOrdersPayload") return;
+    expect(result.rejected).toEqual([
+      {
+        index: 1,
+        externalId: "A-2",
+        issues: [
+          { path: ["orders", "1", "payments"], message: "payments sum to 100.00, not the total 115.00" },
+        ],
+      },
+      {
+        index: 2,
+        externalId: "A-3",
+        issues: [{ path: ["orders", "2", "currency"], message: "is not an ISO 4217 currency code" }],
+      },
+      {
+        index: 3,
+        externalId: "A-4",
+        issues: [{ path: ["orders", "3", "items", "0", "quantity"], message: "must not be negative" }],
+      },
+      {
+        index: 4,
+        externalId: "A-1",
+        issues: [{ path: ["orders", "4", "externalId"], message: "appears more than once in this call" }],
+      },
+    ]);
+
+    expect(await ingest(id, [order("A-1")])).toMatchObject({ created: 0, modified: 0, unchanged: 1 });
+    const changed = order("A-1", {
+      totalAmount: "230.00",
+      items: [
+        {
+          revenueCategory: "Retail",
+          quantity: "4",
+          netAmount: "200.00",
+          taxRate: "GST 15%",
+          taxAmount: "30.00",
+        },
+      ],
+      payments: [{ method: "CARD", amount: "230.00" }],
+    });
+    expect(await ingest(id, [changed])).toMatchObject({ created: 0, modified: 1, unchanged: 0 });
+    const stored = await h.t.app.db.prisma.order.findFirstOrThrow({
+      where: { tenantId: acme.id, externalId: "A-1" },
+      include: { items: true, payments: true },
+    });
+    expect(stored.totalAmount.toFixed(2)).toBe("230.00");
+    expect(stored.items.map((i) => i.netAmount.toFixed(2))).toEqual(["200.00"]);
+
+    // A VIEWER may not ingest; nothing changes.
+    const denied = await h.t.execute(
+      IngestOrdersMutation,
+      { input: { orders: [gql(order("A-9"))] } },
+      acme.viewer,
+    );
+    expect(denied.data?.ingestOrders.__typename).toBe("ForbiddenError");
+    expect(await h.t.app.db.prisma.order.count({ where: { externalId: "A-9" } })).toBe(0);
+  });
+});
+
+describe("startAccountingSync", () => {
+  it("is for OWNERs, on their own accounting integrations", async () => {
+    const { integration } = await connectedXero(h, { tenantId: acme.id });
+    const id = globalId("Integration", integration.id);
+    for (const token of [acme.admin, acme.viewer]) {
+      const { startAccountingSync } = await h.t.data(
+        StartAccountingSyncMutation,
+        { integrationId: id },
+        token,
+      );
+      expect(startAccountingSync.__typename).toBe("ForbiddenError");
+    }
+    const foreign = await h.t.data(StartAccountingSyncMutation, { integrationId: id }, other.owner);
+    expect(foreign.startAccountingSync.__typename).toBe("NotFoundError");
+    const { integration: xpm } = await connectedXpm(h, { tenantId: acme.id, syncMode: "ONE_OFF" });
+    const wrongType = await h.t.data(
+      StartAccountingSyncMutation,
+      { integrationId: globalId("Integration", xpm.id) },
+      acme.owner,
+    );
+    expect(wrongType.startAccountingSync).toMatchObject({
+      __typename: "InvalidStateError",
+      currentState: "XPM",
+    });
+    expect(await h.t.app.db.prisma.syncRun.count({ where: { kind: "PUSH" } })).toBe(0);
+  });
+
+  it("summarizes, maps and sends every packet once; a missing mapping fails its packet and the run goes on", async () => {
+    const { integration, organisation, remoteTenantId } = await connectedXero(h, { tenantId: acme.id });
+    const id = globalId("Integration", integration.id);
+    await h.t.app.db.prisma.integration.update({
+      where: { id: integration.id },
+      data: { summarizeData: true },
+    });
+    await mapAll(id, { Services: "skip" });
+    await ingest(id, [
+      // The 20th in Auckland: CARD and CASH, one order split between them.
+      order("S-1"),
+      order("S-2", {
+        totalAmount: "16.50",
+        items: [
+          {
+            revenueCategory: "Retail",
+            quantity: "1",
+            netAmount: "10.00",
+            taxRate: "GST 15%",
+            taxAmount: "1.50",
+          },
+          {
+            revenueCategory: "Retail",
+            quantity: "1",
+            netAmount: "5.00",
+            taxRate: "GST 15%",
+            taxAmount: "0.00",
+          },
+        ],
+        payments: [
+          { method: "CARD", amount: "10.00" },
+          { method: "CASH", amount: "6.50" },
+        ],
+      }),
+      // The 21st in Auckland, with a category no rule maps.
+      order("S-3", {
+        orderedAt: new Date("2026-11-20T12:00:00Z"),
+        totalAmount: "23.00",
+        items: [
+          {
+            revenueCategory: "Services",
+            quantity: "1",
+            netAmount: "20.00",
+            taxRate: "GST 15%",
+            taxAmount: "3.00",
+          },
+        ],
+        payments: [{ method: "CASH", amount: "23.00" }],
+      }),
+    ]);
+
+    const { startAccountingSync } = await h.t.data(
+      StartAccountingSyncMutation,
+      { integrationId: id },
+      acme.owner,
+    );
+    if (startAccountingSync.__typename !== "StartAccountingSyncPayload")
+      throw new Error(startAccountingSync.__typename);
+    expect(startAccountingSync.syncRun).toMatchObject({ kind: "PUSH", lane: "EXPORT" });
+    const again = await h.t.data(StartAccountingSyncMutation, { integrationId: id }, acme.owner);
+    expect(again.startAccountingSync).toMatchObject({
+      alreadyQueued: true,
+      syncRun: { id: startAccountingSync.syncRun.id },
+    });
+
+    const runId = (
+      await h.t.app.db.prisma.syncRun.findFirstOrThrow({
+        where: { integrationId: integration.id, kind: "PUSH" },
+      })
+    ).id;
+    await finished(runId);
+    const run = await runOf(runId);
+    expect(run).toMatchObject({ status: "SUCCEEDED", sentCount: 2, failedCount: 1 });
+    const packets = run.packets.edges.map((e) => e.node);
+    expect(packets.map((p) => [p.label, p.state, p.totalAmount, p.errorCode])).toEqual([
+      ["2026-11-20 / CARD / NZD", "SENT", "125.00", null],
+      ["2026-11-20 / CASH / NZD", "SENT", "6.50", null],
+      ["2026-11-21 / CASH / NZD", "FAILED", "23.00", "UNMAPPED_REVENUE_CATEGORY"],
+    ]);
+    expect(packets[2]!.errorMessage).toContain('revenue category "Services"');
+
+    // The platform holds exactly the two journals, balanced, with the split order's share to the cent.
+    expect(journalCalls(remoteTenantId)).toHaveLength(2);
+    expect(organisation.journals).toHaveLength(2);
+    const card = organisation.findJournalsByNarration("2026-11-20 / CARD")[0]!;
+    expect(card.JournalLines.map((l) => [l.AccountCode, l.amountCents, l.taxCents])).toEqual([
+      // S-1 100.00 + 15.00, and S-2's CARD share of [10.00, 1.50, 5.00, 0.00] for 10.00: 6.06, 0.91, 3.03, 0.
+      ["200", -(10_000 + 606 + 303), -(1_500 + 91)],
+      ["090", 12_500, 0],
+    ]);
+    expect(
+      packets
+        .filter((p) => p.state === "SENT")
+        .map((p) => p.remoteId)
+        .sort(),
+    ).toEqual(organisation.journals.map((j) => j.ManualJournalID).sort());
+  });
+
+  it("retryFailedPackets resends only the failed packets, with the rules as they are now", async () => {
+    const { integration, organisation, remoteTenantId } = await connectedXero(h, { tenantId: acme.id });
+    const id = globalId("Integration", integration.id);
+    await mapAll(id, { Services: "skip" });
+    await ingest(id, [
+      order("R-1"),
+      order("R-2", {
+        items: [
+          {
+            revenueCategory: "Services",
+            quantity: "1",
+            netAmount: "100.00",
+            taxRate: "GST 15%",
+            taxAmount: "15.00",
+          },
+        ],
+      }),
+    ]);
+    const { startAccountingSync } = await h.t.data(
+      StartAccountingSyncMutation,
+      { integrationId: id },
+      acme.owner,
+    );
+    if (startAccountingSync.__typename !== "StartAccountingSyncPayload")
+      throw new Error(startAccountingSync.__typename);
+    const runGlobalId = startAccountingSync.syncRun.id;
+    const runId = (
+      await h.t.app.db.prisma.syncRun.findFirstOrThrow({
+        where: { integrationId: integration.id, kind: "PUSH" },
+      })
+    ).id;
+    await finished(runId);
+    expect(await runOf(runId)).toMatchObject({ sentCount: 1, failedCount: 1 });
+
+    const early = await h.t.data(RetryFailedPacketsMutation, { runId: runGlobalId }, acme.admin);
+    expect(early.retryFailedPackets.__typename).toBe("ForbiddenError");
+    await h.t.data(
+      UpsertMappingRuleMutation,
+      {
+        input: {
+          integrationId: id,
+          sourceType: "REVENUE_CATEGORY",
+          sourceValue: "Services",
+          targetType: "ACCOUNT_CODE",
+          targetValue: "260",
+        },
+      } as never,
+      acme.admin,
+    );
+    const { retryFailedPackets } = await h.t.data(
+      RetryFailedPacketsMutation,
+      { runId: runGlobalId },
+      acme.owner,
+    );
+    expect(retryFailedPackets).toMatchObject({ retried: 1 });
+    await until("retried packet sent", async () => (await runOf(runId)).sentCount === 2, 20_000);
+    await finished(runId);
+    expect(await runOf(runId)).toMatchObject({ status: "SUCCEEDED", sentCount: 2, failedCount: 0 });
+    expect(journalCalls(remoteTenantId)).toHaveLength(2);
+    expect(organisation.journals.map((j) => j.Narration).sort()).toEqual(["Sales R-1", "Sales R-2"]);
+
+    const nothingLeft = await h.t.data(RetryFailedPacketsMutation, { runId: runGlobalId }, acme.owner);
+    expect(nothingLeft.retryFailedPackets.__typename).toBe("InvalidStateError");
+  });
+
+  it("streams every packet transition, in order, to a subscriber", async () => {
+    const { integration } = await connectedXero(h, { tenantId: acme.id });
+    const id = globalId("Integration", integration.id);
+    await mapAll(id);
+    await ingest(id, [order("T-1"), order("T-2"), order("T-3", { currency: "AUD" })]);
+    // Queued without an announcement, so nothing moves before the subscriber listens.
+    const { run } = await h.t.app.db.prisma.$transaction((tx) =>
+      queuePushRun(tx, integration, { requestedById: null as unknown as string }),
+    );
+    const controller = new AbortController();
+    const response = await h.t.app.yoga.fetch("http://syncline.test/graphql", {
+      method: "POST",
+      signal: controller.signal,
+      headers: {
+        "content-type": "application/json",
+        accept: "text/event-stream",
+        authorization: `Bearer ${acme.viewer}`,
+      },
+      body: JSON.stringify({
+        query: print(PacketStateChangedSubscription),
+        variables: { runId: globalId("SyncRun", run.id) },
+      }),
+    });
+    const events = readServerSentEvents<{
+      data: { packetStateChanged: { sequence: number; from: string | null; to: string } };
+    }>(response);
+    const received: string[] = [];
+    const reading = (async () => {
+      for await (const event of events) {
+        const change = event.data.packetStateChanged;
+        received.push(`${change.sequence}:${change.from ?? "-"}>${change.to}`);
+        if (received.filter((r) => r.endsWith(">SENT")).length === 3) break;
+      }
+    })();
+    await waitForRedisSubscribers(`${h.t.config.redisPrefix}:events:packetStateChanged:${run.id}`);
+    await h.t.app.engine.notify(integration.id);
+    await reading;
+    controller.abort();
+
+    for (const sequence of [1, 2, 3]) {
+      expect(received.filter((r) => r.startsWith(`${sequence}:`))).toEqual([
+        `${sequence}:->PENDING`,
+        `${sequence}:PENDING>MAPPED`,
+        `${sequence}:MAPPED>SENDING`,
+        `${sequence}:SENDING>SENT`,
+      ]);
+    }
+    await finished(run.id);
+  });
+});
