@@ -1,0 +1,63 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+
+/** What the benchmarks share: fresh databases on the local server, memory sampling, a printed table. */
+
+export const BASE_URL = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+
+export function databaseUrl(database: string): string {
+  const url = new URL(BASE_URL);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+export async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: BASE_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates an empty database named after the benchmark; returns its name and URL. */
+export async function freshDatabase(
+  label: string,
+): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  const name = `syncline_bench_${label}_${randomBytes(3).toString("hex")}`;
+  await adminQuery(`CREATE DATABASE ${name}`);
+  return {
+    name,
+    url: databaseUrl(name),
+    drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
+}
+
+/** Samples this process's memory every `everyMs` until stopped; reports the peaks above the start. */
+export function sampleMemory(everyMs = 20): () => { peakRssMb: number; peakHeapMb: number } {
+  const start = process.memoryUsage();
+  let peakRss = start.rss;
+  let peakHeap = start.heapUsed;
+  const take = () => {
+    const now = process.memoryUsage();
+    peakRss = Math.max(peakRss, now.rss);
+    peakHeap = Math.max(peakHeap, now.heapUsed);
+  };
+  const timer = setInterval(take, everyMs);
+  return () => {
+    take();
+    clearInterval(timer);
+    const mb = (bytes: number) => bytes / 1024 / 1024;
+    return { peakRssMb: mb(peakRss - start.rss), peakHeapMb: mb(peakHeap - start.heapUsed) };
+  };
+}
+
+/** Prints rows as a Markdown table (ready for the README's performance section). */
+export function printTable(rows: [string, string][], header: [string, string] = ["measure", "value"]): void {
+  const width = Math.max(header[0].length, ...rows.map(([label]) => label.length));
+  console.log(`| ${header[0].padEnd(width)} | ${header[1]} |`);
+  console.log(`| ${"-".repeat(width)} | ${"-".repeat(header[1].length)} |`);
+  for (const [label, value] of rows) console.log(`| ${label.padEnd(width)} | ${value} |`);
+}
