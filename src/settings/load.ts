@@ -2,6 +2,7 @@ import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { PlatformKey } from "../platforms/catalog.ts";
 import { type EffectiveSettings, resolveSettings, TENANT_DEFAULTS } from "./effective.ts";
 
+/** A client or a transaction. Queries run one after another: a transaction's connection takes one at a time. */
 type Db = Pick<PrismaClient, "tenantSettings" | "platformSettings" | "integration">;
 
 /** Effective settings of a tenant's platform (no integration layer). */
@@ -10,10 +11,10 @@ export async function loadPlatformEffectiveSettings(
   tenantId: string,
   platform: PlatformKey,
 ): Promise<EffectiveSettings> {
-  const [tenant, platformLayer] = await Promise.all([
-    db.tenantSettings.findUnique({ where: { tenantId } }),
-    db.platformSettings.findUnique({ where: { tenantId_platform: { tenantId, platform } } }),
-  ]);
+  const tenant = await db.tenantSettings.findUnique({ where: { tenantId } });
+  const platformLayer = await db.platformSettings.findUnique({
+    where: { tenantId_platform: { tenantId, platform } },
+  });
   return resolveSettings({ platform, tenant: tenant ?? TENANT_DEFAULTS, platformLayer });
 }
 
@@ -26,12 +27,10 @@ export async function loadIntegrationEffectiveSettings(
     where: { id: integrationId },
     select: { tenantId: true, platform: true, summarizeData: true, entitySettings: true },
   });
-  const [tenant, platformLayer] = await Promise.all([
-    db.tenantSettings.findUnique({ where: { tenantId: integration.tenantId } }),
-    db.platformSettings.findUnique({
-      where: { tenantId_platform: { tenantId: integration.tenantId, platform: integration.platform } },
-    }),
-  ]);
+  const tenant = await db.tenantSettings.findUnique({ where: { tenantId: integration.tenantId } });
+  const platformLayer = await db.platformSettings.findUnique({
+    where: { tenantId_platform: { tenantId: integration.tenantId, platform: integration.platform } },
+  });
   return resolveSettings({
     platform: integration.platform,
     tenant: tenant ?? TENANT_DEFAULTS,

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { globalId } from "../../src/graphql/ids.ts";
 import { enqueueEdits } from "../../src/sync/export.ts";
+import { TriggerSyncMutation } from "../operations.ts";
 import { connectedXpm, type EngineHarness, startEngineHarness, until } from "../support/engine.ts";
 import type { TestTenant } from "../support/harness.ts";
 
@@ -47,11 +49,7 @@ describe("priority lanes", () => {
     const run = await queueDailyRun(integration.id);
     await h.t.app.engine.notify(integration.id);
 
-    await until(
-      "the DAILY run to finish",
-      async () => (await runStatus(run.id)) === "SUCCEEDED",
-      20 * MINUTE_MS,
-    );
+    await until("the DAILY run to finish", async () => (await runStatus(run.id)) === "SUCCEEDED", 20 * MINUTE_MS);
     const calls = h.xpm.caps.accepted(remoteTenantId);
     // DAILY pulls clients (paged), then current jobs. Its first page goes first; while a page is in
     // flight (a run's pages go one after another) the free slots serve the lower EXPORT lane.
@@ -63,43 +61,68 @@ describe("priority lanes", () => {
     expect(records).toBe(30 + practice.currentJobs().length);
   });
 
-  it("starts a DAILY item that arrives behind a full export backlog as the very next call", async () => {
-    // A reserve of 10 exports a minute: the backlog spends it at once, then waits for the window.
-    const { integration, practice, remoteTenantId } = await connectedXpm(h, {
-      tenantId: tenant.id,
-      seed: { jobs: 200, clients: 5 },
-      override: { exportPerMinute: 10 },
-    });
-    await queueExports(integration.id, [...practice.jobs.keys()]);
-    await h.t.app.engine.notify(integration.id);
-    await until(
-      "the minute's 10 exports answered",
-      () => h.xpm.caps.accepted(remoteTenantId).filter((c) => c.endedAt !== null).length >= 10,
-      5 * MINUTE_MS,
-    );
+  /** Higher-lane work arriving behind an export backlog: from the scheduler, or a user's "Sync now". */
+  const arrivals = [
+    {
+      work: "a scheduled DAILY run",
+      start: async (integrationId: string) => {
+        const run = await queueDailyRun(integrationId);
+        await h.t.app.engine.notify(integrationId);
+        return run.id;
+      },
+    },
+    {
+      work: "a forced sync (triggerSync)",
+      start: async (integrationId: string) => {
+        const { triggerSync } = await h.t.data(
+          TriggerSyncMutation,
+          { input: { integrationId: globalId("Integration", integrationId), kind: "FORCE" } },
+          tenant.admin,
+        );
+        expect(triggerSync.__typename).toBe("TriggerSyncPayload");
+        const run = await h.t.app.db.prisma.syncRun.findFirstOrThrow({
+          where: { integrationId, kind: "FORCE" },
+        });
+        return run.id;
+      },
+    },
+  ];
 
-    const queuedAt = Date.now();
-    const run = await queueDailyRun(integration.id);
-    await h.t.app.engine.notify(integration.id);
-    await until(
-      "the DAILY run to start",
-      () => h.xpm.caps.accepted(remoteTenantId).some((c) => isPull(c)),
-      5 * MINUTE_MS,
-    );
+  it.each(arrivals)(
+    "starts $work that arrives behind a full export backlog as the very next call",
+    async ({ start }) => {
+      // A reserve of 10 exports a minute: the backlog spends it at once, then waits for the window.
+      const { integration, practice, remoteTenantId } = await connectedXpm(h, {
+        tenantId: tenant.id,
+        seed: { jobs: 200, clients: 5 },
+        override: { exportPerMinute: 10 },
+      });
+      await queueExports(integration.id, [...practice.jobs.keys()]);
+      await h.t.app.engine.notify(integration.id);
+      await until(
+        "the minute's 10 exports answered",
+        () => h.xpm.caps.accepted(remoteTenantId).filter((c) => c.endedAt !== null).length >= 10,
+        5 * MINUTE_MS,
+      );
 
-    const after = h.xpm.caps.accepted(remoteTenantId).filter((c) => c.startedAt >= queuedAt);
-    expect(isPull(after[0]!)).toBe(true);
-    const pullsBeforeNextExport = after.findIndex(isExport);
-    expect(pullsBeforeNextExport === -1 || pullsBeforeNextExport >= 1).toBe(true);
-    await until(
-      "the DAILY run to finish",
-      async () => (await runStatus(run.id)) === "SUCCEEDED",
-      10 * MINUTE_MS,
-    );
-    // The exports never went over their reserve while the pull ran beside them.
-    expect(h.xpm.caps.maxInSlidingWindow(remoteTenantId, MINUTE_MS, isExport)).toBeLessThanOrEqual(10);
-    expect(h.xpm.caps.maxInSlidingWindow(remoteTenantId, MINUTE_MS)).toBeLessThanOrEqual(60);
-  });
+      const queuedAt = Date.now();
+      const runId = await start(integration.id);
+      await until(
+        "the run to start",
+        () => h.xpm.caps.accepted(remoteTenantId).some((c) => isPull(c)),
+        5 * MINUTE_MS,
+      );
+
+      const after = h.xpm.caps.accepted(remoteTenantId).filter((c) => c.startedAt >= queuedAt);
+      expect(isPull(after[0]!)).toBe(true);
+      const pullsBeforeNextExport = after.findIndex(isExport);
+      expect(pullsBeforeNextExport === -1 || pullsBeforeNextExport >= 1).toBe(true);
+      await until("the run to finish", async () => (await runStatus(runId)) === "SUCCEEDED", 10 * MINUTE_MS);
+      // The exports never went over their reserve while the pull ran beside them.
+      expect(h.xpm.caps.maxInSlidingWindow(remoteTenantId, MINUTE_MS, isExport)).toBeLessThanOrEqual(10);
+      expect(h.xpm.caps.maxInSlidingWindow(remoteTenantId, MINUTE_MS)).toBeLessThanOrEqual(60);
+    },
+  );
 });
 
 describe("platform 429s", () => {

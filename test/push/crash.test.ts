@@ -8,14 +8,15 @@ import { startWorkerProcess, stopAllWorkers } from "../support/workers.ts";
 /**
  * A worker process killed with SIGKILL while packets are SENDING: the journals it was sending are sent
  * again with the same Idempotency-Key by the next worker, so the platform holds each exactly once and
- * the run completes. The test process serves no activation.
+ * the run completes. The test process serves no activation; it only schedules.
  */
 const MINUTE_MS = 1000;
 let h: EngineHarness;
 let tenant: TestTenant;
 
 beforeAll(async () => {
-  h = await startEngineHarness({ minuteMs: MINUTE_MS, roles: [], lockTtlMs: 1500 });
+  // The scheduler's sweep restarts work whose activation died with the killed worker.
+  h = await startEngineHarness({ minuteMs: MINUTE_MS, roles: ["scheduler"], lockTtlMs: 1500 });
   tenant = await h.t.createTenant("Crash");
 });
 afterAll(async () => {
