@@ -13,7 +13,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import BeeQueue from "bee-queue";
-import pg from "pg";
 import { type App, startApp } from "../src/app.ts";
 import { encryptSecret } from "../src/auth/secrets.ts";
 import { createTenant } from "../src/auth/tenants.ts";
@@ -22,31 +21,14 @@ import type { RateLimitOverride } from "../src/engine/limits.ts";
 import { startXpmSandbox, type XpmSandbox } from "../src/sandbox/xpm/server.ts";
 import { enqueueEdits } from "../src/sync/export.ts";
 import { timeScale } from "../src/time.ts";
+import { adminQuery, databaseUrl, printTable, REDIS_URL } from "./support.ts";
 
-const BASE_URL = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const INTEGRATIONS = Number(process.env.BENCH_INTEGRATIONS ?? 200);
 // 200 integrations × 30 exports a minute need ~150 calls/s at a 40 s "minute": about half of what two
 // worker processes sustain here, so the caps, not the machine, bind.
 const MINUTE_MS = Number(process.env.BENCH_MINUTE_MS ?? 40_000);
 const EXPORTS_EACH = 75; // 2.5 minutes of backlog at 30 a minute
 const WORKERS = 2;
-
-const urlFor = (database: string) => {
-  const url = new URL(BASE_URL);
-  url.pathname = `/${database}`;
-  return url.toString();
-};
-
-async function admin(sql: string) {
-  const client = new pg.Client({ connectionString: BASE_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 interface Stage {
   name: string;
@@ -61,11 +43,11 @@ interface Stage {
 /** A fresh database, a sandbox, an in-process scheduler (announces work) and worker processes. */
 async function stage(name: string, minuteMs: number, workers: number): Promise<Stage> {
   const database = `syncline_bench_${name}_${randomBytes(3).toString("hex")}`;
-  await admin(`CREATE DATABASE ${database}`);
+  await adminQuery(`CREATE DATABASE ${database}`);
   const xpm = await startXpmSandbox({ time: timeScale(minuteMs) });
   const env = {
     NODE_ENV: "production",
-    DATABASE_URL: urlFor(database),
+    DATABASE_URL: databaseUrl(database),
     REDIS_URL,
     SYNCLINE_REDIS_PREFIX: database,
     SYNCLINE_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
@@ -101,7 +83,7 @@ async function teardown(s: Stage) {
   await Promise.all(s.workers.map((child) => new Promise((resolve) => child.once("exit", resolve))));
   await s.app.stop();
   await s.xpm.close();
-  await admin(`DROP DATABASE IF EXISTS ${s.database} WITH (FORCE)`);
+  await adminQuery(`DROP DATABASE IF EXISTS ${s.database} WITH (FORCE)`);
 }
 
 async function addIntegration(s: Stage, index: number, jobs: number, override?: RateLimitOverride) {
@@ -348,10 +330,7 @@ async function main() {
     ["raw bee-queue no-op jobs/s (same Redis, same run)", raw.jobsPerSecond.toFixed(0)],
     ["engine / raw bee-queue", `${((overhead.itemsPerSecond / raw.jobsPerSecond) * 100).toFixed(1)} %`],
   ];
-  const width = Math.max(...rows.map(([label]) => label.length));
-  console.log(`| ${"measure".padEnd(width)} | value |`);
-  console.log(`| ${"-".repeat(width)} | ----- |`);
-  for (const [label, value] of rows) console.log(`| ${label.padEnd(width)} | ${value} |`);
+  printTable(rows);
   process.exit(lanes.violations === 0 ? 0 : 1);
 }
 

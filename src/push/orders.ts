@@ -199,7 +199,7 @@ export async function ingestOrders(
         createdAt: now,
         updatedAt: now,
       });
-    order.items.forEach((item, position) =>
+    for (const [position, item] of order.items.entries()) {
       items.push({
         orderId: id,
         position,
@@ -209,11 +209,11 @@ export async function ingestOrders(
         netAmount: item.netAmount,
         taxRate: item.taxRate,
         taxAmount: item.taxAmount,
-      }),
-    );
-    order.payments.forEach((payment, position) =>
-      payments.push({ orderId: id, position, method: payment.method, amount: payment.amount }),
-    );
+      });
+    }
+    for (const [position, payment] of order.payments.entries()) {
+      payments.push({ orderId: id, position, method: payment.method, amount: payment.amount });
+    }
   }
   if (modified.length > 0) {
     const ids = modified.map((m) => m.id);

@@ -49,7 +49,11 @@ describe("priority lanes", () => {
     const run = await queueDailyRun(integration.id);
     await h.t.app.engine.notify(integration.id);
 
-    await until("the DAILY run to finish", async () => (await runStatus(run.id)) === "SUCCEEDED", 20 * MINUTE_MS);
+    await until(
+      "the DAILY run to finish",
+      async () => (await runStatus(run.id)) === "SUCCEEDED",
+      20 * MINUTE_MS,
+    );
     const calls = h.xpm.caps.accepted(remoteTenantId);
     // DAILY pulls clients (paged), then current jobs. Its first page goes first; while a page is in
     // flight (a run's pages go one after another) the free slots serve the lower EXPORT lane.

@@ -12,7 +12,7 @@ import { type PacketTransition, retryFailedPackets } from "../../push/packets.ts
 import { queuePushRun } from "../../sync/runs.ts";
 import { builder } from "../builder.ts";
 import { InvalidStateError, NotFoundError, subscriptionSetup, ValidationError } from "../errors.ts";
-import { globalId as toGlobalId, parseGlobalId } from "../ids.ts";
+import { parseGlobalId, globalId as toGlobalId } from "../ids.ts";
 import { viewerOf } from "../validate.ts";
 import { PacketStateEnum } from "./enums.ts";
 import { FieldIssueRef, MUTATION_ERRORS } from "./errors.ts";
