@@ -345,16 +345,14 @@ describe("seeded data", () => {
     expect(a.tickets.every((t) => t._info.lastUpdated < "2026-01-15T11:00:01Z")).toBe(true);
   });
 
-  it("seeds 50,000 companies and serves a filtered, ordered page of them quickly", async () => {
-    const started = Date.now();
+  // The size bench:pull-style runs need; a quadratic filter or sort would blow the test's timeout.
+  it("seeds 50,000 companies and serves a filtered, ordered page of them", async () => {
     const { companyId, data } = newCompany({ companies: 50_000, tickets: 0 });
     expect(data.contacts).toHaveLength(150_000);
     const query = `pageSize=1000&orderBy=lastName%20desc&${where('firstName like "a*" and inactiveFlag = false')}`;
     const page = await list<{ firstName: string }>(companyId, `company/contacts?${query}`);
     expect(page).toHaveLength(1000);
     expect(page.every((c) => c.firstName.startsWith("A"))).toBe(true);
-    // Generous, for a loaded CI machine; a quadratic filter or sort would take minutes.
-    expect(Date.now() - started).toBeLessThan(15_000);
     psa.addCompany(companyId, { companies: 0 });
   });
 
