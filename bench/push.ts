@@ -22,6 +22,7 @@ import { formatCents, parseCents } from "../src/push/money.ts";
 import { ingestOrders, type OrderInput, validateOrders } from "../src/push/orders.ts";
 import { ordersForPush } from "../src/push/packets.ts";
 import { summarize } from "../src/push/summarize.ts";
+import { mulberry32 } from "../src/sandbox/random.ts";
 import { freshDatabase, printTable, REDIS_URL, sampleMemory } from "./support.ts";
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 100_000);
@@ -38,20 +39,9 @@ const METHODS = ["CARD", "CASH", "VOUCHER", "ACCOUNT"];
 /** Xero's export reserve: what a push may use (PLATFORMS.md). */
 const RESERVE = { perMinute: 30, perDay: 4500 };
 
-/** A deterministic pseudo-random source, so every run ingests the same orders. */
-function prng(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function makeOrders(count: number): OrderInput[] {
-  const random = prng(42);
+  // Deterministic, so every run ingests the same orders.
+  const random = mulberry32(42);
   const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
   const start = Date.UTC(2026, 9, 1);
   return Array.from({ length: count }, (_, n) => {

@@ -3,7 +3,7 @@ import type BeeQueue from "bee-queue";
 import type { Config } from "../config.ts";
 import type { SqlPool } from "../db/client.ts";
 import { type Events, publishPacketTransitions, publishRunUpdated } from "../events.ts";
-import type { Integration, PrismaClient, SyncRun } from "../generated/prisma/client.ts";
+import type { PrismaClient, SyncRun } from "../generated/prisma/client.ts";
 import { type Logger, logger as rootLogger } from "../logger.ts";
 import type { CallOutcome } from "../platforms/http.ts";
 import {
@@ -29,7 +29,7 @@ import {
   unclaimExport,
 } from "./export-work.ts";
 import type { Lane } from "./lanes.ts";
-import { type CallLimits, limitsFor } from "./limits.ts";
+import { limitsFor } from "./limits.ts";
 import { Mutex } from "./mutex.ts";
 import { accessTokenOf, type CallTarget, callUnderLease, type OutgoingRequest } from "./provider-call.ts";
 import type { WakeHub } from "./wake.ts";

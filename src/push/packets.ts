@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Prisma, PrismaClient, SyncPacket, SyncRun } from "../generated/prisma/client.ts";
 import type { PacketState } from "../generated/prisma/enums.ts";
 import type { CallOutcome } from "../platforms/http.ts";
@@ -185,18 +186,18 @@ export async function buildPackets(prisma: PrismaClient, run: SyncRun): Promise<
         summarizeData: settings.summarizeData.value,
         timeZone: tenant.timeZone,
       });
-      await tx.syncPacket.createMany({
-        data: drafts.map((draft, i) => ({
-          runId: run.id,
-          integrationId: run.integrationId,
-          sequence: i + 1,
-          state: "PENDING" as const,
-          idempotencyKey: `draft:${i + 1}`,
-          label: draft.label,
-          totalAmount: formatCents(draft.totalCents),
-          payload: { draft: storeDraft(draft), journal: null } as unknown as Prisma.InputJsonValue,
-        })),
-      });
+      const mapper = new Mapper(
+        await tx.mappingRule.findMany({ where: { integrationId: run.integrationId } }),
+      );
+      const built = drafts.map((draft, index) => ({
+        sequence: index + 1,
+        label: draft.label,
+        totalAmount: formatCents(draft.totalCents),
+        ...mapDraft(mapper, run.integrationId, storeDraft(draft)),
+      }));
+      const ids = await insertPackets(tx, run, built);
+      const failed = built.filter((packet) => packet.state === "FAILED").length;
+      const skipped = built.filter((packet) => packet.state === "SKIPPED").length;
       await tx.syncRun.update({
         where: { id: run.id },
         data: {
@@ -205,6 +206,8 @@ export async function buildPackets(prisma: PrismaClient, run: SyncRun): Promise<
           windowFrom: window.from,
           windowTo: window.to,
           cursor: { built: true, packets: drafts.length },
+          failedCount: { increment: failed },
+          skippedCount: { increment: skipped },
         },
       });
       const mode = settings.summarizeData.value ? "per day and payment method" : "one per order";
@@ -213,63 +216,95 @@ export async function buildPackets(prisma: PrismaClient, run: SyncRun): Promise<
         run.id,
         "INFO",
         null,
-        `${orders.length} orders changed since ${window.from.toISOString()}: ${drafts.length} packets (${mode})`,
+        `${orders.length} orders changed since ${window.from.toISOString()}: ${drafts.length} packets (${mode}), ${failed} failed to map`,
       );
-      const packets = await tx.syncPacket.findMany({
-        where: { runId: run.id },
-        orderBy: { sequence: "asc" },
+      // Built (PENDING) and mapped in this one transaction: both moves are reported, in order.
+      return built.flatMap((packet, index) => {
+        const row = { ...packet, id: ids[index]!, runId: run.id, attempts: 0, remoteId: null };
+        return [transition(row, null, "PENDING"), transition(row, "PENDING", packet.state)];
       });
-      const transitions = packets.map((packet) => transition(packet, null, "PENDING"));
-      transitions.push(...(await mapPackets(tx, run, packets)));
-      return transitions;
     },
     { timeout: 120_000 },
   );
 }
 
-/** Maps PENDING (or FAILED, on retry) packets with the integration's current rules. */
-async function mapPackets(
+/** A packet's mapped state: MAPPED with its journal and key, FAILED with the missing rule, or SKIPPED. */
+interface MappedState {
+  state: "MAPPED" | "FAILED" | "SKIPPED";
+  idempotencyKey: string;
+  payload: StoredPayload;
+  errorCode: string | null;
+  errorMessage: string | null;
+}
+
+function mapDraft(mapper: Mapper, integrationId: string, stored: StoredPayload["draft"]): MappedState {
+  const draft = loadDraft(stored);
+  // Until mapped, a packet's key only has to be unique; the key it is sent with comes from its journal.
+  const unsent = `unmapped:${createHash("sha256").update(JSON.stringify(stored)).digest("hex")}`;
+  if (draft.revenue.length === 0 && draft.payments.every((p) => p.amountCents === 0n)) {
+    return {
+      state: "SKIPPED",
+      idempotencyKey: unsent,
+      payload: { draft: stored, journal: null },
+      errorCode: null,
+      errorMessage: "Nothing to send: every amount is zero",
+    };
+  }
+  const mapped = mapper.map(draft);
+  if (!mapped.ok) {
+    return {
+      state: "FAILED",
+      idempotencyKey: unsent,
+      payload: { draft: stored, journal: null },
+      errorCode: mapped.code,
+      errorMessage: mapped.message,
+    };
+  }
+  return {
+    state: "MAPPED",
+    idempotencyKey: packetIdempotencyKey(integrationId, mapped.payload),
+    payload: { draft: stored, journal: mapped.payload },
+    errorCode: null,
+    errorMessage: null,
+  };
+}
+
+/** Packets per INSERT: a push of 100,000 orders unsummarized makes 100,000 packets. */
+const INSERT_CHUNK = 2_000;
+
+/** Inserts built packets in a few statements (one JSON parameter each); returns their ids in order. */
+async function insertPackets(
   tx: Tx,
   run: Pick<SyncRun, "id" | "integrationId">,
-  packets: SyncPacket[],
-): Promise<PacketTransition[]> {
-  const mapper = new Mapper(await tx.mappingRule.findMany({ where: { integrationId: run.integrationId } }));
-  const transitions: PacketTransition[] = [];
-  let failed = 0;
-  let skipped = 0;
-  for (const packet of packets) {
-    const stored = packet.payload as unknown as StoredPayload;
-    const draft = loadDraft(stored.draft);
-    const empty = draft.revenue.length === 0 && draft.payments.every((p) => p.amountCents === 0n);
-    const mapped = empty ? null : mapper.map(draft);
-    let data: Prisma.SyncPacketUpdateInput;
-    if (!mapped) {
-      skipped++;
-      data = { state: "SKIPPED", errorCode: null, errorMessage: "Nothing to send: every amount is zero" };
-    } else if (!mapped.ok) {
-      failed++;
-      data = { state: "FAILED", errorCode: mapped.code, errorMessage: mapped.message };
-    } else {
-      data = {
-        state: "MAPPED",
-        errorCode: null,
-        errorMessage: null,
-        nextAttemptAt: null,
-        idempotencyKey: packetIdempotencyKey(run.integrationId, mapped.payload),
-        payload: { draft: stored.draft, journal: mapped.payload } as unknown as Prisma.InputJsonValue,
-      };
-    }
-    const updated = await tx.syncPacket.update({ where: { id: packet.id }, data });
-    transitions.push(transition(updated, packet.state, updated.state));
+  packets: (MappedState & { sequence: number; label: string; totalAmount: string })[],
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (let start = 0; start < packets.length; start += INSERT_CHUNK) {
+    const chunk = packets.slice(start, start + INSERT_CHUNK);
+    const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
+      INSERT_PACKETS,
+      JSON.stringify(chunk),
+      run.id,
+      run.integrationId,
+      new Date(),
+    );
+    ids.push(...rows.map((row) => row.id));
   }
-  if (failed > 0 || skipped > 0) {
-    await tx.syncRun.update({
-      where: { id: run.id },
-      data: { failedCount: { increment: failed }, skippedCount: { increment: skipped } },
-    });
-  }
-  return transitions;
+  return ids;
 }
+
+/** $1 the packets (JSON array), $2 run, $3 integration, $4 now. Returns ids in sequence order. */
+const INSERT_PACKETS = `
+  INSERT INTO "SyncPacket"
+    (id, "runId", "integrationId", sequence, state, attempts, "idempotencyKey", label, "totalAmount",
+     payload, "errorCode", "errorMessage", "createdAt", "updatedAt")
+  SELECT gen_random_uuid(), $2::uuid, $3::uuid, p.sequence, p.state::"PacketState", 0, p."idempotencyKey",
+         p.label, p."totalAmount"::numeric, p.payload, p."errorCode", p."errorMessage",
+         $4::timestamp(3), $4::timestamp(3)
+  FROM jsonb_to_recordset($1::jsonb) AS p(sequence int, state text, "idempotencyKey" text, label text,
+    "totalAmount" text, payload jsonb, "errorCode" text, "errorMessage" text)
+  ORDER BY p.sequence
+  RETURNING id`;
 
 /** Claims the run's next packet due for sending: MAPPED → SENDING, one attempt more. */
 export async function claimPacket(
@@ -430,21 +465,48 @@ export async function finishPushIfDone(prisma: PrismaClient, run: Pick<SyncRun, 
  * Puts a push run's FAILED packets back in line, mapped again with the current rules (a missing rule may
  * have been added meanwhile); SENT packets are never resent. Returns the transitions.
  */
-export async function retryFailedPackets(tx: Tx, run: SyncRun): Promise<PacketTransition[]> {
+export async function retryFailedPackets(
+  tx: Tx,
+  run: SyncRun,
+): Promise<{ retried: number; transitions: PacketTransition[] }> {
   const failed = await tx.syncPacket.findMany({
     where: { runId: run.id, state: "FAILED" },
     orderBy: { sequence: "asc" },
   });
-  if (failed.length === 0) return [];
-  await tx.syncPacket.updateMany({ where: { id: { in: failed.map((p) => p.id) } }, data: { attempts: 0 } });
+  if (failed.length === 0) return { retried: 0, transitions: [] };
+  const mapper = new Mapper(await tx.mappingRule.findMany({ where: { integrationId: run.integrationId } }));
+  const transitions: PacketTransition[] = [];
+  for (const packet of failed) {
+    const mapped = mapDraft(mapper, run.integrationId, (packet.payload as unknown as StoredPayload).draft);
+    const updated = await tx.syncPacket.update({
+      where: { id: packet.id },
+      data: {
+        ...mapped,
+        payload: mapped.payload as unknown as Prisma.InputJsonValue,
+        attempts: 0,
+        nextAttemptAt: null,
+        remoteId: null,
+      },
+    });
+    transitions.push(transition(updated, "FAILED", updated.state));
+  }
+  const stillFailed = transitions.filter((t) => t.to === "FAILED").length;
   await tx.syncRun.update({
     where: { id: run.id },
-    data: { status: "RUNNING", finishedAt: null, error: null, failedCount: { decrement: failed.length } },
+    data: {
+      status: "RUNNING",
+      finishedAt: null,
+      error: null,
+      failedCount: { decrement: failed.length - stillFailed },
+    },
   });
-  await appendLog(tx, run.id, "INFO", null, `Retrying ${failed.length} failed packets`);
-  return mapPackets(
+  await appendLog(
     tx,
-    run,
-    failed.map((p) => ({ ...p, attempts: 0 })),
+    run.id,
+    "INFO",
+    null,
+    `Retrying ${failed.length} failed packets (${stillFailed} still unmapped)`,
   );
+  // A packet whose value still has no rule stays FAILED: that is no move to report.
+  return { retried: failed.length, transitions: transitions.filter((t) => t.from !== t.to) };
 }

@@ -198,20 +198,19 @@ builder.mutationField("retryFailedPackets", (t) =>
     resolve: async (_root, args, ctx) => {
       const globalId = String(args.runId);
       const id = parseGlobalId(globalId, "SyncRun", ["runId"]);
-      const { run, transitions } = await inTransaction(prisma(), async (tx) => {
+      const { run, retried, transitions } = await inTransaction(prisma(), async (tx) => {
         const run = await tx.syncRun.findFirst({ where: { id, tenantId: viewerOf(ctx).tenantId } });
-        if (!run || run.kind !== "PUSH") throw new NotFoundError("SyncRun", globalId);
+        if (run?.kind !== "PUSH") throw new NotFoundError("SyncRun", globalId);
         if (run.status !== "SUCCEEDED")
           throw new InvalidStateError("Only a finished push run's packets can be retried", run.status);
-        const transitions = await retryFailedPackets(tx, run);
-        if (transitions.length === 0)
-          throw new InvalidStateError("The run has no failed packets", run.status);
-        return { run, transitions };
+        const { retried, transitions } = await retryFailedPackets(tx, run);
+        if (retried === 0) throw new InvalidStateError("The run has no failed packets", run.status);
+        return { run, retried, transitions };
       });
       publishPacketTransitions(ctx.services.events, transitions);
       publishRunUpdated(ctx.services.events, run);
       await ctx.services.engine.notify(run.integrationId);
-      return { runId: run.id, retried: transitions.length };
+      return { runId: run.id, retried };
     },
   }),
 );

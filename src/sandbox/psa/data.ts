@@ -10,6 +10,8 @@
  * order: a page of an unfiltered list is a slice, and a record is found by binary search.
  */
 
+import { seededRandom } from "../random.ts";
+
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
@@ -225,7 +227,7 @@ export class PsaCompanyData {
     sizes: PsaSeedSizes = {},
     private readonly now: () => number = Date.now,
   ) {
-    this.seed(prng(companyId), { ...DEFAULT_SIZES, ...sizes }, now());
+    this.seed(seededRandom(companyId), { ...DEFAULT_SIZES, ...sizes }, now());
   }
 
   // ---- for tests: edits bump `_info.lastUpdated` to now() (undefined: no such record) ----
@@ -534,17 +536,4 @@ export function isoSecond(ms: number): string {
     "00:00:00",
     `${TWO_DIGITS[hours]}:${TWO_DIGITS[minutes]}:${TWO_DIGITS[time % 60]}`,
   );
-}
-
-/** mulberry32 seeded by FNV-1a of the seed's text: deterministic, never Math.random. */
-function prng(seed: string): () => number {
-  let state = 0x811c9dc5;
-  for (const char of seed) state = Math.imul(state ^ char.charCodeAt(0), 0x01000193);
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }

@@ -1,15 +1,12 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { PLATFORMS } from "../../platforms/catalog.ts";
-import { type TimeScale, timeScale } from "../../time.ts";
+import { clientGoneSignal, type SandboxReply, writeReply } from "../caps.ts";
 import {
-  clientGoneSignal,
-  type Latency,
-  type SandboxCapLimits,
-  SandboxCaps,
-  type SandboxReply,
-  writeReply,
-} from "../caps.ts";
+  type SandboxContext,
+  type SandboxServer,
+  type SandboxServerOptions,
+  startSandboxServer,
+} from "../server-kit.ts";
 import { findById, PsaCompanyData, type PsaRecord, type PsaSeedSizes } from "./data.ts";
 
 /**
@@ -24,44 +21,18 @@ import { findById, PsaCompanyData, type PsaRecord, type PsaSeedSizes } from "./d
  * /v4_6_release/apis/3.0/… (any "/<release>/apis/3.0" prefix) and also at the root.
  */
 
-export interface PsaSandboxOptions {
-  /** Default 0: any free port. */
-  port?: number;
-  /** Length of a platform minute in real ms (compressed time); default 60,000. Ignored when `time` is given. */
-  minuteMs?: number;
-  time?: TimeScale;
-  /** Caps per tenant; default the PSA catalog's. */
-  caps?: Partial<SandboxCapLimits>;
-  /** Caps of particular tenants, by companyId. */
-  tenantCaps?: Record<string, Partial<SandboxCapLimits>>;
-  /** App-wide calls a minute across tenants; default 10,000. */
-  appPerMinute?: number;
-  /** Real ms added to every admitted call. */
-  latencyMs?: Latency;
-  /** Real ms a timeout fault holds a request before a 504; default 120,000. */
-  timeoutHoldMs?: number;
-  /** Tenants to create at start, by companyId. */
-  tenants?: Record<string, PsaSeedSizes>;
-  /** Clock of the caps and of `_info.lastUpdated`; Date.now by default. */
-  now?: () => number;
-}
+/** Tenants (and tenantCaps) are by companyId; caps default to the PSA catalog's. */
+export type PsaSandboxOptions = SandboxServerOptions<PsaSeedSizes>;
 
-export interface PsaSandbox {
+export interface PsaSandbox extends SandboxServer<PsaSeedSizes, PsaCompanyData> {
   /** Base URL with a trailing slash, e.g. http://127.0.0.1:4321/v4_6_release/apis/3.0/ */
   url: string;
-  port: number;
-  time: TimeScale;
-  /** Caps, call log, faults, latency. */
-  caps: SandboxCaps;
   /** The tenants' data, by companyId. */
   companies: ReadonlyMap<string, PsaCompanyData>;
   /** The data of a tenant; throws when there is none. */
   company(companyId: string): PsaCompanyData;
   /** Creates (or replaces) a tenant, seeded from its companyId. */
   addCompany(companyId: string, sizes?: PsaSeedSizes): PsaCompanyData;
-  /** The same as addCompany. */
-  addTenant(companyId: string, sizes?: PsaSeedSizes): PsaCompanyData;
-  close(): Promise<void>;
 }
 
 const BASE_PATH = "/v4_6_release/apis/3.0";
@@ -125,62 +96,22 @@ const LISTS: ListRoute[] = [
 ];
 
 export async function startPsaSandbox(options: PsaSandboxOptions = {}): Promise<PsaSandbox> {
-  const time = options.time ?? timeScale(options.minuteMs);
-  const now = options.now ?? Date.now;
-  const { concurrent, perMinute, perDay } = PLATFORMS.PSA.caps;
-  const caps = new SandboxCaps({ concurrent, perMinute, perDay, ...options.caps }, time, {
-    tenantCaps: options.tenantCaps,
-    appPerMinute: options.appPerMinute,
-    latencyMs: options.latencyMs,
-    timeoutHoldMs: options.timeoutHoldMs,
+  const { tenants, tenant, ...sandbox } = await startSandboxServer(options, {
+    caps: PLATFORMS.PSA.caps,
     errorBody,
-    now,
+    basePath: `${BASE_PATH}/`,
+    tenantNoun: "PSA sandbox company",
+    createTenant: (companyId, sizes, now) => new PsaCompanyData(companyId, sizes, now),
+    serve,
   });
-  const companies = new Map<string, PsaCompanyData>();
-  const addCompany = (companyId: string, sizes: PsaSeedSizes = {}) => {
-    const data = new PsaCompanyData(companyId, sizes, now);
-    companies.set(companyId, data);
-    return data;
-  };
-  for (const [companyId, sizes] of Object.entries(options.tenants ?? {})) addCompany(companyId, sizes);
-
-  const server = createServer((req, res) => {
-    serve(req, res, caps, companies).catch((error: Error) => {
-      writeReply(res, failure(500, `Sandbox error: ${error.message}`));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-
-  return {
-    url: `http://127.0.0.1:${port}${BASE_PATH}/`,
-    port,
-    time,
-    caps,
-    companies,
-    company: (companyId) => {
-      const data = companies.get(companyId);
-      if (!data) throw new Error(`No PSA sandbox company "${companyId}"`);
-      return data;
-    },
-    addCompany,
-    addTenant: addCompany,
-    close: async () => {
-      caps.releaseHeld();
-      server.closeAllConnections();
-      await new Promise<void>((resolve, reject) =>
-        server.close((error) => (error ? reject(error) : resolve())),
-      );
-    },
-  };
+  return { ...sandbox, companies: tenants, company: tenant, addCompany: sandbox.addTenant };
 }
 
 /** Auth first (not tenant-scoped, so neither capped nor logged), then the capped route. */
 async function serve(
   req: IncomingMessage,
   res: ServerResponse,
-  caps: SandboxCaps,
-  companies: ReadonlyMap<string, PsaCompanyData>,
+  { caps, tenants: companies }: SandboxContext<PsaCompanyData>,
 ): Promise<void> {
   const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "127.0.0.1"}`);
   const companyId = companyIdOf(req.headers.authorization);

@@ -1,17 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import { PLATFORMS } from "../../platforms/catalog.ts";
-import { type TimeScale, timeScale } from "../../time.ts";
+import { clientGoneSignal, readRequestBody, type SandboxReply, writeReply } from "../caps.ts";
 import {
-  clientGoneSignal,
-  type Latency,
-  readRequestBody,
-  type SandboxCapLimits,
-  SandboxCaps,
-  type SandboxReply,
-  writeReply,
-} from "../caps.ts";
+  type SandboxContext,
+  type SandboxServer,
+  type SandboxServerOptions,
+  startSandboxServer,
+} from "../server-kit.ts";
 import {
   formatCents,
   type Invoice,
@@ -41,44 +37,18 @@ import {
  * the sandbox does not), quantities at most 4.
  */
 
-export interface XeroAccountingSandboxOptions {
-  /** Default 0: any free port. */
-  port?: number;
-  /** Length of a platform minute in real ms (compressed time); default 60,000. Ignored when `time` is given. */
-  minuteMs?: number;
-  time?: TimeScale;
-  /** Caps per organisation; default the Xero Accounting catalog's. */
-  caps?: Partial<SandboxCapLimits>;
-  /** Caps of particular organisations. */
-  tenantCaps?: Record<string, Partial<SandboxCapLimits>>;
-  /** App-wide calls a minute across organisations; default 10,000. */
-  appPerMinute?: number;
-  /** Real ms added to every admitted call. */
-  latencyMs?: Latency;
-  /** Real ms a timeout fault holds a request before a 504; default 120,000. */
-  timeoutHoldMs?: number;
-  /** Organisations to create at start, by remote tenant id. */
-  tenants?: Record<string, OrganisationSeed>;
-  /** Clock of the caps and of UpdatedDateUTC; Date.now by default. */
-  now?: () => number;
-}
+/** Tenants are organisations, by remote tenant id; caps default to the Xero Accounting catalog's. */
+export type XeroAccountingSandboxOptions = SandboxServerOptions<OrganisationSeed>;
 
-export interface XeroAccountingSandbox {
+export interface XeroAccountingSandbox extends SandboxServer<OrganisationSeed, XeroOrganisation> {
   /** Base URL, with a trailing slash: resolve "ManualJournals" against it. */
   url: string;
-  port: number;
-  time: TimeScale;
-  /** Caps, call log, faults, latency. */
-  caps: SandboxCaps;
   /** The organisations' data, by remote tenant id (the `xero-tenant-id` header). */
   organisations: ReadonlyMap<string, XeroOrganisation>;
   /** The organisation of a tenant; throws when there is none. */
   organisation(tenantId: string): XeroOrganisation;
   /** Creates (or replaces) an organisation, seeded from its tenant id unless `seed` says otherwise. */
   addOrganisation(tenantId: string, seed?: OrganisationSeed): XeroOrganisation;
-  /** The same as addOrganisation. */
-  addTenant(tenantId: string, seed?: OrganisationSeed): XeroOrganisation;
-  close(): Promise<void>;
 }
 
 const PROVIDER_NAME = "Syncline Xero sandbox";
@@ -143,63 +113,22 @@ const ROUTES: Route[] = [
 export async function startXeroAccountingSandbox(
   options: XeroAccountingSandboxOptions = {},
 ): Promise<XeroAccountingSandbox> {
-  const time = options.time ?? timeScale(options.minuteMs);
-  const now = options.now ?? Date.now;
-  const { concurrent, perMinute, perDay } = PLATFORMS.XERO_ACCOUNTING.caps;
-  const caps = new SandboxCaps({ concurrent, perMinute, perDay, ...options.caps }, time, {
-    tenantCaps: options.tenantCaps,
-    appPerMinute: options.appPerMinute,
-    latencyMs: options.latencyMs,
-    timeoutHoldMs: options.timeoutHoldMs,
+  const { tenants, tenant, ...sandbox } = await startSandboxServer(options, {
+    caps: PLATFORMS.XERO_ACCOUNTING.caps,
     errorBody: (message, status) => xeroError(status, message),
-    now,
+    basePath: "/api.xro/2.0/",
+    tenantNoun: "Xero Accounting sandbox organisation",
+    createTenant: (tenantId, seed, now) => new XeroOrganisation({ seed: tenantId, ...seed }, now),
+    serve,
   });
-  const organisations = new Map<string, XeroOrganisation>();
-  const addOrganisation = (tenantId: string, seed: OrganisationSeed = {}) => {
-    const organisation = new XeroOrganisation({ seed: tenantId, ...seed }, now);
-    organisations.set(tenantId, organisation);
-    return organisation;
-  };
-  for (const [tenantId, seed] of Object.entries(options.tenants ?? {})) addOrganisation(tenantId, seed);
-
-  const server = createServer((req, res) => {
-    serve(req, res, caps, organisations, now).catch((error: Error) => {
-      writeReply(res, failure(500, `Sandbox error: ${error.message}`));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-
-  return {
-    url: `http://127.0.0.1:${port}/api.xro/2.0/`,
-    port,
-    time,
-    caps,
-    organisations,
-    organisation: (tenantId) => {
-      const organisation = organisations.get(tenantId);
-      if (!organisation) throw new Error(`No Xero Accounting sandbox organisation "${tenantId}"`);
-      return organisation;
-    },
-    addOrganisation,
-    addTenant: addOrganisation,
-    close: async () => {
-      caps.releaseHeld();
-      server.closeAllConnections();
-      await new Promise<void>((resolve, reject) =>
-        server.close((error) => (error ? reject(error) : resolve())),
-      );
-    },
-  };
+  return { ...sandbox, organisations: tenants, organisation: tenant, addOrganisation: sandbox.addTenant };
 }
 
 /** Auth and tenant first (not tenant-scoped, so neither capped nor logged), then the capped route. */
 async function serve(
   req: IncomingMessage,
   res: ServerResponse,
-  caps: SandboxCaps,
-  organisations: ReadonlyMap<string, XeroOrganisation>,
-  now: () => number,
+  { caps, tenants: organisations, now }: SandboxContext<XeroOrganisation>,
 ): Promise<void> {
   const url = new URL(req.url ?? "/", "http://sandbox");
   if (!/^Bearer\s+\S+/i.test(req.headers.authorization ?? "")) {

@@ -9,6 +9,8 @@
  * the sandbox uses it for `modifiedSince`, and tests use it to stage incremental pulls.
  */
 
+import { seededRandom } from "../random.ts";
+
 const DAY_MS = 86_400_000;
 
 export interface Tracked<T> {
@@ -520,21 +522,13 @@ export function formatDay(day: number): string {
   return new Date(day * DAY_MS).toISOString().slice(0, 10);
 }
 
-/** Deterministic randomness for one practice: mulberry32 (tiny, fast, seedable), never Math.random. */
+/** Deterministic randomness for one practice (seededRandom), with the picks and UUIDs seeding needs. */
 class Prng {
-  private state: number;
+  /** A number in [0, 1). */
+  readonly next: () => number;
 
   constructor(seed: number | string) {
-    this.state = hashSeed(seed);
-  }
-
-  /** A number in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+    this.next = seededRandom(seed);
   }
 
   pick<T>(list: readonly T[]): T {
@@ -568,14 +562,4 @@ function hex16(n: number): string {
 
 function hex32(n: number): string {
   return hex16(n >>> 16) + hex16(n);
-}
-
-/** FNV-1a over the seed's text: any string or number becomes a 32-bit PRNG state. */
-function hashSeed(seed: number | string): number {
-  let hash = 0x811c9dc5;
-  for (const char of String(seed)) {
-    hash ^= char.charCodeAt(0);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
 }

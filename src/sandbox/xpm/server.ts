@@ -1,16 +1,12 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { PLATFORMS } from "../../platforms/catalog.ts";
-import { type TimeScale, timeScale } from "../../time.ts";
+import { clientGoneSignal, readRequestBody, type SandboxReply, writeReply } from "../caps.ts";
 import {
-  clientGoneSignal,
-  type Latency,
-  readRequestBody,
-  type SandboxCapLimits,
-  SandboxCaps,
-  type SandboxReply,
-  writeReply,
-} from "../caps.ts";
+  type SandboxContext,
+  type SandboxServer,
+  type SandboxServerOptions,
+  startSandboxServer,
+} from "../server-kit.ts";
 import {
   dayNumber,
   formatDay,
@@ -32,44 +28,18 @@ import {
  * a client configured with either base URL works.
  */
 
-export interface XpmSandboxOptions {
-  /** Default 0: any free port. */
-  port?: number;
-  /** Length of a platform minute in real ms (compressed time); default 60,000. Ignored when `time` is given. */
-  minuteMs?: number;
-  time?: TimeScale;
-  /** Caps per practice; default the XPM catalog's (3 concurrent, 60 a minute, 5,000 a day). */
-  caps?: Partial<SandboxCapLimits>;
-  /** Caps of particular practices. */
-  tenantCaps?: Record<string, Partial<SandboxCapLimits>>;
-  /** App-wide calls a minute across practices; default 10,000. */
-  appPerMinute?: number;
-  /** Real ms added to every admitted call. */
-  latencyMs?: Latency;
-  /** Real ms a timeout fault holds a request before a 504; default 120,000. */
-  timeoutHoldMs?: number;
-  /** Practices to create at start, by remote tenant id. */
-  tenants?: Record<string, SeedSizes>;
-  /** Clock of the caps and of record modified times; Date.now by default. */
-  now?: () => number;
-}
+/** Tenants are practices, by remote tenant id; caps default to the XPM catalog's (3 concurrent, 60 a minute, 5,000 a day). */
+export type XpmSandboxOptions = SandboxServerOptions<SeedSizes>;
 
-export interface XpmSandbox {
+export interface XpmSandbox extends SandboxServer<SeedSizes, XpmPractice> {
   /** Base URL, with a trailing slash: resolve "v3.1/…" against it. */
   url: string;
-  port: number;
-  time: TimeScale;
-  /** Caps, call log, faults, latency. */
-  caps: SandboxCaps;
   /** The practices' data, by remote tenant id (the `xero-tenant-id` header). */
   practices: ReadonlyMap<string, XpmPractice>;
   /** The practice of a tenant; throws when there is none. */
   practice(tenantId: string): XpmPractice;
   /** Creates (or replaces) a practice, seeded from its tenant id unless `seed` says otherwise. */
   addPractice(tenantId: string, sizes?: SeedSizes): XpmPractice;
-  /** The same as addPractice. */
-  addTenant(tenantId: string, sizes?: SeedSizes): XpmPractice;
-  close(): Promise<void>;
 }
 
 /** The spec gives a default page size (50) but no maximum: the sandbox caps it at 1,000. */
@@ -108,62 +78,22 @@ const ROUTES: Route[] = [
 ];
 
 export async function startXpmSandbox(options: XpmSandboxOptions = {}): Promise<XpmSandbox> {
-  const time = options.time ?? timeScale(options.minuteMs);
-  const now = options.now ?? Date.now;
-  const { concurrent, perMinute, perDay } = PLATFORMS.XPM.caps;
-  const caps = new SandboxCaps({ concurrent, perMinute, perDay, ...options.caps }, time, {
-    tenantCaps: options.tenantCaps,
-    appPerMinute: options.appPerMinute,
-    latencyMs: options.latencyMs,
-    timeoutHoldMs: options.timeoutHoldMs,
+  const { tenants, tenant, ...sandbox } = await startSandboxServer(options, {
+    caps: PLATFORMS.XPM.caps,
     errorBody: (errorDescription) => ({ status: "ERROR", errorDescription }),
-    now,
+    basePath: "/",
+    tenantNoun: "XPM sandbox practice",
+    createTenant: (tenantId, sizes, now) => new XpmPractice({ seed: tenantId, ...sizes }, now),
+    serve,
   });
-  const practices = new Map<string, XpmPractice>();
-  const addPractice = (tenantId: string, sizes: SeedSizes = {}) => {
-    const practice = new XpmPractice({ seed: tenantId, ...sizes }, now);
-    practices.set(tenantId, practice);
-    return practice;
-  };
-  for (const [tenantId, sizes] of Object.entries(options.tenants ?? {})) addPractice(tenantId, sizes);
-
-  const server = createServer((req, res) => {
-    serve(req, res, caps, practices).catch((error: Error) => {
-      writeReply(res, failure(500, `Sandbox error: ${error.message}`));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    port,
-    time,
-    caps,
-    practices,
-    practice: (tenantId) => {
-      const practice = practices.get(tenantId);
-      if (!practice) throw new Error(`No XPM sandbox practice "${tenantId}"`);
-      return practice;
-    },
-    addPractice,
-    addTenant: addPractice,
-    close: async () => {
-      caps.releaseHeld();
-      server.closeAllConnections();
-      await new Promise<void>((resolve, reject) =>
-        server.close((error) => (error ? reject(error) : resolve())),
-      );
-    },
-  };
+  return { ...sandbox, practices: tenants, practice: tenant, addPractice: sandbox.addTenant };
 }
 
 /** Auth and tenant first (not tenant-scoped, so neither capped nor logged), then the capped route. */
 async function serve(
   req: IncomingMessage,
   res: ServerResponse,
-  caps: SandboxCaps,
-  practices: ReadonlyMap<string, XpmPractice>,
+  { caps, tenants: practices }: SandboxContext<XpmPractice>,
 ): Promise<void> {
   const url = new URL(req.url ?? "/", "http://sandbox");
   const { prefix, path } = routePath(url.pathname);
