@@ -98,6 +98,7 @@ export const SyncRunQuery = graphql(`
         id kind trigger lane status queuedAt
         integration { id }
         requestedBy { id name }
+        entities { entity state fetched created updated unchanged deleted }
         packets(first: 10) { totalCount edges { node { id state } } }
         logs(first: 50) { totalCount edges { node { id message level } } }
       }
@@ -315,6 +316,7 @@ export const IntegrationSyncRunsSubscription = graphql(`
   subscription IntegrationSyncRuns($integrationId: ID!) {
     integrationSyncRuns(integrationId: $integrationId) {
       id kind status fetchedCount
+      entities { entity state fetched }
       logs(first: 50) { edges { node { message } } }
     }
   }

@@ -137,12 +137,14 @@ describe("live streams", () => {
     await h.t.data(TriggerSyncMutation, { input: { integrationId: id, kind: "FORCE" } }, tenant.admin);
 
     const statuses: string[] = [];
+    const entityStates = new Set<string>();
     let last: RunsUpdate["integrationSyncRuns"] | undefined;
     for (let next = first; ; next = stream.events.next()) {
       const { value, done } = await next;
       if (done || !value?.data) throw new Error(`stream ended: ${JSON.stringify(value)}`);
       last = value.data.integrationSyncRuns;
       statuses.push(last.status);
+      for (const e of last.entities) entityStates.add(`${e.entity}:${e.state}`);
       if (last.status === "SUCCEEDED") break;
     }
     stream.stop();
@@ -151,6 +153,14 @@ describe("live streams", () => {
     expect(last!.logs.edges.map((e) => e.node.message)).toContain(
       "client: fetched 3, created 3, updated 0, unchanged 0",
     );
+    // Counts per entity travel with each update: the stream saw entities move on, and ends with all done.
+    expect(entityStates).toContain("client:DONE");
+    expect([...entityStates].some((s) => s.endsWith(":PULLING"))).toBe(true);
+    expect(last!.entities.find((e) => e.entity === "client")).toEqual({
+      entity: "client",
+      state: "DONE",
+      fetched: 3,
+    });
   });
 
   it("refuses to stream another tenant's run or queue", async () => {

@@ -65,6 +65,13 @@ describe("triggerSync and cancelSyncRun", () => {
       `job: fetched ${practice.currentJobs().length}, created ${practice.currentJobs().length}, updated 0, unchanged 0`,
     );
     expect(lines.at(-1)).toBe("Run succeeded");
+    // Per entity: all done, with what each pulled.
+    expect(syncRun.entities.map((e) => [e.entity, e.state, e.fetched, e.created])).toEqual([
+      ["client", "DONE", 8, 8],
+      ["job", "DONE", practice.currentJobs().length, practice.currentJobs().length],
+      ["staff", "DONE", 2, 2],
+      ["time", "DONE", 5, 5],
+    ]);
 
     // Nothing changed remotely: a second forced run rewrites nothing.
     const second = await h.t.data(

@@ -1,6 +1,7 @@
 import { prisma } from "../../db/client.ts";
 import { publishRunUpdated } from "../../events.ts";
 import { findOwnIntegration, inTransaction } from "../../integrations/lifecycle.ts";
+import { type EntityProgress, entityProgress } from "../../sync/progress.ts";
 import { ACTIVE_RUN_STATUSES, queuePullRun } from "../../sync/runs.ts";
 import { builder } from "../builder.ts";
 import { InvalidStateError, NotFoundError, subscriptionSetup } from "../errors.ts";
@@ -15,6 +16,21 @@ import {
   SyncTriggerEnum,
 } from "./enums.ts";
 import { LOOKUP_ERRORS, MUTATION_ERRORS } from "./errors.ts";
+
+const EntityProgressRef = builder.objectRef<EntityProgress>("EntityProgress").implement({
+  description: "Where a pull run stands with one entity, and what it did with its records so far.",
+  fields: (t) => ({
+    entity: t.exposeString("entity", { description: 'The entity key, e.g. "client".' }),
+    state: t.exposeString("state", {
+      description: "PENDING, PULLING, DONE, or FAILED (skipped after errors).",
+    }),
+    fetched: t.exposeInt("fetched", { description: "Records fetched." }),
+    created: t.exposeInt("created", { description: "Records created locally." }),
+    updated: t.exposeInt("updated", { description: "Records rewritten because they changed." }),
+    unchanged: t.exposeInt("unchanged", { description: "Records seen unchanged (not rewritten)." }),
+    deleted: t.exposeInt("deleted", { description: "Records marked deleted." }),
+  }),
+});
 
 builder.prismaNode("SyncRun", {
   id: { field: "id" },
@@ -77,6 +93,12 @@ builder.prismaNode("SyncRun", {
       description: "Deferred until this time (the platform's day budget).",
     }),
     error: t.exposeString("error", { nullable: true, description: "Error summary for FAILED or PARTIAL." }),
+    entities: t.field({
+      type: [EntityProgressRef],
+      description: "A pull run's entities in pull order, each with its state and counts (empty for pushes).",
+      select: { id: true, cursor: true },
+      resolve: (run) => entityProgress(prisma(), run),
+    }),
     packets: t.relatedConnection("packets", {
       description: "Packets sent in this run, in order.",
       cursor: "id",
