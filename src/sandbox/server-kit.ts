@@ -1,7 +1,15 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type TimeScale, timeScale } from "../time.ts";
-import { type Latency, type SandboxCapLimits, SandboxCaps, writeReply } from "./caps.ts";
+import {
+  clientGoneSignal,
+  type Latency,
+  readRequestBody,
+  type SandboxCapLimits,
+  SandboxCaps,
+  type SandboxReply,
+  writeReply,
+} from "./caps.ts";
 
 /**
  * The plumbing every sandbox server shares: options, caps, a node:http server on 127.0.0.1, the
@@ -51,6 +59,8 @@ export interface SandboxContext<Data> {
   caps: SandboxCaps;
   tenants: ReadonlyMap<string, Data>;
   now: () => number;
+  /** The platform's error body. */
+  errorBody: (message: string, status: number) => unknown;
 }
 
 /** What makes one platform's sandbox. */
@@ -98,7 +108,7 @@ export async function startSandboxServer<Seed, Data>(
   };
   for (const [tenantId, seed] of Object.entries(options.tenants ?? {})) addTenant(tenantId, seed);
 
-  const context: SandboxContext<Data> = { caps, tenants, now };
+  const context: SandboxContext<Data> = { caps, tenants, now, errorBody };
   const server = createServer((req, res) => {
     platform.serve(req, res, context).catch((error: Error) => {
       writeReply(res, { status: 500, body: errorBody(`Sandbox error: ${error.message}`, 500) });
@@ -128,4 +138,69 @@ export async function startSandboxServer<Seed, Data>(
       );
     },
   };
+}
+
+// ---- request helpers ----
+
+/** A request header's first value; undefined when absent or empty. */
+export function requestHeader(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return (Array.isArray(value) ? value[0] : value) || undefined;
+}
+
+/** "/a//b/" → "/a/b": repeated slashes folded and a trailing one dropped, before routing and logging. */
+export function cleanPath(pathname: string): string {
+  return pathname.replace(/\/{2,}/g, "/").replace(/(.)\/$/, "$1");
+}
+
+/** A JSON body, or undefined when it is not JSON (the route then answers 400). */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A JSON object (not null, not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** One call to a Xero API (XPM, Accounting) as the route sees it, once auth and tenant have passed. */
+export interface XeroCall<Data> {
+  data: Data;
+  method: string;
+  body: string;
+}
+
+/**
+ * Serves a call the way both of Xero's APIs take it. Auth (any Bearer token) and tenant (the
+ * `xero-tenant-id` header) come first and are not tenant-scoped, so neither capped nor logged; then the
+ * body is read and the call goes through the caps, with Idempotency-Key replay, to `route`.
+ */
+export async function serveXeroCall<Data>(
+  req: IncomingMessage,
+  res: ServerResponse,
+  { caps, tenants, errorBody }: SandboxContext<Data>,
+  path: string,
+  route: (call: XeroCall<Data>) => SandboxReply,
+): Promise<void> {
+  const failure = (status: number, message: string) => ({ status, body: errorBody(message, status) });
+  if (!/^Bearer\s+\S+/i.test(req.headers.authorization ?? "")) {
+    return writeReply(res, failure(401, "Missing or malformed Authorization: Bearer token"));
+  }
+  const tenantId = requestHeader(req, "xero-tenant-id");
+  const data = tenantId ? tenants.get(tenantId) : undefined;
+  if (!tenantId || !data) {
+    return writeReply(res, failure(403, `Unknown or missing xero-tenant-id "${tenantId ?? ""}"`));
+  }
+  const signal = clientGoneSignal(res);
+  const body = await readRequestBody(req);
+  const method = (req.method ?? "GET").toUpperCase();
+  const reply = await caps.handle(
+    { tenantId, method, path, idempotencyKey: requestHeader(req, "idempotency-key"), signal },
+    () => route({ data, method, body }),
+  );
+  writeReply(res, reply);
 }

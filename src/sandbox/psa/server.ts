@@ -1,12 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { PLATFORMS } from "../../platforms/catalog.ts";
 import { clientGoneSignal, type SandboxReply, writeReply } from "../caps.ts";
-import {
-  type SandboxContext,
-  type SandboxServer,
-  type SandboxServerOptions,
-  startSandboxServer,
-} from "../server-kit.ts";
+import type { SandboxContext, SandboxServer, SandboxServerOptions } from "../server-kit.ts";
+import { cleanPath, startSandboxServer } from "../server-kit.ts";
 import { findById, PsaCompanyData, type PsaRecord, type PsaSeedSizes } from "./data.ts";
 
 /**
@@ -21,7 +17,10 @@ import { findById, PsaCompanyData, type PsaRecord, type PsaSeedSizes } from "./d
  * /v4_6_release/apis/3.0/… (any "/<release>/apis/3.0" prefix) and also at the root.
  */
 
-/** Tenants (and tenantCaps) are by companyId; caps default to the PSA catalog's. */
+/**
+ * Tenants (and tenantCaps) are by companyId; caps default to the PSA catalog's; `now` stamps
+ * `_info.lastUpdated`.
+ */
 export type PsaSandboxOptions = SandboxServerOptions<PsaSeedSizes>;
 
 export interface PsaSandbox extends SandboxServer<PsaSeedSizes, PsaCompanyData> {
@@ -141,8 +140,7 @@ function companyIdOf(authorization: string | undefined): string | undefined {
 
 /** "/v4_6_release/apis/3.0//service/tickets/" → "/service/tickets" (as logged in caps). */
 function routePath(pathname: string): string {
-  const clean = pathname.replace(/\/{2,}/g, "/").replace(/(.)\/$/, "$1");
-  return clean.replace(/^\/[^/]+\/apis\/3\.0(?=\/|$)/i, "") || "/";
+  return cleanPath(pathname).replace(/^\/[^/]+\/apis\/3\.0(?=\/|$)/i, "") || "/";
 }
 
 /** A list, its count ("…/count") or one of its records ("…/{id}"). */

@@ -1,11 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import { PLATFORMS } from "../../platforms/catalog.ts";
-import { clientGoneSignal, readRequestBody, type SandboxReply, writeReply } from "../caps.ts";
+import type { SandboxReply } from "../caps.ts";
+import type { SandboxContext, SandboxServer, SandboxServerOptions } from "../server-kit.ts";
 import {
-  type SandboxContext,
-  type SandboxServer,
-  type SandboxServerOptions,
+  cleanPath,
+  isRecord,
+  parseJson,
+  requestHeader,
+  serveXeroCall,
   startSandboxServer,
 } from "../server-kit.ts";
 import {
@@ -37,7 +40,10 @@ import {
  * the sandbox does not), quantities at most 4.
  */
 
-/** Tenants are organisations, by remote tenant id; caps default to the Xero Accounting catalog's. */
+/**
+ * Tenants are organisations, by remote tenant id; caps default to the Xero Accounting catalog's; `now`
+ * stamps UpdatedDateUTC.
+ */
 export type XeroAccountingSandboxOptions = SandboxServerOptions<OrganisationSeed>;
 
 export interface XeroAccountingSandbox extends SandboxServer<OrganisationSeed, XeroOrganisation> {
@@ -124,42 +130,24 @@ export async function startXeroAccountingSandbox(
   return { ...sandbox, organisations: tenants, organisation: tenant, addOrganisation: sandbox.addTenant };
 }
 
-/** Auth and tenant first (not tenant-scoped, so neither capped nor logged), then the capped route. */
+/** The route path and If-Modified-Since, then the shared Xero auth and caps. */
 async function serve(
   req: IncomingMessage,
   res: ServerResponse,
-  { caps, tenants: organisations, now }: SandboxContext<XeroOrganisation>,
+  context: SandboxContext<XeroOrganisation>,
 ): Promise<void> {
   const url = new URL(req.url ?? "/", "http://sandbox");
-  if (!/^Bearer\s+\S+/i.test(req.headers.authorization ?? "")) {
-    return writeReply(res, failure(401, "Missing or malformed Authorization: Bearer token"));
-  }
-  const tenantId = header(req, "xero-tenant-id");
-  const org = tenantId ? organisations.get(tenantId) : undefined;
-  if (!tenantId || !org) {
-    return writeReply(res, failure(403, `Unknown or missing xero-tenant-id "${tenantId ?? ""}"`));
-  }
-  const signal = clientGoneSignal(res);
-  const body = await readRequestBody(req);
-  const method = (req.method ?? "GET").toUpperCase();
   const path = routePath(url.pathname);
-  const ifModifiedSince = header(req, "if-modified-since");
-  const reply = await caps.handle(
-    { tenantId, method, path, idempotencyKey: header(req, "idempotency-key"), signal },
-    () => route(method, path, { org, params: [], query: url.searchParams, body, ifModifiedSince, now }),
+  const ifModifiedSince = requestHeader(req, "if-modified-since");
+  const { now } = context;
+  return serveXeroCall(req, res, context, path, ({ data: org, method, body }) =>
+    route(method, path, { org, params: [], query: url.searchParams, body, ifModifiedSince, now }),
   );
-  writeReply(res, reply);
 }
 
 /** "/api.xro/2.0//ManualJournals/" → "/ManualJournals": the route path, as the call log records it. */
 function routePath(pathname: string): string {
-  const clean = pathname.replace(/\/{2,}/g, "/").replace(/(.)\/$/, "$1");
-  return clean.replace(/^\/api\.xro\/2\.0(?=\/|$)/i, "") || "/";
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return (Array.isArray(value) ? value[0] : value) || undefined;
+  return cleanPath(pathname).replace(/^\/api\.xro\/2\.0(?=\/|$)/i, "") || "/";
 }
 
 function route(method: string, path: string, context: RouteContext): SandboxReply {
@@ -714,18 +702,4 @@ function readDate(value: unknown, field: string, errors: string[], required: boo
   const valid = day !== undefined && (msDate !== null || day === text.slice(0, 10));
   if (!valid) errors.push(`${field} '${text}' is not a valid date: use YYYY-MM-DD.`);
   return valid ? day : undefined;
-}
-
-// ---- helpers ----
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

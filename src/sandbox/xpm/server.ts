@@ -1,12 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { PLATFORMS } from "../../platforms/catalog.ts";
-import { clientGoneSignal, readRequestBody, type SandboxReply, writeReply } from "../caps.ts";
-import {
-  type SandboxContext,
-  type SandboxServer,
-  type SandboxServerOptions,
-  startSandboxServer,
-} from "../server-kit.ts";
+import type { SandboxReply } from "../caps.ts";
+import type { SandboxContext, SandboxServer, SandboxServerOptions } from "../server-kit.ts";
+import { cleanPath, isRecord, parseJson, serveXeroCall, startSandboxServer } from "../server-kit.ts";
 import {
   dayNumber,
   formatDay,
@@ -28,7 +24,10 @@ import {
  * a client configured with either base URL works.
  */
 
-/** Tenants are practices, by remote tenant id; caps default to the XPM catalog's (3 concurrent, 60 a minute, 5,000 a day). */
+/**
+ * Tenants are practices, by remote tenant id; caps default to the XPM catalog's (3 concurrent, 60 a
+ * minute, 5,000 a day).
+ */
 export type XpmSandboxOptions = SandboxServerOptions<SeedSizes>;
 
 export interface XpmSandbox extends SandboxServer<SeedSizes, XpmPractice> {
@@ -89,43 +88,25 @@ export async function startXpmSandbox(options: XpmSandboxOptions = {}): Promise<
   return { ...sandbox, practices: tenants, practice: tenant, addPractice: sandbox.addTenant };
 }
 
-/** Auth and tenant first (not tenant-scoped, so neither capped nor logged), then the capped route. */
+/** The mount prefix (for pagination links) and the route path, then the shared Xero auth and caps. */
 async function serve(
   req: IncomingMessage,
   res: ServerResponse,
-  { caps, tenants: practices }: SandboxContext<XpmPractice>,
+  context: SandboxContext<XpmPractice>,
 ): Promise<void> {
   const url = new URL(req.url ?? "/", "http://sandbox");
   const { prefix, path } = routePath(url.pathname);
-  if (!/^Bearer\s+\S+/i.test(req.headers.authorization ?? "")) {
-    return writeReply(res, failure(401, "Missing or malformed Authorization: Bearer token"));
-  }
-  const tenantId = header(req, "xero-tenant-id");
-  const practice = tenantId ? practices.get(tenantId) : undefined;
-  if (!tenantId || !practice) {
-    return writeReply(res, failure(403, `Unknown or missing xero-tenant-id "${tenantId ?? ""}"`));
-  }
-  const signal = clientGoneSignal(res);
-  const body = await readRequestBody(req);
-  const method = (req.method ?? "GET").toUpperCase();
   const base = `http://${req.headers.host ?? "127.0.0.1"}${prefix}`;
-  const reply = await caps.handle(
-    { tenantId, method, path, idempotencyKey: header(req, "idempotency-key"), signal },
-    () => route(method, path, { practice, params: [], query: url.searchParams, body, base }),
+  return serveXeroCall(req, res, context, path, ({ data: practice, method, body }) =>
+    route(method, path, { practice, params: [], query: url.searchParams, body, base }),
   );
-  writeReply(res, reply);
 }
 
 /** Splits "/practicemanager//v3.1/x/" into the mount prefix and the route path "/v3.1/x". */
 function routePath(pathname: string): { prefix: string; path: string } {
-  const clean = pathname.replace(/\/{2,}/g, "/").replace(/(.)\/$/, "$1");
+  const clean = cleanPath(pathname);
   const prefix = clean.startsWith("/practicemanager/") ? "/practicemanager" : "";
   return { prefix, path: clean.slice(prefix.length) };
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return (Array.isArray(value) ? value[0] : value) || undefined;
 }
 
 function route(method: string, path: string, context: RouteContext): SandboxReply {
@@ -293,18 +274,4 @@ function listTime({ practice, query }: RouteContext): SandboxReply {
 function compactDay(value: string | null): string | null {
   if (!value || !/^\d{8}$/.test(value)) return null;
   return toDay(`${value.slice(0, 4)}-${value.slice(4, 6)}-${value.slice(6, 8)}`);
-}
-
-// ---- helpers ----
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
