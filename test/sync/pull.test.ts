@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SyncKind } from "../../src/generated/prisma/enums.ts";
-import { connectedXpm, type EngineHarness, startEngineHarness, until } from "../support/engine.ts";
+import {
+  connectedXero,
+  connectedXpm,
+  type EngineHarness,
+  startEngineHarness,
+  until,
+} from "../support/engine.ts";
 import type { TestTenant } from "../support/harness.ts";
 
 /** Incremental pulls against the XPM sandbox: what changed is pulled, nothing else rewritten. */
@@ -84,5 +90,17 @@ describe("pulls", () => {
       where: { integrationId_entity: { integrationId: integration.id, entity: "client" } },
     });
     expect(watermark.lastRunId).toBe(daily.id);
+  });
+
+  it("pulls Xero Accounting's chart of accounts and tax rates, the targets of mapping rules", async () => {
+    const { integration, organisation } = await connectedXero(h, { tenantId: tenant.id });
+    await runToEnd(integration.id, "INITIAL");
+    const stored = await h.t.app.db.prisma.syncedRecord.findMany({
+      where: { integrationId: integration.id },
+    });
+    const codes = stored.filter((r) => r.entity === "account").map((r) => (r.data as { Code: string }).Code);
+    expect(codes.sort()).toEqual([...organisation.accounts.keys()].sort());
+    const taxTypes = stored.filter((r) => r.entity === "taxRate").map((r) => r.remoteId);
+    expect(taxTypes.sort()).toEqual([...organisation.taxRates.keys()].sort());
   });
 });
