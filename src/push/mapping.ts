@@ -16,6 +16,8 @@ export type MappingFailureCode =
   | "UNMAPPED_PAYMENT_METHOD";
 
 export interface ManualJournalPayload {
+  /** Set when the packet replaces a journal an earlier push created. */
+  ManualJournalID?: string;
   Narration: string;
   Date: string;
   Status: "POSTED";

@@ -45,6 +45,8 @@ interface StoredPayload {
     orderIds: string[];
   };
   journal: ManualJournalPayload | null;
+  /** The journal an earlier push sent for the same order or day, which this packet replaces. */
+  replaces: string | null;
 }
 
 type Tx = Prisma.TransactionClient;
@@ -114,6 +116,8 @@ export async function ordersForPush(
   db: Tx | PrismaClient,
   run: Pick<SyncRun, "tenantId" | "integrationId">,
   window: { from: Date; to: Date },
+  /** Summarized pushes rebuild whole days: every order of each local day that has a changed order. */
+  wholeDaysIn: string | null = null,
 ): Promise<OrderForPush[]> {
   const rows = await db.$queryRawUnsafe<
     {
@@ -124,7 +128,14 @@ export async function ordersForPush(
       items: { c: string; r: string; n: string; t: string }[];
       payments: { m: string; a: string }[];
     }[]
-  >(ORDERS_IN_WINDOW, run.tenantId, run.integrationId, window.from, window.to);
+  >(
+    wholeDaysIn ? ORDERS_OF_CHANGED_DAYS : ORDERS_IN_WINDOW,
+    run.tenantId,
+    run.integrationId,
+    window.from,
+    window.to,
+    ...(wholeDaysIn ? [wholeDaysIn] : []),
+  );
   const cents = (text: string) => parseCents(text) ?? 0n;
   return rows.map((row) => ({
     id: row.id,
@@ -141,18 +152,35 @@ export async function ordersForPush(
   }));
 }
 
-/** $1 tenant, $2 integration (orders for it, or for none in particular), $3 after, $4 up to. */
+const ORDER_COLUMNS = `
+  o.id, o."externalId", o."orderedAt", o.currency,
+  COALESCE((SELECT json_agg(json_build_object('c', i."revenueCategory", 'r', i."taxRate",
+                                              'n', i."netAmount"::text, 't', i."taxAmount"::text)
+                            ORDER BY i.position)
+            FROM "OrderItem" i WHERE i."orderId" = o.id), '[]') AS items,
+  COALESCE((SELECT json_agg(json_build_object('m', p.method, 'a', p.amount::text) ORDER BY p.position)
+            FROM "OrderPayment" p WHERE p."orderId" = o.id), '[]') AS payments`;
+
+/** The orders a push may send: the tenant's, for this integration or for none in particular. */
+const PUSHABLE = `o."tenantId" = $1::uuid AND (o."integrationId" = $2::uuid OR o."integrationId" IS NULL)`;
+
+/** $1 tenant, $2 integration, $3 after, $4 up to: the orders changed in the window. */
 const ORDERS_IN_WINDOW = `
-  SELECT o.id, o."externalId", o."orderedAt", o.currency,
-    COALESCE((SELECT json_agg(json_build_object('c', i."revenueCategory", 'r', i."taxRate",
-                                                'n', i."netAmount"::text, 't', i."taxAmount"::text)
-                              ORDER BY i.position)
-              FROM "OrderItem" i WHERE i."orderId" = o.id), '[]') AS items,
-    COALESCE((SELECT json_agg(json_build_object('m', p.method, 'a', p.amount::text) ORDER BY p.position)
-              FROM "OrderPayment" p WHERE p."orderId" = o.id), '[]') AS payments
+  SELECT ${ORDER_COLUMNS}
   FROM "Order" o
-  WHERE o."tenantId" = $1::uuid AND (o."integrationId" = $2::uuid OR o."integrationId" IS NULL)
-    AND o."updatedAt" > $3::timestamp(3) AND o."updatedAt" <= $4::timestamp(3)
+  WHERE ${PUSHABLE} AND o."updatedAt" > $3::timestamp(3) AND o."updatedAt" <= $4::timestamp(3)
+  ORDER BY o."orderedAt", o."externalId"`;
+
+/** The same, plus $5 the tenant's time zone: every order of each local day with an order changed in the window. */
+const ORDERS_OF_CHANGED_DAYS = `
+  WITH local AS (
+    SELECT o.*, to_char(o."orderedAt" AT TIME ZONE 'UTC' AT TIME ZONE $5, 'YYYY-MM-DD') AS day
+    FROM "Order" o WHERE ${PUSHABLE} AND o."updatedAt" <= $4::timestamp(3)
+  ), changed_days AS (
+    SELECT DISTINCT day FROM local WHERE "updatedAt" > $3::timestamp(3)
+  )
+  SELECT ${ORDER_COLUMNS}
+  FROM local o JOIN changed_days d ON d.day = o.day
   ORDER BY o."orderedAt", o."externalId"`;
 
 /**
@@ -181,11 +209,14 @@ export async function buildPackets(prisma: PrismaClient, run: SyncRun): Promise<
         where: { id: run.tenantId },
         select: { timeZone: true },
       });
-      const orders = await ordersForPush(tx, run, window);
-      const drafts = summarize(orders, {
-        summarizeData: settings.summarizeData.value,
-        timeZone: tenant.timeZone,
-      });
+      const summarizing = settings.summarizeData.value;
+      const orders = await ordersForPush(tx, run, window, summarizing ? tenant.timeZone : null);
+      const drafts = summarize(orders, { summarizeData: summarizing, timeZone: tenant.timeZone });
+      const previous = await sentJournals(
+        tx,
+        run.integrationId,
+        drafts.map((draft) => draft.label),
+      );
       const mapper = new Mapper(
         await tx.mappingRule.findMany({ where: { integrationId: run.integrationId } }),
       );
@@ -193,7 +224,7 @@ export async function buildPackets(prisma: PrismaClient, run: SyncRun): Promise<
         sequence: index + 1,
         label: draft.label,
         totalAmount: formatCents(draft.totalCents),
-        ...mapDraft(mapper, run.integrationId, storeDraft(draft)),
+        ...mapDraft(mapper, run.integrationId, storeDraft(draft), previous.get(draft.label) ?? null),
       }));
       const ids = await insertPackets(tx, run, built);
       const failed = built.filter((packet) => packet.state === "FAILED").length;
@@ -237,7 +268,27 @@ interface MappedState {
   errorMessage: string | null;
 }
 
-function mapDraft(mapper: Mapper, integrationId: string, stored: StoredPayload["draft"]): MappedState {
+/**
+ * The journals earlier pushes sent, by packet label (an order's id, or "day / method / currency"): a
+ * changed order, or a day with a changed order, replaces its journal instead of adding a second one.
+ */
+async function sentJournals(tx: Tx, integrationId: string, labels: string[]): Promise<Map<string, string>> {
+  const rows = await tx.$queryRawUnsafe<{ label: string; remoteId: string }[]>(
+    `SELECT DISTINCT ON (label) label, "remoteId" FROM "SyncPacket"
+     WHERE "integrationId" = $1::uuid AND state = 'SENT' AND "remoteId" IS NOT NULL AND label = ANY($2::text[])
+     ORDER BY label, "updatedAt" DESC`,
+    integrationId,
+    labels,
+  );
+  return new Map(rows.map((row) => [row.label, row.remoteId]));
+}
+
+function mapDraft(
+  mapper: Mapper,
+  integrationId: string,
+  stored: StoredPayload["draft"],
+  replaces: string | null,
+): MappedState {
   const draft = loadDraft(stored);
   // Until mapped, a packet's key only has to be unique; the key it is sent with comes from its journal.
   const unsent = `unmapped:${createHash("sha256").update(JSON.stringify(stored)).digest("hex")}`;
@@ -245,7 +296,7 @@ function mapDraft(mapper: Mapper, integrationId: string, stored: StoredPayload["
     return {
       state: "SKIPPED",
       idempotencyKey: unsent,
-      payload: { draft: stored, journal: null },
+      payload: { draft: stored, journal: null, replaces },
       errorCode: null,
       errorMessage: "Nothing to send: every amount is zero",
     };
@@ -255,15 +306,16 @@ function mapDraft(mapper: Mapper, integrationId: string, stored: StoredPayload["
     return {
       state: "FAILED",
       idempotencyKey: unsent,
-      payload: { draft: stored, journal: null },
+      payload: { draft: stored, journal: null, replaces },
       errorCode: mapped.code,
       errorMessage: mapped.message,
     };
   }
+  const journal = replaces ? { ...mapped.payload, ManualJournalID: replaces } : mapped.payload;
   return {
     state: "MAPPED",
-    idempotencyKey: packetIdempotencyKey(integrationId, mapped.payload),
-    payload: { draft: stored, journal: mapped.payload },
+    idempotencyKey: packetIdempotencyKey(integrationId, journal),
+    payload: { draft: stored, journal, replaces },
     errorCode: null,
     errorMessage: null,
   };
@@ -351,9 +403,11 @@ export async function requeueOrphanedPackets(prisma: PrismaClient, integrationId
   return count;
 }
 
+/** A new journal is created (PUT); one that replaces an earlier push's journal updates it (POST with its id). */
 export function packetRequest(packet: SyncPacket) {
   const { journal } = packet.payload as unknown as StoredPayload;
-  return { method: "PUT" as const, path: "ManualJournals", body: { ManualJournals: [journal] } };
+  const method = journal?.ManualJournalID ? ("POST" as const) : ("PUT" as const);
+  return { method, path: "ManualJournals", body: { ManualJournals: [journal] } };
 }
 
 /** Records the platform's answer: SENT with the remote id, FAILED, or back to MAPPED to try again later. */
@@ -477,7 +531,8 @@ export async function retryFailedPackets(
   const mapper = new Mapper(await tx.mappingRule.findMany({ where: { integrationId: run.integrationId } }));
   const transitions: PacketTransition[] = [];
   for (const packet of failed) {
-    const mapped = mapDraft(mapper, run.integrationId, (packet.payload as unknown as StoredPayload).draft);
+    const stored = packet.payload as unknown as StoredPayload;
+    const mapped = mapDraft(mapper, run.integrationId, stored.draft, stored.replaces ?? null);
     const updated = await tx.syncPacket.update({
       where: { id: packet.id },
       data: {

@@ -374,6 +374,63 @@ describe("startAccountingSync", () => {
     expect(nothingLeft.retryFailedPackets.__typename).toBe("InvalidStateError");
   });
 
+  it("a changed order replaces the journal sent for it (one per order), or its day's (summarized)", async () => {
+    for (const summarizeData of [false, true]) {
+      const { integration, organisation, remoteTenantId } = await connectedXero(h, { tenantId: acme.id });
+      const id = globalId("Integration", integration.id);
+      await h.t.app.db.prisma.integration.update({ where: { id: integration.id }, data: { summarizeData } });
+      await mapAll(id);
+      const push = async () => {
+        const { startAccountingSync } = await h.t.data(
+          StartAccountingSyncMutation,
+          { integrationId: id },
+          acme.owner,
+        );
+        if (startAccountingSync.__typename !== "StartAccountingSyncPayload")
+          throw new Error(startAccountingSync.message);
+        const run = await h.t.app.db.prisma.syncRun.findFirstOrThrow({
+          where: { integrationId: integration.id, kind: "PUSH", status: { in: ["QUEUED", "RUNNING"] } },
+        });
+        await finished(run.id);
+        return runOf(run.id);
+      };
+      const prefix = summarizeData ? "D" : "U";
+      await ingest(id, [order(`${prefix}-1`), order(`${prefix}-2`)]);
+      const first = await push();
+      expect(first.sentCount).toBe(summarizeData ? 1 : 2);
+      const journalsBefore = organisation.journals.map((j) => j.ManualJournalID).sort();
+
+      // The host changes one order: 115.00 becomes 230.00.
+      await ingest(id, [
+        order(`${prefix}-2`, {
+          totalAmount: "230.00",
+          items: [
+            {
+              revenueCategory: "Retail",
+              quantity: "4",
+              netAmount: "200.00",
+              taxRate: "GST 15%",
+              taxAmount: "30.00",
+            },
+          ],
+          payments: [{ method: "CARD", amount: "230.00" }],
+        }),
+      ]);
+      const second = await push();
+      expect(second.sentCount).toBe(1);
+      // No journal was added: the order's (or its whole day's) journal was updated in place.
+      expect(organisation.journals.map((j) => j.ManualJournalID).sort()).toEqual(journalsBefore);
+      const calls = h.xero.caps.accepted(remoteTenantId).filter((c) => c.path === "/ManualJournals");
+      expect(calls.map((c) => c.method)).toEqual(summarizeData ? ["PUT", "POST"] : ["PUT", "PUT", "POST"]);
+      const updated = summarizeData
+        ? organisation.journals[0]!
+        : organisation.findJournalsByNarration(`Sales ${prefix}-2`)[0]!;
+      const payment = updated.JournalLines.find((l) => l.AccountCode === "090")!;
+      // Summarized, the day's journal carries both orders: 115.00 + 230.00.
+      expect(payment.amountCents).toBe(summarizeData ? 34_500 : 23_000);
+    }
+  });
+
   it("streams every packet transition, in order, to a subscriber", async () => {
     const { integration } = await connectedXero(h, { tenantId: acme.id });
     const id = globalId("Integration", integration.id);
