@@ -365,13 +365,25 @@ export class Dispatcher {
         where: {
           integrationId: activation.integration.id,
           kind: "PUSH",
-          status: { in: ["QUEUED", "RUNNING"] },
+          OR: [
+            { status: { in: ["QUEUED", "RUNNING"] } },
+            { status: "DEFERRED", deferredUntil: { lte: new Date() } },
+          ],
         },
         orderBy: [{ queuedAt: "asc" }, { id: "asc" }],
       });
       if (!run) {
         activation.pushMayWait = false;
         break;
+      }
+      if (run.status === "DEFERRED") {
+        // The day it waited for has come.
+        await prisma.syncRun.update({
+          where: { id: run.id },
+          data: { status: "RUNNING", deferredUntil: null },
+        });
+        publishRunUpdated(events, run);
+        continue;
       }
       if (run.status === "QUEUED") {
         const transitions = await buildPackets(prisma, run);
@@ -391,6 +403,14 @@ export class Dispatcher {
       const grant = await budget.acquire(activation.integration.id, activation.limits, "EXPORT");
       if (!grant.granted) {
         await unclaimPacket(prisma, claimed.packet);
+        if (grant.reason === "day" || grant.reason === "exportDay") {
+          // The day's budget is spent: the push waits for tomorrow; it has not failed.
+          await prisma.syncRun.update({
+            where: { id: run.id },
+            data: { status: "DEFERRED", deferredUntil: new Date(Date.now() + grant.waitMs) },
+          });
+          publishRunUpdated(events, run);
+        }
         return { kind: "wait", waitMs: Math.max(1, grant.waitMs) };
       }
       publishPacketTransitions(events, [claimed.transition]);
@@ -407,6 +427,12 @@ export class Dispatcher {
           );
           const settled = await settlePacket(prisma, packet, outcome, this.deps.config.time);
           if (settled) publishPacketTransitions(events, [settled]);
+          if (outcome.kind === "rateLimited" && outcome.problem === "day") {
+            await prisma.syncRun.updateMany({
+              where: { id: run.id, status: "RUNNING" },
+              data: { status: "DEFERRED", deferredUntil: new Date(Date.now() + outcome.retryAfterMs) },
+            });
+          }
           publishRunUpdated(events, run);
         },
       };

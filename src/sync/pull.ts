@@ -2,8 +2,8 @@ import type { Integration, Prisma, PrismaClient, SyncRun } from "../generated/pr
 import type { SyncKind } from "../generated/prisma/enums.ts";
 import { PLATFORMS } from "../platforms/catalog.ts";
 import { PSA_PULLERS } from "../platforms/psa/pull.ts";
-import { XERO_ACCOUNTING_PULLERS } from "../platforms/xero-accounting/pull.ts";
 import type { EntityPuller, PageRequest, PullContext, PulledPage } from "../platforms/pull.ts";
+import { XERO_ACCOUNTING_PULLERS } from "../platforms/xero-accounting/pull.ts";
 import { XPM_PULLERS } from "../platforms/xpm/pull.ts";
 import type { EffectiveSettings } from "../settings/effective.ts";
 import { loadIntegrationEffectiveSettings } from "../settings/load.ts";

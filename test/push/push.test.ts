@@ -431,6 +431,39 @@ describe("startAccountingSync", () => {
     }
   });
 
+  it("defers a push whose day budget is spent, keeping the unsent packets for the next day", async () => {
+    // An export reserve of 2 a day: two journals go, the push waits for the next day (a day is 1,440 minutes).
+    const { integration, organisation } = await connectedXero(h, {
+      tenantId: acme.id,
+      override: { exportPerDay: 2 },
+    });
+    const id = globalId("Integration", integration.id);
+    await mapAll(id);
+    await ingest(id, [order("Y-1"), order("Y-2"), order("Y-3"), order("Y-4")]);
+    const { startAccountingSync } = await h.t.data(
+      StartAccountingSyncMutation,
+      { integrationId: id },
+      acme.owner,
+    );
+    expect(startAccountingSync.__typename).toBe("StartAccountingSyncPayload");
+    const run = await h.t.app.db.prisma.syncRun.findFirstOrThrow({
+      where: { integrationId: integration.id, kind: "PUSH" },
+    });
+    await until(
+      "the push deferred",
+      async () =>
+        (await h.t.app.db.prisma.syncRun.findUniqueOrThrow({ where: { id: run.id } })).status === "DEFERRED",
+      10_000,
+    );
+    const deferred = await h.t.app.db.prisma.syncRun.findUniqueOrThrow({ where: { id: run.id } });
+    const nextDay = (Math.floor(Date.now() / h.t.config.time.dayMs) + 1) * h.t.config.time.dayMs;
+    expect(Math.abs(deferred.deferredUntil!.getTime() - nextDay)).toBeLessThan(2 * MINUTE_MS);
+    const states = (await runOf(run.id)).packets.edges.map((e) => e.node.state);
+    expect(states.sort()).toEqual(["MAPPED", "MAPPED", "SENT", "SENT"]);
+    expect(organisation.journals).toHaveLength(2);
+    await h.t.app.db.prisma.syncRun.update({ where: { id: run.id }, data: { status: "CANCELLED" } });
+  });
+
   it("streams every packet transition, in order, to a subscriber", async () => {
     const { integration } = await connectedXero(h, { tenantId: acme.id });
     const id = globalId("Integration", integration.id);
