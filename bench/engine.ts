@@ -21,7 +21,7 @@ import type { RateLimitOverride } from "../src/engine/limits.ts";
 import { startXpmSandbox, type XpmSandbox } from "../src/sandbox/xpm/server.ts";
 import { enqueueEdits } from "../src/sync/export.ts";
 import { timeScale } from "../src/time.ts";
-import { adminQuery, databaseUrl, printTable, REDIS_URL } from "./support.ts";
+import { adminQuery, databaseUrl, LIFTED_CAPS, printTable, REDIS_URL } from "./support.ts";
 
 const INTEGRATIONS = Number(process.env.BENCH_INTEGRATIONS ?? 200);
 // 200 integrations × 30 exports a minute need ~150 calls/s at a 40 s "minute": about half of what two
@@ -235,13 +235,7 @@ async function capsAndLanes() {
 async function engineOverhead() {
   const s = await stage("overhead", 60_000, WORKERS);
   try {
-    const lifted: RateLimitOverride = {
-      concurrent: 10,
-      perMinute: 1_000_000_000,
-      perDay: 1_000_000_000,
-      exportPerMinute: 1_000_000_000,
-      exportPerDay: 1_000_000_000,
-    };
+    const lifted: RateLimitOverride = LIFTED_CAPS;
     s.xpm.caps.setLimits({ concurrent: 1000, perMinute: 1_000_000_000, perDay: 1_000_000_000 });
     const integrations: { id: string; remote: string }[] = [];
     const count = 20;

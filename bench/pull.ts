@@ -32,7 +32,7 @@ import { openPostgresSession } from "../src/db/sql.ts";
 import type { RateLimitOverride } from "../src/engine/limits.ts";
 import { startXpmSandbox } from "../src/sandbox/xpm/server.ts";
 import { queuePullRun } from "../src/sync/runs.ts";
-import { adminQuery, databaseUrl, printTable, REDIS_URL } from "./support.ts";
+import { adminQuery, databaseUrl, LIFTED_CAPS, printTable, REDIS_URL } from "./support.ts";
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50_000);
 const TIME_ENTRIES = Number(process.env.BENCH_TIME_ENTRIES ?? 200_000);
@@ -217,13 +217,7 @@ interface PullResult {
 async function pull(app: App): Promise<PullResult> {
   const prisma = app.db.prisma;
   const { tenantId } = await createTenant(prisma, { name: "bench pull" });
-  const lifted: RateLimitOverride = {
-    concurrent: 10,
-    perMinute: 1_000_000_000,
-    perDay: 1_000_000_000,
-    exportPerMinute: 1_000_000_000,
-    exportPerDay: 1_000_000_000,
-  };
+  const lifted: RateLimitOverride = LIFTED_CAPS;
   const integration = await prisma.integration.create({
     data: {
       tenantId,

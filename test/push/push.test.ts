@@ -50,6 +50,21 @@ const order = (externalId: string, overrides: Partial<OrderInput> = {}): OrderIn
   payments: [{ method: "CARD", amount: "115.00" }],
   ...overrides,
 });
+/** The same order changed by the host: twice the quantity, 230.00. */
+const doubled = (externalId: string) =>
+  order(externalId, {
+    totalAmount: "230.00",
+    items: [
+      {
+        revenueCategory: "Retail",
+        quantity: "4",
+        netAmount: "200.00",
+        taxRate: "GST 15%",
+        taxAmount: "30.00",
+      },
+    ],
+    payments: [{ method: "CARD", amount: "230.00" }],
+  });
 const gql = (input: OrderInput) => ({ ...input, orderedAt: (input.orderedAt as Date).toISOString() });
 
 async function ingest(integrationId: string, orders: OrderInput[], token = acme.admin) {
@@ -152,19 +167,7 @@ describe("ingestOrders", () => {
     ]);
 
     expect(await ingest(id, [order("A-1")])).toMatchObject({ created: 0, modified: 0, unchanged: 1 });
-    const changed = order("A-1", {
-      totalAmount: "230.00",
-      items: [
-        {
-          revenueCategory: "Retail",
-          quantity: "4",
-          netAmount: "200.00",
-          taxRate: "GST 15%",
-          taxAmount: "30.00",
-        },
-      ],
-      payments: [{ method: "CARD", amount: "230.00" }],
-    });
+    const changed = doubled("A-1");
     expect(await ingest(id, [changed])).toMatchObject({ created: 0, modified: 1, unchanged: 0 });
     const stored = await h.t.app.db.prisma.order.findFirstOrThrow({
       where: { tenantId: acme.id, externalId: "A-1" },
@@ -401,21 +404,7 @@ describe("startAccountingSync", () => {
       const journalsBefore = organisation.journals.map((j) => j.ManualJournalID).sort();
 
       // The host changes one order: 115.00 becomes 230.00.
-      await ingest(id, [
-        order(`${prefix}-2`, {
-          totalAmount: "230.00",
-          items: [
-            {
-              revenueCategory: "Retail",
-              quantity: "4",
-              netAmount: "200.00",
-              taxRate: "GST 15%",
-              taxAmount: "30.00",
-            },
-          ],
-          payments: [{ method: "CARD", amount: "230.00" }],
-        }),
-      ]);
+      await ingest(id, [doubled(`${prefix}-2`)]);
       const second = await push();
       expect(second.sentCount).toBe(1);
       // No journal was added: the order's (or its whole day's) journal was updated in place.
