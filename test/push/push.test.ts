@@ -453,6 +453,53 @@ describe("startAccountingSync", () => {
     await h.t.app.db.prisma.syncRun.update({ where: { id: run.id }, data: { status: "CANCELLED" } });
   });
 
+  it("retries a packet after a platform 5xx, and fails one the platform rejects, with Xero's message", async () => {
+    // One call at a time, so the packets go in order and the 503 meets the first.
+    const { integration, organisation, remoteTenantId } = await connectedXero(h, {
+      tenantId: acme.id,
+      override: { concurrent: 1 },
+    });
+    const id = globalId("Integration", integration.id);
+    await mapAll(id);
+    // Services goes to an archived account: Xero refuses that journal.
+    organisation.archiveAccount("260");
+    await ingest(id, [
+      order("F-1"),
+      order("F-2", {
+        items: [
+          {
+            revenueCategory: "Services",
+            quantity: "1",
+            netAmount: "100.00",
+            taxRate: "GST 15%",
+            taxAmount: "15.00",
+          },
+        ],
+      }),
+    ]);
+    h.xero.caps.injectFaults(remoteTenantId, { kind: "status", status: 503, match: { method: "PUT" } });
+    const { startAccountingSync } = await h.t.data(
+      StartAccountingSyncMutation,
+      { integrationId: id },
+      acme.owner,
+    );
+    expect(startAccountingSync.__typename).toBe("StartAccountingSyncPayload");
+    const runId = (
+      await h.t.app.db.prisma.syncRun.findFirstOrThrow({
+        where: { integrationId: integration.id, kind: "PUSH" },
+      })
+    ).id;
+    await finished(runId);
+    const run = await runOf(runId);
+    expect(run).toMatchObject({ status: "SUCCEEDED", sentCount: 1, failedCount: 1 });
+    const [sent, rejected] = run.packets.edges.map((e) => e.node);
+    // The first send met the 503 and went again after a backoff, with the same key.
+    expect(sent).toMatchObject({ label: "F-1", state: "SENT", attempts: 2 });
+    expect(rejected).toMatchObject({ label: "F-2", state: "FAILED", errorCode: "PLATFORM_REJECTED" });
+    expect(rejected!.errorMessage).toContain("Account code '260' has been archived");
+    expect(organisation.journals.map((j) => j.Narration)).toEqual(["Sales F-1"]);
+  });
+
   it("streams every packet transition, in order, to a subscriber", async () => {
     const { integration } = await connectedXero(h, { tenantId: acme.id });
     const id = globalId("Integration", integration.id);
