@@ -138,11 +138,14 @@ export class Dispatcher {
         }
         const parkUntil = current ? await this.serveRound(current).finally(() => current.unwatch()) : null;
         if (activation.current?.lockLost) return;
-        if (parkUntil !== null) {
-          await enqueueActivation(this.deps.queue, integrationId, parkUntil);
-          await lock.markParked(integrationId, parkUntil);
-        }
-        if ((await lock.release(integrationId, token)) !== "dirty") return;
+        if (parkUntil !== null) await lock.markParked(integrationId, parkUntil);
+        // New work arrived meanwhile: serve again now, no need to park.
+        if ((await lock.release(integrationId, token)) === "dirty") continue;
+        // The wake-up is enqueued only once the lock is free: a short park's delayed activation could
+        // otherwise fire while this one still holds the lock, find it taken, and be lost. (Should this
+        // process die in between, the parked mark expires and the scheduler's sweep wakes the integration.)
+        if (parkUntil !== null) await enqueueActivation(this.deps.queue, integrationId, parkUntil);
+        return;
       }
     } finally {
       clearInterval(renewal);
