@@ -4,7 +4,7 @@ import type { Config } from "../config.ts";
 import type { SqlPool } from "../db/client.ts";
 import { type Events, publishPacketTransitions, publishRunUpdated } from "../events.ts";
 import type { PrismaClient, SyncRun } from "../generated/prisma/client.ts";
-import { type Logger, logger as rootLogger } from "../logger.ts";
+import { logger as rootLogger } from "../logger.ts";
 import type { CallOutcome } from "../platforms/http.ts";
 import {
   buildPackets,
@@ -19,7 +19,7 @@ import {
 import { applyPage, finishRun, nextPullStep, type PullStep, retryPage, skipEntity } from "../sync/pull.ts";
 import type { ActivationLock } from "./activation-lock.ts";
 import { type ActivationJob, enqueueActivation } from "./activation-queue.ts";
-import type { CallBudget } from "./budget.ts";
+import type { CallBudget, Grant } from "./budget.ts";
 import {
   claimExport,
   exportRequest,
@@ -29,9 +29,8 @@ import {
   unclaimExport,
 } from "./export-work.ts";
 import type { Lane } from "./lanes.ts";
-import { limitsFor } from "./limits.ts";
 import { Mutex } from "./mutex.ts";
-import { accessTokenOf, type CallTarget, callUnderLease, type OutgoingRequest } from "./provider-call.ts";
+import { type CallTarget, callTargetOf, callUnderLease, type OutgoingRequest } from "./provider-call.ts";
 import type { WakeHub } from "./wake.ts";
 
 export interface DispatcherDeps {
@@ -62,7 +61,6 @@ interface Activation extends CallTarget {
   /** Stops listening to announcements for the integration. */
   unwatch: () => void;
   lockLost: boolean;
-  log: Logger;
 }
 
 type SlotEnd = { parkUntil: number | null };
@@ -157,16 +155,13 @@ export class Dispatcher {
     if (!integration || integration.status === "PAUSED" || integration.status === "DISCONNECTED")
       return undefined;
     return {
-      integration,
-      limits: limitsFor(integration.platform, integration.rateLimitOverride),
-      accessToken: accessTokenOf(this.deps.config, integration),
+      ...callTargetOf(this.deps.config, integration, rootLogger),
       picking: new Mutex(),
       busyRuns: new Set(),
       runsMayWait: true,
       pushMayWait: true,
       unwatch: () => {},
       lockLost: false,
-      log: rootLogger.child({ integrationId, platform: integration.platform }),
     };
   }
 
@@ -222,8 +217,9 @@ export class Dispatcher {
         continue;
       }
       if (run.status === "QUEUED") await this.markSyncing(activation, run);
+      if (run.status === "DEFERRED") await this.resumeDeferred(run);
       const grant = await this.deps.budget.acquire(activation.integration.id, activation.limits, run.lane);
-      if (!grant.granted) return { kind: "wait", waitMs: Math.max(1, grant.waitMs) };
+      if (!grant.granted) return this.waitFor(grant, run);
       activation.busyRuns.add(run.id);
       return { kind: "call", lane: run.lane, run: () => this.pullPage(activation, run, step, grant.leaseId) };
     }
@@ -290,6 +286,33 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * The budget said wait. When the day's budget is spent (the engine's count, or the export reserve's),
+   * the run waits for the next day as DEFERRED: it has not failed.
+   */
+  private async waitFor(grant: Extract<Grant, { granted: false }>, run: SyncRun): Promise<Pick> {
+    if (grant.reason === "day" || grant.reason === "exportDay") await this.defer(run, grant.waitMs);
+    return { kind: "wait", waitMs: Math.max(1, grant.waitMs) };
+  }
+
+  /** The run waits `ms` for the day's budget (a run cancelled or finished meanwhile is left alone). */
+  private async defer(run: SyncRun, ms: number) {
+    await this.deps.prisma.syncRun.updateMany({
+      where: { id: run.id, status: { in: ["QUEUED", "RUNNING"] } },
+      data: { status: "DEFERRED", deferredUntil: new Date(Date.now() + ms) },
+    });
+    publishRunUpdated(this.deps.events, run);
+  }
+
+  /** The day a deferred run waited for has come: it is running again. */
+  private async resumeDeferred(run: SyncRun) {
+    await this.deps.prisma.syncRun.updateMany({
+      where: { id: run.id, status: "DEFERRED" },
+      data: { status: "RUNNING", deferredUntil: null },
+    });
+    publishRunUpdated(this.deps.events, run);
+  }
+
   /** A push run ended: its integration is no longer syncing. */
   private async afterRunEnded(activation: Activation, run: SyncRun) {
     const { prisma, events } = this.deps;
@@ -325,13 +348,7 @@ export class Dispatcher {
           );
           break;
         case "rateLimited":
-          if (outcome.problem === "day") {
-            // The day's budget is spent: the run waits for tomorrow; it has not failed.
-            await prisma.syncRun.update({
-              where: { id: run.id },
-              data: { status: "DEFERRED", deferredUntil: new Date(Date.now() + outcome.retryAfterMs) },
-            });
-          }
+          if (outcome.problem === "day") await this.defer(run, outcome.retryAfterMs);
           break;
         case "retryable":
           await retryPage(prisma, run, step, outcome.message, config.time);
@@ -380,12 +397,7 @@ export class Dispatcher {
         break;
       }
       if (run.status === "DEFERRED") {
-        // The day it waited for has come.
-        await prisma.syncRun.update({
-          where: { id: run.id },
-          data: { status: "RUNNING", deferredUntil: null },
-        });
-        publishRunUpdated(events, run);
+        await this.resumeDeferred(run);
         continue;
       }
       if (run.status === "QUEUED") {
@@ -406,15 +418,7 @@ export class Dispatcher {
       const grant = await budget.acquire(activation.integration.id, activation.limits, "EXPORT");
       if (!grant.granted) {
         await unclaimPacket(prisma, claimed.packet);
-        if (grant.reason === "day" || grant.reason === "exportDay") {
-          // The day's budget is spent: the push waits for tomorrow; it has not failed.
-          await prisma.syncRun.update({
-            where: { id: run.id },
-            data: { status: "DEFERRED", deferredUntil: new Date(Date.now() + grant.waitMs) },
-          });
-          publishRunUpdated(events, run);
-        }
-        return { kind: "wait", waitMs: Math.max(1, grant.waitMs) };
+        return this.waitFor(grant, run);
       }
       publishPacketTransitions(events, [claimed.transition]);
       return {
@@ -430,12 +434,8 @@ export class Dispatcher {
           );
           const settled = await settlePacket(prisma, packet, outcome, this.deps.config.time);
           if (settled) publishPacketTransitions(events, [settled]);
-          if (outcome.kind === "rateLimited" && outcome.problem === "day") {
-            await prisma.syncRun.updateMany({
-              where: { id: run.id, status: "RUNNING" },
-              data: { status: "DEFERRED", deferredUntil: new Date(Date.now() + outcome.retryAfterMs) },
-            });
-          }
+          if (outcome.kind === "rateLimited" && outcome.problem === "day")
+            await this.defer(run, outcome.retryAfterMs);
           publishRunUpdated(events, run);
         },
       };

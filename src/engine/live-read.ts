@@ -5,8 +5,7 @@ import type { Integration } from "../generated/prisma/client.ts";
 import { logger } from "../logger.ts";
 import type { CallOutcome } from "../platforms/http.ts";
 import type { CallBudget } from "./budget.ts";
-import { limitsFor } from "./limits.ts";
-import { accessTokenOf, callUnderLease, type OutgoingRequest } from "./provider-call.ts";
+import { callTargetOf, callUnderLease, type OutgoingRequest } from "./provider-call.ts";
 
 /** The caps would keep the caller waiting longer than it may: try again after `retryAfterMs`. */
 export type LiveReadOutcome = CallOutcome | { kind: "busy"; retryAfterMs: number };
@@ -28,16 +27,7 @@ export class LiveReader {
 
   async read(integration: Integration, request: OutgoingRequest): Promise<LiveReadOutcome> {
     const { budget, config, maxWaitMs } = this.deps;
-    const target = {
-      integration,
-      limits: limitsFor(integration.platform, integration.rateLimitOverride),
-      accessToken: accessTokenOf(config, integration),
-      log: logger.child({
-        integrationId: integration.id,
-        platform: integration.platform,
-        lane: "INTERACTIVE",
-      }),
-    };
+    const target = callTargetOf(config, integration, logger.child({ lane: "INTERACTIVE" }));
     const waiter = { waiterId: randomUUID(), waiterTtlMs: WAITER_TTL_MS };
     const deadline = Date.now() + maxWaitMs;
     for (;;) {

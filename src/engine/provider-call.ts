@@ -4,7 +4,7 @@ import type { Integration } from "../generated/prisma/client.ts";
 import type { Logger } from "../logger.ts";
 import { type CallOutcome, callProvider } from "../platforms/http.ts";
 import type { CallBudget } from "./budget.ts";
-import type { CallLimits } from "./limits.ts";
+import { type CallLimits, limitsFor } from "./limits.ts";
 
 /** What a call needs to know about the integration it is made for. */
 export interface CallTarget {
@@ -21,11 +21,19 @@ export interface OutgoingRequest {
   body?: unknown;
 }
 
-/** The platform secret of an integration, decrypted for the duration of an activation or a live read. */
-export function accessTokenOf(config: Config, integration: Integration): string {
-  return String(
-    JSON.parse(decryptSecret(config.encryptionKey, integration.credentialsEncrypted)).accessToken,
-  );
+/**
+ * What calls for an integration need: its caps (catalog and override), its platform secret (decrypted
+ * for the duration of an activation or a live read), a logger naming it.
+ */
+export function callTargetOf(config: Config, integration: Integration, log: Logger): CallTarget {
+  return {
+    integration,
+    limits: limitsFor(integration.platform, integration.rateLimitOverride),
+    accessToken: String(
+      JSON.parse(decryptSecret(config.encryptionKey, integration.credentialsEncrypted)).accessToken,
+    ),
+    log: log.child({ integrationId: integration.id, platform: integration.platform }),
+  };
 }
 
 /**

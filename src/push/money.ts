@@ -14,6 +14,13 @@ export function parseCents(text: string): bigint | null {
   return sign ? -cents : cents;
 }
 
+/** Cents of an amount syncline wrote itself (a column or a stored draft): malformed means corrupt data. */
+export function centsOf(text: string): bigint {
+  const cents = parseCents(text);
+  if (cents === null) throw new Error(`Not an amount: "${text}"`);
+  return cents;
+}
+
 /** 1230n → "12.30". */
 export function formatCents(cents: bigint): string {
   const negative = cents < 0n;

@@ -6,7 +6,7 @@ import { loadIntegrationEffectiveSettings } from "../settings/load.ts";
 import { appendLog } from "../sync/logs.ts";
 import type { TimeScale } from "../time.ts";
 import { type ManualJournalPayload, Mapper, packetIdempotencyKey } from "./mapping.ts";
-import { formatCents, parseCents } from "./money.ts";
+import { centsOf, formatCents } from "./money.ts";
 import { type OrderForPush, type PacketDraft, summarize } from "./summarize.ts";
 
 /**
@@ -69,7 +69,6 @@ function storeDraft(draft: PacketDraft): StoredPayload["draft"] {
 }
 
 function loadDraft(stored: StoredPayload["draft"]): PacketDraft {
-  const cents = (text: string) => parseCents(text) ?? 0n;
   return {
     label: stored.label,
     date: stored.date,
@@ -77,11 +76,11 @@ function loadDraft(stored: StoredPayload["draft"]): PacketDraft {
     revenue: stored.revenue.map((l) => ({
       revenueCategory: l.revenueCategory,
       taxRate: l.taxRate,
-      netCents: cents(l.net),
-      taxCents: cents(l.tax),
+      netCents: centsOf(l.net),
+      taxCents: centsOf(l.tax),
     })),
-    payments: stored.payments.map((p) => ({ method: p.method, amountCents: cents(p.amount) })),
-    totalCents: cents(stored.total),
+    payments: stored.payments.map((p) => ({ method: p.method, amountCents: centsOf(p.amount) })),
+    totalCents: centsOf(stored.total),
     orderIds: stored.orderIds,
   };
 }
@@ -136,7 +135,6 @@ export async function ordersForPush(
     window.to,
     ...(wholeDaysIn ? [wholeDaysIn] : []),
   );
-  const cents = (text: string) => parseCents(text) ?? 0n;
   return rows.map((row) => ({
     id: row.id,
     externalId: row.externalId,
@@ -145,10 +143,10 @@ export async function ordersForPush(
     items: row.items.map((item) => ({
       revenueCategory: item.c,
       taxRate: item.r,
-      netCents: cents(item.n),
-      taxCents: cents(item.t),
+      netCents: centsOf(item.n),
+      taxCents: centsOf(item.t),
     })),
-    payments: row.payments.map((payment) => ({ method: payment.m, amountCents: cents(payment.a) })),
+    payments: row.payments.map((payment) => ({ method: payment.m, amountCents: centsOf(payment.a) })),
   }));
 }
 
@@ -184,9 +182,9 @@ const ORDERS_OF_CHANGED_DAYS = `
   ORDER BY o."orderedAt", o."externalId"`;
 
 /**
- * Starts a queued push run: fixes its window (from the last successful push's cutoff to now), writes
- * its packets PENDING, then maps each one. Runs in one transaction, so a crash leaves the run queued
- * and packet-less, to be built again.
+ * Starts a queued push run: fixes its window (from the last successful push's cutoff to now), builds
+ * its packets and maps each one, and writes them. Runs in one transaction, so a crash leaves the run
+ * queued and packet-less, to be built again.
  */
 export async function buildPackets(prisma: PrismaClient, run: SyncRun): Promise<PacketTransition[]> {
   return prisma.$transaction(
@@ -224,7 +222,7 @@ export async function buildPackets(prisma: PrismaClient, run: SyncRun): Promise<
         sequence: index + 1,
         label: draft.label,
         totalAmount: formatCents(draft.totalCents),
-        ...mapDraft(mapper, run.integrationId, storeDraft(draft), previous.get(draft.label) ?? null),
+        ...mapDraft(mapper, run.integrationId, draft, previous.get(draft.label) ?? null),
       }));
       const ids = await insertPackets(tx, run, built);
       const failed = built.filter((packet) => packet.state === "FAILED").length;
@@ -236,12 +234,11 @@ export async function buildPackets(prisma: PrismaClient, run: SyncRun): Promise<
           startedAt: new Date(),
           windowFrom: window.from,
           windowTo: window.to,
-          cursor: { built: true, packets: drafts.length },
           failedCount: { increment: failed },
           skippedCount: { increment: skipped },
         },
       });
-      const mode = settings.summarizeData.value ? "per day and payment method" : "one per order";
+      const mode = summarizing ? "per day and payment method" : "one per order";
       await appendLog(
         tx,
         run.id,
@@ -286,10 +283,10 @@ async function sentJournals(tx: Tx, integrationId: string, labels: string[]): Pr
 function mapDraft(
   mapper: Mapper,
   integrationId: string,
-  stored: StoredPayload["draft"],
+  draft: PacketDraft,
   replaces: string | null,
 ): MappedState {
-  const draft = loadDraft(stored);
+  const stored = storeDraft(draft);
   // Until mapped, a packet's key only has to be unique; the key it is sent with comes from its journal.
   const unsent = `unmapped:${createHash("sha256").update(JSON.stringify(stored)).digest("hex")}`;
   if (draft.revenue.length === 0 && draft.payments.every((p) => p.amountCents === 0n)) {
@@ -532,7 +529,7 @@ export async function retryFailedPackets(
   const transitions: PacketTransition[] = [];
   for (const packet of failed) {
     const stored = packet.payload as unknown as StoredPayload;
-    const mapped = mapDraft(mapper, run.integrationId, stored.draft, stored.replaces ?? null);
+    const mapped = mapDraft(mapper, run.integrationId, loadDraft(stored.draft), stored.replaces ?? null);
     const updated = await tx.syncPacket.update({
       where: { id: packet.id },
       data: {

@@ -12,6 +12,8 @@ export interface EntityProgress {
   deleted: number;
 }
 
+const NOTHING_YET = { fetched: 0, created: 0, updated: 0, unchanged: 0, deleted: 0 };
+
 export async function entityProgress(
   prisma: PrismaClient,
   run: { id: string; cursor: unknown },
@@ -41,6 +43,7 @@ export async function entityProgress(
   );
   const byEntity = new Map(sums.map((row) => [row.entity, row]));
   return cursor.entities.map((entity, index) => ({
+    ...(byEntity.get(entity) ?? NOTHING_YET),
     entity,
     state: cursor.failedEntities.includes(entity)
       ? "FAILED"
@@ -49,10 +52,5 @@ export async function entityProgress(
         : index === cursor.index
           ? "PULLING"
           : "PENDING",
-    fetched: byEntity.get(entity)?.fetched ?? 0,
-    created: byEntity.get(entity)?.created ?? 0,
-    updated: byEntity.get(entity)?.updated ?? 0,
-    unchanged: byEntity.get(entity)?.unchanged ?? 0,
-    deleted: byEntity.get(entity)?.deleted ?? 0,
   }));
 }

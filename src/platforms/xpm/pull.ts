@@ -24,8 +24,8 @@ const list = (body: unknown, key: string): Record<string, unknown>[] => {
 const modifiedSince = (at: Date) => at.toISOString().slice(0, 19);
 const yyyymmdd = (at: Date) => at.toISOString().slice(0, 10).replaceAll("-", "");
 
-const incremental = (context: PullContext) =>
-  context.since !== null && context.kind !== "DAILY" && context.kind !== "INITIAL";
+/** The engine pulls full listings (initial, daily) with no `since`: anything else is incremental. */
+const incremental = (context: PullContext) => context.since !== null;
 
 const client: EntityPuller = {
   listsEverything: (context) => !incremental(context),
