@@ -21,7 +21,7 @@ import type { RateLimitOverride } from "../src/engine/limits.ts";
 import { startXpmSandbox, type XpmSandbox } from "../src/sandbox/xpm/server.ts";
 import { enqueueEdits } from "../src/sync/export.ts";
 import { timeScale } from "../src/time.ts";
-import { adminQuery, databaseUrl, LIFTED_CAPS, printTable, REDIS_URL } from "./support.ts";
+import { adminQuery, benchEnv, LIFTED_CAPS, printTable, REDIS_URL } from "./support.ts";
 
 const INTEGRATIONS = Number(process.env.BENCH_INTEGRATIONS ?? 200);
 // 200 integrations × 30 exports a minute need ~150 calls/s at a 40 s "minute": about half of what two
@@ -45,19 +45,12 @@ async function stage(name: string, minuteMs: number, workers: number): Promise<S
   const database = `syncline_bench_${name}_${randomBytes(3).toString("hex")}`;
   await adminQuery(`CREATE DATABASE ${database}`);
   const xpm = await startXpmSandbox({ time: timeScale(minuteMs) });
-  const env = {
-    NODE_ENV: "production",
-    DATABASE_URL: databaseUrl(database),
-    REDIS_URL,
-    SYNCLINE_REDIS_PREFIX: database,
-    SYNCLINE_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+  const env = benchEnv(database, {
     SYNCLINE_MINUTE_MS: String(minuteMs),
     SYNCLINE_XPM_URL: xpm.url,
     SYNCLINE_SWEEP_INTERVAL_MS: "5000",
     SYNCLINE_LOCK_TTL_MS: "5000",
-    LOG_LEVEL: "silent",
-    PORT: "0",
-  };
+  });
   const app = await startApp(loadConfig(env), ["scheduler"]);
   const { tenantId } = await createTenant(app.db.prisma, { name: `bench ${name}` });
   const children: ChildProcess[] = [];

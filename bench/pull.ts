@@ -32,7 +32,7 @@ import { openPostgresSession } from "../src/db/sql.ts";
 import type { RateLimitOverride } from "../src/engine/limits.ts";
 import { startXpmSandbox } from "../src/sandbox/xpm/server.ts";
 import { queuePullRun } from "../src/sync/runs.ts";
-import { adminQuery, databaseUrl, LIFTED_CAPS, printTable, REDIS_URL } from "./support.ts";
+import { adminQuery, benchEnv, databaseUrl, LIFTED_CAPS, printTable, REDIS_URL } from "./support.ts";
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50_000);
 const TIME_ENTRIES = Number(process.env.BENCH_TIME_ENTRIES ?? 200_000);
@@ -461,16 +461,10 @@ async function main() {
   let app: App | undefined;
   try {
     sandbox = await startSandboxChild();
-    const env = {
-      NODE_ENV: "production",
-      DATABASE_URL: databaseUrl(syncDatabase),
-      REDIS_URL,
-      SYNCLINE_REDIS_PREFIX: syncDatabase,
-      SYNCLINE_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+    const env = benchEnv(syncDatabase, {
       SYNCLINE_XPM_URL: sandbox.ready.url,
       LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
-      PORT: "0",
-    };
+    });
     app = await startApp(loadConfig(env), ["worker", "scheduler"]);
     const pulled = await pull(app);
     const log = await sandbox.log();

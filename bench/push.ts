@@ -1,17 +1,3 @@
-/**
- * npm run bench:push — building and mapping an accounting push, judged against one SQL GROUP BY.
- *
- * 100,000 orders over 30 days (1–4 items over 6 revenue categories and 3 tax rates; one payment, or two
- * for a quarter of them, over 4 methods) are ingested through the same code as the ingestOrders mutation.
- * Then, with SummarizeData on, the push's build step runs as a PUSH run does it: load the orders in the
- * window, summarize into packets (one per local day, payment method and currency, two-way payments split
- * to the cent) and map each through the integration's rules. Prints its time and peak memory next to the
- * same totals computed by one GROUP BY in PostgreSQL, checks the two agree, and counts the provider calls
- * the push needs (one per packet) against one per order without summarizing.
- *
- * Needs PostgreSQL (BENCH_DATABASE_URL, default the local server). BENCH_ORDERS for a smaller run.
- */
-import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { startApp } from "../src/app.ts";
 import { encryptSecret } from "../src/auth/secrets.ts";
@@ -23,7 +9,7 @@ import { ingestOrders, type OrderInput, validateOrders } from "../src/push/order
 import { ordersForPush } from "../src/push/packets.ts";
 import { summarize } from "../src/push/summarize.ts";
 import { mulberry32 } from "../src/sandbox/random.ts";
-import { freshDatabase, printTable, REDIS_URL, sampleMemory } from "./support.ts";
+import { benchEnv, freshDatabase, printTable, sampleMemory } from "./support.ts";
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 100_000);
 const DAYS = 30;
@@ -99,18 +85,7 @@ const GROUP_BY = `
 
 async function main() {
   const database = await freshDatabase("push");
-  const app = await startApp(
-    loadConfig({
-      NODE_ENV: "production",
-      DATABASE_URL: database.url,
-      REDIS_URL,
-      SYNCLINE_REDIS_PREFIX: database.name,
-      SYNCLINE_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-      LOG_LEVEL: "silent",
-      PORT: "0",
-    }),
-    [],
-  );
+  const app = await startApp(loadConfig(benchEnv(database.name)), []);
   const prisma = app.db.prisma;
   try {
     const { tenantId } = await createTenant(prisma, { name: "bench push" });

@@ -31,6 +31,20 @@ export const LIFTED_CAPS = {
   exportPerDay: 1_000_000_000,
 };
 
+/** syncline's environment for a benchmark on its own database (and Redis prefix), plus `extra`. */
+export function benchEnv(database: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: "production",
+    DATABASE_URL: databaseUrl(database),
+    REDIS_URL,
+    SYNCLINE_REDIS_PREFIX: database,
+    SYNCLINE_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+    LOG_LEVEL: "silent",
+    PORT: "0",
+    ...extra,
+  };
+}
+
 /** Creates an empty database named after the benchmark; returns its name and URL. */
 export async function freshDatabase(
   label: string,
