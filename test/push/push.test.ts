@@ -50,6 +50,19 @@ const order = (externalId: string, overrides: Partial<OrderInput> = {}): OrderIn
   payments: [{ method: "CARD", amount: "115.00" }],
   ...overrides,
 });
+/** An order of services (115.00), a category the tests leave unmapped or map to an archived account. */
+const services = (externalId: string) =>
+  order(externalId, {
+    items: [
+      {
+        revenueCategory: "Services",
+        quantity: "1",
+        netAmount: "100.00",
+        taxRate: "GST 15%",
+        taxAmount: "15.00",
+      },
+    ],
+  });
 /** The same order changed by the host: twice the quantity, 230.00. */
 const doubled = (externalId: string) =>
   order(externalId, {
@@ -314,20 +327,7 @@ describe("startAccountingSync", () => {
     const { integration, organisation, remoteTenantId } = await connectedXero(h, { tenantId: acme.id });
     const id = globalId("Integration", integration.id);
     await mapAll(id, { Services: "skip" });
-    await ingest(id, [
-      order("R-1"),
-      order("R-2", {
-        items: [
-          {
-            revenueCategory: "Services",
-            quantity: "1",
-            netAmount: "100.00",
-            taxRate: "GST 15%",
-            taxAmount: "15.00",
-          },
-        ],
-      }),
-    ]);
+    await ingest(id, [order("R-1"), services("R-2")]);
     const { runId, syncRun } = await startPush(id);
     const runGlobalId = syncRun.id;
     await finished(runId);
@@ -436,20 +436,7 @@ describe("startAccountingSync", () => {
     await mapAll(id);
     // Services goes to an archived account: Xero refuses that journal.
     organisation.archiveAccount("260");
-    await ingest(id, [
-      order("F-1"),
-      order("F-2", {
-        items: [
-          {
-            revenueCategory: "Services",
-            quantity: "1",
-            netAmount: "100.00",
-            taxRate: "GST 15%",
-            taxAmount: "15.00",
-          },
-        ],
-      }),
-    ]);
+    await ingest(id, [order("F-1"), services("F-2")]);
     h.xero.caps.injectFaults(remoteTenantId, { kind: "status", status: 503, match: { method: "PUT" } });
     const { runId } = await startPush(id);
     await finished(runId);
