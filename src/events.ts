@@ -1,8 +1,8 @@
 import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import { createPubSub, type PubSub } from "graphql-yoga";
 import type { Redis } from "ioredis";
+import type { PacketState } from "./generated/prisma/enums.ts";
 import { logger } from "./logger.ts";
-import type { PacketTransition } from "./push/packets.ts";
 import { createRedisClient } from "./redis.ts";
 
 /**
@@ -26,15 +26,52 @@ export type Topics = {
   packetStateChanged: [runId: string, payload: PacketTransition];
 };
 
-/** A run changed: tells both the run's own subscribers and its integration's. */
-export function publishRunUpdated(events: Events, run: { id: string; integrationId: string }): void {
-  events.publish("syncRunUpdated", run.id, { runId: run.id });
-  events.publish("integrationSyncRuns", run.integrationId, { runId: run.id });
+/** One move of a push packet from a state to another, as `packetStateChanged` streams it. */
+export interface PacketTransition {
+  runId: string;
+  packetId: string;
+  sequence: number;
+  label: string;
+  from: PacketState | null;
+  to: PacketState;
+  attempts: number;
+  remoteId: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  at: string;
 }
 
-/** Publishes packet transitions in the order they happened (one connection keeps Redis's order). */
-export function publishPacketTransitions(events: Events, transitions: readonly PacketTransition[]): void {
-  for (const transition of transitions) events.publish("packetStateChanged", transition.runId, transition);
+/**
+ * What a state change causes, as the domain's state machines return it. Transitions return their events
+ * instead of publishing them, and the caller hands them to `publishEvents` once the transaction that
+ * made the change has committed, so no subscriber ever reads a row that is not there yet.
+ */
+export type DomainEvent =
+  | { topic: "integrationStatusChanged"; tenantId: string; integrationId: string }
+  /** A run's status or counts changed: reaches the run's subscribers and its integration's. */
+  | { topic: "syncRunUpdated"; runId: string; integrationId: string }
+  | { topic: "packetStateChanged"; transition: PacketTransition }
+  | { topic: "queueProgress"; integrationId: string };
+
+/** Sends events in the order given (one Redis connection keeps that order for each subscriber). */
+export function publishEvents(events: Events, list: readonly DomainEvent[]): void {
+  for (const event of list) {
+    switch (event.topic) {
+      case "integrationStatusChanged":
+        events.publish("integrationStatusChanged", event.tenantId, { integrationId: event.integrationId });
+        break;
+      case "syncRunUpdated":
+        events.publish("syncRunUpdated", event.runId, { runId: event.runId });
+        events.publish("integrationSyncRuns", event.integrationId, { runId: event.runId });
+        break;
+      case "packetStateChanged":
+        events.publish("packetStateChanged", event.transition.runId, event.transition);
+        break;
+      case "queueProgress":
+        events.publish("queueProgress", event.integrationId, { integrationId: event.integrationId });
+        break;
+    }
+  }
 }
 
 export type Events = PubSub<Topics>;

@@ -2,7 +2,16 @@ import { randomUUID } from "node:crypto";
 import type BeeQueue from "bee-queue";
 import type { Config } from "../config.ts";
 import type { SqlPool } from "../db/client.ts";
-import { type Events, publishPacketTransitions, publishRunUpdated } from "../events.ts";
+import { type Events, type PacketTransition, publishEvents } from "../events.ts";
+
+const publishRunUpdated = (events: Events, run: { id: string; integrationId: string }) =>
+  publishEvents(events, [{ topic: "syncRunUpdated", runId: run.id, integrationId: run.integrationId }]);
+const publishPacketTransitions = (events: Events, transitions: readonly PacketTransition[]) =>
+  publishEvents(
+    events,
+    transitions.map((transition) => ({ topic: "packetStateChanged" as const, transition })),
+  );
+
 import type { PrismaClient, SyncRun } from "../generated/prisma/client.ts";
 import { logger as rootLogger } from "../logger.ts";
 import type { CallOutcome } from "../platforms/http.ts";

@@ -5,10 +5,10 @@ import RelayPlugin from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import { GraphQLError } from "graphql";
 import { prisma } from "../db/client.ts";
+import { ForbiddenError } from "../errors.ts";
 import type PrismaTypes from "../generated/pothos-types.ts";
 import { getDatamodel } from "../generated/pothos-types.ts";
 import type { Context } from "./context.ts";
-import { ForbiddenError } from "./errors.ts";
 
 /** The Pothos builder and its plugins; types live in ./schema, one file per domain. */
 export const builder = new SchemaBuilder<{

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { prisma } from "../db/client.ts";
+import { NotFoundError, ValidationError } from "../errors.ts";
 import type { Viewer } from "./context.ts";
-import { NotFoundError, ValidationError } from "./errors.ts";
 import { parseGlobalId } from "./ids.ts";
 
 /** Parses input with a zod schema; every issue becomes a field path under `basePath`. */

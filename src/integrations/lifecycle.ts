@@ -1,6 +1,6 @@
+import { ContinuousConnectionLimitError, InvalidStateError, NotFoundError } from "../errors.ts";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import type { IntegrationStatus, SyncMode } from "../generated/prisma/enums.ts";
-import { ContinuousConnectionLimitError, InvalidStateError, NotFoundError } from "../graphql/errors.ts";
 import { PLATFORMS, type PlatformKey } from "../platforms/catalog.ts";
 import { loadPlatformEffectiveSettings } from "../settings/load.ts";
 

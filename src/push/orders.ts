@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
+import type { FieldIssue } from "../errors.ts";
 import type { Prisma } from "../generated/prisma/client.ts";
-import type { FieldIssue } from "../graphql/errors.ts";
 import { contentHash } from "../sync/records.ts";
 import { formatCents, parseCents, sumCents } from "./money.ts";
 

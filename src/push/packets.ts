@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { PacketTransition } from "../events.ts";
 import type { Prisma, PrismaClient, SyncPacket, SyncRun } from "../generated/prisma/client.ts";
 import type { PacketState } from "../generated/prisma/enums.ts";
 import type { CallOutcome } from "../platforms/http.ts";
@@ -18,20 +19,6 @@ import { type OrderForPush, type PacketDraft, summarize } from "./summarize.ts";
 
 /** Transient send failures of one packet before it is FAILED. */
 const MAX_SEND_ATTEMPTS = 6;
-
-export interface PacketTransition {
-  runId: string;
-  packetId: string;
-  sequence: number;
-  label: string;
-  from: PacketState | null;
-  to: PacketState;
-  attempts: number;
-  remoteId: string | null;
-  errorCode: string | null;
-  errorMessage: string | null;
-  at: string;
-}
 
 /** What a packet row stores: the summarized draft (cents as strings) and, once mapped, the journal. */
 interface StoredPayload {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { type FieldIssue, ValidationError } from "../errors.ts";
 import type { Prisma } from "../generated/prisma/client.ts";
-import { type FieldIssue, ValidationError } from "../graphql/errors.ts";
 import type { PlatformKey } from "../platforms/catalog.ts";
 import { exportTarget } from "../platforms/exports.ts";
 

@@ -1,7 +1,7 @@
 import { laneForKind } from "../engine/lanes.ts";
+import { InvalidStateError, ValidationError } from "../errors.ts";
 import type { Prisma } from "../generated/prisma/client.ts";
 import type { SyncKind } from "../generated/prisma/enums.ts";
-import { InvalidStateError, ValidationError } from "../graphql/errors.ts";
 import { PLATFORMS } from "../platforms/catalog.ts";
 
 type Tx = Prisma.TransactionClient;

@@ -1,4 +1,3 @@
-import { builder } from "../builder.ts";
 import {
   BaseError,
   ContinuousConnectionLimitError,
@@ -9,7 +8,8 @@ import {
   PlatformError,
   RateLimitedError,
   ValidationError,
-} from "../errors.ts";
+} from "../../errors.ts";
+import { builder } from "../builder.ts";
 import { PlatformKeyEnum } from "./enums.ts";
 
 /** The GraphQL side of src/graphql/errors.ts: one object type per domain error. */

@@ -1,11 +1,12 @@
 import { prisma } from "../../db/client.ts";
 import type { BudgetWindow } from "../../engine/budget.ts";
 import { type QueueFigures, queueFigures } from "../../engine/progress.ts";
+import { ValidationError } from "../../errors.ts";
 import { findOwnIntegration, inTransaction } from "../../integrations/lifecycle.ts";
 import { type ExportEdit, enqueueEdits, validateEdits } from "../../sync/export.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
-import { subscriptionSetup, ValidationError } from "../errors.ts";
+import { subscriptionSetup } from "../errors.ts";
 import { globalId, parseGlobalId } from "../ids.ts";
 import { ownIntegrationId, viewerOf } from "../validate.ts";
 import { LaneEnum } from "./enums.ts";

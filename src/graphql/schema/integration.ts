@@ -2,18 +2,14 @@ import { filter, pipe } from "graphql-yoga";
 import { z } from "zod";
 import { encryptSecret } from "../../auth/secrets.ts";
 import { prisma } from "../../db/client.ts";
+import { ContinuousConnectionLimitError, NotFoundError, ValidationError } from "../../errors.ts";
 import type { Integration } from "../../generated/prisma/client.ts";
 import * as lifecycle from "../../integrations/lifecycle.ts";
 import { PLATFORMS } from "../../platforms/catalog.ts";
 import { loadIntegrationEffectiveSettings } from "../../settings/load.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
-import {
-  ContinuousConnectionLimitError,
-  NotFoundError,
-  subscriptionSetup,
-  ValidationError,
-} from "../errors.ts";
+import { subscriptionSetup } from "../errors.ts";
 import { parseGlobalId } from "../ids.ts";
 import { validate, viewerOf } from "../validate.ts";
 import { IntegrationStatusEnum, PlatformKeyEnum, SyncModeEnum } from "./enums.ts";

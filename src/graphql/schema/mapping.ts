@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { prisma } from "../../db/client.ts";
+import { NotFoundError } from "../../errors.ts";
 import { findOwnIntegration, inTransaction } from "../../integrations/lifecycle.ts";
 import { builder } from "../builder.ts";
-import { NotFoundError } from "../errors.ts";
 import { parseGlobalId } from "../ids.ts";
 import { validate, viewerOf } from "../validate.ts";
 import { MappingSourceTypeEnum, MappingTargetTypeEnum } from "./enums.ts";

@@ -1,5 +1,6 @@
 import { prisma } from "../../db/client.ts";
-import { publishPacketTransitions, publishRunUpdated } from "../../events.ts";
+import { InvalidStateError, NotFoundError, ValidationError } from "../../errors.ts";
+import { type PacketTransition, publishEvents } from "../../events.ts";
 import { findOwnIntegration, inTransaction } from "../../integrations/lifecycle.ts";
 import {
   type IngestResult,
@@ -8,10 +9,10 @@ import {
   type OrderRejection,
   validateOrders,
 } from "../../push/orders.ts";
-import { type PacketTransition, retryFailedPackets } from "../../push/packets.ts";
+import { retryFailedPackets } from "../../push/packets.ts";
 import { queuePushRun } from "../../sync/runs.ts";
 import { builder } from "../builder.ts";
-import { InvalidStateError, NotFoundError, subscriptionSetup, ValidationError } from "../errors.ts";
+import { subscriptionSetup } from "../errors.ts";
 import { parseGlobalId, globalId as toGlobalId } from "../ids.ts";
 import { viewerOf } from "../validate.ts";
 import { PacketStateEnum } from "./enums.ts";
@@ -164,7 +165,7 @@ builder.mutationField("startAccountingSync", (t) =>
         return queuePushRun(tx, integration, { requestedById: viewer.memberId });
       });
       if (created) {
-        publishRunUpdated(ctx.services.events, { id: run.id, integrationId });
+        publishEvents(ctx.services.events, [{ topic: "syncRunUpdated", runId: run.id, integrationId }]);
         await ctx.services.engine.notify(integrationId);
       }
       return { runId: run.id, alreadyQueued: !created };
@@ -207,8 +208,10 @@ builder.mutationField("retryFailedPackets", (t) =>
         if (retried === 0) throw new InvalidStateError("The run has no failed packets", run.status);
         return { run, retried, transitions };
       });
-      publishPacketTransitions(ctx.services.events, transitions);
-      publishRunUpdated(ctx.services.events, run);
+      publishEvents(ctx.services.events, [
+        ...transitions.map((transition) => ({ topic: "packetStateChanged" as const, transition })),
+        { topic: "syncRunUpdated", runId: run.id, integrationId: run.integrationId },
+      ]);
       await ctx.services.engine.notify(run.integrationId);
       return { runId: run.id, retried };
     },

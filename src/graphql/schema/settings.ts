@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { prisma } from "../../db/client.ts";
+import { type FieldIssue, ValidationError } from "../../errors.ts";
 import { findOwnIntegration, inTransaction } from "../../integrations/lifecycle.ts";
 import { PLATFORMS, type PlatformKey } from "../../platforms/catalog.ts";
 import type {
@@ -10,7 +11,6 @@ import type {
 } from "../../settings/effective.ts";
 import { loadPlatformEffectiveSettings } from "../../settings/load.ts";
 import { builder } from "../builder.ts";
-import { type FieldIssue, ValidationError } from "../errors.ts";
 import { parseGlobalId } from "../ids.ts";
 import { validate, viewerOf } from "../validate.ts";
 import { PlatformKeyEnum, SettingSourceEnum } from "./enums.ts";

@@ -1,10 +1,11 @@
 import { prisma } from "../../db/client.ts";
-import { publishRunUpdated } from "../../events.ts";
+import { InvalidStateError, NotFoundError } from "../../errors.ts";
+import { publishEvents } from "../../events.ts";
 import { findOwnIntegration, inTransaction } from "../../integrations/lifecycle.ts";
 import { type EntityProgress, entityProgress } from "../../sync/progress.ts";
 import { ACTIVE_RUN_STATUSES, queuePullRun } from "../../sync/runs.ts";
 import { builder } from "../builder.ts";
-import { InvalidStateError, NotFoundError, subscriptionSetup } from "../errors.ts";
+import { subscriptionSetup } from "../errors.ts";
 import { parseGlobalId } from "../ids.ts";
 import { ownIntegrationId, viewerOf } from "../validate.ts";
 import {
@@ -251,7 +252,7 @@ builder.mutationField("triggerSync", (t) =>
         });
       });
       if (created) {
-        publishRunUpdated(ctx.services.events, { id: run.id, integrationId });
+        publishEvents(ctx.services.events, [{ topic: "syncRunUpdated", runId: run.id, integrationId }]);
         await ctx.services.engine.notify(integrationId);
       }
       return { runId: run.id, alreadyQueued: !created };
@@ -294,7 +295,9 @@ builder.mutationField("cancelSyncRun", (t) =>
         });
         return run;
       });
-      publishRunUpdated(ctx.services.events, run);
+      publishEvents(ctx.services.events, [
+        { topic: "syncRunUpdated", runId: run.id, integrationId: run.integrationId },
+      ]);
       return { runId: id };
     },
   }),

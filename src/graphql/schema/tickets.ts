@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { prisma } from "../../db/client.ts";
+import { InvalidStateError, PlatformError, RateLimitedError, ValidationError } from "../../errors.ts";
 import { hasNextPage } from "../../platforms/http.ts";
 import {
   MAX_TICKETS_PER_PAGE,
@@ -9,7 +10,6 @@ import {
   ticketRequest,
 } from "../../platforms/psa/tickets.ts";
 import { builder } from "../builder.ts";
-import { InvalidStateError, PlatformError, RateLimitedError, ValidationError } from "../errors.ts";
 import { validate } from "../validate.ts";
 
 /**
