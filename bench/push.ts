@@ -8,7 +8,7 @@ import { formatCents, parseCents } from "../src/push/money.ts";
 import { ingestOrders, type OrderInput, validateOrders } from "../src/push/orders.ts";
 import { ordersForPush } from "../src/push/packets.ts";
 import { summarize } from "../src/push/summarize.ts";
-import { mulberry32 } from "../src/sandbox/random.ts";
+import { mulberry32 } from "../src/sandbox/kit/random.ts";
 import { benchEnv, freshDatabase, printTable, sampleMemory } from "./support.ts";
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 100_000);

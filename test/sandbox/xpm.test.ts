@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SandboxCaps } from "../../src/sandbox/caps.ts";
+import { SandboxCaps } from "../../src/sandbox/kit/sandbox-caps.ts";
 import { XpmPractice } from "../../src/sandbox/xpm/data.ts";
 import { startXpmSandbox, type XpmSandbox } from "../../src/sandbox/xpm/server.ts";
 import { timeScale } from "../../src/time.ts";

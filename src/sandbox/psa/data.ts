@@ -10,7 +10,7 @@
  * order: a page of an unfiltered list is a slice, and a record is found by binary search.
  */
 
-import { seededRandom } from "../random.ts";
+import { seededRandom } from "../kit/random.ts";
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;

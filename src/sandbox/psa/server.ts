@@ -1,8 +1,14 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { PLATFORMS } from "../../platforms/catalog.ts";
-import { clientGoneSignal, type SandboxReply, writeReply } from "../caps.ts";
-import type { SandboxContext, SandboxServer, SandboxServerOptions } from "../server-kit.ts";
-import { cleanPath, startSandboxServer } from "../server-kit.ts";
+import { cleanPath } from "../kit/http.ts";
+import { failureFrom, type SandboxReply } from "../kit/reply.ts";
+import {
+  type NamedSandbox,
+  type SandboxContext,
+  type SandboxServerOptions,
+  startSandboxServer,
+  type TenantCall,
+} from "../kit/server.ts";
 import { findById, PsaCompanyData, type PsaRecord, type PsaSeedSizes } from "./data.ts";
 
 /**
@@ -23,16 +29,10 @@ import { findById, PsaCompanyData, type PsaRecord, type PsaSeedSizes } from "./d
  */
 export type PsaSandboxOptions = SandboxServerOptions<PsaSeedSizes>;
 
-export interface PsaSandbox extends SandboxServer<PsaSeedSizes, PsaCompanyData> {
-  /** Base URL with a trailing slash, e.g. http://127.0.0.1:4321/v4_6_release/apis/3.0/ */
-  url: string;
-  /** The tenants' data, by companyId. */
-  companies: ReadonlyMap<string, PsaCompanyData>;
-  /** The data of a tenant; throws when there is none. */
-  company(companyId: string): PsaCompanyData;
-  /** Creates (or replaces) a tenant, seeded from its companyId. */
-  addCompany(companyId: string, sizes?: PsaSeedSizes): PsaCompanyData;
-}
+const NAMES = { all: "companies", one: "company", add: "addCompany" } as const;
+
+/** Tenants by companyId; `url` ends in the base path, e.g. http://127.0.0.1:4321/v4_6_release/apis/3.0/ */
+export type PsaSandbox = NamedSandbox<PsaSeedSizes, PsaCompanyData, typeof NAMES>;
 
 const BASE_PATH = "/v4_6_release/apis/3.0";
 /** ConnectWise's defaults; it caps pageSize at 1,000 (the sandbox refuses more instead of clamping). */
@@ -49,14 +49,11 @@ const ERROR_CODES: Record<number, string> = {
   504: "GatewayTimeout",
 };
 
-const failure = (status: number, message: string): SandboxReply => ({
-  status,
-  body: errorBody(message, status),
-});
-
 function errorBody(message: string, status: number) {
   return { code: ERROR_CODES[status] ?? "UnexpectedError", message };
 }
+
+const failure = failureFrom(errorBody);
 
 /** A list the API serves; nested lists take their parent's id (undefined records: no such parent). */
 interface ListRoute {
@@ -94,40 +91,31 @@ const LISTS: ListRoute[] = [
   { pattern: /^service\/tickets$/i, noun: "Ticket", records: (d) => d.tickets },
 ];
 
-export async function startPsaSandbox(options: PsaSandboxOptions = {}): Promise<PsaSandbox> {
-  const { tenants, tenant, ...sandbox } = await startSandboxServer(options, {
+export function startPsaSandbox(options: PsaSandboxOptions = {}): Promise<PsaSandbox> {
+  return startSandboxServer(options, {
     caps: PLATFORMS.PSA.caps,
     errorBody,
     basePath: `${BASE_PATH}/`,
+    names: NAMES,
     tenantNoun: "PSA sandbox company",
     createTenant: (companyId, sizes, now) => new PsaCompanyData(companyId, sizes, now),
-    serve,
+    accept,
   });
-  return { ...sandbox, companies: tenants, company: tenant, addCompany: sandbox.addTenant };
 }
 
-/** Auth first (not tenant-scoped, so neither capped nor logged), then the capped route. */
-async function serve(
+/** Auth names the tenant: Basic credentials of the company's API member. */
+function accept(
   req: IncomingMessage,
-  res: ServerResponse,
-  { caps, tenants: companies }: SandboxContext<PsaCompanyData>,
-): Promise<void> {
+  { tenants: companies }: SandboxContext<PsaCompanyData>,
+): TenantCall | SandboxReply {
   const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "127.0.0.1"}`);
   const companyId = companyIdOf(req.headers.authorization);
-  if (!companyId) {
-    return writeReply(
-      res,
-      failure(401, "Authorization must be Basic base64(companyId+publicKey:privateKey)"),
-    );
-  }
+  if (!companyId) return failure(401, "Authorization must be Basic base64(companyId+publicKey:privateKey)");
   const data = companies.get(companyId);
-  if (!data) return writeReply(res, failure(401, `Unknown company "${companyId}"`));
+  if (!data) return failure(401, `Unknown company "${companyId}"`);
   const path = routePath(url.pathname);
-  const method = (req.method ?? "GET").toUpperCase();
-  const reply = await caps.handle({ tenantId: companyId, method, path, signal: clientGoneSignal(res) }, () =>
-    route(method, path.slice(1), url, data),
-  );
-  writeReply(res, reply);
+  // Read-only: no Idempotency-Key.
+  return { tenantId: companyId, path, answer: (method) => route(method, path.slice(1), url, data) };
 }
 
 /** The companyId of "Basic base64(companyId+publicKey:privateKey)", or undefined when malformed. */

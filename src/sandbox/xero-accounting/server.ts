@@ -1,16 +1,17 @@
 import { randomUUID } from "node:crypto";
-import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
+import { type IncomingMessage, STATUS_CODES } from "node:http";
 import { PLATFORMS } from "../../platforms/catalog.ts";
-import type { SandboxReply } from "../caps.ts";
-import type { SandboxContext, SandboxServer, SandboxServerOptions } from "../server-kit.ts";
+import { cleanPath, isRecord, parseJson, requestHeader } from "../kit/http.ts";
+import type { SandboxReply } from "../kit/reply.ts";
+import { type Route, routeCall } from "../kit/routes.ts";
 import {
-  cleanPath,
-  isRecord,
-  parseJson,
-  requestHeader,
-  serveXeroCall,
+  type NamedSandbox,
+  type SandboxContext,
+  type SandboxServerOptions,
   startSandboxServer,
-} from "../server-kit.ts";
+  type TenantCall,
+} from "../kit/server.ts";
+import { acceptXeroCall } from "../kit/xero-call.ts";
 import {
   formatCents,
   type Invoice,
@@ -29,7 +30,7 @@ import {
  * A stand-in Xero Accounting API 2.0, written from Xero's OpenAPI file (shared/specs/xero_accounting.yaml):
  * Accounts, TaxRates, ManualJournals and Invoices with the spec's PascalCase fields, envelopes
  * ({ Id, Status, ProviderName, DateTimeUTC, … }) and Error bodies. On top of the spec it does what
- * PLATFORMS.md says the real platform does, through the shared SandboxCaps: caps per organisation with
+ * PLATFORMS.md says the real platform does, through the sandbox kit: caps per organisation with
  * Xero's limit headers and 429s, Idempotency-Key replay on writes; and what tests need: latency, faults,
  * a call log.
  *
@@ -46,16 +47,10 @@ import {
  */
 export type XeroAccountingSandboxOptions = SandboxServerOptions<OrganisationSeed>;
 
-export interface XeroAccountingSandbox extends SandboxServer<OrganisationSeed, XeroOrganisation> {
-  /** Base URL, with a trailing slash: resolve "ManualJournals" against it. */
-  url: string;
-  /** The organisations' data, by remote tenant id (the `xero-tenant-id` header). */
-  organisations: ReadonlyMap<string, XeroOrganisation>;
-  /** The organisation of a tenant; throws when there is none. */
-  organisation(tenantId: string): XeroOrganisation;
-  /** Creates (or replaces) an organisation, seeded from its tenant id unless `seed` says otherwise. */
-  addOrganisation(tenantId: string, seed?: OrganisationSeed): XeroOrganisation;
-}
+const NAMES = { all: "organisations", one: "organisation", add: "addOrganisation" } as const;
+
+/** Organisations by remote tenant id (the `xero-tenant-id` header); resolve "ManualJournals" against `url`. */
+export type XeroAccountingSandbox = NamedSandbox<OrganisationSeed, XeroOrganisation, typeof NAMES>;
 
 const PROVIDER_NAME = "Syncline Xero sandbox";
 /** Xero pages manual journals and invoices 100 at a time; `pageSize` may ask for up to 1,000. */
@@ -79,21 +74,13 @@ const ERROR_TYPES: Record<number, string> = {
 
 interface RouteContext {
   org: XeroOrganisation;
-  params: string[];
   query: URLSearchParams;
   body: string;
   ifModifiedSince: string | undefined;
   now: () => number;
 }
 
-type Handler = (context: RouteContext) => SandboxReply;
-
-interface Route {
-  path: RegExp;
-  methods: Partial<Record<"GET" | "PUT" | "POST", Handler>>;
-}
-
-const ROUTES: Route[] = [
+const ROUTES: Route<RouteContext>[] = [
   { path: /^\/Accounts$/i, methods: { GET: listAccounts } },
   { path: /^\/TaxRates$/i, methods: { GET: listTaxRates } },
   {
@@ -104,7 +91,7 @@ const ROUTES: Route[] = [
       POST: (c) => saveBatch(JOURNALS, c, "upsert"),
     },
   },
-  { path: /^\/ManualJournals\/([^/]+)$/i, methods: { GET: (c) => getOne(c, JOURNALS) } },
+  { path: /^\/ManualJournals\/([^/]+)$/i, methods: { GET: (c, [id]) => getOne(c, JOURNALS, id!) } },
   {
     path: /^\/Invoices$/i,
     methods: {
@@ -113,52 +100,39 @@ const ROUTES: Route[] = [
       POST: (c) => saveBatch(INVOICES, c, "upsert"),
     },
   },
-  { path: /^\/Invoices\/([^/]+)$/i, methods: { GET: (c) => getOne(c, INVOICES) } },
+  { path: /^\/Invoices\/([^/]+)$/i, methods: { GET: (c, [id]) => getOne(c, INVOICES, id!) } },
 ];
 
-export async function startXeroAccountingSandbox(
+export function startXeroAccountingSandbox(
   options: XeroAccountingSandboxOptions = {},
 ): Promise<XeroAccountingSandbox> {
-  const { tenants, tenant, ...sandbox } = await startSandboxServer(options, {
+  return startSandboxServer(options, {
     caps: PLATFORMS.XERO_ACCOUNTING.caps,
     errorBody: (message, status) => xeroError(status, message),
     basePath: "/api.xro/2.0/",
+    names: NAMES,
     tenantNoun: "Xero Accounting sandbox organisation",
     createTenant: (tenantId, seed, now) => new XeroOrganisation({ seed: tenantId, ...seed }, now),
-    serve,
+    accept,
   });
-  return { ...sandbox, organisations: tenants, organisation: tenant, addOrganisation: sandbox.addTenant };
 }
 
-/** The route path and If-Modified-Since, then the shared Xero auth and caps. */
-async function serve(
-  req: IncomingMessage,
-  res: ServerResponse,
-  context: SandboxContext<XeroOrganisation>,
-): Promise<void> {
+/** The route path and If-Modified-Since, then the shared Xero auth. */
+function accept(req: IncomingMessage, context: SandboxContext<XeroOrganisation>): TenantCall | SandboxReply {
   const url = new URL(req.url ?? "/", "http://sandbox");
   const path = routePath(url.pathname);
   const ifModifiedSince = requestHeader(req, "if-modified-since");
   const { now } = context;
-  return serveXeroCall(req, res, context, path, ({ data: org, method, body }) =>
-    route(method, path, { org, params: [], query: url.searchParams, body, ifModifiedSince, now }),
-  );
+  return acceptXeroCall(req, context, path, (org, method, body) => {
+    const routeContext = { org, query: url.searchParams, body, ifModifiedSince, now };
+    const reply = routeCall(ROUTES, method, path, routeContext, failure);
+    return reply ?? failure(404, `The resource you're looking for cannot be found: ${method} ${path}`);
+  });
 }
 
 /** "/api.xro/2.0//ManualJournals/" → "/ManualJournals": the route path, as the call log records it. */
 function routePath(pathname: string): string {
   return cleanPath(pathname).replace(/^\/api\.xro\/2\.0(?=\/|$)/i, "") || "/";
-}
-
-function route(method: string, path: string, context: RouteContext): SandboxReply {
-  for (const candidate of ROUTES) {
-    const match = candidate.path.exec(path);
-    if (!match) continue;
-    const handler = candidate.methods[method as keyof Route["methods"]];
-    if (!handler) return failure(405, `${method} is not allowed on ${path}`);
-    return handler({ ...context, params: match.slice(1).map(decodeURIComponent) });
-  }
-  return failure(404, `The resource you're looking for cannot be found: ${method} ${path}`);
 }
 
 // ---- replies ----
@@ -272,9 +246,9 @@ function listPaged<T extends { updatedAt: number }>(
   });
 }
 
-function getOne<T>(context: RouteContext, kind: WriteKind<T>): SandboxReply {
-  const record = kind.find(context.org, context.params[0]!);
-  if (!record) return failure(404, `No ${kind.singular} with ${kind.idField} ${context.params[0]}`);
+function getOne<T>(context: RouteContext, kind: WriteKind<T>, id: string): SandboxReply {
+  const record = kind.find(context.org, id);
+  if (!record) return failure(404, `No ${kind.singular} with ${kind.idField} ${id}`);
   return ok(context, { [kind.key]: [kind.dto(record)] });
 }
 

@@ -9,7 +9,7 @@
  * the sandbox uses it for `modifiedSince`, and tests use it to stage incremental pulls.
  */
 
-import { seededRandom } from "../random.ts";
+import { seededRandom } from "../kit/random.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -215,8 +215,7 @@ export class XpmPractice {
       type: null,
       ...rest,
     };
-    const record = { dto, modifiedAt: options.at ?? this.clock(), deleted: false };
-    this.clients.set(dto.uuid, record);
+    const record = this.track(this.clients, dto.uuid, dto, options);
     this.clientOrder.push(record);
     return record;
   }
@@ -241,9 +240,7 @@ export class XpmPractice {
       partner: null,
       ...rest,
     };
-    const record = { dto, modifiedAt: options.at ?? this.clock(), deleted: false };
-    this.jobs.set(dto.id, record);
-    return record;
+    return this.track(this.jobs, dto.id, dto, options);
   }
 
   addStaff(fields: Partial<XpmStaff> & { name: string }, options: EditOptions = {}): Tracked<XpmStaff> {
@@ -259,9 +256,7 @@ export class XpmPractice {
       payrollCode: `P${String(n).padStart(4, "0")}`,
       ...rest,
     };
-    const record = { dto, modifiedAt: options.at ?? this.clock(), deleted: false };
-    this.staff.set(dto.uuid, record);
-    return record;
+    return this.track(this.staff, dto.uuid, dto, options);
   }
 
   addTime(
@@ -281,8 +276,7 @@ export class XpmPractice {
       start: fields.start ?? null,
       end: fields.end ?? null,
     };
-    const record = { dto, modifiedAt: options.at ?? this.clock(), deleted: false };
-    this.time.set(dto.uuid, record);
+    const record = this.track(this.time, dto.uuid, dto, options);
     this.indexTime(record);
     return record;
   }
@@ -375,6 +369,13 @@ export class XpmPractice {
   }
 
   // ---- internals ----
+
+  /** Stores a new record under `key`, modified now or at `options.at`. */
+  private track<T>(records: Map<string, Tracked<T>>, key: string, dto: T, options: EditOptions): Tracked<T> {
+    const record = { dto, modifiedAt: options.at ?? this.clock(), deleted: false };
+    records.set(key, record);
+    return record;
+  }
 
   /** Applies `changes`, keeping the identity fields in `keep`, and moves the modified time. */
   private edit<T extends object>(

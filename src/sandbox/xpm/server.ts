@@ -1,8 +1,16 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { PLATFORMS } from "../../platforms/catalog.ts";
-import type { SandboxReply } from "../caps.ts";
-import type { SandboxContext, SandboxServer, SandboxServerOptions } from "../server-kit.ts";
-import { cleanPath, isRecord, parseJson, serveXeroCall, startSandboxServer } from "../server-kit.ts";
+import { cleanPath, isRecord, parseJson } from "../kit/http.ts";
+import { failureFrom, type SandboxReply } from "../kit/reply.ts";
+import { type Route, routeCall } from "../kit/routes.ts";
+import {
+  type NamedSandbox,
+  type SandboxContext,
+  type SandboxServerOptions,
+  startSandboxServer,
+  type TenantCall,
+} from "../kit/server.ts";
+import { acceptXeroCall } from "../kit/xero-call.ts";
 import {
   dayNumber,
   formatDay,
@@ -16,9 +24,9 @@ import {
 /**
  * A stand-in Xero Practice Manager, API v3.1, written from Xero's OpenAPI file
  * (shared/specs/xero-practicemanager-v3-1.yaml): JSON bodies shaped like its DTOs, errors as
- * ResponseErrorDto. On top of the spec it does what PLATFORMS.md says the real platform does: caps per
- * practice with Xero's limit headers and 429s, Idempotency-Key on writes; and what tests need: latency,
- * faults, a call log (all in `caps`).
+ * ResponseErrorDto. On top of the spec, through the sandbox kit, it does what PLATFORMS.md says the real
+ * platform does: caps per practice with Xero's limit headers and 429s, Idempotency-Key on writes; and
+ * what tests need: latency, faults, a call log (all in `caps`).
  *
  * Routes are served under /v3.1/… and also under /practicemanager/v3.1/… (the production base path), so
  * a client configured with either base URL works.
@@ -30,16 +38,10 @@ import {
  */
 export type XpmSandboxOptions = SandboxServerOptions<SeedSizes>;
 
-export interface XpmSandbox extends SandboxServer<SeedSizes, XpmPractice> {
-  /** Base URL, with a trailing slash: resolve "v3.1/…" against it. */
-  url: string;
-  /** The practices' data, by remote tenant id (the `xero-tenant-id` header). */
-  practices: ReadonlyMap<string, XpmPractice>;
-  /** The practice of a tenant; throws when there is none. */
-  practice(tenantId: string): XpmPractice;
-  /** Creates (or replaces) a practice, seeded from its tenant id unless `seed` says otherwise. */
-  addPractice(tenantId: string, sizes?: SeedSizes): XpmPractice;
-}
+const NAMES = { all: "practices", one: "practice", add: "addPractice" } as const;
+
+/** Practices by remote tenant id (the `xero-tenant-id` header); `url` is the root: resolve "v3.1/…". */
+export type XpmSandbox = NamedSandbox<SeedSizes, XpmPractice, typeof NAMES>;
 
 /** The spec gives a default page size (50) but no maximum: the sandbox caps it at 1,000. */
 const DEFAULT_PAGE_SIZE = 50;
@@ -47,59 +49,48 @@ const MAX_PAGE_SIZE = 1000;
 
 interface RouteContext {
   practice: XpmPractice;
-  params: string[];
   query: URLSearchParams;
   body: string;
   /** Scheme, host and mount prefix the request came in on, for absolute pagination links. */
   base: string;
 }
 
-interface Route {
-  method: "GET" | "PUT" | "POST";
-  path: RegExp;
-  handle(context: RouteContext): SandboxReply;
-}
-
+/** ResponseErrorDto. */
+const errorBody = (errorDescription: string) => ({ status: "ERROR", errorDescription });
+const failure = failureFrom(errorBody);
 const ok = (body: object): SandboxReply => ({ status: 200, body: { status: "OK", ...body } });
-const failure = (status: number, errorDescription: string): SandboxReply => ({
-  status,
-  body: { status: "ERROR", errorDescription },
-});
 
-const ROUTES: Route[] = [
-  { method: "GET", path: /^\/v3\.1\/client\.api\/list$/, handle: listClients },
-  { method: "GET", path: /^\/v3\.1\/client\.api\/paged-list$/, handle: pageClients },
-  { method: "GET", path: /^\/v3\.1\/job\.api\/current$/, handle: currentJobs },
-  { method: "GET", path: /^\/v3\.1\/job\.api\/get\/([^/]+)$/, handle: getJob },
-  { method: "PUT", path: /^\/v3\.1\/job\.api\/update$/, handle: updateJob },
-  { method: "GET", path: /^\/v3\.1\/staff\.api\/list$/, handle: listStaff },
-  { method: "GET", path: /^\/v3\.1\/time\.api\/list$/, handle: listTime },
+const ROUTES: Route<RouteContext>[] = [
+  { path: /^\/v3\.1\/client\.api\/list$/, methods: { GET: listClients } },
+  { path: /^\/v3\.1\/client\.api\/paged-list$/, methods: { GET: pageClients } },
+  { path: /^\/v3\.1\/job\.api\/current$/, methods: { GET: currentJobs } },
+  { path: /^\/v3\.1\/job\.api\/get\/([^/]+)$/, methods: { GET: getJob } },
+  { path: /^\/v3\.1\/job\.api\/update$/, methods: { PUT: updateJob } },
+  { path: /^\/v3\.1\/staff\.api\/list$/, methods: { GET: listStaff } },
+  { path: /^\/v3\.1\/time\.api\/list$/, methods: { GET: listTime } },
 ];
 
-export async function startXpmSandbox(options: XpmSandboxOptions = {}): Promise<XpmSandbox> {
-  const { tenants, tenant, ...sandbox } = await startSandboxServer(options, {
+export function startXpmSandbox(options: XpmSandboxOptions = {}): Promise<XpmSandbox> {
+  return startSandboxServer(options, {
     caps: PLATFORMS.XPM.caps,
-    errorBody: (errorDescription) => ({ status: "ERROR", errorDescription }),
+    errorBody,
     basePath: "/",
+    names: NAMES,
     tenantNoun: "XPM sandbox practice",
     createTenant: (tenantId, sizes, now) => new XpmPractice({ seed: tenantId, ...sizes }, now),
-    serve,
+    accept,
   });
-  return { ...sandbox, practices: tenants, practice: tenant, addPractice: sandbox.addTenant };
 }
 
-/** The mount prefix (for pagination links) and the route path, then the shared Xero auth and caps. */
-async function serve(
-  req: IncomingMessage,
-  res: ServerResponse,
-  context: SandboxContext<XpmPractice>,
-): Promise<void> {
+/** The mount prefix (for pagination links) and the route path, then the shared Xero auth. */
+function accept(req: IncomingMessage, context: SandboxContext<XpmPractice>): TenantCall | SandboxReply {
   const url = new URL(req.url ?? "/", "http://sandbox");
   const { prefix, path } = routePath(url.pathname);
   const base = `http://${req.headers.host ?? "127.0.0.1"}${prefix}`;
-  return serveXeroCall(req, res, context, path, ({ data: practice, method, body }) =>
-    route(method, path, { practice, params: [], query: url.searchParams, body, base }),
-  );
+  return acceptXeroCall(req, context, path, (practice, method, body) => {
+    const reply = routeCall(ROUTES, method, path, { practice, query: url.searchParams, body, base }, failure);
+    return reply ?? failure(404, `No such endpoint: ${method} ${path}`);
+  });
 }
 
 /** Splits "/practicemanager//v3.1/x/" into the mount prefix and the route path "/v3.1/x". */
@@ -107,16 +98,6 @@ function routePath(pathname: string): { prefix: string; path: string } {
   const clean = cleanPath(pathname);
   const prefix = clean.startsWith("/practicemanager/") ? "/practicemanager" : "";
   return { prefix, path: clean.slice(prefix.length) };
-}
-
-function route(method: string, path: string, context: RouteContext): SandboxReply {
-  for (const candidate of ROUTES) {
-    const match = candidate.path.exec(path);
-    if (!match) continue;
-    if (candidate.method !== method) return failure(405, `${method} is not allowed on ${path}`);
-    return candidate.handle({ ...context, params: match.slice(1).map(decodeURIComponent) });
-  }
-  return failure(404, `No such endpoint: ${method} ${path}`);
 }
 
 // ---- clients ----
@@ -178,9 +159,9 @@ function currentJobs({ practice }: RouteContext): SandboxReply {
   return ok({ jobs: practice.currentJobs().map((j) => j.dto) });
 }
 
-function getJob({ practice, params }: RouteContext): SandboxReply {
-  const job = practice.jobs.get(params[0]!);
-  return job && !job.deleted ? ok({ job: job.dto }) : failure(404, `Job ${params[0]} not found`);
+function getJob({ practice }: RouteContext, [jobNumber]: string[]): SandboxReply {
+  const job = practice.jobs.get(jobNumber!);
+  return job && !job.deleted ? ok({ job: job.dto }) : failure(404, `Job ${jobNumber} not found`);
 }
 
 /** JobUpdateRequestDto: `id` names the job by number; the other fields given are changed. */
