@@ -6,7 +6,7 @@ import { loadConfig } from "../src/config.ts";
 import { Mapper } from "../src/push/mapping.ts";
 import { formatCents, parseCents } from "../src/push/money.ts";
 import { ingestOrders, type OrderInput, validateOrders } from "../src/push/orders.ts";
-import { ordersForPush } from "../src/push/packets.ts";
+import { ordersForPush } from "../src/push/build.ts";
 import { summarize } from "../src/push/summarize.ts";
 import { mulberry32 } from "../src/sandbox/kit/random.ts";
 import { benchEnv, freshDatabase, printTable, sampleMemory } from "./support.ts";
@@ -143,7 +143,7 @@ async function main() {
     }
     const ingestMs = performance.now() - ingestStarted;
 
-    // The push's build step, as a PUSH run does it (src/push/packets.ts buildPackets, without the writes).
+    // The push's build step, as a PUSH run does it (src/push/build.ts buildPackets, without the writes).
     global.gc?.();
     const stopSampling = sampleMemory();
     const buildStarted = performance.now();

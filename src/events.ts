@@ -3,7 +3,8 @@ import { createPubSub, type PubSub } from "graphql-yoga";
 import type { Redis } from "ioredis";
 import type { PacketState } from "./generated/prisma/enums.ts";
 import { logger } from "./logger.ts";
-import { createRedisClient } from "./redis.ts";
+import { createRedisClient } from "./redis/client.ts";
+import { redisKeys } from "./redis/keys.ts";
 
 /**
  * The typed pub/sub topics. Workers publish, every API node turns them into GraphQL subscriptions.
@@ -89,7 +90,7 @@ export function createEventBus(redisUrl: string, prefix: string): EventBus {
   const publishClient = createRedisClient(redisUrl, "publish");
   const subscribeClient = createRedisClient(redisUrl, "subscribe");
   const target = createRedisEventTarget<CustomEvent>({ publishClient, subscribeClient });
-  const channel = (type: string) => `${prefix}:events:${type}`;
+  const channel = redisKeys(prefix).eventChannel;
   const prefixed: typeof target = {
     addEventListener: (type, listener) => target.addEventListener(channel(type), listener),
     removeEventListener: (type, listener) => target.removeEventListener(channel(type), listener),

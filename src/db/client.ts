@@ -16,6 +16,11 @@ export interface SqlPool {
   query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
 }
 
+/** Raw SQL inside a Prisma transaction (or on the client), for statements that must commit with others. */
+export function sqlOf(db: Pick<PrismaClient, "$queryRawUnsafe">): SqlPool {
+  return { query: <Row>(sql: string, params: unknown[] = []) => db.$queryRawUnsafe<Row[]>(sql, ...params) };
+}
+
 /** An open database: the Prisma client plus raw SQL for migrations and the engine's hot path. */
 export interface Database {
   kind: Config["database"]["kind"];

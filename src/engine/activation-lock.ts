@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import type { RedisKeys } from "../redis/keys.ts";
 
 /**
  * At most one activation serves an integration at a time (it runs that integration's parallel call
@@ -33,7 +34,7 @@ export class ActivationLock {
 
   constructor(
     redis: Redis,
-    private readonly prefix: string,
+    private readonly keys: RedisKeys,
     readonly ttlMs: number,
   ) {
     redis.defineCommand("activationRelease", { numberOfKeys: 2, lua: RELEASE_UNLESS_DIRTY });
@@ -42,11 +43,11 @@ export class ActivationLock {
   }
 
   private lockKey(integrationId: string) {
-    return `${this.prefix}:{${integrationId}}:activation`;
+    return this.keys.activationLock(integrationId);
   }
 
   private dirtyKey(integrationId: string) {
-    return `${this.prefix}:{${integrationId}}:dirty`;
+    return this.keys.activationDirty(integrationId);
   }
 
   async acquire(integrationId: string, token: string): Promise<boolean> {
@@ -63,7 +64,7 @@ export class ActivationLock {
   }
 
   private parkedKey(integrationId: string) {
-    return `${this.prefix}:{${integrationId}}:parked`;
+    return this.keys.activationParked(integrationId);
   }
 
   /** Records that the integration's activation parked itself until `until` (a delayed job will wake it). */

@@ -11,6 +11,7 @@ export interface ActivationJob {
 
 export interface ActivationQueueOptions {
   redisUrl: string;
+  /** bee-queue's key prefix (RedisKeys.activationQueuePrefix). */
   prefix: string;
   /** Workers process jobs and move due delayed jobs; producers only add jobs. */
   worker: boolean;
@@ -18,7 +19,7 @@ export interface ActivationQueueOptions {
 
 export function createActivationQueue(options: ActivationQueueOptions): BeeQueue<ActivationJob> {
   return new BeeQueue<ActivationJob>("activations", {
-    prefix: `${options.prefix}:bq`,
+    prefix: options.prefix,
     redis: { url: options.redisUrl },
     isWorker: options.worker,
     getEvents: false,

@@ -1,18 +1,18 @@
 import type BeeQueue from "bee-queue";
 import type { Redis } from "ioredis";
 import type { Config } from "../config.ts";
-import type { SqlPool } from "../db/client.ts";
-import type { Events } from "../events.ts";
-import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { Integration } from "../generated/prisma/client.ts";
 import { logger } from "../logger.ts";
-import { createRedisClient } from "../redis.ts";
+import { createRedisClient } from "../redis/client.ts";
+import { redisKeys } from "../redis/keys.ts";
 import { ActivationLock } from "./activation-lock.ts";
 import { type ActivationJob, createActivationQueue } from "./activation-queue.ts";
-import { CallBudget } from "./budget.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { LiveReader } from "./live-read.ts";
+import { CallBudget } from "./rate-limit/budget.ts";
 import { Scheduler } from "./scheduler.ts";
 import { WakeHub } from "./wake.ts";
+import type { WorkSource } from "./work-source.ts";
 
 /**
  * The dispatch engine as one process sees it. Every role can announce work (`notify`); the worker role
@@ -32,17 +32,26 @@ export interface Engine {
   close(): Promise<void>;
 }
 
+/** What the domain gives the engine: its work, and when an integration may be served. */
+export interface EngineWork {
+  sources: readonly WorkSource[];
+  /** The integration if it may be served now (not paused or disconnected), else null. */
+  servable(integrationId: string): Promise<Integration | null>;
+  /** Queues scheduled work that is due; returns the integrations that got some. */
+  queueDue(): Promise<string[]>;
+  /** Called after every provider call an activation made for the integration. */
+  afterCall(integrationId: string): void;
+}
+
 export async function startEngine(options: {
   config: Config;
-  prisma: PrismaClient;
-  sql: SqlPool;
   redisUrl: string;
-  events: Events;
+  work: EngineWork;
   worker: boolean;
   scheduler: boolean;
 }): Promise<Engine> {
-  const { config } = options;
-  const prefix = config.redisPrefix;
+  const { config, work } = options;
+  const keys = redisKeys(config.redisPrefix);
   const clients: Redis[] = [];
   const client = (name: string) => {
     const redis = createRedisClient(options.redisUrl, name);
@@ -52,29 +61,29 @@ export async function startEngine(options: {
   const commands = client("engine");
   const queue: BeeQueue<ActivationJob> = createActivationQueue({
     redisUrl: options.redisUrl,
-    prefix,
+    prefix: keys.activationQueuePrefix,
     worker: options.worker,
   });
   await queue.ready();
-  const wake = new WakeHub(client("wake-subscriber"), commands, `${prefix}:wake`);
+  const wake = new WakeHub(client("wake-subscriber"), commands, keys.wakeChannel);
   if (options.worker) await wake.start();
   const budget = new CallBudget(commands, {
-    prefix: `${prefix}:budget`,
+    prefix: config.redisPrefix,
     time: config.time,
     guardMs: config.engine.windowGuardMs,
     // A lease outlives any call (calls time out before), and frees a killed worker's slot soon after.
     leaseTtlMs: config.engine.callTimeoutMs * 2,
   });
-  const lock = new ActivationLock(commands, prefix, config.engine.lockTtlMs);
+  const lock = new ActivationLock(commands, keys, config.engine.lockTtlMs);
   const dispatcher = new Dispatcher({
-    prisma: options.prisma,
-    sql: options.sql,
     config,
     budget,
     lock,
     wake,
     queue,
-    events: options.events,
+    sources: work.sources,
+    servable: work.servable,
+    afterCall: work.afterCall,
   });
 
   if (options.worker) {
@@ -87,11 +96,13 @@ export async function startEngine(options: {
   let scheduler: Scheduler | undefined;
   if (options.scheduler) {
     scheduler = new Scheduler({
-      prisma: options.prisma,
       redis: commands,
-      prefix,
+      leaseKey: keys.schedulerLease,
       intervalMs: config.engine.sweepIntervalMs,
-      time: config.time,
+      queueDue: work.queueDue,
+      integrationsWithWork: async () => [
+        ...new Set((await Promise.all(work.sources.map((s) => s.integrationsWithWork()))).flat()),
+      ],
       activate: (integrationId) => dispatcher.activateIfUnattended(integrationId),
       announce: (integrationId) => dispatcher.notify(integrationId),
     });

@@ -3,9 +3,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "../config.ts";
 import type { Integration } from "../generated/prisma/client.ts";
 import { logger } from "../logger.ts";
-import type { CallOutcome } from "../platforms/http.ts";
-import type { CallBudget } from "./budget.ts";
-import { callTargetOf, callUnderLease, type OutgoingRequest } from "./provider-call.ts";
+import type { CallOutcome, OutgoingRequest } from "../platforms/http.ts";
+import { callTargetOf, callUnderLease } from "./provider-call.ts";
+import type { CallBudget } from "./rate-limit/budget.ts";
 
 /** The caps would keep the caller waiting longer than it may: try again after `retryAfterMs`. */
 export type LiveReadOutcome = CallOutcome | { kind: "busy"; retryAfterMs: number };

@@ -2,9 +2,9 @@ import { decryptSecret } from "../auth/secrets.ts";
 import type { Config } from "../config.ts";
 import type { Integration } from "../generated/prisma/client.ts";
 import type { Logger } from "../logger.ts";
-import { type CallOutcome, callProvider } from "../platforms/http.ts";
-import type { CallBudget } from "./budget.ts";
-import { type CallLimits, limitsFor } from "./limits.ts";
+import { type CallOutcome, callProvider, type OutgoingRequest } from "../platforms/http.ts";
+import type { CallBudget } from "./rate-limit/budget.ts";
+import { type CallLimits, limitsFor } from "./rate-limit/limits.ts";
 
 /** What a call needs to know about the integration it is made for. */
 export interface CallTarget {
@@ -12,13 +12,6 @@ export interface CallTarget {
   limits: CallLimits;
   accessToken: string;
   log: Logger;
-}
-
-export interface OutgoingRequest {
-  method: "GET" | "PUT" | "POST";
-  path: string;
-  query?: Record<string, string>;
-  body?: unknown;
 }
 
 /**

@@ -1,15 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
-import type { PrismaClient } from "../generated/prisma/client.ts";
 import { logger } from "../logger.ts";
-import type { TimeScale } from "../time.ts";
-import { queueDueRuns } from "./schedules.ts";
 
 /**
  * The scheduler role. Several processes may run it; a Redis lease elects one to act. Each tick the
- * leader queues the periodic runs that are due (DAILY, FREQUENT), then sweeps PostgreSQL (the source of
- * truth) for integrations with pending work and activates them, so Redis state lost or never written (a crash between commit and enqueue, a flushed Redis) is
- * rebuilt within one tick.
+ * leader queues the scheduled work that is due (the domain says what: sync/schedules.ts), then sweeps
+ * PostgreSQL (the source of truth) for integrations with pending work and activates them, so Redis
+ * state lost or never written (a crash between commit and enqueue, a flushed Redis) is rebuilt within
+ * one tick.
  */
 export class Scheduler {
   private readonly id = randomUUID();
@@ -19,11 +17,14 @@ export class Scheduler {
 
   constructor(
     private readonly deps: {
-      prisma: PrismaClient;
       redis: Redis;
-      prefix: string;
+      /** The leader lease's key. */
+      leaseKey: string;
       intervalMs: number;
-      time: TimeScale;
+      /** Queues what is due now; returns the integrations that got new work. */
+      queueDue: () => Promise<string[]>;
+      /** Integrations with pending work, from PostgreSQL. */
+      integrationsWithWork: () => Promise<string[]>;
       activate: (integrationId: string) => Promise<void>;
       /** Announces a newly queued run (wakes slots sleeping behind exports). */
       announce: (integrationId: string) => Promise<void>;
@@ -53,7 +54,7 @@ export class Scheduler {
   }
 
   private leaseKey() {
-    return `${this.deps.prefix}:scheduler:lease`;
+    return this.deps.leaseKey;
   }
 
   /** Takes or renews the lease; it outlives three missed ticks before another process takes over. */
@@ -73,23 +74,8 @@ export class Scheduler {
     this.leader = await this.holdLease();
     if (this.leader !== wasLeader) logger.info({ leader: this.leader }, "scheduler lease changed");
     if (!this.leader) return;
-    for (const integrationId of await queueDueRuns(this.deps.prisma, this.deps.time)) {
-      await this.deps.announce(integrationId);
-    }
-    for (const integrationId of await this.integrationsWithWork()) await this.deps.activate(integrationId);
-  }
-
-  private async integrationsWithWork(): Promise<string[]> {
-    const rows = await this.deps.prisma.integration.findMany({
-      where: {
-        status: { notIn: ["PAUSED", "DISCONNECTED"] },
-        OR: [
-          { exportItems: { some: { status: { in: ["PENDING", "SENDING"] } } } },
-          { syncRuns: { some: { status: { in: ["QUEUED", "RUNNING", "DEFERRED"] } } } },
-        ],
-      },
-      select: { id: true },
-    });
-    return rows.map((row) => row.id);
+    for (const integrationId of await this.deps.queueDue()) await this.deps.announce(integrationId);
+    for (const integrationId of await this.deps.integrationsWithWork())
+      await this.deps.activate(integrationId);
   }
 }

@@ -1,18 +1,19 @@
 import { ContinuousConnectionLimitError, InvalidStateError, NotFoundError } from "../errors.ts";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
-import type { IntegrationStatus, SyncMode } from "../generated/prisma/enums.ts";
+import type { SyncMode } from "../generated/prisma/enums.ts";
 import { PLATFORMS, type PlatformKey } from "../platforms/catalog.ts";
 import { loadPlatformEffectiveSettings } from "../settings/load.ts";
+import { moveIntegrationRuns } from "../sync/run-state.ts";
+import { queueInitialRun } from "../sync/runs.ts";
+import { createIntegration, HOLDS_CONNECTION, moveIntegration } from "./integration-state.ts";
 
 /**
  * Connecting, disconnecting, reconnecting, pausing and resuming integrations. Each function runs inside
- * the caller's transaction, so a failure (limit reached, bad state) leaves nothing written.
+ * the caller's transaction, so a failure (limit reached, bad state) leaves nothing written, and returns
+ * the events its changes cause, to publish once that transaction has committed.
  */
 
 type Tx = Prisma.TransactionClient;
-
-/** Statuses that hold a connection (and so count towards the continuous limit when continuous). */
-const HOLDS_CONNECTION: IntegrationStatus[] = ["PENDING", "CONNECTED", "SYNCING", "PAUSED", "ERROR"];
 
 /** Runs `work` in one transaction. */
 export function inTransaction<T>(prisma: PrismaClient, work: (tx: Tx) => Promise<T>): Promise<T> {
@@ -54,40 +55,23 @@ async function chooseSyncMode(
   return "CONTINUOUS";
 }
 
-/** Queues the initial (opening balances) run that every connect and reconnect starts with. */
-function queueInitialRun(tx: Tx, integration: { id: string; tenantId: string }, memberId: string) {
-  return tx.syncRun.create({
-    data: {
-      tenantId: integration.tenantId,
-      integrationId: integration.id,
-      kind: "INITIAL",
-      trigger: "CONNECT",
-      lane: "INITIAL",
-      requestedById: memberId,
-    },
-  });
-}
-
 export async function connect(
   tx: Tx,
   viewer: { tenantId: string; memberId: string },
   input: { platform: PlatformKey; name: string; remoteTenantId: string; credentialsEncrypted: string },
 ) {
   const syncMode = await chooseSyncMode(tx, viewer.tenantId, input.platform);
-  const integration = await tx.integration.create({
-    data: {
-      tenantId: viewer.tenantId,
-      platform: input.platform,
-      name: input.name,
-      remoteTenantId: input.remoteTenantId,
-      credentialsEncrypted: input.credentialsEncrypted,
-      syncMode,
-      status: "PENDING",
-      connectedAt: new Date(),
-    },
+  const created = await createIntegration(tx, {
+    tenantId: viewer.tenantId,
+    platform: input.platform,
+    name: input.name,
+    remoteTenantId: input.remoteTenantId,
+    credentialsEncrypted: input.credentialsEncrypted,
+    syncMode,
+    connectedAt: new Date(),
   });
-  const run = await queueInitialRun(tx, integration, viewer.memberId);
-  return { integration, run };
+  const queued = await queueInitialRun(tx, created.integration, viewer.memberId);
+  return { integration: created.integration, run: queued.run, events: [...created.events, ...queued.events] };
 }
 
 export async function reconnect(
@@ -104,37 +88,45 @@ export async function reconnect(
     );
   }
   const syncMode = await chooseSyncMode(tx, viewer.tenantId, existing.platform, existing.id);
-  const integration = await tx.integration.update({
-    where: { id: existing.id },
-    data: { credentialsEncrypted, syncMode, status: "PENDING", connectedAt: new Date(), lastError: null },
+  const moved = await moveIntegration(tx, existing, "PENDING", {
+    credentialsEncrypted,
+    syncMode,
+    connectedAt: new Date(),
+    lastError: null,
   });
-  const run = await queueInitialRun(tx, integration, viewer.memberId);
-  return { integration, run };
+  const integration = moved.integration ?? existing;
+  const queued = await queueInitialRun(tx, integration, viewer.memberId);
+  return { integration, run: queued.run, events: [...moved.events, ...queued.events] };
 }
 
 export async function disconnect(tx: Tx, tenantId: string, target: { id: string; globalId: string }) {
   const existing = await findOwnIntegration(tx, tenantId, target.id, target.globalId);
-  if (existing.status === "DISCONNECTED") return { integration: existing, changed: false };
+  if (existing.status === "DISCONNECTED") return { integration: existing, changed: false, events: [] };
   // Work that has not started yet will never run for a disconnected integration.
-  await tx.syncRun.updateMany({
-    where: { integrationId: existing.id, status: { in: ["QUEUED", "DEFERRED"] } },
-    data: { status: "CANCELLED", finishedAt: new Date(), error: "Integration disconnected" },
+  const cancelled = await moveIntegrationRuns(tx, existing.id, "CANCELLED", ["QUEUED", "DEFERRED"], {
+    finishedAt: new Date(),
+    error: "Integration disconnected",
   });
-  const integration = await tx.integration.update({
-    where: { id: existing.id },
-    data: { status: "DISCONNECTED", disconnectedAt: new Date() },
-  });
-  return { integration, changed: true };
+  const moved = await moveIntegration(tx, existing, "DISCONNECTED", { disconnectedAt: new Date() });
+  return {
+    integration: moved.integration ?? existing,
+    changed: moved.integration !== null,
+    events: [...cancelled, ...moved.events],
+  };
 }
 
 export async function pause(tx: Tx, tenantId: string, target: { id: string; globalId: string }) {
   const existing = await findOwnIntegration(tx, tenantId, target.id, target.globalId);
-  if (existing.status === "PAUSED") return { integration: existing, changed: false };
+  if (existing.status === "PAUSED") return { integration: existing, changed: false, events: [] };
   if (existing.status === "DISCONNECTED") {
     throw new InvalidStateError("A disconnected integration cannot be paused", existing.status);
   }
-  const integration = await tx.integration.update({ where: { id: existing.id }, data: { status: "PAUSED" } });
-  return { integration, changed: true };
+  const moved = await moveIntegration(tx, existing, "PAUSED");
+  return {
+    integration: moved.integration ?? existing,
+    changed: moved.integration !== null,
+    events: moved.events,
+  };
 }
 
 export async function resume(tx: Tx, tenantId: string, target: { id: string; globalId: string }) {
@@ -149,9 +141,10 @@ export async function resume(tx: Tx, tenantId: string, target: { id: string; glo
   const initialDone = await tx.syncRun.count({
     where: { integrationId: existing.id, kind: "INITIAL", status: "SUCCEEDED" },
   });
-  const integration = await tx.integration.update({
-    where: { id: existing.id },
-    data: { status: initialDone > 0 ? "CONNECTED" : "PENDING" },
-  });
-  return { integration, changed: true };
+  const moved = await moveIntegration(tx, existing, initialDone > 0 ? "CONNECTED" : "PENDING");
+  return {
+    integration: moved.integration ?? existing,
+    changed: moved.integration !== null,
+    events: moved.events,
+  };
 }

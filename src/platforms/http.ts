@@ -6,6 +6,14 @@ import type { PlatformKey } from "./catalog.ts";
  * answer every tenant-scoped call with X-MinLimit-Remaining / X-DayLimit-Remaining, and a 429 with
  * Retry-After (seconds) and X-Rate-Limit-Problem (PLATFORMS.md).
  */
+/** A call as a connector describes it: the platform's path, query and body, nothing about auth. */
+export interface OutgoingRequest {
+  method: "GET" | "PUT" | "POST";
+  path: string;
+  query?: Record<string, string>;
+  body?: unknown;
+}
+
 export interface ProviderRequest {
   platform: PlatformKey;
   baseUrl: string;

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { MappingRule } from "../generated/prisma/client.ts";
+import type { ManualJournalPayload } from "../platforms/xero-accounting/journal.ts";
 import { formatCents } from "./money.ts";
 import type { PacketDraft } from "./summarize.ts";
 
@@ -14,23 +15,6 @@ export type MappingFailureCode =
   | "UNMAPPED_REVENUE_CATEGORY"
   | "UNMAPPED_TAX_RATE"
   | "UNMAPPED_PAYMENT_METHOD";
-
-export interface ManualJournalPayload {
-  /** Set when the packet replaces a journal an earlier push created. */
-  ManualJournalID?: string;
-  Narration: string;
-  Date: string;
-  Status: "POSTED";
-  LineAmountTypes: "Exclusive";
-  JournalLines: {
-    Description: string;
-    /** A JSON number with at most 2 decimals (printed from exact cents, so it reads back exactly). */
-    LineAmount: number;
-    AccountCode: string;
-    TaxType: string;
-    TaxAmount: number;
-  }[];
-}
 
 export type MappedPacket =
   | { ok: true; payload: ManualJournalPayload }

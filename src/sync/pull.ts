@@ -1,5 +1,7 @@
+import type { DomainEvent } from "../events.ts";
 import type { Integration, Prisma, PrismaClient, SyncRun } from "../generated/prisma/client.ts";
 import type { SyncKind } from "../generated/prisma/enums.ts";
+import { moveIntegration } from "../integrations/integration-state.ts";
 import { PLATFORMS } from "../platforms/catalog.ts";
 import { PSA_PULLERS } from "../platforms/psa/pull.ts";
 import type { EntityPuller, PageRequest, PullContext, PulledPage } from "../platforms/pull.ts";
@@ -7,9 +9,9 @@ import { XERO_ACCOUNTING_PULLERS } from "../platforms/xero-accounting/pull.ts";
 import { XPM_PULLERS } from "../platforms/xpm/pull.ts";
 import type { EffectiveSettings } from "../settings/effective.ts";
 import { loadIntegrationEffectiveSettings } from "../settings/load.ts";
-import type { TimeScale } from "../time.ts";
 import { appendLog } from "./logs.ts";
 import { reconcileDeletions, upsertRecords } from "./records.ts";
+import { moveRun, runUpdated } from "./run-state.ts";
 
 /**
  * Pull runs (DESIGN.md, "Pull"): entity by entity, page by page, one provider call per step. The run's
@@ -20,9 +22,6 @@ import { reconcileDeletions, upsertRecords } from "./records.ts";
 
 /** Pulls look back this many platform minutes before the watermark: some edits don't move the modified time at once. */
 export const OVERLAP_MINUTES = 5;
-/** Transient failures of one page before the run gives up. */
-const MAX_PAGE_ATTEMPTS = 6;
-
 export interface RunCursor {
   entities: string[];
   index: number;
@@ -37,6 +36,16 @@ export interface RunCursor {
   failedEntities: string[];
   /** Custom fields chosen per entity when the run started. */
   customFields?: Record<string, string[]>;
+  /** What each entity's pages brought so far (the run's per-entity progress). */
+  counts?: Record<string, EntityCounts>;
+}
+
+export interface EntityCounts {
+  fetched: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
 }
 
 const PULLERS: Partial<Record<Integration["platform"], Record<string, EntityPuller>>> = {
@@ -103,10 +112,13 @@ export async function nextPullStep(
           .map((e) => [e.entity, e.customFields.value]),
       ),
     };
-    await prisma.syncRun.update({
-      where: { id: run.id },
-      data: { status: "RUNNING", startedAt: new Date(), cursor: cursor as unknown as Prisma.InputJsonValue },
-    });
+    const started = { startedAt: new Date(), cursor: cursor as unknown as Prisma.InputJsonValue };
+    if (run.status === "QUEUED") {
+      // A run cancelled meanwhile stays cancelled, and has nothing more to pull.
+      if (!(await moveRun(prisma, run, "RUNNING", started, ["QUEUED"])).changed) return { kind: "done" };
+    } else {
+      await prisma.syncRun.update({ where: { id: run.id }, data: started });
+    }
     await appendLog(prisma, run.id, "INFO", null, `Pulling ${cursor.entities.join(", ") || "nothing"}`);
   }
   if (cursor.index >= cursor.entities.length) return { kind: "done" };
@@ -146,16 +158,24 @@ export async function applyPage(
   run: SyncRun,
   step: Extract<PullStep, { kind: "call" }>,
   page: PulledPage,
-): Promise<void> {
+): Promise<DomainEvent[]> {
   const entity = step.cursor.entities[step.cursor.index]!;
   const target = { integrationId: run.integrationId, entity, runId: run.id };
+  const listsEverything = step.puller.listsEverything(step.context);
   await prisma.$transaction(
     async (tx) => {
       const counts = await upsertRecords(tx, target, page.records);
-      let deleted = 0;
-      let cursor: RunCursor = { ...step.cursor, page: page.next, attempts: 0, notBefore: null };
-      if (page.next === null) {
-        if (step.puller.listsEverything(step.context)) deleted = await reconcileDeletions(tx, target);
+      const lastPage = page.next === null;
+      const deleted = lastPage && listsEverything ? await reconcileDeletions(tx, target) : 0;
+      const pageCounts: EntityCounts = { ...counts, fetched: page.records.length, deleted };
+      let cursor: RunCursor = {
+        ...step.cursor,
+        page: page.next,
+        attempts: 0,
+        notBefore: null,
+        counts: { ...step.cursor.counts, [entity]: addCounts(step.cursor.counts?.[entity], pageCounts) },
+      };
+      if (lastPage) {
         await tx.watermark.upsert({
           where: { integrationId_entity: { integrationId: run.integrationId, entity } },
           create: {
@@ -167,7 +187,7 @@ export async function applyPage(
           update: {
             cursor: step.context.startedAt,
             lastRunId: run.id,
-            ...(deleted > 0 || step.puller.listsEverything(step.context) ? { reconciledAt: new Date() } : {}),
+            ...(listsEverything ? { reconciledAt: new Date() } : {}),
           },
         });
         cursor = { ...cursor, index: cursor.index + 1, page: null, entityStartedAt: null, since: null };
@@ -184,43 +204,53 @@ export async function applyPage(
         },
       });
       const line = `${entity}: fetched ${page.records.length}, created ${counts.created}, updated ${counts.updated}, unchanged ${counts.unchanged}${deleted ? `, deleted ${deleted}` : ""}`;
-      await appendLog(tx, run.id, "INFO", entity, line, { ...counts, fetched: page.records.length, deleted });
+      await appendLog(tx, run.id, "INFO", entity, line, { ...pageCounts });
     },
     { timeout: 60_000 },
   );
+  return runUpdated(run);
 }
 
-/** A page failed transiently: retry it with backoff, or give the run up after too many attempts. */
-export async function retryPage(
+function addCounts(before: EntityCounts | undefined, page: EntityCounts): EntityCounts {
+  if (!before) return page;
+  return {
+    fetched: before.fetched + page.fetched,
+    created: before.created + page.created,
+    updated: before.updated + page.updated,
+    unchanged: before.unchanged + page.unchanged,
+    deleted: before.deleted + page.deleted,
+  };
+}
+
+/** A page failed transiently: it is tried again from `notBefore` (the retry policy decided). */
+export async function backOffPage(
   prisma: PrismaClient,
   run: SyncRun,
   step: Extract<PullStep, { kind: "call" }>,
+  notBefore: Date,
   message: string,
-  time: TimeScale,
-): Promise<"retry" | "failed"> {
-  const attempts = step.cursor.attempts + 1;
+): Promise<DomainEvent[]> {
   const entity = step.cursor.entities[step.cursor.index]!;
-  if (attempts >= MAX_PAGE_ATTEMPTS) {
-    await skipEntity(prisma, run, step.cursor, `${message} (gave up after ${attempts} attempts)`);
-    return "failed";
-  }
-  const notBefore = new Date(Date.now() + time.secondsToMs(Math.min(300, 2 ** attempts)));
+  const cursor: RunCursor = {
+    ...step.cursor,
+    attempts: step.cursor.attempts + 1,
+    notBefore: notBefore.toISOString(),
+  };
   await prisma.syncRun.update({
     where: { id: run.id },
-    data: {
-      cursor: {
-        ...step.cursor,
-        attempts,
-        notBefore: notBefore.toISOString(),
-      } as unknown as Prisma.InputJsonValue,
-    },
+    data: { cursor: cursor as unknown as Prisma.InputJsonValue },
   });
   await appendLog(prisma, run.id, "WARN", entity, `${message}; retrying`);
-  return "retry";
+  return runUpdated(run);
 }
 
-/** The platform refused a page: the entity is skipped (its watermark stays) and the run goes on. */
-export async function skipEntity(prisma: PrismaClient, run: SyncRun, cursor: RunCursor, message: string) {
+/** The platform refused a page, or it failed too often: the entity is skipped (its watermark stays) and the run goes on. */
+export async function skipEntity(
+  prisma: PrismaClient,
+  run: SyncRun,
+  cursor: RunCursor,
+  message: string,
+): Promise<DomainEvent[]> {
   const entity = cursor.entities[cursor.index]!;
   const next: RunCursor = {
     ...cursor,
@@ -237,36 +267,33 @@ export async function skipEntity(prisma: PrismaClient, run: SyncRun, cursor: Run
     data: { cursor: next as unknown as Prisma.InputJsonValue },
   });
   await appendLog(prisma, run.id, "ERROR", entity, message);
+  return runUpdated(run);
 }
 
-/** Ends a run whose entities are all done; one-off integrations disconnect after their initial sync. */
-export async function finishRun(
-  prisma: PrismaClient,
-  run: SyncRun,
-): Promise<{ integrationStatusChanged: boolean }> {
+/**
+ * Ends a run whose entities are all done (SUCCEEDED, or PARTIAL when an entity failed), and frees its
+ * integration from SYNCING; a one-off integration disconnects after its initial sync. A run cancelled
+ * meanwhile stays cancelled. Returns the events.
+ */
+export async function finishRun(prisma: PrismaClient, run: SyncRun): Promise<DomainEvent[]> {
   const cursor = run.cursor as RunCursor | null;
   const failed = cursor?.failedEntities ?? [];
   const status = failed.length === 0 ? "SUCCEEDED" : "PARTIAL";
   return prisma.$transaction(async (tx) => {
-    // A run cancelled meanwhile stays cancelled.
-    const { count } = await tx.syncRun.updateMany({
-      where: { id: run.id, status: { in: ["QUEUED", "RUNNING", "DEFERRED"] } },
-      data: {
-        status,
-        finishedAt: new Date(),
-        ...(failed.length > 0 ? { error: `Failed entities: ${failed.join(", ")}` } : {}),
-      },
+    const finished = await moveRun(tx, run, status, {
+      finishedAt: new Date(),
+      ...(failed.length > 0 ? { error: `Failed entities: ${failed.join(", ")}` } : {}),
     });
-    if (count === 0) return { integrationStatusChanged: false };
+    if (!finished.changed) return [];
     await appendLog(tx, run.id, "INFO", null, `Run ${status.toLowerCase()}`);
     const integration = await tx.integration.findUniqueOrThrow({ where: { id: run.integrationId } });
     const oneOffDone = run.kind === "INITIAL" && integration.syncMode === "ONE_OFF";
-    const nextStatus = oneOffDone ? "DISCONNECTED" : integration.status === "PAUSED" ? "PAUSED" : "CONNECTED";
-    if (nextStatus === integration.status) return { integrationStatusChanged: false };
-    await tx.integration.update({
-      where: { id: integration.id },
-      data: { status: nextStatus, ...(oneOffDone ? { disconnectedAt: new Date() } : {}) },
-    });
-    return { integrationStatusChanged: true };
+    const ended =
+      oneOffDone && integration.status !== "DISCONNECTED"
+        ? await moveIntegration(tx, integration, "DISCONNECTED", { disconnectedAt: new Date() })
+        : integration.status === "CONNECTED" || integration.status === "PAUSED"
+          ? { events: [] }
+          : await moveIntegration(tx, integration, "CONNECTED");
+    return [...finished.events, ...ended.events];
   });
 }

@@ -1,4 +1,4 @@
-import type { OutgoingRequest } from "../../engine/provider-call.ts";
+import type { OutgoingRequest } from "../http.ts";
 
 /**
  * Live tickets from the PSA (PLATFORMS.md: read live, never stored). Builds the platform request for a

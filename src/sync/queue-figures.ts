@@ -1,8 +1,8 @@
+import { LANES, type Lane } from "../engine/lanes.ts";
+import type { BudgetSnapshot, CallBudget } from "../engine/rate-limit/budget.ts";
+import { limitsFor } from "../engine/rate-limit/limits.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { TimeScale } from "../time.ts";
-import type { BudgetSnapshot, CallBudget } from "./budget.ts";
-import { LANES, type Lane, laneForKind } from "./lanes.ts";
-import { limitsFor } from "./limits.ts";
 
 /** What `integration.exportQueue`, `integration.rateBudget` and `queueProgress` show. */
 export interface QueueFigures {
@@ -28,7 +28,7 @@ export async function queueFigures(
   const [exportCounts, runs, snapshot] = await Promise.all([
     prisma.exportItem.groupBy({ by: ["status"], where: { integrationId }, _count: { _all: true } }),
     prisma.syncRun.groupBy({
-      by: ["kind"],
+      by: ["lane"],
       where: { integrationId, status: { in: ["QUEUED", "RUNNING", "DEFERRED"] } },
       _count: { _all: true },
     }),
@@ -38,8 +38,7 @@ export async function queueFigures(
   for (const row of exportCounts) exports[row.status.toLowerCase() as keyof typeof exports] = row._count._all;
 
   const depth = new Map<Lane, number>(LANES.map((lane) => [lane, 0]));
-  for (const row of runs)
-    depth.set(laneForKind(row.kind), (depth.get(laneForKind(row.kind)) ?? 0) + row._count._all);
+  for (const row of runs) depth.set(row.lane, (depth.get(row.lane) ?? 0) + row._count._all);
   depth.set("EXPORT", (depth.get("EXPORT") ?? 0) + exports.pending + exports.sending);
 
   return {

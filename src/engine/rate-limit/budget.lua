@@ -4,9 +4,10 @@
 --       6 interactive waiters (ZSET waiterId -> expiry ms)
 -- ARGV: 1 concurrent, 2 perMinute, 3 perDay, 4 exportPerMinute (0: not an export call),
 --       5 exportPerDay, 6 minuteMs, 7 dayMs, 8 leaseTtlMs, 9 leaseId, 10 guardMs,
---       11 interactive waiter id ("" for the other lanes), 12 waiter TTL ms
--- An INTERACTIVE caller (a user waiting on a live read) that is denied registers as a waiter; while any
--- waiter is registered, the other lanes are denied ("interactive"), so the next free unit is its.
+--       11 waiter id ("" unless a person waits on this call), 12 waiter TTL ms,
+--       13 the lane's rank (engine/lanes.ts: 0 is the highest lane, INTERACTIVE)
+-- A caller of the top lane (a user waiting on a live read) that is denied registers as a waiter; while any
+-- waiter is registered, the lower lanes are denied ("interactive"), so the next free unit is its.
 -- Returns {1, "ok", 0, minuteUsed, dayUsed, now} or {0, reason, waitMs, minuteUsed, dayUsed, now}.
 -- Time comes from Redis, so every worker process agrees on it.
 local t = redis.call("TIME")
@@ -17,7 +18,8 @@ local minuteMs, dayMs, leaseTtl = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber
 local leaseId, guard = ARGV[9], tonumber(ARGV[10])
 local waiterId, waiterTtl = ARGV[11], tonumber(ARGV[12])
 local isExport = exportPerMinute > 0
-local isInteractive = waiterId ~= ""
+local rank = tonumber(ARGV[13])
+local isInteractive = rank == 0 and waiterId ~= ""
 -- An optional guard lengthens the window beyond the platform's minute (see CallBudget.release for why
 -- it is not needed to stay exact).
 local window = minuteMs + guard
@@ -44,7 +46,7 @@ end
 
 local blocked = tonumber(redis.call("GET", KEYS[5]) or "0")
 if blocked > now then return deny("blocked", blocked - now) end
-if not isInteractive and redis.call("ZCARD", KEYS[6]) > 0 then
+if rank > 0 and redis.call("ZCARD", KEYS[6]) > 0 then
   -- Look again soon: the waiter takes the next free unit, then the lanes below go on.
   return {0, "interactive", math.max(1, math.min(50, math.ceil(minuteMs / 60))), minuteUsed, dayUsed, now}
 end

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { ExportReserve, PlatformKey, RateCaps } from "../platforms/catalog.ts";
-import { PLATFORMS } from "../platforms/catalog.ts";
+import type { ExportReserve, PlatformKey, RateCaps } from "../../platforms/catalog.ts";
+import { PLATFORMS } from "../../platforms/catalog.ts";
 
 /** The caps the engine enforces for one integration: the catalog's, with any per-integration override. */
 export interface CallLimits {

@@ -1,3 +1,4 @@
+import { nextWallClock } from "../engine/wall-clock.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { SyncKind } from "../generated/prisma/enums.ts";
 import { PLATFORMS } from "../platforms/catalog.ts";
@@ -6,7 +7,6 @@ import { loadIntegrationEffectiveSettings } from "../settings/load.ts";
 import { entitiesFor } from "../sync/pull.ts";
 import { queuePullRun } from "../sync/runs.ts";
 import type { TimeScale } from "../time.ts";
-import { nextWallClock } from "./wall-clock.ts";
 
 /** The periodic kinds and their default periods in platform minutes (24 hours, 10 minutes). */
 const PERIODIC: { kind: SyncKind; defaultMinutes: number }[] = [

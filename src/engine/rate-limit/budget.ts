@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { Redis } from "ioredis";
-import type { TimeScale } from "../time.ts";
-import type { Lane } from "./lanes.ts";
+import { redisKeys } from "../../redis/keys.ts";
+import type { TimeScale } from "../../time.ts";
+import { EXPORT_LANE, type Lane, laneRank } from "../lanes.ts";
 import type { CallLimits } from "./limits.ts";
 
 /**
@@ -59,7 +60,13 @@ export class CallBudget {
 
   constructor(
     redis: Redis,
-    private readonly options: { prefix: string; time: TimeScale; guardMs: number; leaseTtlMs?: number },
+    private readonly options: {
+      /** The deployment's Redis prefix (redis/keys.ts names the keys under it). */
+      prefix: string;
+      time: TimeScale;
+      guardMs: number;
+      leaseTtlMs?: number;
+    },
   ) {
     redis.defineCommand("budgetAcquire", { numberOfKeys: 6, lua: script("budget.lua") });
     redis.defineCommand("budgetRead", { numberOfKeys: 5, lua: script("budget-read.lua") });
@@ -69,12 +76,14 @@ export class CallBudget {
   }
 
   private keys(integrationId: string): string[] {
-    const base = `${this.options.prefix}:{${integrationId}}`;
-    return [`${base}:leases`, `${base}:minute`, `${base}:xminute`, `${base}:day`, `${base}:blocked`];
+    const { leases, minute, exportMinute, day, blocked } = redisKeys(this.options.prefix).budget(
+      integrationId,
+    );
+    return [leases, minute, exportMinute, day, blocked];
   }
 
   private waitersKey(integrationId: string): string {
-    return `${this.options.prefix}:{${integrationId}}:waiters`;
+    return redisKeys(this.options.prefix).budget(integrationId).waiters;
   }
 
   /** Allowance for the time between our charge and the platform's count of the call. */
@@ -93,7 +102,7 @@ export class CallBudget {
     interactive: { waiterId: string; waiterTtlMs: number } | null = null,
   ): Promise<Grant> {
     const leaseId = randomUUID();
-    const exporting = lane === "EXPORT";
+    const exporting = lane === EXPORT_LANE;
     const [granted, reason, waitMs, minuteUsed, dayUsed, at] = await this.redis.budgetAcquire(
       ...this.keys(integrationId),
       this.waitersKey(integrationId),
@@ -109,6 +118,7 @@ export class CallBudget {
       this.guardMs,
       interactive?.waiterId ?? "",
       interactive?.waiterTtlMs ?? 0,
+      laneRank(lane),
     );
     return granted === 1
       ? { granted: true, leaseId, minuteUsed, dayUsed, at }

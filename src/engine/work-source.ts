@@ -1,0 +1,56 @@
+import type { CallOutcome, OutgoingRequest } from "../platforms/http.ts";
+import type { Lane } from "./lanes.ts";
+import type { CallTarget } from "./provider-call.ts";
+import type { DenyReason } from "./rate-limit/budget.ts";
+
+/**
+ * Work the dispatcher serves, one provider call at a time: pull pages, push packets, outbox exports.
+ * The engine knows nothing else about them: a source claims its next unit of work (doing whatever
+ * bookkeeping needs no call on the way), says which call it needs, and records the answer. The
+ * dispatcher decides only when: it asks sources in lane order, charges the budget, calls, and parks.
+ */
+export interface WorkSource<W = unknown> {
+  /** For logs. */
+  readonly name: string;
+  /**
+   * The lanes this source's work travels in, highest first. Sources are asked in the order of their
+   * highest lane, so two sources' lanes must not interleave (checked when the engine starts).
+   */
+  readonly lanes: readonly Lane[];
+  /**
+   * Puts back what a worker that died mid-call left claimed for the integration. Called by the
+   * activation that holds the integration's lock, so no live call holds any of it.
+   */
+  recoverOrphans(integrationId: string): Promise<number>;
+  /** Integrations with pending work of this source (the scheduler's safety-net sweep). */
+  integrationsWithWork(): Promise<string[]>;
+  /** Starts serving one integration: what the source keeps for the length of one activation. */
+  open(target: CallTarget): WorkSession<W>;
+}
+
+export interface WorkSession<W> {
+  /** Claims the next unit of work that is due now, or says when some becomes due (null: never by itself). */
+  next(): Promise<Offer<W>>;
+  /**
+   * The budget said wait: the claimed work goes back in line untouched. A day cap ("day", "exportDay")
+   * means the rest of the day is spent: a source with runs defers them.
+   */
+  unclaim(work: W, denial: { reason: DenyReason; waitMs: number }): Promise<void>;
+  /** The budget granted the work's call, which goes out now (a claimed packet is now SENDING). */
+  calling?(work: W): void;
+  /** Records the platform's answer to the work's call. */
+  settle(work: W, outcome: CallOutcome): Promise<void>;
+  /** New work was announced for the integration (a source may skip its queries until then). */
+  announced(): void;
+}
+
+export type Offer<W> =
+  | {
+      kind: "call";
+      lane: Lane;
+      work: W;
+      request: OutgoingRequest;
+      /** Sent as Idempotency-Key, so a resend after a lost answer is applied at most once. */
+      idempotencyKey?: string;
+    }
+  | { kind: "none"; dueAt: number | null };

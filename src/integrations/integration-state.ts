@@ -1,0 +1,71 @@
+import { sourcesOf, type TransitionTable } from "../engine/transitions.ts";
+import type { DomainEvent } from "../events.ts";
+import type { Integration, Prisma, PrismaClient } from "../generated/prisma/client.ts";
+import type { IntegrationStatus } from "../generated/prisma/enums.ts";
+
+/**
+ * An integration's status, and the only code that writes it. Every move is a guarded UPDATE that
+ * follows this table, and returns the events it causes for the caller to publish after commit.
+ */
+export const INTEGRATION_TRANSITIONS: TransitionTable<IntegrationStatus> = {
+  /** Connected, its initial sync not yet done. */
+  PENDING: ["SYNCING", "CONNECTED", "PAUSED", "DISCONNECTED"],
+  CONNECTED: ["SYNCING", "PAUSED", "DISCONNECTED"],
+  SYNCING: ["CONNECTED", "PAUSED", "DISCONNECTED"],
+  /** Resumed: CONNECTED, or PENDING when its initial sync never finished. */
+  PAUSED: ["CONNECTED", "PENDING", "DISCONNECTED"],
+  ERROR: ["PENDING", "SYNCING", "CONNECTED", "PAUSED", "DISCONNECTED"],
+  /** Reconnected with fresh credentials. */
+  DISCONNECTED: ["PENDING"],
+};
+
+/** Statuses that hold a connection (and so count towards the continuous limit when continuous). */
+export const HOLDS_CONNECTION: IntegrationStatus[] = ["PENDING", "CONNECTED", "SYNCING", "PAUSED", "ERROR"];
+
+/** Statuses in which the engine serves an integration's work. */
+export const SERVABLE: IntegrationStatus[] = ["PENDING", "CONNECTED", "SYNCING", "ERROR"];
+
+type Db = Prisma.TransactionClient | PrismaClient;
+
+function statusChanged(integration: Pick<Integration, "id" | "tenantId">): DomainEvent[] {
+  return [
+    { topic: "integrationStatusChanged", tenantId: integration.tenantId, integrationId: integration.id },
+  ];
+}
+
+/** Creates an integration (PENDING until its initial sync is done): the only way one comes to be. */
+export async function createIntegration(
+  tx: Db,
+  data: Omit<Prisma.IntegrationUncheckedCreateInput, "status">,
+): Promise<{ integration: Integration; events: DomainEvent[] }> {
+  const integration = await tx.integration.create({ data: { ...data, status: "PENDING" } });
+  return { integration, events: statusChanged(integration) };
+}
+
+/**
+ * Moves an integration to `to` if its status allows (and is one of `from`, when given), setting
+ * `data` with it. Returns the integration after the move, or null when it was not allowed.
+ */
+export async function moveIntegration(
+  db: Db,
+  integration: Pick<Integration, "id" | "tenantId">,
+  to: IntegrationStatus,
+  data: Omit<Prisma.IntegrationUpdateManyMutationInput, "status"> = {},
+  from?: readonly IntegrationStatus[],
+): Promise<{ integration: Integration | null; events: DomainEvent[] }> {
+  const [moved] = await db.integration.updateManyAndReturn({
+    where: { id: integration.id, status: { in: sourcesOf(INTEGRATION_TRANSITIONS, to, from) } },
+    data: { ...data, status: to },
+  });
+  return { integration: moved ?? null, events: moved ? statusChanged(moved) : [] };
+}
+
+/** A run of the integration started: it is SYNCING (unless paused or disconnected meanwhile). */
+export function markSyncing(db: Db, integration: Pick<Integration, "id" | "tenantId">) {
+  return moveIntegration(db, integration, "SYNCING", {}, ["PENDING", "CONNECTED", "ERROR"]);
+}
+
+/** A push ended: its integration is no longer syncing. */
+export function markSynced(db: Db, integration: Pick<Integration, "id" | "tenantId">) {
+  return moveIntegration(db, integration, "CONNECTED", {}, ["SYNCING"]);
+}

@@ -1,0 +1,186 @@
+import { sqlOf } from "../db/client.ts";
+import { ClaimQueue } from "../engine/claims.ts";
+import type { Settlement } from "../engine/settlement.ts";
+import { sourcesOf, type TransitionTable } from "../engine/transitions.ts";
+import type { DomainEvent } from "../events.ts";
+import type { Prisma, PrismaClient, SyncPacket, SyncRun } from "../generated/prisma/client.ts";
+import type { PacketState } from "../generated/prisma/enums.ts";
+import { journalIdOf } from "../platforms/xero-accounting/journal.ts";
+import type { MappedState } from "./build.ts";
+
+/**
+ * A push packet's state, and the only code that writes it. Each packet moves PENDING → MAPPED →
+ * SENDING → SENT or FAILED (or SKIPPED); every move is a guarded UPDATE through the engine's one claim
+ * path (engine/claims.ts) and returns a packetStateChanged event carrying the move itself.
+ */
+export const PACKET_TRANSITIONS: TransitionTable<PacketState> = {
+  PENDING: ["MAPPED", "FAILED", "SKIPPED"],
+  MAPPED: ["SENDING"],
+  /** Back to MAPPED: the budget said wait, a 429, a transient failure to retry, a dead worker. */
+  SENDING: ["MAPPED", "SENT", "FAILED"],
+  /** Retried: mapped again with the current rules. */
+  FAILED: ["MAPPED", "SKIPPED"],
+  SENT: [],
+  SKIPPED: [],
+};
+
+/** A packet as its moves report it. */
+export type PacketRow = Pick<
+  SyncPacket,
+  "id" | "runId" | "sequence" | "label" | "attempts" | "remoteId" | "errorCode" | "errorMessage"
+>;
+
+/** A packet claimed for sending: the row plus what its call needs. */
+export type ClaimedPacket = PacketRow & Pick<SyncPacket, "idempotencyKey" | "payload">;
+
+const PACKET_COLUMNS = `id, "runId", sequence, label, attempts, "remoteId", "errorCode", "errorMessage"`;
+
+export const packetQueue = new ClaimQueue<PacketState, ClaimedPacket>({
+  table: "SyncPacket",
+  stateColumn: "state",
+  stateType: "PacketState",
+  transitions: PACKET_TRANSITIONS,
+  waiting: "MAPPED",
+  inFlight: "SENDING",
+  dueColumn: "nextAttemptAt",
+  orderColumn: "sequence",
+  returning: `${PACKET_COLUMNS}, "idempotencyKey", payload`,
+});
+
+type Tx = Prisma.TransactionClient;
+
+/** The event of one packet's move. */
+export function packetMoved(packet: PacketRow, from: PacketState | null, to: PacketState): DomainEvent {
+  return {
+    topic: "packetStateChanged",
+    transition: {
+      runId: packet.runId,
+      packetId: packet.id,
+      sequence: packet.sequence,
+      label: packet.label,
+      from,
+      to,
+      attempts: packet.attempts,
+      remoteId: packet.remoteId,
+      errorCode: packet.errorCode,
+      errorMessage: packet.errorMessage,
+      at: new Date().toISOString(),
+    },
+  };
+}
+
+/** Packets per INSERT: a push of 100,000 orders unsummarized makes 100,000 packets. */
+const INSERT_CHUNK = 2_000;
+
+/**
+ * Creates a run's packets, built PENDING and mapped in the same transaction (MAPPED, FAILED or
+ * SKIPPED): the only way packets come to be. Inserted in a few statements (one JSON parameter each);
+ * returns both moves of every packet, in order.
+ */
+export async function insertPackets(
+  tx: Tx,
+  run: Pick<SyncRun, "id" | "integrationId">,
+  packets: (MappedState & { sequence: number; label: string; totalAmount: string })[],
+): Promise<DomainEvent[]> {
+  const ids: string[] = [];
+  for (let start = 0; start < packets.length; start += INSERT_CHUNK) {
+    const chunk = packets.slice(start, start + INSERT_CHUNK);
+    const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
+      INSERT_PACKETS,
+      JSON.stringify(chunk),
+      run.id,
+      run.integrationId,
+      new Date(),
+    );
+    ids.push(...rows.map((row) => row.id));
+  }
+  return packets.flatMap((packet, index) => {
+    const row = { ...packet, id: ids[index]!, runId: run.id, attempts: 0, remoteId: null };
+    return [packetMoved(row, null, "PENDING"), packetMoved(row, "PENDING", packet.state)];
+  });
+}
+
+/** $1 the packets (JSON array), $2 run, $3 integration, $4 now. Returns ids in sequence order. */
+const INSERT_PACKETS = `
+  INSERT INTO "SyncPacket"
+    (id, "runId", "integrationId", sequence, state, attempts, "idempotencyKey", label, "totalAmount",
+     payload, "errorCode", "errorMessage", "createdAt", "updatedAt")
+  SELECT gen_random_uuid(), $2::uuid, $3::uuid, p.sequence, p.state::"PacketState", 0, p."idempotencyKey",
+         p.label, p."totalAmount"::numeric, p.payload, p."errorCode", p."errorMessage",
+         $4::timestamp(3), $4::timestamp(3)
+  FROM jsonb_to_recordset($1::jsonb) AS p(sequence int, state text, "idempotencyKey" text, label text,
+    "totalAmount" text, payload jsonb, "errorCode" text, "errorMessage" text)
+  ORDER BY p.sequence
+  RETURNING id`;
+
+/**
+ * Records what the platform's answer means for a packet (engine/settlement.ts decided) and the run's
+ * counts with it, in one transaction: SENT with the journal's id, FAILED, or back to MAPPED. A 429 is
+ * not the packet's fault: it goes back with its attempt not counted, and that is no move to report.
+ */
+export async function settlePacket(
+  prisma: PrismaClient,
+  packet: ClaimedPacket,
+  settlement: Settlement,
+): Promise<DomainEvent[]> {
+  return prisma.$transaction(async (tx) => {
+    const sql = sqlOf(tx);
+    const count = (column: "sentCount" | "failedCount") =>
+      tx.syncRun.update({ where: { id: packet.runId }, data: { [column]: { increment: 1 } } });
+    let moved: PacketRow | null;
+    switch (settlement.kind) {
+      case "done":
+        moved = await packetQueue.move(sql, packet.id, "SENT", {
+          remoteId: journalIdOf(settlement.body),
+          errorCode: null,
+          errorMessage: null,
+        });
+        if (moved) await count("sentCount");
+        break;
+      case "failed":
+        moved = await packetQueue.move(sql, packet.id, "FAILED", {
+          errorCode: settlement.code,
+          errorMessage: settlement.message,
+        });
+        if (moved) await count("failedCount");
+        break;
+      case "retry":
+        moved = await packetQueue.move(sql, packet.id, "MAPPED", {
+          nextAttemptAt: settlement.notBefore,
+          errorMessage: settlement.message,
+        });
+        break;
+      case "requeue":
+        await packetQueue.move(sql, packet.id, "MAPPED", { attempts: { sql: "attempts - 1" } });
+        return [];
+    }
+    const to = { done: "SENT", failed: "FAILED", retry: "MAPPED" } as const;
+    return moved ? [packetMoved(moved, "SENDING", to[settlement.kind])] : [];
+  });
+}
+
+/**
+ * Maps a FAILED packet again (the rule it lacked may exist now): MAPPED or SKIPPED with a fresh start,
+ * or still FAILED with the current reason. Returns the move, if it moved.
+ */
+export async function remapFailedPacket(
+  tx: Tx,
+  packet: Pick<SyncPacket, "id">,
+  mapped: MappedState,
+): Promise<DomainEvent[]> {
+  const data = {
+    idempotencyKey: mapped.idempotencyKey,
+    errorCode: mapped.errorCode,
+    errorMessage: mapped.errorMessage,
+    payload: mapped.payload as unknown as Prisma.InputJsonValue,
+  };
+  if (mapped.state === "FAILED") {
+    await tx.syncPacket.update({ where: { id: packet.id }, data });
+    return [];
+  }
+  const [moved] = await tx.syncPacket.updateManyAndReturn({
+    where: { id: packet.id, state: { in: sourcesOf(PACKET_TRANSITIONS, mapped.state, ["FAILED"]) } },
+    data: { ...data, state: mapped.state, attempts: 0, nextAttemptAt: null, remoteId: null },
+  });
+  return moved ? [packetMoved(moved, "FAILED", mapped.state)] : [];
+}

@@ -1,0 +1,170 @@
+import { LANES, type Lane } from "../engine/lanes.ts";
+import type { CallTarget } from "../engine/provider-call.ts";
+import { settlementOf } from "../engine/settlement.ts";
+import type { WorkSource } from "../engine/work-source.ts";
+import type { SyncRun } from "../generated/prisma/client.ts";
+import type { SyncKind } from "../generated/prisma/enums.ts";
+import { markSyncing, SERVABLE } from "../integrations/integration-state.ts";
+import { applyPage, backOffPage, finishRun, nextPullStep, type PullStep, skipEntity } from "./pull.ts";
+import { deferRun, resumeRun, runUpdated } from "./run-state.ts";
+import { laneForKind } from "./runs.ts";
+import type { WorkDeps } from "./work-deps.ts";
+
+/** The kinds that pull, and the lanes they travel in (highest first). */
+const PULL_KINDS: SyncKind[] = ["INITIAL", "DAILY", "FREQUENT", "NIGHTLY", "FORCE"];
+const PULL_LANES: Lane[] = LANES.filter((lane) => PULL_KINDS.some((kind) => laneForKind(kind) === lane));
+
+interface PullWork {
+  run: SyncRun;
+  step: Extract<PullStep, { kind: "call" }>;
+}
+
+/**
+ * Pull runs as engine work: each call is the next page of the highest-lane run, the oldest first within
+ * a lane. A run's pages go one after another (a page's cursor comes from the one before); starting,
+ * moving to the next entity and finishing a run cost no call.
+ */
+export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
+  const { prisma } = deps;
+  return {
+    name: "pulls",
+    lanes: PULL_LANES,
+    // A pull's page in flight when its worker died is simply asked for again: its cursor never moved.
+    recoverOrphans: async () => 0,
+    integrationsWithWork: async () => {
+      const rows = await prisma.syncRun.findMany({
+        where: {
+          kind: { in: PULL_KINDS },
+          status: { in: ["QUEUED", "RUNNING", "DEFERRED"] },
+          integration: { status: { in: SERVABLE } },
+        },
+        distinct: ["integrationId"],
+        select: { integrationId: true },
+      });
+      return rows.map((row) => row.integrationId);
+    },
+    open(target: CallTarget) {
+      const integration = target.integration;
+      /** Runs with a page in flight. */
+      const busy = new Set<string>();
+      /**
+       * Whether runs may be waiting. Runs arrive with an announcement, so the run query is skipped
+       * between announcements while the activation drains exports: one query less per call.
+       */
+      let mayWait = true;
+      const done = (run: SyncRun) => {
+        busy.delete(run.id);
+        mayWait = true;
+      };
+
+      /** The oldest due run of the highest lane, ordered by the lane registry's rank. */
+      const nextRun = async (skipped: Set<string>): Promise<SyncRun | null> => {
+        const rows = await prisma.$queryRawUnsafe<{ id: string }[]>(
+          `SELECT id FROM "SyncRun"
+           WHERE "integrationId" = $1::uuid AND lane::text = ANY($2::text[]) AND NOT (id = ANY($3::uuid[]))
+             AND (status IN ('QUEUED', 'RUNNING')
+                  OR (status = 'DEFERRED' AND ("deferredUntil" IS NULL OR "deferredUntil" <= now())))
+           ORDER BY array_position($2::text[], lane::text), "queuedAt", id
+           LIMIT 1`,
+          integration.id,
+          PULL_LANES,
+          [...busy, ...skipped],
+        );
+        return rows[0] ? prisma.syncRun.findUnique({ where: { id: rows[0].id } }) : null;
+      };
+
+      return {
+        announced: () => {
+          mayWait = true;
+        },
+        async next() {
+          let backoffUntil: number | null = null;
+          const skipped = new Set<string>();
+          while (mayWait) {
+            // Cleared before the query, so an announcement that lands during it is not lost.
+            mayWait = false;
+            const run = await nextRun(skipped);
+            if (!run) {
+              // Backed-off runs are looked at again on the next pick.
+              if (skipped.size > 0) mayWait = true;
+              break;
+            }
+            mayWait = true;
+            const step = await nextPullStep(prisma, run, integration);
+            if (step.kind === "done") {
+              deps.publish(await finishRun(prisma, run));
+              continue;
+            }
+            if (step.kind === "backoff") {
+              skipped.add(run.id);
+              backoffUntil = Math.min(backoffUntil ?? step.until, step.until);
+              continue;
+            }
+            if (run.status === "QUEUED") {
+              deps.publish([...(await markSyncing(prisma, integration)).events, ...runUpdated(run)]);
+            }
+            if (run.status === "DEFERRED") deps.publish((await resumeRun(prisma, run)).events);
+            busy.add(run.id);
+            return {
+              kind: "call",
+              lane: run.lane,
+              work: { run, step },
+              request: { method: "GET", ...step.request },
+            };
+          }
+          const deferred = await nextDeferredDue(deps, integration.id, { kind: { in: PULL_KINDS } });
+          const due = [backoffUntil, deferred].filter((at): at is number => at !== null);
+          return { kind: "none", dueAt: due.length > 0 ? Math.min(...due) : null };
+        },
+        async unclaim({ run }, denial) {
+          done(run);
+          if (denial.reason === "day" || denial.reason === "exportDay")
+            deps.publish((await deferRun(prisma, run, denial.waitMs)).events);
+        },
+        async settle({ run, step }, outcome) {
+          try {
+            const settlement = settlementOf(outcome, step.cursor.attempts + 1, deps.time);
+            switch (settlement.kind) {
+              case "done": {
+                const page = step.puller.parse(
+                  step.context,
+                  settlement.body,
+                  step.cursor.page,
+                  settlement.headers,
+                );
+                deps.publish(await applyPage(prisma, run, step, page));
+                break;
+              }
+              case "requeue":
+                if (settlement.dayCapped)
+                  deps.publish((await deferRun(prisma, run, settlement.retryAfterMs)).events);
+                break;
+              case "retry":
+                deps.publish(await backOffPage(prisma, run, step, settlement.notBefore, settlement.message));
+                break;
+              case "failed":
+                deps.publish(await skipEntity(prisma, run, step.cursor, settlement.message));
+                break;
+            }
+          } finally {
+            done(run);
+          }
+        },
+      };
+    },
+  };
+}
+
+/** When the first of an integration's deferred runs (of the kinds in `where`) is due again. */
+export async function nextDeferredDue(
+  deps: Pick<WorkDeps, "prisma">,
+  integrationId: string,
+  where: { kind: SyncKind | { in: SyncKind[] } },
+): Promise<number | null> {
+  const deferred = await deps.prisma.syncRun.findFirst({
+    where: { integrationId, ...where, status: "DEFERRED", deferredUntil: { gt: new Date() } },
+    orderBy: { deferredUntil: "asc" },
+    select: { deferredUntil: true },
+  });
+  return deferred?.deferredUntil?.getTime() ?? null;
+}

@@ -1,0 +1,84 @@
+import { sourcesOf, type TransitionTable } from "../engine/transitions.ts";
+import type { DomainEvent } from "../events.ts";
+import type { Prisma, PrismaClient, SyncRun } from "../generated/prisma/client.ts";
+import type { SyncRunStatus } from "../generated/prisma/enums.ts";
+
+/**
+ * A sync run's status, and the only code that writes it. Every move is a guarded UPDATE that follows
+ * this table, and returns the events it causes for the caller to publish after commit.
+ */
+export const RUN_TRANSITIONS: TransitionTable<SyncRunStatus> = {
+  QUEUED: ["RUNNING", "DEFERRED", "SUCCEEDED", "PARTIAL", "CANCELLED"],
+  RUNNING: ["DEFERRED", "SUCCEEDED", "PARTIAL", "FAILED", "CANCELLED"],
+  /** A run that waits for the next day's budget. */
+  DEFERRED: ["RUNNING", "SUCCEEDED", "PARTIAL", "CANCELLED"],
+  /** A push whose failed packets are retried runs again. */
+  SUCCEEDED: ["RUNNING"],
+  PARTIAL: [],
+  FAILED: [],
+  CANCELLED: [],
+};
+
+/** Run statuses in which a run still has work ahead of it. */
+export const ACTIVE_RUN_STATUSES = ["QUEUED", "RUNNING", "DEFERRED"] as const satisfies SyncRunStatus[];
+
+type Db = Prisma.TransactionClient | PrismaClient;
+type RunRef = Pick<SyncRun, "id" | "integrationId">;
+
+/** A run's status or counts changed: its subscribers and its integration's hear of it. */
+export function runUpdated(run: RunRef): DomainEvent[] {
+  return [{ topic: "syncRunUpdated", runId: run.id, integrationId: run.integrationId }];
+}
+
+/** Creates a run (QUEUED): the only way a run comes to be. */
+export async function createRun(
+  tx: Db,
+  data: Omit<Prisma.SyncRunUncheckedCreateInput, "status">,
+): Promise<{ run: SyncRun; events: DomainEvent[] }> {
+  const run = await tx.syncRun.create({ data: { ...data, status: "QUEUED" } });
+  return { run, events: runUpdated(run) };
+}
+
+/**
+ * Moves a run to `to` if its status allows (and is one of `from`, when given), setting `data` with it.
+ * A run that moved elsewhere meanwhile (cancelled, finished) is left alone: `changed` says which.
+ */
+export async function moveRun(
+  db: Db,
+  run: RunRef,
+  to: SyncRunStatus,
+  data: Omit<Prisma.SyncRunUpdateManyMutationInput, "status"> = {},
+  from?: readonly SyncRunStatus[],
+): Promise<{ changed: boolean; events: DomainEvent[] }> {
+  const { count } = await db.syncRun.updateMany({
+    where: { id: run.id, status: { in: sourcesOf(RUN_TRANSITIONS, to, from) } },
+    data: { ...data, status: to },
+  });
+  return { changed: count > 0, events: count > 0 ? runUpdated(run) : [] };
+}
+
+/** Moves every run of an integration that is in one of `from` to `to` (disconnect cancels waiting work). */
+export async function moveIntegrationRuns(
+  db: Db,
+  integrationId: string,
+  to: SyncRunStatus,
+  from: readonly SyncRunStatus[],
+  data: Omit<Prisma.SyncRunUpdateManyMutationInput, "status"> = {},
+): Promise<DomainEvent[]> {
+  const moved = await db.syncRun.updateManyAndReturn({
+    where: { integrationId, status: { in: sourcesOf(RUN_TRANSITIONS, to, from) } },
+    data: { ...data, status: to },
+    select: { id: true, integrationId: true },
+  });
+  return moved.flatMap(runUpdated);
+}
+
+/** The day's budget is spent: the run waits `ms` for the next day, as DEFERRED (it has not failed). */
+export function deferRun(db: Db, run: RunRef, ms: number) {
+  return moveRun(db, run, "DEFERRED", { deferredUntil: new Date(Date.now() + ms) }, ["QUEUED", "RUNNING"]);
+}
+
+/** The day a deferred run waited for has come: it is running again. */
+export function resumeRun(db: Db, run: RunRef) {
+  return moveRun(db, run, "RUNNING", { deferredUntil: null }, ["DEFERRED"]);
+}

@@ -1,0 +1,14 @@
+import type { SqlPool } from "../db/client.ts";
+import type { DomainEvent } from "../events.ts";
+import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { TimeScale } from "../time.ts";
+
+/** What the domain's work sources need from the process (app.ts builds it). */
+export interface WorkDeps {
+  prisma: PrismaClient;
+  /** Raw SQL on the pool, for the statements made once per call. */
+  sql: SqlPool;
+  time: TimeScale;
+  /** Publishes events once the change that caused them has committed. */
+  publish(events: readonly DomainEvent[]): void;
+}
