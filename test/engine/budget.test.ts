@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
-import { CallBudget } from "../../src/engine/budget.ts";
-import type { CallLimits } from "../../src/engine/limits.ts";
+import { CallBudget } from "../../src/engine/rate-limit/budget.ts";
+import type { CallLimits } from "../../src/engine/rate-limit/limits.ts";
 import { timeScale } from "../../src/time.ts";
 import { TEST_REDIS_URL } from "../support/env.ts";
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { limitsFor } from "../../src/engine/limits.ts";
+import { limitsFor } from "../../src/engine/rate-limit/limits.ts";
 import { globalId } from "../../src/graphql/ids.ts";
 import { enqueueEdits } from "../../src/sync/export.ts";
 import { TriggerSyncMutation } from "../operations.ts";

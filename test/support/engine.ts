@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { encryptSecret } from "../../src/auth/secrets.ts";
-import type { RateLimitOverride } from "../../src/engine/limits.ts";
+import type { RateLimitOverride } from "../../src/engine/rate-limit/limits.ts";
 import type { PlatformKey } from "../../src/platforms/catalog.ts";
 import type { PsaSeedSizes } from "../../src/sandbox/psa/data.ts";
 import { type PsaSandbox, startPsaSandbox } from "../../src/sandbox/psa/server.ts";
@@ -54,6 +54,14 @@ export async function startEngineHarness(options: {
     psa,
     xero,
     close: async () => {
+      // An activation serves until its integration has no work left, and stopping waits for it (up to
+      // 10 s): take away what a test left queued, so the engine goes idle and the file ends at once.
+      const prisma = t.app.db.prisma;
+      await prisma.exportItem.deleteMany({ where: { status: "PENDING" } });
+      await prisma.syncRun.updateMany({
+        where: { status: { in: ["QUEUED", "RUNNING", "DEFERRED"] } },
+        data: { status: "CANCELLED" },
+      });
       await t.close();
       await Promise.all([xpm.close(), psa.close(), xero.close()]);
     },

@@ -8,6 +8,9 @@ import { adminQuery, databaseUrl } from "./env.ts";
  * template is named after this run, so two runs on one server (a developer's and CI's) never collide.
  */
 export default async function setup() {
+  // Vitest runs the global setup once per project that names it (integration, engine), all
+  // in this one process: the first call builds the template (and drops it at the end), the next uses it.
+  if (process.env.SYNCLINE_TEST_TEMPLATE) return;
   const template = `syncline_test_template_${process.pid}`;
   process.env.SYNCLINE_TEST_TEMPLATE = template;
   await adminQuery(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);

@@ -32,11 +32,14 @@ export function workerEnv(t: TestApp): Record<string, string> {
   };
 }
 
-/** Starts `src/main.ts --role worker` and resolves once it has started serving. */
-export function startWorkerProcess(t: TestApp): Promise<WorkerProcess> {
+/**
+ * Starts `src/main.ts --role worker` and resolves once it has started serving; `env` overrides the test
+ * app's settings (e.g. a platform URL of its own).
+ */
+export function startWorkerProcess(t: TestApp, env: Record<string, string> = {}): Promise<WorkerProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "--role", "worker"], {
     cwd: new URL("../..", import.meta.url).pathname,
-    env: { ...process.env, ...workerEnv(t), LOG_LEVEL: "info" },
+    env: { ...process.env, ...workerEnv(t), ...env, LOG_LEVEL: "info" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   running.add(child);

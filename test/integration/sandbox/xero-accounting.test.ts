@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { XeroOrganisation } from "../../src/sandbox/xero-accounting/data.ts";
+import { XeroOrganisation } from "../../../src/sandbox/xero-accounting/data.ts";
 import {
   startXeroAccountingSandbox,
   type XeroAccountingSandbox,
-} from "../../src/sandbox/xero-accounting/server.ts";
+} from "../../../src/sandbox/xero-accounting/server.ts";
 
 /** The Xero Accounting sandbox over real HTTP, in compressed time: a platform minute is 500 ms. */
 const MINUTE_MS = 500;

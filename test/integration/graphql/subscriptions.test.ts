@@ -2,14 +2,14 @@ import { print } from "graphql";
 import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import type { IntegrationStatusChangedSubscription as Result } from "../generated/graphql.ts";
+import type { IntegrationStatusChangedSubscription as Result } from "../../generated/graphql.ts";
 import {
   ConnectIntegrationMutation,
   IntegrationStatusChangedSubscription,
   PauseIntegrationMutation,
-} from "../operations.ts";
-import { startTestApp, type TestApp, type TestTenant } from "../support/harness.ts";
-import { readServerSentEvents, waitForRedisSubscribers } from "../support/live.ts";
+} from "../../operations.ts";
+import { startTestApp, type TestApp, type TestTenant } from "../../support/harness.ts";
+import { readServerSentEvents, waitForRedisSubscribers } from "../../support/live.ts";
 
 let t: TestApp;
 let acme: TestTenant;

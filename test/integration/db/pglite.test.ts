@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type App, startApp } from "../../src/app.ts";
-import { createTenant } from "../../src/auth/tenants.ts";
-import { loadConfig } from "../../src/config.ts";
-import { readMigrations } from "../../src/db/migrate.ts";
-import { TEST_REDIS_URL } from "../support/env.ts";
+import { type App, startApp } from "../../../src/app.ts";
+import { createTenant } from "../../../src/auth/tenants.ts";
+import { loadConfig } from "../../../src/config.ts";
+import { readMigrations } from "../../../src/db/migrate.ts";
+import { TEST_REDIS_URL } from "../../support/env.ts";
 
 /** The embedded default: no DATABASE_URL means PGlite under the data directory, same schema and code. */
 const dataDir = mkdtempSync(path.join(tmpdir(), "syncline-pglite-"));

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SandboxCaps } from "../../src/sandbox/kit/sandbox-caps.ts";
-import { XpmPractice } from "../../src/sandbox/xpm/data.ts";
-import { startXpmSandbox, type XpmSandbox } from "../../src/sandbox/xpm/server.ts";
-import { timeScale } from "../../src/time.ts";
+import { SandboxCaps } from "../../../src/sandbox/kit/sandbox-caps.ts";
+import { XpmPractice } from "../../../src/sandbox/xpm/data.ts";
+import { startXpmSandbox, type XpmSandbox } from "../../../src/sandbox/xpm/server.ts";
+import { timeScale } from "../../../src/time.ts";
 
 /** The XPM sandbox over real HTTP, in compressed time: a platform minute is 500 ms. */
 const MINUTE_MS = 500;

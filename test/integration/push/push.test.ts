@@ -1,8 +1,8 @@
 import { print } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { globalId } from "../../src/graphql/ids.ts";
-import type { OrderInput } from "../../src/push/orders.ts";
-import { queuePushRun } from "../../src/sync/runs.ts";
+import { globalId } from "../../../src/graphql/ids.ts";
+import type { OrderInput } from "../../../src/push/orders.ts";
+import { queuePushRun } from "../../../src/sync/runs.ts";
 import {
   IngestOrdersMutation,
   PacketStateChangedSubscription,
@@ -10,16 +10,16 @@ import {
   RetryFailedPacketsMutation,
   StartAccountingSyncMutation,
   UpsertMappingRuleMutation,
-} from "../operations.ts";
+} from "../../operations.ts";
 import {
   connectedXero,
   connectedXpm,
   type EngineHarness,
   startEngineHarness,
   until,
-} from "../support/engine.ts";
-import type { TestTenant } from "../support/harness.ts";
-import { readServerSentEvents, waitForRedisSubscribers } from "../support/live.ts";
+} from "../../support/engine.ts";
+import type { TestTenant } from "../../support/harness.ts";
+import { readServerSentEvents, waitForRedisSubscribers } from "../../support/live.ts";
 
 /**
  * The accounting push end to end: orders in through GraphQL, a PUSH run built, mapped and sent to the

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ingestOrders, validateOrders } from "../../src/push/orders.ts";
-import { queuePushRun } from "../../src/sync/runs.ts";
-import { connectedXero, type EngineHarness, startEngineHarness, until } from "../support/engine.ts";
-import type { TestTenant } from "../support/harness.ts";
-import { startWorkerProcess, stopAllWorkers } from "../support/workers.ts";
+import { ingestOrders, validateOrders } from "../../../src/push/orders.ts";
+import { queuePushRun } from "../../../src/sync/runs.ts";
+import { connectedXero, type EngineHarness, startEngineHarness, until } from "../../support/engine.ts";
+import type { TestTenant } from "../../support/harness.ts";
+import { startWorkerProcess, stopAllWorkers } from "../../support/workers.ts";
 
 /**
  * A worker process killed with SIGKILL while packets are SENDING: the journals it was sending are sent

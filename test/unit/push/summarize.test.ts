@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { Mapper } from "../../src/push/mapping.ts";
-import { allocate, formatCents, parseCents } from "../../src/push/money.ts";
-import { type OrderForPush, splitAcrossPayments, summarize } from "../../src/push/summarize.ts";
+import { Mapper } from "../../../src/push/mapping.ts";
+import { allocate, formatCents, parseCents } from "../../../src/push/money.ts";
+import { type OrderForPush, splitAcrossPayments, summarize } from "../../../src/push/summarize.ts";
 
 /** Summarization and mapping against hand-computed figures (all amounts in cents). */
 

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { globalId } from "../../src/graphql/ids.ts";
+import { globalId } from "../../../src/graphql/ids.ts";
 import {
   CancelSyncRunMutation,
   ConnectIntegrationMutation,
   SyncRunQuery,
   TriggerSyncMutation,
   UpdateTenantSettingsMutation,
-} from "../operations.ts";
-import { connectedXpm, type EngineHarness, startEngineHarness, until } from "../support/engine.ts";
-import type { TestTenant } from "../support/harness.ts";
+} from "../../operations.ts";
+import { connectedXpm, type EngineHarness, startEngineHarness, until } from "../../support/engine.ts";
+import type { TestTenant } from "../../support/harness.ts";
 
 /** Starting, deduplicating, cancelling and scheduling pull runs. A "minute" is 20 ms: 10 minutes are 200 ms. */
 const MINUTE_MS = 20;

@@ -1,8 +1,8 @@
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { buildClientSchema, getIntrospectionQuery, type IntrospectionQuery, parse } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decryptSecret } from "../../src/auth/secrets.ts";
-import { globalId } from "../../src/graphql/ids.ts";
+import { decryptSecret } from "../../../src/auth/secrets.ts";
+import { globalId } from "../../../src/graphql/ids.ts";
 import {
   ConnectIntegrationMutation,
   DeleteMappingRuleMutation,
@@ -22,8 +22,8 @@ import {
   UpdateTenantSettingsMutation,
   UpsertMappingRuleMutation,
   ViewerQuery,
-} from "../operations.ts";
-import { startTestApp, type TestApp, type TestTenant, tableCounts } from "../support/harness.ts";
+} from "../../operations.ts";
+import { startTestApp, type TestApp, type TestTenant, tableCounts } from "../../support/harness.ts";
 
 let t: TestApp;
 let acme: TestTenant;

@@ -1,21 +1,21 @@
 import { print } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { globalId } from "../../src/graphql/ids.ts";
+import { globalId } from "../../../src/graphql/ids.ts";
 import type {
   QueueProgressSubscription as Progress,
   IntegrationSyncRunsSubscription as RunsUpdate,
   SyncRunUpdatedSubscription as RunUpdate,
-} from "../generated/graphql.ts";
+} from "../../generated/graphql.ts";
 import {
   EnqueueExportsMutation,
   IntegrationSyncRunsSubscription,
   QueueProgressSubscription,
   SyncRunUpdatedSubscription,
   TriggerSyncMutation,
-} from "../operations.ts";
-import { connectedXpm, type EngineHarness, startEngineHarness } from "../support/engine.ts";
-import type { TestTenant } from "../support/harness.ts";
-import { readServerSentEvents, waitForRedisSubscribers } from "../support/live.ts";
+} from "../../operations.ts";
+import { connectedXpm, type EngineHarness, startEngineHarness } from "../../support/engine.ts";
+import type { TestTenant } from "../../support/harness.ts";
+import { readServerSentEvents, waitForRedisSubscribers } from "../../support/live.ts";
 
 /** The engine's live streams, over server-sent events through yoga, as a monitor would read them. */
 const MINUTE_MS = 1000;

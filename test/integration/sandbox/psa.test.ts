@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PsaCompanyData, type PsaSeedSizes } from "../../src/sandbox/psa/data.ts";
-import { compileConditions, type PsaSandbox, startPsaSandbox } from "../../src/sandbox/psa/server.ts";
+import { PsaCompanyData, type PsaSeedSizes } from "../../../src/sandbox/psa/data.ts";
+import { compileConditions, type PsaSandbox, startPsaSandbox } from "../../../src/sandbox/psa/server.ts";
 
 /** The PSA (ConnectWise-like) sandbox over real HTTP, in compressed time: a platform minute is 500 ms. */
 const MINUTE_MS = 500;

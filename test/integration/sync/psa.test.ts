@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { limitsFor } from "../../src/engine/limits.ts";
-import { queueDueRuns } from "../../src/engine/schedules.ts";
-import type { SyncKind } from "../../src/generated/prisma/enums.ts";
-import { globalId } from "../../src/graphql/ids.ts";
-import { TicketsQuery, TriggerSyncMutation, UpdateIntegrationSettingsMutation } from "../operations.ts";
+import { limitsFor } from "../../../src/engine/rate-limit/limits.ts";
+import type { SyncKind } from "../../../src/generated/prisma/enums.ts";
+import { globalId } from "../../../src/graphql/ids.ts";
+import { queueDueRuns } from "../../../src/sync/schedules.ts";
+import { TicketsQuery, TriggerSyncMutation, UpdateIntegrationSettingsMutation } from "../../operations.ts";
 import {
   connectedPsa,
   connectedXpm,
   type EngineHarness,
   startEngineHarness,
   until,
-} from "../support/engine.ts";
-import type { TestTenant } from "../support/harness.ts";
+} from "../../support/engine.ts";
+import type { TestTenant } from "../../support/harness.ts";
 
 /**
  * The PSA connector against its sandbox: nightly pulls of companies, sites, configurations, contacts and

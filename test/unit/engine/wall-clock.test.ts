@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { nextWallClock } from "../../src/engine/wall-clock.ts";
+import { nextWallClock } from "../../../src/engine/wall-clock.ts";
 
 describe("nightly wall-clock schedule", () => {
   it("fires at 02:00 tenant time on ordinary days", () => {

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { migrate, readMigrations } from "../../src/db/migrate.ts";
-import { openPostgresSession, type SqlSession } from "../../src/db/sql.ts";
-import { adminQuery, databaseUrl } from "../support/env.ts";
+import { migrate, readMigrations } from "../../../src/db/migrate.ts";
+import { openPostgresSession, type SqlSession } from "../../../src/db/sql.ts";
+import { adminQuery, databaseUrl } from "../../support/env.ts";
 
 const name = `syncline_test_migrate_${randomBytes(4).toString("hex")}`;
 

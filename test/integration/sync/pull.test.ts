@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SyncKind } from "../../src/generated/prisma/enums.ts";
+import type { SyncKind } from "../../../src/generated/prisma/enums.ts";
 import {
   connectedXero,
   connectedXpm,
   type EngineHarness,
   startEngineHarness,
   until,
-} from "../support/engine.ts";
-import type { TestTenant } from "../support/harness.ts";
+} from "../../support/engine.ts";
+import type { TestTenant } from "../../support/harness.ts";
 
 /** Incremental pulls against the XPM sandbox: what changed is pulled, nothing else rewritten. */
 const MINUTE_MS = 1000;
