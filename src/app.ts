@@ -3,7 +3,7 @@ import { type Database, openDatabase } from "./db/client.ts";
 import { type Engine, startEngine } from "./engine/index.ts";
 import { createEventBus, type EventBus } from "./events.ts";
 import { type ApiServer, createYogaApp, startApiServer, type Yoga } from "./graphql/server.ts";
-import { logger } from "./logger.ts";
+import { configureLogger, logger } from "./logger.ts";
 import { createRedisClient, resolveRedis } from "./redis.ts";
 
 /** A running syncline process: the roles it was asked to play and what they share. */
@@ -23,6 +23,7 @@ export interface App {
  * started is stopped again, in reverse order, by `stop`.
  */
 export async function startApp(config: Config, roles: Role[]): Promise<App> {
+  configureLogger(config);
   const stack: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const close of stack.reverse())

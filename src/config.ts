@@ -9,6 +9,9 @@ import { type TimeScale, timeScale } from "./time.ts";
 export const ROLES = ["api", "worker", "scheduler"] as const;
 export type Role = (typeof ROLES)[number];
 
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 export interface Config {
   env: "development" | "test" | "production";
   host: string;
@@ -22,7 +25,8 @@ export interface Config {
   redisPrefix: string;
   /** 32-byte key for remote credentials at rest (AES-256-GCM). */
   encryptionKey: Buffer;
-  logLevel: string;
+  /** The logger's level (configureLogger); tests default to silent. */
+  logLevel: LogLevel;
   time: TimeScale;
   /** Base URL of each platform's API (point them at the sandboxes to try syncline without accounts). */
   platformUrls: Record<PlatformKey, string>;
@@ -60,7 +64,7 @@ const EnvSchema = z.object({
     .optional(),
   SYNCLINE_REDIS_PREFIX: z.string().min(1).default("syncline"),
   SYNCLINE_ENCRYPTION_KEY: z.string().optional(),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  LOG_LEVEL: z.enum(LOG_LEVELS).optional(),
   /** Length of a platform minute in milliseconds; lower it to run schedules and windows in compressed time. */
   SYNCLINE_MINUTE_MS: z.coerce.number().positive().default(60_000),
   SYNCLINE_XPM_URL: z.url().default("https://api.xero.com/practicemanager/"),
@@ -94,7 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redis: { url: e.REDIS_URL ?? "redis://127.0.0.1:6379", embedded: e.REDIS_URL === undefined },
     redisPrefix: e.SYNCLINE_REDIS_PREFIX,
     encryptionKey: resolveEncryptionKey(e.SYNCLINE_ENCRYPTION_KEY, e.NODE_ENV, dataDir),
-    logLevel: e.LOG_LEVEL,
+    logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === "test" ? "silent" : "info"),
     time: timeScale(e.SYNCLINE_MINUTE_MS),
     platformUrls: {
       XPM: e.SYNCLINE_XPM_URL,

@@ -1,14 +1,28 @@
-import SchemaBuilder from "@pothos/core";
+import SchemaBuilder, { PothosError } from "@pothos/core";
 import ErrorsPlugin from "@pothos/plugin-errors";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import { GraphQLError } from "graphql";
+import type { Config } from "../config.ts";
 import { prisma } from "../db/client.ts";
 import { ForbiddenError } from "../errors.ts";
 import type PrismaTypes from "../generated/pothos-types.ts";
 import { getDatamodel } from "../generated/pothos-types.ts";
 import type { Context } from "./context.ts";
+
+/**
+ * What the builder takes from the config. The builder exists when the schema modules are imported, before
+ * any config is loaded, so these are applied when the API is created (createYogaApp → configureBuilder).
+ */
+const fromConfig = {
+  /** Outside production a Prisma selection that a resolver left unused is an error (N+1 regressions). */
+  unusedQueryIsError: true,
+};
+
+export function configureBuilder(config: Pick<Config, "env">): void {
+  fromConfig.unusedQueryIsError = config.env !== "production";
+}
 
 /** The Pothos builder and its plugins; types live in ./schema, one file per domain. */
 export const builder = new SchemaBuilder<{
@@ -46,7 +60,12 @@ export const builder = new SchemaBuilder<{
     dmmf: getDatamodel(),
     exposeDescriptions: true,
     filterConnectionTotalCount: true,
-    onUnusedQuery: process.env.NODE_ENV === "production" ? null : "error",
+    onUnusedQuery: (info) => {
+      if (fromConfig.unusedQueryIsError)
+        throw new PothosError(
+          `Prisma query was unused in resolver for ${info.parentType.name}.${info.fieldName}`,
+        );
+    },
   },
   relay: {
     clientMutationId: "omit",

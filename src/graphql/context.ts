@@ -1,4 +1,6 @@
+import type { CommandDeps } from "../commands/command.ts";
 import type { Config } from "../config.ts";
+import { prisma } from "../db/client.ts";
 import type { Engine } from "../engine/index.ts";
 import type { Events } from "../events.ts";
 import type { Role } from "../generated/prisma/enums.ts";
@@ -21,4 +23,15 @@ export interface Services {
 export interface Context {
   viewer: Viewer | null;
   services: Services;
+}
+
+/** The viewer of a field behind the `member` scope (scope-auth has already rejected anonymous calls). */
+export function viewerOf(ctx: { viewer: Viewer | null }): Viewer {
+  if (!ctx.viewer) throw new Error("viewerOf called on a field without the member scope");
+  return ctx.viewer;
+}
+
+/** What a mutation's command runs with. */
+export function commandDeps(ctx: Context): CommandDeps {
+  return { prisma: prisma(), ...ctx.services };
 }

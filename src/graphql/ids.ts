@@ -1,4 +1,5 @@
 import { decodeGlobalID, encodeGlobalID } from "@pothos/plugin-relay";
+import type { Target } from "../commands/command.ts";
 import { ValidationError } from "../errors.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -18,6 +19,12 @@ export function parseGlobalId(value: string, typename: string, path: (string | n
     throw ValidationError.at(path, `"${value}" is not a ${typename} id`);
   }
   return decoded.id;
+}
+
+/** A global id argument as a command's target: the database id, and the id as given (for NotFoundError). */
+export function targetOf(value: string | number, typename: string, path: (string | number)[]): Target {
+  const globalId = String(value);
+  return { id: parseGlobalId(globalId, typename, path), globalId };
 }
 
 export function globalId(typename: string, id: string): string {

@@ -7,6 +7,7 @@ import { WebSocketServer } from "ws";
 import { memberForToken } from "../auth/tenants.ts";
 import { prisma } from "../db/client.ts";
 import { logger } from "../logger.ts";
+import { configureBuilder } from "./builder.ts";
 import type { Context, Services, Viewer } from "./context.ts";
 import { schema } from "./schema/index.ts";
 
@@ -18,6 +19,7 @@ export type Yoga = YogaServerInstance<Record<string, unknown>, Context>;
  * nobody is rejected outright; no token at all reaches only the scope check, which says what is missing.
  */
 export function createYogaApp(services: Services): Yoga {
+  configureBuilder(services.config);
   const log = logger.child({ component: "graphql" });
   return createYoga<Record<string, unknown>, Context>({
     schema,

@@ -12,7 +12,7 @@ import {
 import { builder } from "../builder.ts";
 import { PlatformKeyEnum } from "./enums.ts";
 
-/** The GraphQL side of src/graphql/errors.ts: one object type per domain error. */
+/** The GraphQL side of src/errors.ts: one object type per domain error. */
 
 export const ErrorInterface = builder.interfaceRef<Error>("Error").implement({
   description:

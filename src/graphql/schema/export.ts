@@ -1,20 +1,15 @@
+import { enqueueExports, MAX_ITEMS_PER_CALL } from "../../commands/enqueue-exports.ts";
 import { prisma } from "../../db/client.ts";
-import type { BudgetWindow } from "../../engine/budget.ts";
-import { type QueueFigures, queueFigures } from "../../engine/progress.ts";
-import { ValidationError } from "../../errors.ts";
-import { findOwnIntegration, inTransaction } from "../../integrations/lifecycle.ts";
-import { type ExportEdit, enqueueEdits, validateEdits } from "../../sync/export.ts";
+import type { BudgetWindow } from "../../engine/rate-limit/budget.ts";
+import { type QueueFigures, queueFigures } from "../../sync/queue-figures.ts";
 import { builder } from "../builder.ts";
-import type { Context } from "../context.ts";
-import { subscriptionSetup } from "../errors.ts";
-import { globalId, parseGlobalId } from "../ids.ts";
-import { ownIntegrationId, viewerOf } from "../validate.ts";
+import { type Context, commandDeps, viewerOf } from "../context.ts";
+import { globalId, targetOf } from "../ids.ts";
+import { ownIntegrationId, subscriptionSetup } from "../subscriptions.ts";
 import { LaneEnum } from "./enums.ts";
 import { MUTATION_ERRORS } from "./errors.ts";
 
 /** The export outbox and the call budget, as integrators and live monitors see them. */
-
-const MAX_ITEMS_PER_CALL = 10_000;
 
 const LaneDepth = builder.objectRef<QueueFigures["lanes"][number]>("LaneDepth").implement({
   description: "How much work waits in one lane.",
@@ -211,22 +206,10 @@ builder.mutationField("enqueueExports", (t) =>
     authScopes: { writer: true },
     errors: { types: MUTATION_ERRORS, directResult: true },
     args: { input: t.arg({ type: EnqueueExportsInput, description: "The edits." }) },
-    resolve: async (_root, args, ctx) => {
-      const { tenantId } = viewerOf(ctx);
-      const globalId = String(args.input.integrationId);
-      const integrationId = parseGlobalId(globalId, "Integration", ["input", "integrationId"]);
-      const items: ExportEdit[] = args.input.items.map((item) => ({ ...item, value: item.value ?? null }));
-      if (items.length === 0 || items.length > MAX_ITEMS_PER_CALL) {
-        throw ValidationError.at(["input", "items"], `must hold 1 to ${MAX_ITEMS_PER_CALL} items`);
-      }
-      const result = await inTransaction(prisma(), async (tx) => {
-        const integration = await findOwnIntegration(tx, tenantId, integrationId, globalId);
-        validateEdits(integration.platform, items, ["input", "items"]);
-        return enqueueEdits(tx, integrationId, items);
-      });
-      await ctx.services.engine.notify(integrationId, { preempt: false });
-      ctx.services.events.publish("queueProgress", integrationId, { integrationId });
-      return { integrationId, ...result };
-    },
+    resolve: (_root, { input }, ctx) =>
+      enqueueExports(commandDeps(ctx), viewerOf(ctx), {
+        integration: targetOf(input.integrationId, "Integration", ["input", "integrationId"]),
+        items: input.items,
+      }),
   }),
 );

@@ -1,17 +1,20 @@
 import { filter, pipe } from "graphql-yoga";
-import { z } from "zod";
-import { encryptSecret } from "../../auth/secrets.ts";
+import { connectIntegration } from "../../commands/connect-integration.ts";
+import {
+  disconnectIntegration,
+  pauseIntegration,
+  resumeIntegration,
+} from "../../commands/integration-status.ts";
+import { reconnectIntegration } from "../../commands/reconnect-integration.ts";
 import { prisma } from "../../db/client.ts";
-import { ContinuousConnectionLimitError, NotFoundError, ValidationError } from "../../errors.ts";
+import { ContinuousConnectionLimitError, NotFoundError } from "../../errors.ts";
 import type { Integration } from "../../generated/prisma/client.ts";
-import * as lifecycle from "../../integrations/lifecycle.ts";
 import { PLATFORMS } from "../../platforms/catalog.ts";
 import { loadIntegrationEffectiveSettings } from "../../settings/load.ts";
 import { builder } from "../builder.ts";
-import type { Context } from "../context.ts";
-import { subscriptionSetup } from "../errors.ts";
-import { parseGlobalId } from "../ids.ts";
-import { validate, viewerOf } from "../validate.ts";
+import { type Context, commandDeps, viewerOf } from "../context.ts";
+import { parseGlobalId, targetOf } from "../ids.ts";
+import { subscriptionSetup } from "../subscriptions.ts";
 import { IntegrationStatusEnum, PlatformKeyEnum, SyncModeEnum } from "./enums.ts";
 import { LOOKUP_ERRORS, MUTATION_ERRORS } from "./errors.ts";
 import { PlatformRef } from "./platform.ts";
@@ -152,12 +155,6 @@ const CredentialsInput = builder.inputType("CredentialsInput", {
   }),
 });
 
-const Credentials = z.object({
-  accessToken: z.string().trim().min(1, "must not be empty"),
-  refreshToken: z.string().trim().min(1, "must not be empty").nullish(),
-  expiresAt: z.date().nullish(),
-});
-
 const ConnectIntegrationInput = builder.inputType("ConnectIntegrationInput", {
   description: "A new connection to a platform.",
   fields: (t) => ({
@@ -168,12 +165,6 @@ const ConnectIntegrationInput = builder.inputType("ConnectIntegrationInput", {
     }),
     credentials: t.field({ type: CredentialsInput, description: "Credentials for the remote platform." }),
   }),
-});
-
-const ConnectInput = z.object({
-  name: z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
-  remoteTenantId: z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
-  credentials: Credentials,
 });
 
 const ReconnectIntegrationInput = builder.inputType("ReconnectIntegrationInput", {
@@ -189,7 +180,7 @@ const ReconnectIntegrationInput = builder.inputType("ReconnectIntegrationInput",
 
 /** What integration mutations return: the integration and the run they queued, if any. */
 const IntegrationPayload = builder
-  .objectRef<{ integrationId: string; syncRunId: string | null }>("IntegrationPayload")
+  .objectRef<{ integrationId: string; syncRunId?: string | null }>("IntegrationPayload")
   .implement({
     description: "The result of a mutation on an integration.",
     fields: (t) => ({
@@ -211,14 +202,6 @@ const IntegrationPayload = builder
     }),
   });
 
-function encryptCredentials(ctx: Context, credentials: z.output<typeof Credentials>): string {
-  return encryptSecret(ctx.services.config.encryptionKey, JSON.stringify(credentials));
-}
-
-async function publishStatus(ctx: Context, integrationId: string) {
-  ctx.services.events.publish("integrationStatusChanged", viewerOf(ctx).tenantId, { integrationId });
-}
-
 builder.mutationField("connectIntegration", (t) =>
   t.field({
     type: IntegrationPayload,
@@ -227,35 +210,7 @@ builder.mutationField("connectIntegration", (t) =>
     authScopes: { writer: true },
     errors: { types: [...MUTATION_ERRORS, ContinuousConnectionLimitError], directResult: true },
     args: { input: t.arg({ type: ConnectIntegrationInput, description: "The connection." }) },
-    resolve: async (_root, args, ctx) => {
-      const viewer = viewerOf(ctx);
-      const input = validate(ConnectInput, args.input);
-      const duplicate = await prisma().integration.findFirst({
-        where: {
-          tenantId: viewer.tenantId,
-          platform: args.input.platform,
-          remoteTenantId: input.remoteTenantId,
-        },
-        select: { id: true },
-      });
-      if (duplicate) {
-        throw ValidationError.at(
-          ["input", "remoteTenantId"],
-          "this remote organisation is already connected; use reconnectIntegration",
-        );
-      }
-      const { integration, run } = await lifecycle.inTransaction(prisma(), (tx) =>
-        lifecycle.connect(tx, viewer, {
-          platform: args.input.platform,
-          name: input.name,
-          remoteTenantId: input.remoteTenantId,
-          credentialsEncrypted: encryptCredentials(ctx, input.credentials),
-        }),
-      );
-      await publishStatus(ctx, integration.id);
-      await ctx.services.engine.notify(integration.id);
-      return { integrationId: integration.id, syncRunId: run.id };
-    },
+    resolve: (_root, args, ctx) => connectIntegration(commandDeps(ctx), viewerOf(ctx), args.input),
   }),
 );
 
@@ -269,25 +224,16 @@ builder.mutationField("reconnectIntegration", (t) =>
     args: {
       input: t.arg({ type: ReconnectIntegrationInput, description: "The integration and credentials." }),
     },
-    resolve: async (_root, args, ctx) => {
-      const viewer = viewerOf(ctx);
-      const globalId = String(args.input.integrationId);
-      const id = parseGlobalId(globalId, "Integration", ["input", "integrationId"]);
-      const credentials = validate(Credentials, args.input.credentials, ["input", "credentials"]);
-      const { integration, run } = await lifecycle.inTransaction(prisma(), (tx) =>
-        lifecycle.reconnect(tx, viewer, { id, globalId }, encryptCredentials(ctx, credentials)),
-      );
-      await publishStatus(ctx, integration.id);
-      await ctx.services.engine.notify(integration.id);
-      return { integrationId: integration.id, syncRunId: run.id };
-    },
+    resolve: (_root, { input }, ctx) =>
+      reconnectIntegration(commandDeps(ctx), viewerOf(ctx), {
+        integration: targetOf(input.integrationId, "Integration", ["input", "integrationId"]),
+        credentials: input.credentials,
+      }),
   }),
 );
 
-type StatusChange = typeof lifecycle.disconnect;
-
 /** disconnect, pause and resume share one shape: an integration id in, the integration out. */
-function statusMutation(name: string, description: string, change: StatusChange) {
+function statusMutation(name: string, description: string, command: typeof pauseIntegration) {
   builder.mutationField(name, (t) =>
     t.field({
       type: IntegrationPayload,
@@ -295,20 +241,8 @@ function statusMutation(name: string, description: string, change: StatusChange)
       authScopes: { writer: true },
       errors: { types: MUTATION_ERRORS, directResult: true },
       args: { id: t.arg.id({ description: "The integration's global id." }) },
-      resolve: async (_root, args, ctx) => {
-        const { tenantId } = viewerOf(ctx);
-        const globalId = String(args.id);
-        const id = parseGlobalId(globalId, "Integration", ["id"]);
-        const { integration, changed } = await lifecycle.inTransaction(prisma(), (tx) =>
-          change(tx, tenantId, { id, globalId }),
-        );
-        if (changed) {
-          await publishStatus(ctx, integration.id);
-          // A resumed integration may have work waiting; a paused or disconnected one simply finds none.
-          await ctx.services.engine.notify(integration.id);
-        }
-        return { integrationId: integration.id, syncRunId: null };
-      },
+      resolve: (_root, args, ctx) =>
+        command(commandDeps(ctx), viewerOf(ctx), targetOf(args.id, "Integration", ["id"])),
     }),
   );
 }
@@ -316,14 +250,14 @@ function statusMutation(name: string, description: string, change: StatusChange)
 statusMutation(
   "disconnectIntegration",
   "Disconnects an integration (OWNER or ADMIN) and cancels its queued runs. Disconnecting twice is a no-op.",
-  lifecycle.disconnect,
+  disconnectIntegration,
 );
 statusMutation(
   "pauseIntegration",
   "Pauses an integration (OWNER or ADMIN): no scheduled or queued work runs until it is resumed.",
-  lifecycle.pause,
+  pauseIntegration,
 );
-statusMutation("resumeIntegration", "Resumes a PAUSED integration (OWNER or ADMIN).", lifecycle.resume);
+statusMutation("resumeIntegration", "Resumes a PAUSED integration (OWNER or ADMIN).", resumeIntegration);
 
 // --- Subscriptions ----------------------------------------------------------------------------------
 

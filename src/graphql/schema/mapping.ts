@@ -1,10 +1,9 @@
-import { z } from "zod";
+import { deleteMappingRule } from "../../commands/delete-mapping-rule.ts";
+import { upsertMappingRule } from "../../commands/upsert-mapping-rule.ts";
 import { prisma } from "../../db/client.ts";
-import { NotFoundError } from "../../errors.ts";
-import { findOwnIntegration, inTransaction } from "../../integrations/lifecycle.ts";
 import { builder } from "../builder.ts";
-import { parseGlobalId } from "../ids.ts";
-import { validate, viewerOf } from "../validate.ts";
+import { commandDeps, viewerOf } from "../context.ts";
+import { targetOf } from "../ids.ts";
 import { MappingSourceTypeEnum, MappingTargetTypeEnum } from "./enums.ts";
 import { MUTATION_ERRORS } from "./errors.ts";
 
@@ -59,16 +58,6 @@ const UpsertMappingRuleInput = builder.inputType("UpsertMappingRuleInput", {
   }),
 });
 
-const RuleValues = z.object({
-  sourceValue: z
-    .string()
-    .trim()
-    .min(1, "must not be empty (omit it for the default rule)")
-    .max(200)
-    .nullish(),
-  targetValue: z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
-});
-
 const MappingRulePayload = builder.objectRef<{ ruleId: string }>("MappingRulePayload").implement({
   description: "The result of upsertMappingRule.",
   fields: (t) => ({
@@ -88,27 +77,11 @@ builder.mutationField("upsertMappingRule", (t) =>
     authScopes: { writer: true },
     errors: { types: MUTATION_ERRORS, directResult: true },
     args: { input: t.arg({ type: UpsertMappingRuleInput, description: "The rule." }) },
-    resolve: async (_root, args, ctx) => {
-      const { tenantId } = viewerOf(ctx);
-      const globalId = String(args.input.integrationId);
-      const integrationId = parseGlobalId(globalId, "Integration", ["input", "integrationId"]);
-      const values = validate(RuleValues, args.input);
-      const rule = await inTransaction(prisma(), async (tx) => {
-        await findOwnIntegration(tx, tenantId, integrationId, globalId);
-        const key = {
-          integrationId,
-          sourceType: args.input.sourceType,
-          sourceValue: values.sourceValue ?? "",
-        };
-        const target = { targetType: args.input.targetType, targetValue: values.targetValue };
-        return tx.mappingRule.upsert({
-          where: { integrationId_sourceType_sourceValue: key },
-          create: { ...key, ...target },
-          update: target,
-        });
-      });
-      return { ruleId: rule.id };
-    },
+    resolve: (_root, { input: { integrationId, ...rule } }, ctx) =>
+      upsertMappingRule(commandDeps(ctx), viewerOf(ctx), {
+        integration: targetOf(integrationId, "Integration", ["input", "integrationId"]),
+        ...rule,
+      }),
   }),
 );
 
@@ -129,13 +102,9 @@ builder.mutationField("deleteMappingRule", (t) =>
     errors: { types: MUTATION_ERRORS, directResult: true },
     args: { id: t.arg.id({ description: "The rule's global id." }) },
     resolve: async (_root, args, ctx) => {
-      const globalId = String(args.id);
-      const id = parseGlobalId(globalId, "MappingRule", ["id"]);
-      const { count } = await prisma().mappingRule.deleteMany({
-        where: { id, integration: { tenantId: viewerOf(ctx).tenantId } },
-      });
-      if (count === 0) throw new NotFoundError("MappingRule", globalId);
-      return { deletedId: globalId };
+      const target = targetOf(args.id, "MappingRule", ["id"]);
+      await deleteMappingRule(commandDeps(ctx), viewerOf(ctx), target);
+      return { deletedId: target.globalId };
     },
   }),
 );

@@ -1,20 +1,14 @@
+import { ingestOrders } from "../../commands/ingest-orders.ts";
+import { retryFailedPackets } from "../../commands/retry-failed-packets.ts";
+import { startAccountingSync } from "../../commands/start-accounting-sync.ts";
 import { prisma } from "../../db/client.ts";
-import { InvalidStateError, NotFoundError, ValidationError } from "../../errors.ts";
-import { type PacketTransition, publishEvents } from "../../events.ts";
-import { findOwnIntegration, inTransaction } from "../../integrations/lifecycle.ts";
-import {
-  type IngestResult,
-  ingestOrders,
-  MAX_ORDERS_PER_CALL,
-  type OrderRejection,
-  validateOrders,
-} from "../../push/orders.ts";
-import { retryFailedPackets } from "../../push/packets.ts";
-import { queuePushRun } from "../../sync/runs.ts";
+import { NotFoundError } from "../../errors.ts";
+import type { PacketTransition } from "../../events.ts";
+import { type IngestResult, MAX_ORDERS_PER_CALL, type OrderRejection } from "../../push/orders.ts";
 import { builder } from "../builder.ts";
-import { subscriptionSetup } from "../errors.ts";
-import { parseGlobalId, globalId as toGlobalId } from "../ids.ts";
-import { viewerOf } from "../validate.ts";
+import { commandDeps, viewerOf } from "../context.ts";
+import { parseGlobalId, targetOf, globalId as toGlobalId } from "../ids.ts";
+import { subscriptionSetup } from "../subscriptions.ts";
 import { PacketStateEnum } from "./enums.ts";
 import { FieldIssueRef, MUTATION_ERRORS } from "./errors.ts";
 
@@ -107,24 +101,13 @@ builder.mutationField("ingestOrders", (t) =>
     authScopes: { writer: true },
     errors: { types: MUTATION_ERRORS, directResult: true },
     args: { input: t.arg({ type: IngestOrdersInput, description: "The orders." }) },
-    resolve: async (_root, args, ctx) => {
-      const viewer = viewerOf(ctx);
-      if (args.input.orders.length > MAX_ORDERS_PER_CALL)
-        throw ValidationError.at(["input", "orders"], `must hold at most ${MAX_ORDERS_PER_CALL} orders`);
-      const { valid, rejected } = validateOrders(args.input.orders);
-      const counts = await inTransaction(prisma(), async (tx) => {
-        let integrationId: string | null = null;
-        if (args.input.integrationId) {
-          const globalId = String(args.input.integrationId);
-          integrationId = parseGlobalId(globalId, "Integration", ["input", "integrationId"]);
-          const integration = await findOwnIntegration(tx, viewer.tenantId, integrationId, globalId);
-          if (integration.platform !== "XERO_ACCOUNTING")
-            throw new InvalidStateError("Orders go to accounting integrations", integration.platform);
-        }
-        return ingestOrders(tx, { tenantId: viewer.tenantId, integrationId }, valid);
-      });
-      return { ...counts, rejected };
-    },
+    resolve: (_root, { input }, ctx) =>
+      ingestOrders(commandDeps(ctx), viewerOf(ctx), {
+        integration: input.integrationId
+          ? targetOf(input.integrationId, "Integration", ["input", "integrationId"])
+          : null,
+        orders: input.orders,
+      }),
   }),
 );
 
@@ -156,20 +139,12 @@ builder.mutationField("startAccountingSync", (t) =>
     authScopes: { owner: true },
     errors: { types: MUTATION_ERRORS, directResult: true },
     args: { integrationId: t.arg.id({ description: "The accounting integration's global id." }) },
-    resolve: async (_root, args, ctx) => {
-      const viewer = viewerOf(ctx);
-      const globalId = String(args.integrationId);
-      const integrationId = parseGlobalId(globalId, "Integration", ["integrationId"]);
-      const { run, created } = await inTransaction(prisma(), async (tx) => {
-        const integration = await findOwnIntegration(tx, viewer.tenantId, integrationId, globalId);
-        return queuePushRun(tx, integration, { requestedById: viewer.memberId });
-      });
-      if (created) {
-        publishEvents(ctx.services.events, [{ topic: "syncRunUpdated", runId: run.id, integrationId }]);
-        await ctx.services.engine.notify(integrationId);
-      }
-      return { runId: run.id, alreadyQueued: !created };
-    },
+    resolve: (_root, args, ctx) =>
+      startAccountingSync(
+        commandDeps(ctx),
+        viewerOf(ctx),
+        targetOf(args.integrationId, "Integration", ["integrationId"]),
+      ),
   }),
 );
 
@@ -196,25 +171,8 @@ builder.mutationField("retryFailedPackets", (t) =>
     authScopes: { owner: true },
     errors: { types: MUTATION_ERRORS, directResult: true },
     args: { runId: t.arg.id({ description: "The PUSH run's global id." }) },
-    resolve: async (_root, args, ctx) => {
-      const globalId = String(args.runId);
-      const id = parseGlobalId(globalId, "SyncRun", ["runId"]);
-      const { run, retried, transitions } = await inTransaction(prisma(), async (tx) => {
-        const run = await tx.syncRun.findFirst({ where: { id, tenantId: viewerOf(ctx).tenantId } });
-        if (run?.kind !== "PUSH") throw new NotFoundError("SyncRun", globalId);
-        if (run.status !== "SUCCEEDED")
-          throw new InvalidStateError("Only a finished push run's packets can be retried", run.status);
-        const { retried, transitions } = await retryFailedPackets(tx, run);
-        if (retried === 0) throw new InvalidStateError("The run has no failed packets", run.status);
-        return { run, retried, transitions };
-      });
-      publishEvents(ctx.services.events, [
-        ...transitions.map((transition) => ({ topic: "packetStateChanged" as const, transition })),
-        { topic: "syncRunUpdated", runId: run.id, integrationId: run.integrationId },
-      ]);
-      await ctx.services.engine.notify(run.integrationId);
-      return { runId: run.id, retried };
-    },
+    resolve: (_root, args, ctx) =>
+      retryFailedPackets(commandDeps(ctx), viewerOf(ctx), targetOf(args.runId, "SyncRun", ["runId"])),
   }),
 );
 

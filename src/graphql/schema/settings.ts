@@ -1,18 +1,21 @@
-import { z } from "zod";
+import { updateIntegrationSettings } from "../../commands/update-integration-settings.ts";
+import { updatePlatformSettings } from "../../commands/update-platform-settings.ts";
+import { updateTenantSettings } from "../../commands/update-tenant-settings.ts";
 import { prisma } from "../../db/client.ts";
-import { type FieldIssue, ValidationError } from "../../errors.ts";
-import { findOwnIntegration, inTransaction } from "../../integrations/lifecycle.ts";
-import { PLATFORMS, type PlatformKey } from "../../platforms/catalog.ts";
-import type {
-  EffectiveEntitySettings,
-  EffectiveSettings,
-  Resolved,
-  SettingSource,
+import type { PlatformKey } from "../../platforms/catalog.ts";
+import {
+  type EffectiveEntitySettings,
+  type EffectiveSettings,
+  type PlatformLayer,
+  type Resolved,
+  type SettingSource,
+  TENANT_DEFAULTS,
+  type TenantLayer,
 } from "../../settings/effective.ts";
 import { loadPlatformEffectiveSettings } from "../../settings/load.ts";
 import { builder } from "../builder.ts";
-import { parseGlobalId } from "../ids.ts";
-import { validate, viewerOf } from "../validate.ts";
+import { commandDeps, viewerOf } from "../context.ts";
+import { targetOf } from "../ids.ts";
 import { PlatformKeyEnum, SettingSourceEnum } from "./enums.ts";
 import { MUTATION_ERRORS } from "./errors.ts";
 
@@ -104,7 +107,10 @@ export const EffectiveSettingsRef = builder.objectRef<EffectiveSettings>("Effect
 
 // --- Tenant layer ---------------------------------------------------------------------------------
 
-const TenantSettingsRef = builder.prismaObject("TenantSettings", {
+/** The tenant layer as shown: the stored row, or the defaults while the tenant has never changed it. */
+type TenantSettingsShape = TenantLayer & { timeZone: string; updatedAt: Date };
+
+const TenantSettingsRef = builder.objectRef<TenantSettingsShape>("TenantSettings").implement({
   description: "Tenant-wide settings: the top layer.",
   fields: (t) => ({
     oneOffSync: t.exposeBoolean("oneOffSync", {
@@ -114,38 +120,35 @@ const TenantSettingsRef = builder.prismaObject("TenantSettings", {
     nightlySyncTime: t.exposeString("nightlySyncTime", {
       description: "Local time (HH:MM) of nightly syncs.",
     }),
-    timeZone: t.string({
-      description: "The tenant's IANA time zone.",
-      select: { tenant: { select: { timeZone: true } } },
-      resolve: (settings) => settings.tenant.timeZone,
+    timeZone: t.exposeString("timeZone", { description: "The tenant's IANA time zone." }),
+    updatedAt: t.expose("updatedAt", {
+      type: "DateTime",
+      description: "When last changed (when the tenant was created, if never).",
     }),
-    updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When last changed." }),
   }),
 });
 
-async function tenantSettings(query: object, tenantId: string) {
-  return prisma().tenantSettings.upsert({ ...query, where: { tenantId }, create: { tenantId }, update: {} });
+/** Reads only: a tenant without a settings row is shown the defaults (the row appears on the first change). */
+async function tenantSettings(tenantId: string): Promise<TenantSettingsShape> {
+  const tenant = await prisma().tenant.findUniqueOrThrow({
+    where: { id: tenantId },
+    select: { timeZone: true, createdAt: true, settings: true },
+  });
+  const { settings } = tenant;
+  return {
+    ...(settings ?? TENANT_DEFAULTS),
+    timeZone: tenant.timeZone,
+    updatedAt: settings?.updatedAt ?? tenant.createdAt,
+  };
 }
 
 builder.queryField("tenantSettings", (t) =>
-  t.prismaField({
+  t.field({
     type: TenantSettingsRef,
     description: "Your tenant's tenant-wide settings.",
-    resolve: (query, _root, _args, ctx) => tenantSettings(query, viewerOf(ctx).tenantId),
+    resolve: (_root, _args, ctx) => tenantSettings(viewerOf(ctx).tenantId),
   }),
 );
-
-const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a time HH:MM (24-hour)");
-const TimeZone = z.string().refine(isTimeZone, "must be an IANA time zone such as Europe/London");
-
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const UpdateTenantSettingsInput = builder.inputType("UpdateTenantSettingsInput", {
   description: "Changes to tenant-wide settings; omitted fields stay as they are.",
@@ -160,20 +163,13 @@ const UpdateTenantSettingsInput = builder.inputType("UpdateTenantSettingsInput",
   }),
 });
 
-const TenantSettingsChanges = z.object({
-  oneOffSync: z.boolean().nullish(),
-  summarizeData: z.boolean().nullish(),
-  nightlySyncTime: HHMM.nullish(),
-  timeZone: TimeZone.nullish(),
-});
-
 const TenantSettingsPayload = builder.objectRef<{ tenantId: string }>("TenantSettingsPayload").implement({
   description: "The result of updateTenantSettings.",
   fields: (t) => ({
-    tenantSettings: t.prismaField({
+    tenantSettings: t.field({
       type: TenantSettingsRef,
       description: "The settings after the change.",
-      resolve: (query, payload) => tenantSettings(query, payload.tenantId),
+      resolve: (payload) => tenantSettings(payload.tenantId),
     }),
   }),
 });
@@ -185,38 +181,13 @@ builder.mutationField("updateTenantSettings", (t) =>
     authScopes: { writer: true },
     errors: { types: MUTATION_ERRORS, directResult: true },
     args: { input: t.arg({ type: UpdateTenantSettingsInput, description: "The changes." }) },
-    resolve: async (_root, args, ctx) => {
-      const { tenantId } = viewerOf(ctx);
-      const input = validate(TenantSettingsChanges, args.input);
-      const changes = {
-        ...(input.oneOffSync != null && { oneOffSync: input.oneOffSync }),
-        ...(input.summarizeData != null && { summarizeData: input.summarizeData }),
-        ...(input.nightlySyncTime != null && { nightlySyncTime: input.nightlySyncTime }),
-      };
-      await prisma().$transaction([
-        prisma().tenantSettings.upsert({
-          where: { tenantId },
-          create: { tenantId, ...changes },
-          update: changes,
-        }),
-        ...(input.timeZone
-          ? [prisma().tenant.update({ where: { id: tenantId }, data: { timeZone: input.timeZone } })]
-          : []),
-      ]);
-      return { tenantId };
-    },
+    resolve: (_root, args, ctx) => updateTenantSettings(commandDeps(ctx), viewerOf(ctx), args.input),
   }),
 );
 
 // --- Platform layer -------------------------------------------------------------------------------
 
-interface PlatformSettingsShape {
-  tenantId: string;
-  platform: "XPM" | "XERO_ACCOUNTING" | "PSA";
-  oneOffSync: boolean | null;
-  summarizeData: boolean | null;
-  nightlySyncTime: string | null;
-}
+type PlatformSettingsShape = PlatformLayer & { tenantId: string; platform: PlatformKey };
 
 const PlatformSettingsRef = builder.objectRef<PlatformSettingsShape>("PlatformSettings").implement({
   description:
@@ -243,7 +214,7 @@ const PlatformSettingsRef = builder.objectRef<PlatformSettingsShape>("PlatformSe
   }),
 });
 
-async function platformSettings(tenantId: string, platform: PlatformSettingsShape["platform"]) {
+async function platformSettings(tenantId: string, platform: PlatformKey): Promise<PlatformSettingsShape> {
   const row = await prisma().platformSettings.findUnique({
     where: { tenantId_platform: { tenantId, platform } },
   });
@@ -270,12 +241,6 @@ const UpdatePlatformSettingsInput = builder.inputType("UpdatePlatformSettingsInp
   }),
 });
 
-const PlatformSettingsChanges = z.object({
-  oneOffSync: z.boolean().nullable().optional(),
-  summarizeData: z.boolean().nullable().optional(),
-  nightlySyncTime: HHMM.nullable().optional(),
-});
-
 const PlatformSettingsPayload = builder
   .objectRef<PlatformSettingsShape>("PlatformSettingsPayload")
   .implement({
@@ -296,16 +261,7 @@ builder.mutationField("updatePlatformSettings", (t) =>
     authScopes: { writer: true },
     errors: { types: MUTATION_ERRORS, directResult: true },
     args: { input: t.arg({ type: UpdatePlatformSettingsInput, description: "The changes." }) },
-    resolve: async (_root, args, ctx) => {
-      const { tenantId } = viewerOf(ctx);
-      const { platform, ...rest } = args.input;
-      const changes = validate(PlatformSettingsChanges, rest);
-      return prisma().platformSettings.upsert({
-        where: { tenantId_platform: { tenantId, platform } },
-        create: { tenantId, platform, ...changes },
-        update: changes,
-      });
-    },
+    resolve: (_root, args, ctx) => updatePlatformSettings(commandDeps(ctx), viewerOf(ctx), args.input),
   }),
 );
 
@@ -342,29 +298,6 @@ const UpdateIntegrationSettingsInput = builder.inputType("UpdateIntegrationSetti
   }),
 });
 
-const EntityChanges = z.object({
-  entity: z.string(),
-  enabled: z.boolean().nullable().optional(),
-  fetchOnFirstLink: z.boolean().nullable().optional(),
-  customFields: z
-    .array(z.string().trim().min(1, "must not be empty").max(100))
-    .max(50, "at most 50 custom fields")
-    .nullable()
-    .optional(),
-  frequencyMinutes: z
-    .number()
-    .int()
-    .min(1, "must be at least 1")
-    .max(10_080, "must be at most 10080")
-    .nullable()
-    .optional(),
-});
-
-const IntegrationSettingsChanges = z.object({
-  summarizeData: z.boolean().nullable().optional(),
-  entities: z.array(EntityChanges).max(50).nullable().optional(),
-});
-
 const IntegrationSettingsPayload = builder
   .objectRef<{ integrationId: string }>("IntegrationSettingsPayload")
   .implement({
@@ -386,50 +319,10 @@ builder.mutationField("updateIntegrationSettings", (t) =>
     authScopes: { writer: true },
     errors: { types: MUTATION_ERRORS, directResult: true },
     args: { input: t.arg({ type: UpdateIntegrationSettingsInput, description: "The changes." }) },
-    resolve: async (_root, args, ctx) => {
-      const { tenantId } = viewerOf(ctx);
-      const globalId = String(args.input.integrationId);
-      const integrationId = parseGlobalId(globalId, "Integration", ["input", "integrationId"]);
-      const changes = validate(IntegrationSettingsChanges, args.input);
-      await inTransaction(prisma(), async (tx) => {
-        const integration = await findOwnIntegration(tx, tenantId, integrationId, globalId);
-        checkEntities(integration.platform, changes.entities ?? []);
-        if (changes.summarizeData !== undefined) {
-          await tx.integration.update({
-            where: { id: integrationId },
-            data: { summarizeData: changes.summarizeData },
-          });
-        }
-        for (const { entity, customFields, ...rest } of changes.entities ?? []) {
-          const data = { ...rest, ...(customFields !== undefined && { customFields: customFields ?? [] }) };
-          await tx.integrationEntitySettings.upsert({
-            where: { integrationId_entity: { integrationId, entity } },
-            create: { integrationId, entity, ...data },
-            update: data,
-          });
-        }
-      });
-      return { integrationId };
-    },
+    resolve: (_root, { input: { integrationId, ...changes } }, ctx) =>
+      updateIntegrationSettings(commandDeps(ctx), viewerOf(ctx), {
+        integration: targetOf(integrationId, "Integration", ["input", "integrationId"]),
+        ...changes,
+      }),
   }),
 );
-
-/** Entity keys must exist in the platform's catalog; custom fields only where the platform has them. */
-function checkEntities(platform: PlatformKey, entities: z.output<typeof EntityChanges>[]) {
-  const definitions = new Map(PLATFORMS[platform].entities.map((entity) => [entity.key, entity]));
-  const issues: FieldIssue[] = [];
-  entities.forEach((change, index) => {
-    const path = ["input", "entities", String(index)];
-    const definition = definitions.get(change.entity);
-    if (!definition) {
-      const known = [...definitions.keys()].join(", ");
-      issues.push({
-        path: [...path, "entity"],
-        message: `unknown entity for ${platform}; expected one of ${known}`,
-      });
-    } else if (change.customFields?.length && !definition.supportsCustomFields) {
-      issues.push({ path: [...path, "customFields"], message: `${definition.name} has no custom fields` });
-    }
-  });
-  if (issues.length > 0) throw new ValidationError(issues);
-}

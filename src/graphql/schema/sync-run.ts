@@ -1,13 +1,12 @@
+import { cancelSyncRun } from "../../commands/cancel-sync-run.ts";
+import { triggerSync } from "../../commands/trigger-sync.ts";
 import { prisma } from "../../db/client.ts";
-import { InvalidStateError, NotFoundError } from "../../errors.ts";
-import { publishEvents } from "../../events.ts";
-import { findOwnIntegration, inTransaction } from "../../integrations/lifecycle.ts";
+import { NotFoundError } from "../../errors.ts";
 import { type EntityProgress, entityProgress } from "../../sync/progress.ts";
-import { ACTIVE_RUN_STATUSES, queuePullRun } from "../../sync/runs.ts";
 import { builder } from "../builder.ts";
-import { subscriptionSetup } from "../errors.ts";
-import { parseGlobalId } from "../ids.ts";
-import { ownIntegrationId, viewerOf } from "../validate.ts";
+import { commandDeps, viewerOf } from "../context.ts";
+import { parseGlobalId, targetOf } from "../ids.ts";
+import { ownIntegrationId, subscriptionSetup } from "../subscriptions.ts";
 import {
   LaneEnum,
   LogLevelEnum,
@@ -98,7 +97,7 @@ builder.prismaNode("SyncRun", {
       type: [EntityProgressRef],
       description: "A pull run's entities in pull order, each with its state and counts (empty for pushes).",
       select: { id: true, cursor: true },
-      resolve: (run) => entityProgress(prisma(), run),
+      resolve: (run) => entityProgress(run),
     }),
     packets: t.relatedConnection("packets", {
       description: "Packets sent in this run, in order.",
@@ -240,23 +239,11 @@ builder.mutationField("triggerSync", (t) =>
     authScopes: { writer: true },
     errors: { types: MUTATION_ERRORS, directResult: true },
     args: { input: t.arg({ type: TriggerSyncInput, description: "The integration and kind." }) },
-    resolve: async (_root, args, ctx) => {
-      const viewer = viewerOf(ctx);
-      const globalId = String(args.input.integrationId);
-      const integrationId = parseGlobalId(globalId, "Integration", ["input", "integrationId"]);
-      const { run, created } = await inTransaction(prisma(), async (tx) => {
-        const integration = await findOwnIntegration(tx, viewer.tenantId, integrationId, globalId);
-        return queuePullRun(tx, integration, args.input.kind, {
-          trigger: "USER",
-          requestedById: viewer.memberId,
-        });
-      });
-      if (created) {
-        publishEvents(ctx.services.events, [{ topic: "syncRunUpdated", runId: run.id, integrationId }]);
-        await ctx.services.engine.notify(integrationId);
-      }
-      return { runId: run.id, alreadyQueued: !created };
-    },
+    resolve: (_root, { input }, ctx) =>
+      triggerSync(commandDeps(ctx), viewerOf(ctx), {
+        integration: targetOf(input.integrationId, "Integration", ["input", "integrationId"]),
+        kind: input.kind,
+      }),
   }),
 );
 
@@ -280,26 +267,8 @@ builder.mutationField("cancelSyncRun", (t) =>
     authScopes: { writer: true },
     errors: { types: MUTATION_ERRORS, directResult: true },
     args: { id: t.arg.id({ description: "The run's global id." }) },
-    resolve: async (_root, args, ctx) => {
-      const globalId = String(args.id);
-      const id = parseGlobalId(globalId, "SyncRun", ["id"]);
-      const run = await inTransaction(prisma(), async (tx) => {
-        const run = await tx.syncRun.findFirst({ where: { id, tenantId: viewerOf(ctx).tenantId } });
-        if (!run) throw new NotFoundError("SyncRun", globalId);
-        if (!(ACTIVE_RUN_STATUSES as readonly string[]).includes(run.status)) {
-          throw new InvalidStateError(`A ${run.status} run cannot be cancelled`, run.status);
-        }
-        await tx.syncRun.update({
-          where: { id },
-          data: { status: "CANCELLED", finishedAt: new Date(), error: "Cancelled by a user" },
-        });
-        return run;
-      });
-      publishEvents(ctx.services.events, [
-        { topic: "syncRunUpdated", runId: run.id, integrationId: run.integrationId },
-      ]);
-      return { runId: id };
-    },
+    resolve: (_root, args, ctx) =>
+      cancelSyncRun(commandDeps(ctx), viewerOf(ctx), targetOf(args.id, "SyncRun", ["id"])),
   }),
 );
 

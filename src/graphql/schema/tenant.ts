@@ -1,6 +1,6 @@
 import { prisma } from "../../db/client.ts";
 import { builder } from "../builder.ts";
-import { viewerOf } from "../validate.ts";
+import { viewerOf } from "../context.ts";
 import { RoleEnum } from "./enums.ts";
 
 builder.prismaNode("Tenant", {

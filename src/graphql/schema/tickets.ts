@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { validate } from "../../commands/validate.ts";
 import { prisma } from "../../db/client.ts";
 import { InvalidStateError, PlatformError, RateLimitedError, ValidationError } from "../../errors.ts";
 import { hasNextPage } from "../../platforms/http.ts";
@@ -10,7 +11,6 @@ import {
   ticketRequest,
 } from "../../platforms/psa/tickets.ts";
 import { builder } from "../builder.ts";
-import { validate } from "../validate.ts";
 
 /**
  * `integration.tickets`: PSA tickets read live on every request through the INTERACTIVE lane (above

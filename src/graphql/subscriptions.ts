@@ -1,5 +1,8 @@
 import { GraphQLError } from "graphql";
+import { prisma } from "../db/client.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
+import { type Viewer, viewerOf } from "./context.ts";
+import { parseGlobalId } from "./ids.ts";
 
 /**
  * Subscriptions have no result union to carry a domain error, so their setup errors travel as GraphQL
@@ -21,4 +24,21 @@ export async function subscriptionSetup<T>(setup: () => Promise<T> | T): Promise
   } catch (error) {
     throw subscriptionError(error);
   }
+}
+
+/**
+ * The database id of one of the viewer's integrations, from its global id, for subscriptions (which
+ * check ownership once, when they start). Throws ValidationError or NotFoundError.
+ */
+export async function ownIntegrationId(
+  ctx: { viewer: Viewer | null },
+  globalIdValue: string,
+): Promise<string> {
+  const id = parseGlobalId(globalIdValue, "Integration", ["integrationId"]);
+  const owned = await prisma().integration.findFirst({
+    where: { id, tenantId: viewerOf(ctx).tenantId },
+    select: { id: true },
+  });
+  if (!owned) throw new NotFoundError("Integration", globalIdValue);
+  return id;
 }
