@@ -1,17 +1,9 @@
-import type { z } from "zod";
 import type { PlatformKey } from "./catalog.ts";
+import type { ExportTarget } from "./export-target.ts";
 import type { OutgoingRequest } from "./http.ts";
 import { XPM_EXPORTS } from "./xpm/export.ts";
 
-/**
- * What each platform lets syncline export: per entity, the fields that may change and the call that
- * changes them. An outbox item names (entity, remote id, field, value).
- */
-export interface ExportTarget {
-  fields: Record<string, z.ZodType>;
-  request(remoteId: string, field: string, value: unknown): OutgoingRequest & { method: "PUT" | "POST" };
-}
-
+/** Every platform's export targets. */
 const EXPORT_TARGETS: Partial<Record<PlatformKey, Record<string, ExportTarget>>> = { XPM: XPM_EXPORTS };
 
 export function exportTarget(platform: PlatformKey, entity: string): ExportTarget | undefined {

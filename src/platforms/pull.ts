@@ -1,5 +1,11 @@
 import type { SyncKind } from "../generated/prisma/enums.ts";
-import type { RemoteRecord } from "../sync/records.ts";
+
+/** A record as a platform returned it. */
+export interface RemoteRecord {
+  remoteId: string;
+  data: unknown;
+  remoteUpdatedAt?: Date | null;
+}
 
 /**
  * How a connector pulls one entity, one page (one provider call) at a time. The engine persists the

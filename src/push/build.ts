@@ -7,7 +7,7 @@ import { moveRun } from "../sync/run-state.ts";
 import { Mapper, packetIdempotencyKey } from "./mapping.ts";
 import { centsOf, formatCents } from "./money.ts";
 import { insertPackets } from "./packet-state.ts";
-import { type StoredPayload, storeDraft } from "./payload.ts";
+import { type MappedState, storeDraft } from "./payload.ts";
 import { type OrderForPush, type PacketDraft, summarize } from "./summarize.ts";
 
 /**
@@ -164,15 +164,6 @@ export async function buildPackets(prisma: PrismaClient, run: SyncRun): Promise<
     },
     { timeout: 120_000 },
   );
-}
-
-/** A packet's mapped state: MAPPED with its journal and key, FAILED with the missing rule, or SKIPPED. */
-export interface MappedState {
-  state: "MAPPED" | "FAILED" | "SKIPPED";
-  idempotencyKey: string;
-  payload: StoredPayload;
-  errorCode: string | null;
-  errorMessage: string | null;
 }
 
 /**

@@ -6,7 +6,7 @@ import type { DomainEvent } from "../events.ts";
 import type { Prisma, PrismaClient, SyncPacket, SyncRun } from "../generated/prisma/client.ts";
 import type { PacketState } from "../generated/prisma/enums.ts";
 import { journalIdOf } from "../platforms/xero-accounting/journal.ts";
-import type { MappedState } from "./build.ts";
+import type { MappedState } from "./payload.ts";
 
 /**
  * A push packet's state, and the only code that writes it. Each packet moves PENDING → MAPPED →

@@ -51,3 +51,12 @@ export function loadDraft(stored: StoredPayload["draft"]): PacketDraft {
     orderIds: stored.orderIds,
   };
 }
+
+/** A packet's mapped state: MAPPED with its journal and key, FAILED with the missing rule, or SKIPPED. */
+export interface MappedState {
+  state: "MAPPED" | "FAILED" | "SKIPPED";
+  idempotencyKey: string;
+  payload: StoredPayload;
+  errorCode: string | null;
+  errorMessage: string | null;
+}

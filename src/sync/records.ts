@@ -1,12 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Prisma } from "../generated/prisma/client.ts";
-
-/** A record as a platform returned it. */
-export interface RemoteRecord {
-  remoteId: string;
-  data: unknown;
-  remoteUpdatedAt?: Date | null;
-}
+import type { RemoteRecord } from "../platforms/pull.ts";
 
 export interface UpsertCounts {
   created: number;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { ExportTarget } from "../exports.ts";
+import type { ExportTarget } from "../export-target.ts";
 
 const xpmDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date yyyy-MM-dd");
 
