@@ -4,7 +4,8 @@ import { type Engine, startEngine } from "./engine/index.ts";
 import { createEventBus, type EventBus } from "./events.ts";
 import { type ApiServer, createYogaApp, startApiServer, type Yoga } from "./graphql/server.ts";
 import { configureLogger, logger } from "./logger.ts";
-import { createRedisClient, resolveRedis } from "./redis.ts";
+import { createRedisClient, resolveRedis } from "./redis/client.ts";
+import { engineWork } from "./work.ts";
 
 /** A running syncline process: the roles it was asked to play and what they share. */
 export interface App {
@@ -39,10 +40,8 @@ export async function startApp(config: Config, roles: Role[]): Promise<App> {
     // Every role can announce work; only the worker role serves it, only the scheduler role sweeps.
     const engine = await startEngine({
       config,
-      prisma: db.prisma,
-      sql: db.sql,
       redisUrl: redis.url,
-      events: events.pubSub,
+      work: engineWork(config, db, events.pubSub),
       worker: roles.includes("worker"),
       scheduler: roles.includes("scheduler"),
     });

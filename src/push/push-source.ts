@@ -5,7 +5,7 @@ import type { SyncRun } from "../generated/prisma/client.ts";
 import { markSynced, markSyncing, SERVABLE } from "../integrations/integration-state.ts";
 import { journalRequest } from "../platforms/xero-accounting/journal.ts";
 import { nextDeferredDue } from "../sync/pull-source.ts";
-import { deferRun, resumeRun, runUpdated } from "../sync/run-state.ts";
+import { ACTIVE_RUN_STATUSES, deferRun, resumeRun, runUpdated } from "../sync/run-state.ts";
 import type { WorkDeps } from "../sync/work-deps.ts";
 import { buildPackets } from "./build.ts";
 import { type ClaimedPacket, packetMoved, packetQueue, settlePacket } from "./packet-state.ts";
@@ -33,7 +33,7 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
       const rows = await prisma.syncRun.findMany({
         where: {
           kind: "PUSH",
-          status: { in: ["QUEUED", "RUNNING", "DEFERRED"] },
+          status: { in: [...ACTIVE_RUN_STATUSES] },
           integration: { status: { in: SERVABLE } },
         },
         distinct: ["integrationId"],

@@ -6,7 +6,7 @@ import type { SyncRun } from "../generated/prisma/client.ts";
 import type { SyncKind } from "../generated/prisma/enums.ts";
 import { markSyncing, SERVABLE } from "../integrations/integration-state.ts";
 import { applyPage, backOffPage, finishRun, nextPullStep, type PullStep, skipEntity } from "./pull.ts";
-import { deferRun, resumeRun, runUpdated } from "./run-state.ts";
+import { ACTIVE_RUN_STATUSES, deferRun, resumeRun, runUpdated } from "./run-state.ts";
 import { laneForKind } from "./runs.ts";
 import type { WorkDeps } from "./work-deps.ts";
 
@@ -35,7 +35,7 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
       const rows = await prisma.syncRun.findMany({
         where: {
           kind: { in: PULL_KINDS },
-          status: { in: ["QUEUED", "RUNNING", "DEFERRED"] },
+          status: { in: [...ACTIVE_RUN_STATUSES] },
           integration: { status: { in: SERVABLE } },
         },
         distinct: ["integrationId"],
