@@ -17,7 +17,7 @@ import { type App, startApp } from "../src/app.ts";
 import { encryptSecret } from "../src/auth/secrets.ts";
 import { createTenant } from "../src/auth/tenants.ts";
 import { loadConfig } from "../src/config.ts";
-import type { RateLimitOverride } from "../src/engine/limits.ts";
+import type { RateLimitOverride } from "../src/engine/rate-limit/limits.ts";
 import { startXpmSandbox, type XpmSandbox } from "../src/sandbox/xpm/server.ts";
 import { enqueueEdits } from "../src/sync/export.ts";
 import { timeScale } from "../src/time.ts";

@@ -29,7 +29,7 @@ import { createTenant } from "../src/auth/tenants.ts";
 import { loadConfig } from "../src/config.ts";
 import { migrate } from "../src/db/migrate.ts";
 import { openPostgresSession } from "../src/db/sql.ts";
-import type { RateLimitOverride } from "../src/engine/limits.ts";
+import type { RateLimitOverride } from "../src/engine/rate-limit/limits.ts";
 import { startXpmSandbox } from "../src/sandbox/xpm/server.ts";
 import { queuePullRun } from "../src/sync/runs.ts";
 import { adminQuery, benchEnv, databaseUrl, LIFTED_CAPS, printTable, REDIS_URL } from "./support.ts";
