@@ -2,11 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { limitsFor } from "../../src/engine/rate-limit/limits.ts";
 import { globalId } from "../../src/graphql/ids.ts";
 import { enqueueEdits } from "../../src/sync/export.ts";
-import { TriggerSyncMutation } from "../operations.ts";
-import { connectedXpm, type EngineHarness, startEngineHarness, until } from "../support/engine.ts";
+import { TicketsQuery, TriggerSyncMutation } from "../operations.ts";
+import {
+  connectedPsa,
+  connectedXpm,
+  type EngineHarness,
+  startEngineHarness,
+  until,
+} from "../support/engine.ts";
 import type { TestTenant } from "../support/harness.ts";
 
-/** Lanes, preemption and platform 429s, judged by the XPM sandbox's call log. A "minute" is one second. */
+/** Lanes, preemption and platform 429s, judged by the sandboxes' call logs. A "minute" is one second. */
 const MINUTE_MS = 1000;
 let h: EngineHarness;
 let tenant: TestTenant;
@@ -42,26 +48,50 @@ function runStatus(id: string) {
 
 describe("priority lanes", () => {
   it("serves a DAILY run before exports queued at the same time", async () => {
+    // One call at a time, so the sandbox receives the calls in the order they were picked; no schedule,
+    // so the run is the only pull.
     const { integration, practice, remoteTenantId } = await connectedXpm(h, {
       tenantId: tenant.id,
       seed: { jobs: 20, clients: 30 },
+      override: { concurrent: 1 },
+      syncMode: "ONE_OFF",
     });
-    await queueExports(integration.id, [...practice.jobs.keys()]);
-    const run = await queueDailyRun(integration.id);
+    // The exports first, the run after them, visible together (no sweep can start the exports alone).
+    const run = await h.t.app.db.prisma.$transaction(async (tx) => {
+      await enqueueEdits(
+        tx,
+        integration.id,
+        [...practice.jobs.keys()].map((job) => ({ entity: "job", remoteId: job, field: "budget", value: 7 })),
+      );
+      return tx.syncRun.create({
+        data: {
+          tenantId: tenant.id,
+          integrationId: integration.id,
+          kind: "DAILY",
+          trigger: "SCHEDULE",
+          lane: "DAILY",
+        },
+      });
+    });
     await h.t.app.engine.notify(integration.id);
 
     await until(
-      "the DAILY run to finish",
-      async () => (await runStatus(run.id)) === "SUCCEEDED",
+      "the DAILY run to finish and every export to go",
+      async () =>
+        (await runStatus(run.id)) === "SUCCEEDED" &&
+        h.xpm.caps.accepted(remoteTenantId).filter((c) => isExport(c) && c.endedAt !== null).length === 20,
       20 * MINUTE_MS,
     );
     const calls = h.xpm.caps.accepted(remoteTenantId);
-    // DAILY pulls clients (paged), then current jobs. Its first page goes first; while a page is in
-    // flight (a run's pages go one after another) the free slots serve the lower EXPORT lane.
-    expect(calls[0]!.path).toBe("/v3.1/client.api/paged-list");
-    const jobsPull = calls.findIndex((c) => c.path === "/v3.1/job.api/current");
-    expect(jobsPull).toBeGreaterThan(0);
-    expect(jobsPull).toBeLessThan(calls.findLastIndex(isExport));
+    // Every page of the run (clients, paged, then current jobs) went before the first export; then the
+    // 20 exports, and nothing else.
+    const firstExport = calls.findIndex(isExport);
+    const pages = calls.slice(0, firstExport).map((c) => `${c.method} ${c.path}`);
+    expect(pages.at(-1)).toBe("GET /v3.1/job.api/current");
+    expect(pages.slice(0, -1).length).toBeGreaterThan(0);
+    expect(pages.slice(0, -1).every((page) => page === "GET /v3.1/client.api/paged-list")).toBe(true);
+    expect(calls.slice(firstExport).filter(isExport)).toHaveLength(20);
+    expect(calls.slice(firstExport).every(isExport)).toBe(true);
     const records = await h.t.app.db.prisma.syncedRecord.count({ where: { integrationId: integration.id } });
     expect(records).toBe(30 + practice.currentJobs().length);
   });
@@ -116,6 +146,12 @@ describe("priority lanes", () => {
         if (exportMinute.remaining === 0 && exportMinute.resetsAt - Date.now() > MINUTE_MS / 4) break;
       }
 
+      // The backlog is still there: exports wait for the window.
+      expect(
+        await h.t.app.db.prisma.exportItem.count({
+          where: { integrationId: integration.id, status: "PENDING" },
+        }),
+      ).toBeGreaterThan(0);
       const queuedAt = Date.now();
       const runId = await start(integration.id);
       await until(
@@ -124,16 +160,57 @@ describe("priority lanes", () => {
         5 * MINUTE_MS,
       );
 
+      // The very next call is the run's first page (its clients), ahead of every waiting export.
       const after = h.xpm.caps.accepted(remoteTenantId).filter((c) => c.startedAt >= queuedAt);
-      expect(isPull(after[0]!)).toBe(true);
-      const pullsBeforeNextExport = after.findIndex(isExport);
-      expect(pullsBeforeNextExport === -1 || pullsBeforeNextExport >= 1).toBe(true);
+      expect(after[0]).toMatchObject({
+        method: "GET",
+        path: expect.stringMatching(/^\/v3\.1\/client\.api\//),
+      });
       await until("the run to finish", async () => (await runStatus(runId)) === "SUCCEEDED", 10 * MINUTE_MS);
       // The exports never went over their reserve while the pull ran beside them.
       expect(h.xpm.caps.maxInSlidingWindow(remoteTenantId, MINUTE_MS, isExport)).toBeLessThanOrEqual(10);
       expect(h.xpm.caps.maxInSlidingWindow(remoteTenantId, MINUTE_MS)).toBeLessThanOrEqual(60);
     },
   );
+
+  it("gives a live ticket read the next free call, ahead of a pull that is waiting for budget", async () => {
+    // 3 calls a minute: the initial pull (8 entities, a call each) spends them and waits; a ticket read
+    // arrives meanwhile.
+    const { integration, remoteTenantId } = await connectedPsa(h, {
+      tenantId: tenant.id,
+      seed: { companies: 50 },
+      override: { perMinute: 3 },
+    });
+    const run = await h.t.app.db.prisma.syncRun.create({
+      data: {
+        tenantId: tenant.id,
+        integrationId: integration.id,
+        kind: "INITIAL",
+        trigger: "CONNECT",
+        lane: "INITIAL",
+      },
+    });
+    await h.t.app.engine.notify(integration.id);
+    // Ask well inside a spent window (not as it frees up, when a pull page may already be starting).
+    const limits = limitsFor("PSA", integration.rateLimitOverride);
+    for (let spent = 3; ; spent += 3) {
+      await until(`${spent} calls`, () => h.psa.caps.accepted(remoteTenantId).length >= spent, 5 * MINUTE_MS);
+      const { minute } = await h.t.app.engine.budget.snapshot(integration.id, limits);
+      if (minute.remaining === 0 && minute.resetsAt - Date.now() > MINUTE_MS / 4) break;
+    }
+    const askedAt = Date.now();
+    const { integration: result } = await h.t.data(
+      TicketsQuery,
+      { id: globalId("Integration", integration.id), first: 5 },
+      tenant.viewer,
+    );
+    expect(result).toMatchObject({ tickets: { __typename: "TicketConnection" } });
+    const after = h.psa.caps.accepted(remoteTenantId).filter((c) => c.startedAt >= askedAt);
+    expect(after[0]!.path).toMatch(/service\/tickets$/);
+    await until("the pull to finish", async () => (await runStatus(run.id)) === "SUCCEEDED", 10 * MINUTE_MS);
+    expect(h.psa.caps.maxInSlidingWindow(remoteTenantId, MINUTE_MS)).toBeLessThanOrEqual(3);
+    expect(h.psa.caps.log.filter((c) => c.tenantId === remoteTenantId && c.status === 429)).toHaveLength(0);
+  });
 });
 
 describe("platform 429s", () => {
@@ -179,11 +256,21 @@ describe("platform 429s", () => {
       async () => (await runStatus(run.id)) === "DEFERRED",
       5 * MINUTE_MS,
     );
+    const seenDeferredAt = Date.now();
     const deferred = await h.t.app.db.prisma.syncRun.findUniqueOrThrow({ where: { id: run.id } });
-    expect(deferred.deferredUntil!.getTime()).toBeGreaterThan(Date.now() - MINUTE_MS);
+    // Deferred for the Retry-After, counted from when the 429 came back (the sandbox shares this clock).
+    const refused = h.xpm.caps.log.filter((c) => c.tenantId === remoteTenantId && c.status === 429);
+    expect(refused).toHaveLength(1);
+    const deferredUntil = deferred.deferredUntil!.getTime();
+    expect(deferredUntil).toBeGreaterThanOrEqual(refused[0]!.endedAt! + MINUTE_MS);
+    expect(deferredUntil).toBeLessThanOrEqual(seenDeferredAt + MINUTE_MS);
     await until("the run to finish", async () => (await runStatus(run.id)) === "SUCCEEDED", 10 * MINUTE_MS);
     const finished = await h.t.app.db.prisma.syncRun.findUniqueOrThrow({ where: { id: run.id } });
     expect(finished.status).toBe("SUCCEEDED");
     expect(finished.fetchedCount).toBe(3 + practice.currentJobs().length);
+    // Nothing was called before the reset.
+    const resumed = h.xpm.caps.log.filter((c) => c.tenantId === remoteTenantId && c.seq > refused[0]!.seq);
+    expect(resumed.length).toBeGreaterThan(0);
+    expect(resumed.every((c) => c.startedAt >= deferredUntil)).toBe(true);
   });
 });
