@@ -445,6 +445,22 @@ describe("startAccountingSync", () => {
     const [sent, rejected] = run.packets.edges.map((e) => e.node);
     // The first send met the 503 and went again after a backoff, with the same key.
     expect(sent).toMatchObject({ label: "F-1", state: "SENT", attempts: 2 });
+    const sends = h.xero.caps.log.filter(
+      (c) => c.tenantId === remoteTenantId && c.method === "PUT" && c.path === "/ManualJournals",
+    );
+    const failed = sends.filter((c) => c.status === 503);
+    expect(failed).toHaveLength(1);
+    const key = failed[0]!.idempotencyKey;
+    expect(key).toBeTruthy();
+    expect(sends.filter((c) => c.idempotencyKey === key).map((c) => [c.status, c.replayed ?? false])).toEqual(
+      [
+        [503, false],
+        [200, false],
+      ],
+    );
+    // F-2's journal went once, under a key of its own.
+    expect(sends).toHaveLength(3);
+    expect(new Set(sends.map((c) => c.idempotencyKey)).size).toBe(2);
     expect(rejected).toMatchObject({ label: "F-2", state: "FAILED", errorCode: "PLATFORM_REJECTED" });
     expect(rejected!.errorMessage).toContain("Account code '260' has been archived");
     expect(organisation.journals.map((j) => j.Narration)).toEqual(["Sales F-1"]);
