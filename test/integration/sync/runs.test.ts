@@ -16,7 +16,8 @@ let h: EngineHarness;
 let tenant: TestTenant;
 
 beforeAll(async () => {
-  h = await startEngineHarness({ minuteMs: MINUTE_MS });
+  // Calls are abandoned only after 30 s, so a call the sandbox holds stays held until the test lets it go.
+  h = await startEngineHarness({ minuteMs: MINUTE_MS, env: { SYNCLINE_CALL_TIMEOUT_MS: "30000" } });
   tenant = await h.t.createTenant("Runs");
 });
 afterAll(() => h.close());
@@ -27,12 +28,15 @@ const localId = (global: string) => Buffer.from(global, "base64").toString().spl
 
 describe("triggerSync and cancelSyncRun", () => {
   it("returns the queued run at once, runs it in the background, and logs what it did", async () => {
-    const { integration, practice } = await connectedXpm(h, {
+    const { integration, practice, remoteTenantId } = await connectedXpm(h, {
       tenantId: tenant.id,
       seed: { clients: 8, jobs: 3, staff: 2, timeEntries: 5 },
       syncMode: "ONE_OFF",
     });
     const id = globalId("Integration", integration.id);
+    // The platform holds the run's first call until the test lets it go: the run cannot finish before
+    // the second trigger.
+    h.xpm.caps.injectFaults(remoteTenantId, { kind: "timeout" });
     const { triggerSync } = await h.t.data(
       TriggerSyncMutation,
       { input: { integrationId: id, kind: "FORCE" } },
@@ -48,12 +52,17 @@ describe("triggerSync and cancelSyncRun", () => {
       { input: { integrationId: id, kind: "FORCE" } },
       tenant.owner,
     );
-    if (again.triggerSync.__typename !== "TriggerSyncPayload") throw new Error(again.triggerSync.message);
+    // While it is queued or running, a second trigger returns the same run.
+    expect(again.triggerSync).toMatchObject({ alreadyQueued: true, syncRun: { id: triggerSync.syncRun.id } });
     const runId = localId(triggerSync.syncRun.id);
-    if ((await status(runId)) !== "SUCCEEDED") {
-      // While it is queued or running, a second trigger returns the same run.
-      expect(again.triggerSync.syncRun.id).toBe(triggerSync.syncRun.id);
-    }
+    expect(["QUEUED", "RUNNING"]).toContain(await status(runId));
+    await until(
+      "the run's first call held",
+      () => h.xpm.caps.log.some((c) => c.tenantId === remoteTenantId && c.endedAt === null),
+      5000,
+    );
+    // Let it go unanswered: the run sends it again and goes on.
+    h.xpm.caps.releaseHeld();
 
     await until("the forced run", async () => (await status(runId)) === "SUCCEEDED", 5000);
     const { syncRun } = await h.t.data(SyncRunQuery, { id: triggerSync.syncRun.id }, tenant.viewer);
