@@ -1,5 +1,15 @@
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
-import { buildClientSchema, getIntrospectionQuery, type IntrospectionQuery, parse } from "graphql";
+import {
+  buildClientSchema,
+  type GraphQLInputType,
+  getIntrospectionQuery,
+  type IntrospectionQuery,
+  isEnumType,
+  isInputObjectType,
+  isListType,
+  isNonNullType,
+  parse,
+} from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decryptSecret } from "../../../src/auth/secrets.ts";
 import { globalId } from "../../../src/graphql/ids.ts";
@@ -89,21 +99,69 @@ describe("authentication and roles", () => {
   });
 
   it("forbids a VIEWER every mutation and changes nothing", async () => {
+    const { integration } = await connect(acme, { name: "Viewer's view" });
     const before = await tableCounts(t.app);
     const { connectIntegration } = await t.data(ConnectIntegrationMutation, connectInput(), acme.viewer);
     expect(connectIntegration).toMatchObject({
       __typename: "ForbiddenError",
       requiredRoles: ["OWNER", "ADMIN"],
     });
-    const { updateTenantSettings } = await t.data(
-      UpdateTenantSettingsMutation,
-      { input: { oneOffSync: true } },
-      acme.viewer,
+
+    // Every mutation the schema has, read by introspection so that a new one cannot be left out, called
+    // with well-formed arguments (ids of the tenant's own integration).
+    const mutations = Object.values(
+      buildClientSchema(await introspect())
+        .getMutationType()!
+        .getFields(),
     );
-    expect(updateTenantSettings.__typename).toBe("ForbiddenError");
+    expect(mutations.map((m) => m.name)).toEqual(
+      expect.arrayContaining(["connectIntegration", "enqueueExports", "ingestOrders", "startAccountingSync"]),
+    );
+    const answers: Record<string, string> = {};
+    for (const mutation of mutations) {
+      const variables = Object.fromEntries(
+        mutation.args.map((arg) => [arg.name, sampleInput(arg.type, integration.id)]),
+      );
+      const declared = mutation.args.map((arg) => `$${arg.name}: ${String(arg.type)}`).join(", ");
+      const passed = mutation.args.map((arg) => `${arg.name}: $${arg.name}`).join(", ");
+      const document = parse(
+        mutation.args.length > 0
+          ? `mutation (${declared}) { ${mutation.name}(${passed}) { __typename } }`
+          : `mutation { ${mutation.name} { __typename } }`,
+      ) as TypedDocumentNode<Record<string, { __typename: string } | null>, Record<string, unknown>>;
+      const result = await t.execute(document, variables, acme.viewer);
+      answers[mutation.name] = result.data?.[mutation.name]?.__typename ?? JSON.stringify(result.errors);
+    }
+    expect(answers).toEqual(Object.fromEntries(mutations.map((m) => [m.name, "ForbiddenError"])));
     expect(await tableCounts(t.app)).toEqual(before);
   });
 });
+
+/** A well-formed value of an input type: every required field filled, lists of one. */
+function sampleInput(type: GraphQLInputType, id: string): unknown {
+  if (isNonNullType(type)) return sampleInput(type.ofType, id);
+  if (isListType(type)) return [sampleInput(type.ofType, id)];
+  if (isEnumType(type)) return type.getValues()[0]!.name;
+  if (isInputObjectType(type)) {
+    return Object.fromEntries(
+      Object.values(type.getFields())
+        .filter((field) => isNonNullType(field.type))
+        .map((field) => [field.name, sampleInput(field.type, id)]),
+    );
+  }
+  const scalars: Record<string, unknown> = {
+    ID: id,
+    String: "sample",
+    Int: 1,
+    Float: 1,
+    Boolean: true,
+    DateTime: "2026-11-20T01:00:00.000Z",
+    Decimal: "1.00",
+    JSON: {},
+  };
+  if (!(type.name in scalars)) throw new Error(`no sample value for scalar ${type.name}`);
+  return scalars[type.name];
+}
 
 describe("platforms", () => {
   it("lists the catalog with caps, reserve, limit and entities", async () => {
