@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { ValidationError } from "../errors.ts";
 import { connect } from "../integrations/lifecycle.ts";
 import { PLATFORM_KEYS } from "../platforms/catalog.ts";
 import { type Actor, type CommandDeps, runCommand } from "./command.ts";
@@ -22,20 +21,6 @@ export async function connectIntegration(
   const { credentials, ...connection } = validate(ConnectIntegrationInput, input);
   const credentialsEncrypted = encryptCredentials(deps.config, credentials);
   return runCommand(deps, async (tx) => {
-    const duplicate = await tx.integration.findFirst({
-      where: {
-        tenantId: viewer.tenantId,
-        platform: connection.platform,
-        remoteTenantId: connection.remoteTenantId,
-      },
-      select: { id: true },
-    });
-    if (duplicate) {
-      throw ValidationError.at(
-        ["input", "remoteTenantId"],
-        "this remote organisation is already connected; use reconnectIntegration",
-      );
-    }
     const { integration, run, events } = await connect(tx, viewer, { ...connection, credentialsEncrypted });
     return {
       result: { integrationId: integration.id, syncRunId: run.id },

@@ -1,5 +1,10 @@
-import { ContinuousConnectionLimitError, InvalidStateError, NotFoundError } from "../errors.ts";
-import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
+import {
+  ContinuousConnectionLimitError,
+  InvalidStateError,
+  NotFoundError,
+  ValidationError,
+} from "../errors.ts";
+import type { Prisma } from "../generated/prisma/client.ts";
 import type { SyncMode } from "../generated/prisma/enums.ts";
 import { PLATFORMS, type PlatformKey } from "../platforms/catalog.ts";
 import { loadPlatformEffectiveSettings } from "../settings/load.ts";
@@ -14,11 +19,6 @@ import { createIntegration, HOLDS_CONNECTION, moveIntegration } from "./integrat
  */
 
 type Tx = Prisma.TransactionClient;
-
-/** Runs `work` in one transaction. */
-export function inTransaction<T>(prisma: PrismaClient, work: (tx: Tx) => Promise<T>): Promise<T> {
-  return prisma.$transaction(work, { timeout: 15_000 });
-}
 
 /** Finds an integration of the tenant, or throws NotFoundError (another tenant's id is "not found"). */
 export async function findOwnIntegration(tx: Tx, tenantId: string, id: string, globalId: string) {
@@ -60,6 +60,16 @@ export async function connect(
   viewer: { tenantId: string; memberId: string },
   input: { platform: PlatformKey; name: string; remoteTenantId: string; credentialsEncrypted: string },
 ) {
+  const duplicate = await tx.integration.findFirst({
+    where: { tenantId: viewer.tenantId, platform: input.platform, remoteTenantId: input.remoteTenantId },
+    select: { id: true },
+  });
+  if (duplicate) {
+    throw ValidationError.at(
+      ["input", "remoteTenantId"],
+      "this remote organisation is already connected; use reconnectIntegration",
+    );
+  }
   const syncMode = await chooseSyncMode(tx, viewer.tenantId, input.platform);
   const created = await createIntegration(tx, {
     tenantId: viewer.tenantId,
