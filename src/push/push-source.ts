@@ -2,10 +2,10 @@ import type { CallTarget } from "../engine/provider-call.ts";
 import { settlementOf } from "../engine/settlement.ts";
 import type { WorkSource } from "../engine/work-source.ts";
 import type { SyncRun } from "../generated/prisma/client.ts";
-import { markSynced, markSyncing, SERVABLE } from "../integrations/integration-state.ts";
+import { markSynced, markSyncing } from "../integrations/integration-state.ts";
 import { journalRequest } from "../platforms/xero-accounting/journal.ts";
 import { nextDeferredDue } from "../sync/pull-source.ts";
-import { ACTIVE_RUN_STATUSES, deferRun, resumeRun, runUpdated } from "../sync/run-state.ts";
+import { deferRun, integrationsWithActiveRuns, resumeRun, runUpdated } from "../sync/run-state.ts";
 import type { WorkDeps } from "../sync/work-deps.ts";
 import { buildPackets } from "./build.ts";
 import { type ClaimedPacket, packetMoved, packetQueue, settlePacket } from "./packet-state.ts";
@@ -29,18 +29,7 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
     name: "pushes",
     lanes: ["EXPORT"],
     recoverOrphans: (integrationId) => packetQueue.recoverOrphans(sql, integrationId),
-    integrationsWithWork: async () => {
-      const rows = await prisma.syncRun.findMany({
-        where: {
-          kind: "PUSH",
-          status: { in: [...ACTIVE_RUN_STATUSES] },
-          integration: { status: { in: SERVABLE } },
-        },
-        distinct: ["integrationId"],
-        select: { integrationId: true },
-      });
-      return rows.map((row) => row.integrationId);
-    },
+    integrationsWithWork: () => integrationsWithActiveRuns(prisma, ["PUSH"]),
     open(target: CallTarget) {
       const integration = target.integration;
       /** Whether a push run may have packets to send (set again on announcements). */

@@ -4,9 +4,9 @@ import { settlementOf } from "../engine/settlement.ts";
 import type { WorkSource } from "../engine/work-source.ts";
 import type { SyncRun } from "../generated/prisma/client.ts";
 import type { SyncKind } from "../generated/prisma/enums.ts";
-import { markSyncing, SERVABLE } from "../integrations/integration-state.ts";
+import { markSyncing } from "../integrations/integration-state.ts";
 import { applyPage, backOffPage, finishRun, nextPullStep, type PullStep, skipEntity } from "./pull.ts";
-import { ACTIVE_RUN_STATUSES, deferRun, resumeRun, runUpdated } from "./run-state.ts";
+import { deferRun, integrationsWithActiveRuns, resumeRun, runUpdated } from "./run-state.ts";
 import { laneForKind } from "./runs.ts";
 import type { WorkDeps } from "./work-deps.ts";
 
@@ -31,18 +31,7 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
     lanes: PULL_LANES,
     // A pull's page in flight when its worker died is simply asked for again: its cursor never moved.
     recoverOrphans: async () => 0,
-    integrationsWithWork: async () => {
-      const rows = await prisma.syncRun.findMany({
-        where: {
-          kind: { in: PULL_KINDS },
-          status: { in: [...ACTIVE_RUN_STATUSES] },
-          integration: { status: { in: SERVABLE } },
-        },
-        distinct: ["integrationId"],
-        select: { integrationId: true },
-      });
-      return rows.map((row) => row.integrationId);
-    },
+    integrationsWithWork: () => integrationsWithActiveRuns(prisma, PULL_KINDS),
     open(target: CallTarget) {
       const integration = target.integration;
       /** Runs with a page in flight. */

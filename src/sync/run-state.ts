@@ -1,7 +1,8 @@
 import { sourcesOf, type TransitionTable } from "../engine/transitions.ts";
 import type { DomainEvent } from "../events.ts";
 import type { Prisma, PrismaClient, SyncRun } from "../generated/prisma/client.ts";
-import type { SyncRunStatus } from "../generated/prisma/enums.ts";
+import type { SyncKind, SyncRunStatus } from "../generated/prisma/enums.ts";
+import { SERVABLE } from "../integrations/integration-state.ts";
 
 /**
  * A sync run's status, and the only code that writes it. Every move is a guarded UPDATE that follows
@@ -81,4 +82,18 @@ export function deferRun(db: Db, run: RunRef, ms: number) {
 /** The day a deferred run waited for has come: it is running again. */
 export function resumeRun(db: Db, run: RunRef) {
   return moveRun(db, run, "RUNNING", { deferredUntil: null }, ["DEFERRED"]);
+}
+
+/** Integrations that may be served and have runs of these kinds with work ahead of them. */
+export async function integrationsWithActiveRuns(db: Db, kinds: readonly SyncKind[]): Promise<string[]> {
+  const rows = await db.syncRun.findMany({
+    where: {
+      kind: { in: [...kinds] },
+      status: { in: [...ACTIVE_RUN_STATUSES] },
+      integration: { status: { in: SERVABLE } },
+    },
+    distinct: ["integrationId"],
+    select: { integrationId: true },
+  });
+  return rows.map((row) => row.integrationId);
 }
