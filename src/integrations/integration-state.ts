@@ -1,7 +1,7 @@
 import { sourcesOf, type TransitionTable } from "../engine/transitions.ts";
 import type { DomainEvent } from "../events.ts";
 import type { Integration, Prisma, PrismaClient } from "../generated/prisma/client.ts";
-import type { IntegrationStatus } from "../generated/prisma/enums.ts";
+import type { AuthorizationProblem, IntegrationStatus } from "../generated/prisma/enums.ts";
 
 /**
  * An integration's status, and the only code that writes it. Every move is a guarded UPDATE that
@@ -9,20 +9,38 @@ import type { IntegrationStatus } from "../generated/prisma/enums.ts";
  */
 export const INTEGRATION_TRANSITIONS: TransitionTable<IntegrationStatus> = {
   /** Connected, its initial sync not yet done. */
-  PENDING: ["SYNCING", "CONNECTED", "PAUSED", "DISCONNECTED"],
-  CONNECTED: ["SYNCING", "PAUSED", "DISCONNECTED"],
-  SYNCING: ["CONNECTED", "PAUSED", "DISCONNECTED"],
+  PENDING: ["SYNCING", "CONNECTED", "PAUSED", "DISCONNECTED", "NEEDS_AUTHORIZATION"],
+  CONNECTED: ["SYNCING", "PAUSED", "DISCONNECTED", "NEEDS_AUTHORIZATION"],
+  SYNCING: ["CONNECTED", "PAUSED", "DISCONNECTED", "NEEDS_AUTHORIZATION"],
   /** Resumed: CONNECTED, or PENDING when its initial sync never finished. */
   PAUSED: ["CONNECTED", "PENDING", "DISCONNECTED"],
-  ERROR: ["PENDING", "SYNCING", "CONNECTED", "PAUSED", "DISCONNECTED"],
+  ERROR: ["PENDING", "SYNCING", "CONNECTED", "PAUSED", "DISCONNECTED", "NEEDS_AUTHORIZATION"],
+  /**
+   * Authorized again (CONNECTED, or PENDING when its initial sync never finished): its waiting work
+   * resumes where it stopped.
+   */
+  NEEDS_AUTHORIZATION: ["CONNECTED", "PENDING", "DISCONNECTED"],
   /** Reconnected with fresh credentials. */
   DISCONNECTED: ["PENDING"],
 };
 
-/** Statuses that hold a connection (and so count towards the continuous limit when continuous). */
-export const HOLDS_CONNECTION: IntegrationStatus[] = ["PENDING", "CONNECTED", "SYNCING", "PAUSED", "ERROR"];
+/**
+ * Statuses that hold a connection (and so count towards the continuous limit when continuous). One
+ * that needs authorization still holds its place: its work waits for it to be reconnected.
+ */
+export const HOLDS_CONNECTION: IntegrationStatus[] = [
+  "PENDING",
+  "CONNECTED",
+  "SYNCING",
+  "PAUSED",
+  "ERROR",
+  "NEEDS_AUTHORIZATION",
+];
 
-/** Statuses in which the engine serves an integration's work. */
+/**
+ * Statuses in which the engine serves an integration's work. Paused, disconnected and needing
+ * authorization are not: their runs, outbox items and packets wait untouched.
+ */
 export const SERVABLE: IntegrationStatus[] = ["PENDING", "CONNECTED", "SYNCING", "ERROR"];
 
 type Db = Prisma.TransactionClient | PrismaClient;
@@ -52,9 +70,10 @@ export async function moveIntegration(
   to: IntegrationStatus,
   data: Omit<Prisma.IntegrationUpdateManyMutationInput, "status"> = {},
   from?: readonly IntegrationStatus[],
+  where: Prisma.IntegrationWhereInput = {},
 ): Promise<{ integration: Integration | null; events: DomainEvent[] }> {
   const [moved] = await db.integration.updateManyAndReturn({
-    where: { id: integration.id, status: { in: sourcesOf(INTEGRATION_TRANSITIONS, to, from) } },
+    where: { ...where, id: integration.id, status: { in: sourcesOf(INTEGRATION_TRANSITIONS, to, from) } },
     data: { ...data, status: to },
   });
   return { integration: moved ?? null, events: moved ? statusChanged(moved) : [] };
@@ -68,4 +87,47 @@ export function markSyncing(db: Db, integration: Pick<Integration, "id" | "tenan
 /** A push ended: its integration is no longer syncing. */
 export function markSynced(db: Db, integration: Pick<Integration, "id" | "tenantId">) {
   return moveIntegration(db, integration, "CONNECTED", {}, ["SYNCING"]);
+}
+
+/**
+ * The platform no longer accepts the integration's authorization: it waits, with all its work, until it
+ * is authorized again. Only while its credentials are still those that failed (`credentialsVersion`), so
+ * a reconnect that landed meanwhile is not undone.
+ */
+export function markNeedsAuthorization(
+  db: Db,
+  integration: Pick<Integration, "id" | "tenantId">,
+  problem: AuthorizationProblem,
+  message: string,
+  credentialsVersion: number,
+) {
+  return moveIntegration(
+    db,
+    integration,
+    "NEEDS_AUTHORIZATION",
+    { authorizationProblem: problem, lastError: message },
+    undefined,
+    { credentialsVersion },
+  );
+}
+
+/**
+ * Authorized again: back to CONNECTED, or to PENDING when its initial sync never finished, with its
+ * waiting work resuming where it stopped.
+ */
+export async function markAuthorized(
+  db: Db,
+  integration: Pick<Integration, "id" | "tenantId">,
+  data: Omit<Prisma.IntegrationUpdateManyMutationInput, "status"> = {},
+) {
+  const initialDone = await db.syncRun.count({
+    where: { integrationId: integration.id, kind: "INITIAL", status: "SUCCEEDED" },
+  });
+  return moveIntegration(
+    db,
+    integration,
+    initialDone > 0 ? "CONNECTED" : "PENDING",
+    { ...data, authorizationProblem: null, lastError: null },
+    ["NEEDS_AUTHORIZATION"],
+  );
 }

@@ -76,6 +76,8 @@ export type IntegrationStatus =
   | 'DISCONNECTED'
   /** The platform refused the credentials or failed persistently; see lastError. */
   | 'ERROR'
+  /** The platform no longer accepts the authorization (see authorization.problem and lastError): its runs, exports and packets wait until it is connected again through startConnection, then resume where they stopped. */
+  | 'NEEDS_AUTHORIZATION'
   /** Paused by a user: no scheduled or queued work runs. */
   | 'PAUSED'
   /** Connected, waiting for its first (initial) sync. */

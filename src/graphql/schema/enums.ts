@@ -43,6 +43,8 @@ export const IntegrationStatusEnum = describedEnum(
     PAUSED: "Paused by a user: no scheduled or queued work runs.",
     DISCONNECTED: "Disconnected; syncing again needs reconnectIntegration with fresh credentials.",
     ERROR: "The platform refused the credentials or failed persistently; see lastError.",
+    NEEDS_AUTHORIZATION:
+      "The platform no longer accepts the authorization (see authorization.problem and lastError): its runs, exports and packets wait until it is connected again through startConnection, then resume where they stopped.",
   },
 );
 
