@@ -36,8 +36,9 @@ describe("a worker process killed mid-call", () => {
       seed: { jobs: 40 },
     });
     const jobs = [...practice.jobs.keys()];
-    // Calls take 300 ms at the platform, so the kill finds some in flight.
-    h.xpm.caps.setLatency(300);
+    // Calls take 1.5 s at the platform (under the 2 s call timeout), so the kill finds some in flight
+    // even on a busy machine.
+    h.xpm.caps.setLatency(1500);
     const first = await startWorkerProcess(h.t);
     await h.t.app.db.prisma.$transaction((tx) =>
       enqueueEdits(
@@ -53,13 +54,10 @@ describe("a worker process killed mid-call", () => {
       10 * MINUTE_MS,
     );
     await first.kill("SIGKILL");
-    const inFlightAtKill = await h.t.app.db.prisma.exportItem.count({
-      where: { integrationId: integration.id, status: "SENDING" },
-    });
 
     h.xpm.caps.setLatency(0);
     const second = await startWorkerProcess(h.t);
-    await until("all 40 sent", async () => (await sent(integration.id)) === 40, 20 * MINUTE_MS);
+    await until("all 40 sent", async () => (await sent(integration.id)) === 40, 30 * MINUTE_MS);
     await second.kill("SIGTERM");
 
     const writes = h.xpm.caps.accepted(remoteTenantId).filter(isJobUpdate);
@@ -67,12 +65,11 @@ describe("a worker process killed mid-call", () => {
     const appliedPerKey = new Map<string, number>();
     for (const call of applied)
       appliedPerKey.set(call.idempotencyKey!, (appliedPerKey.get(call.idempotencyKey!) ?? 0) + 1);
-    expect(inFlightAtKill).toBeGreaterThan(0);
     expect(applied).toHaveLength(40);
     expect([...appliedPerKey.values()].every((count) => count === 1)).toBe(true);
     expect(jobs.every((job, i) => practice.jobs.get(job)!.dto.budget === 500 + i)).toBe(true);
-    // The calls the kill cut off were applied by the platform all the same; each was sent again with
-    // its item's key, and the platform answered the resend from its idempotency store.
+    // The kill cut calls off mid-flight (the platform applied them all the same); each was sent again
+    // with its item's key, and the platform answered the resend from its idempotency store.
     const cutOff = writes.filter((c) => c.clientAborted);
     expect(cutOff.length).toBeGreaterThan(0);
     for (const call of cutOff) {
