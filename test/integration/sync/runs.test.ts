@@ -12,6 +12,8 @@ import type { TestTenant } from "../../support/harness.ts";
 
 /** Starting, deduplicating, cancelling and scheduling pull runs. A "minute" is 20 ms: 10 minutes are 200 ms. */
 const MINUTE_MS = 20;
+/** How long a test waits for the engine: generous, as files run side by side (nothing here is timed). */
+const WAIT_MS = 20_000;
 let h: EngineHarness;
 let tenant: TestTenant;
 
@@ -59,12 +61,12 @@ describe("triggerSync and cancelSyncRun", () => {
     await until(
       "the run's first call held",
       () => h.xpm.caps.log.some((c) => c.tenantId === remoteTenantId && c.endedAt === null),
-      5000,
+      WAIT_MS,
     );
     // Let it go unanswered: the run sends it again and goes on.
     h.xpm.caps.releaseHeld();
 
-    await until("the forced run", async () => (await status(runId)) === "SUCCEEDED", 5000);
+    await until("the forced run", async () => (await status(runId)) === "SUCCEEDED", WAIT_MS);
     const { syncRun } = await h.t.data(SyncRunQuery, { id: triggerSync.syncRun.id }, tenant.viewer);
     if (syncRun.__typename !== "SyncRun") throw new Error(syncRun.__typename);
     const lines = syncRun.logs.edges.map((e) => e.node.message);
@@ -91,7 +93,7 @@ describe("triggerSync and cancelSyncRun", () => {
     if (second.triggerSync.__typename !== "TriggerSyncPayload") throw new Error(second.triggerSync.message);
     expect(second.triggerSync.alreadyQueued).toBe(false);
     const secondId = localId(second.triggerSync.syncRun.id);
-    await until("the second run", async () => (await status(secondId)) === "SUCCEEDED", 5000);
+    await until("the second run", async () => (await status(secondId)) === "SUCCEEDED", WAIT_MS);
     const rerun = await h.t.app.db.prisma.syncRun.findUniqueOrThrow({ where: { id: secondId } });
     expect(rerun).toMatchObject({ createdCount: 0, updatedCount: 0, deletedCount: 0 });
     expect(rerun.skippedCount).toBe(rerun.fetchedCount);
@@ -170,7 +172,7 @@ describe("one-off sync", () => {
       async () =>
         (await h.t.app.db.prisma.integration.findUniqueOrThrow({ where: { id: integrationId } })).status ===
         "DISCONNECTED",
-      5000,
+      WAIT_MS,
     );
     expect(await status(localId(connectIntegration.syncRun!.id))).toBe("SUCCEEDED");
     expect(await h.t.app.db.prisma.syncedRecord.count({ where: { integrationId, entity: "client" } })).toBe(
@@ -199,7 +201,7 @@ describe("schedules", () => {
         (await h.t.app.db.prisma.syncRun.count({
           where: { integrationId: continuous.integration.id, kind: "FREQUENT", status: "SUCCEEDED" },
         })) >= 2,
-      5000,
+      WAIT_MS,
     );
     const runs = await h.t.app.db.prisma.syncRun.findMany({
       where: { integrationId: continuous.integration.id },
