@@ -7,7 +7,7 @@ import { defineConfig } from "vitest/config";
  * time, which a file competing for the machine's cores would distort: it runs after them, one file at a
  * time.
  */
-const PARALLEL_FILES = 4;
+const PARALLEL_FILES = 3;
 
 export default defineConfig({
   // graphql 16 ships CommonJS (main) and ESM (module) builds. Node loads the CommonJS one for the
