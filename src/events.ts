@@ -25,7 +25,29 @@ export type Topics = {
    * transition itself, so a subscriber sees every state in order, not just the latest.
    */
   packetStateChanged: [runId: string, payload: PacketTransition];
+  /**
+   * A pull committed a page that created, updated or deleted an integration's records; published once
+   * those changes are readable by cursor, with the cursor that reads them.
+   */
+  recordsChanged: [integrationId: string, payload: RecordsChange];
+  /** A webhook endpoint of the tenant changed status (e.g. disabled after a day of failed deliveries). */
+  webhookEndpointChanged: [tenantId: string, payload: { endpointId: string }];
 };
+
+/** What one committed page changed, as `recordsChanged` streams it. */
+export interface RecordsChange {
+  integrationId: string;
+  runId: string;
+  entity: string;
+  created: number;
+  updated: number;
+  deleted: number;
+  /** Where a reader finds these changes (the position just before the first of them). */
+  cursor: string;
+  /** The writing transaction's id: readers see the changes once every older transaction has ended. */
+  xid: string;
+  at: string;
+}
 
 /** One move of a push packet from a state to another, as `packetStateChanged` streams it. */
 export interface PacketTransition {
@@ -52,7 +74,9 @@ export type DomainEvent =
   /** A run's status or counts changed: reaches the run's subscribers and its integration's. */
   | { topic: "syncRunUpdated"; runId: string; integrationId: string }
   | { topic: "packetStateChanged"; transition: PacketTransition }
-  | { topic: "queueProgress"; integrationId: string };
+  | { topic: "queueProgress"; integrationId: string }
+  | { topic: "recordsChanged"; change: RecordsChange }
+  | { topic: "webhookEndpointChanged"; tenantId: string; endpointId: string };
 
 /** Sends events in the order given (one Redis connection keeps that order for each subscriber). */
 export function publishEvents(events: Events, list: readonly DomainEvent[]): void {
@@ -70,6 +94,12 @@ export function publishEvents(events: Events, list: readonly DomainEvent[]): voi
         break;
       case "queueProgress":
         events.publish("queueProgress", event.integrationId, { integrationId: event.integrationId });
+        break;
+      case "recordsChanged":
+        events.publish("recordsChanged", event.change.integrationId, event.change);
+        break;
+      case "webhookEndpointChanged":
+        events.publish("webhookEndpointChanged", event.tenantId, { endpointId: event.endpointId });
         break;
     }
   }

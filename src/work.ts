@@ -4,6 +4,7 @@ import type { EngineWork } from "./engine/index.ts";
 import { type Events, publishEvents } from "./events.ts";
 import { SERVABLE } from "./integrations/integration-state.ts";
 import { pushSource } from "./push/push-source.ts";
+import { SettledPublisher } from "./records/settled.ts";
 import { exportSource } from "./sync/export-source.ts";
 import { pullSource } from "./sync/pull-source.ts";
 import { queueDueRuns } from "./sync/schedules.ts";
@@ -15,11 +16,13 @@ import type { WorkDeps } from "./sync/work-deps.ts";
  * the domain meet.
  */
 export function engineWork(config: Config, db: Database, events: Events): EngineWork {
+  // A page's recordsChanged event goes out once its changes can be read by cursor.
+  const settled = new SettledPublisher(db.sql, (list) => publishEvents(events, list));
   const deps: WorkDeps = {
     prisma: db.prisma,
     sql: db.sql,
     time: config.time,
-    publish: (list) => publishEvents(events, list),
+    publish: (list) => settled.send(list),
   };
   return {
     sources: [pullSource(deps), pushSource(deps), exportSource(deps)],

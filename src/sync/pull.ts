@@ -7,6 +7,7 @@ import { PSA_PULLERS } from "../platforms/psa/pull.ts";
 import type { EntityPuller, PageRequest, PullContext, PulledPage } from "../platforms/pull.ts";
 import { XERO_ACCOUNTING_PULLERS } from "../platforms/xero-accounting/pull.ts";
 import { XPM_PULLERS } from "../platforms/xpm/pull.ts";
+import { recordPageChanges } from "../records/changes.ts";
 import type { EffectiveSettings } from "../settings/effective.ts";
 import { loadIntegrationEffectiveSettings } from "../settings/load.ts";
 import { appendLog } from "./logs.ts";
@@ -152,7 +153,10 @@ function contextOf(kind: SyncKind, cursor: RunCursor, entity: string): PullConte
   };
 }
 
-/** Commits one page: the records, the run's counts and its cursor together. */
+/**
+ * Commits one page: the records, the run's counts and its cursor together, and, when records changed,
+ * the host's `records.changed` webhook.
+ */
 export async function applyPage(
   prisma: PrismaClient,
   run: SyncRun,
@@ -162,12 +166,19 @@ export async function applyPage(
   const entity = step.cursor.entities[step.cursor.index]!;
   const target = { integrationId: run.integrationId, entity, runId: run.id };
   const listsEverything = step.puller.listsEverything(step.context);
-  await prisma.$transaction(
+  const changed = await prisma.$transaction(
     async (tx) => {
       const counts = await upsertRecords(tx, target, page.records);
       const lastPage = page.next === null;
-      const deleted = lastPage && listsEverything ? await reconcileDeletions(tx, target) : 0;
-      const pageCounts: EntityCounts = { ...counts, fetched: page.records.length, deleted };
+      const gone = lastPage && listsEverything ? await reconcileDeletions(tx, target) : null;
+      const deleted = gone?.count ?? 0;
+      const pageCounts: EntityCounts = {
+        fetched: page.records.length,
+        created: counts.created,
+        updated: counts.updated,
+        unchanged: counts.unchanged,
+        deleted,
+      };
       let cursor: RunCursor = {
         ...step.cursor,
         page: page.next,
@@ -205,10 +216,16 @@ export async function applyPage(
       });
       const line = `${entity}: fetched ${page.records.length}, created ${counts.created}, updated ${counts.updated}, unchanged ${counts.unchanged}${deleted ? `, deleted ${deleted}` : ""}`;
       await appendLog(tx, run.id, "INFO", entity, line, { ...pageCounts });
+      return recordPageChanges(tx, {
+        ...target,
+        ...counts,
+        deleted,
+        first: counts.first ?? gone?.first ?? null,
+      });
     },
     { timeout: 60_000 },
   );
-  return runUpdated(run);
+  return [...changed, ...runUpdated(run)];
 }
 
 function addCounts(before: EntityCounts | undefined, page: EntityCounts): EntityCounts {

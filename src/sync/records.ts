@@ -1,12 +1,18 @@
 import { createHash } from "node:crypto";
 import type { Prisma } from "../generated/prisma/client.ts";
 import type { RemoteRecord } from "../platforms/pull.ts";
+import { CURRENT_XID_SQL, type Position } from "../records/position.ts";
 
 export interface UpsertCounts {
   created: number;
   updated: number;
   unchanged: number;
+  /** Position of the page's first change (null: nothing created or rewritten). */
+  first: Position | null;
 }
+
+/** SQL: the next change sequence number (src/records/position.ts). */
+const NEXT_SEQ_SQL = `nextval('"SyncedRecord_changeSeq_seq"')`;
 
 /** Hash of a canonical JSON form (keys sorted), so key order never makes a record look changed. */
 export function contentHash(value: unknown): string {
@@ -36,7 +42,7 @@ export async function upsertRecords(
   target: { integrationId: string; entity: string; runId: string },
   records: RemoteRecord[],
 ): Promise<UpsertCounts> {
-  if (records.length === 0) return { created: 0, updated: 0, unchanged: 0 };
+  if (records.length === 0) return { created: 0, updated: 0, unchanged: 0, first: null };
   // The last copy of a record wins if a page repeats one.
   const latest = new Map(records.map((record) => [record.remoteId, record]));
   const page = JSON.stringify(
@@ -47,20 +53,22 @@ export async function upsertRecords(
       remoteUpdatedAt: record.remoteUpdatedAt?.toISOString() ?? null,
     })),
   );
-  const [row] = await tx.$queryRawUnsafe<{ created: number; updated: number; unchanged: number }[]>(
-    UPSERT_PAGE,
-    page,
-    target.integrationId,
-    target.entity,
-    target.runId,
-    new Date(),
-  );
-  return { created: Number(row!.created), updated: Number(row!.updated), unchanged: Number(row!.unchanged) };
+  const [row] = await tx.$queryRawUnsafe<
+    { created: number; updated: number; unchanged: number; xid: string; firstSeq: string | null }[]
+  >(UPSERT_PAGE, page, target.integrationId, target.entity, target.runId, new Date());
+  return {
+    created: Number(row!.created),
+    updated: Number(row!.updated),
+    unchanged: Number(row!.unchanged),
+    first: row!.firstSeq === null ? null : { xid: row!.xid, seq: row!.firstSeq },
+  };
 }
 
 /**
  * $1 the page (JSON array), $2 integration, $3 entity, $4 run, $5 the write time. The data-modifying
  * CTEs see one snapshot: `existing` is the state before the page, and the three writes touch disjoint rows.
+ * Created and rewritten records take a new change position (the transaction's id, a fresh sequence
+ * number), which is how delta readers find them; records seen unchanged keep theirs.
  */
 const UPSERT_PAGE = `
   WITH incoming AS (
@@ -73,19 +81,20 @@ const UPSERT_PAGE = `
   ), inserted AS (
     INSERT INTO "SyncedRecord"
       (id, "integrationId", entity, "remoteId", data, "remoteUpdatedAt", "contentHash", deleted,
-       "createdAt", "updatedAt", "lastRunId")
+       "createdAt", "updatedAt", "lastRunId", "changeXid", "changeSeq")
     SELECT gen_random_uuid(), $2::uuid, $3, i."remoteId", i.data, i."remoteUpdatedAt", i."contentHash", false,
-           $5::timestamp(3), $5::timestamp(3), $4::uuid
+           $5::timestamp(3), $5::timestamp(3), $4::uuid, ${CURRENT_XID_SQL}, ${NEXT_SEQ_SQL}
     FROM incoming i
     WHERE NOT EXISTS (SELECT 1 FROM existing e WHERE e."remoteId" = i."remoteId")
-    RETURNING 1
+    RETURNING "changeSeq"
   ), rewritten AS (
     UPDATE "SyncedRecord" s
     SET data = i.data, "remoteUpdatedAt" = i."remoteUpdatedAt", "contentHash" = i."contentHash",
-        deleted = false, "updatedAt" = $5::timestamp(3), "lastRunId" = $4::uuid
+        deleted = false, "deletedAt" = NULL, "updatedAt" = $5::timestamp(3), "lastRunId" = $4::uuid,
+        "changeXid" = ${CURRENT_XID_SQL}, "changeSeq" = ${NEXT_SEQ_SQL}
     FROM incoming i JOIN existing e ON e."remoteId" = i."remoteId"
     WHERE s.id = e.id AND (e."contentHash" <> i."contentHash" OR e.deleted)
-    RETURNING 1
+    RETURNING s."changeSeq"
   ), seen AS (
     -- Seen, not rewritten: only the run marker moves (no content write, no updatedAt bump).
     UPDATE "SyncedRecord" s SET "lastRunId" = $4::uuid
@@ -95,21 +104,34 @@ const UPSERT_PAGE = `
   )
   SELECT (SELECT count(*) FROM inserted)::int AS created,
          (SELECT count(*) FROM rewritten)::int AS updated,
-         (SELECT count(*) FROM seen)::int AS unchanged`;
+         (SELECT count(*) FROM seen)::int AS unchanged,
+         ${CURRENT_XID_SQL}::text AS xid,
+         (SELECT min(c."changeSeq") FROM (SELECT "changeSeq" FROM inserted
+                                          UNION ALL SELECT "changeSeq" FROM rewritten) c)::text AS "firstSeq"`;
 
-/** After a complete listing: records this run did not see were deleted on the platform. */
+/**
+ * After a complete listing: records this run did not see were deleted on the platform. They stay as
+ * tombstones (deleted, with the time found), at a new change position, so delta readers learn of it.
+ */
 export async function reconcileDeletions(
   tx: Prisma.TransactionClient,
   target: { integrationId: string; entity: string; runId: string },
-): Promise<number> {
-  const { count } = await tx.syncedRecord.updateMany({
-    where: {
-      integrationId: target.integrationId,
-      entity: target.entity,
-      deleted: false,
-      OR: [{ lastRunId: null }, { lastRunId: { not: target.runId } }],
-    },
-    data: { deleted: true },
-  });
-  return count;
+): Promise<{ count: number; first: Position | null }> {
+  const [row] = await tx.$queryRawUnsafe<{ count: number; xid: string; firstSeq: string | null }[]>(
+    `WITH gone AS (
+       UPDATE "SyncedRecord"
+       SET deleted = true, "deletedAt" = $3::timestamp(3), "updatedAt" = $3::timestamp(3),
+           "changeXid" = ${CURRENT_XID_SQL}, "changeSeq" = ${NEXT_SEQ_SQL}
+       WHERE "integrationId" = $1::uuid AND entity = $2 AND NOT deleted
+         AND ("lastRunId" IS NULL OR "lastRunId" <> $4::uuid)
+       RETURNING "changeSeq")
+     SELECT count(*)::int AS count, ${CURRENT_XID_SQL}::text AS xid, min("changeSeq")::text AS "firstSeq"
+     FROM gone`,
+    target.integrationId,
+    target.entity,
+    new Date(),
+    target.runId,
+  );
+  const count = Number(row!.count);
+  return { count, first: row!.firstSeq === null ? null : { xid: row!.xid, seq: row!.firstSeq } };
 }

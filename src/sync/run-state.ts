@@ -1,8 +1,10 @@
+import { inTransaction } from "../db/transaction.ts";
 import { sourcesOf, type TransitionTable } from "../engine/transitions.ts";
 import type { DomainEvent } from "../events.ts";
 import type { Prisma, PrismaClient, SyncRun } from "../generated/prisma/client.ts";
 import type { SyncKind, SyncRunStatus } from "../generated/prisma/enums.ts";
 import { SERVABLE } from "../integrations/integration-state.ts";
+import { dayBudgetExhausted, recordHostEvents, runFinished } from "../webhooks/host-events.ts";
 
 /**
  * A sync run's status, and the only code that writes it. Every move is a guarded UPDATE that follows
@@ -19,6 +21,9 @@ export const RUN_TRANSITIONS: TransitionTable<SyncRunStatus> = {
   FAILED: [],
   CANCELLED: [],
 };
+
+/** Statuses in which a run has ended: moving to one tells the host (`run.finished` webhook). */
+const FINISHED: readonly SyncRunStatus[] = ["SUCCEEDED", "PARTIAL", "FAILED", "CANCELLED"];
 
 /** Run statuses in which a run still has work ahead of it. */
 export const ACTIVE_RUN_STATUSES = ["QUEUED", "RUNNING", "DEFERRED"] as const satisfies SyncRunStatus[];
@@ -42,7 +47,8 @@ export async function createRun(
 
 /**
  * Moves a run to `to` if its status allows (and is one of `from`, when given), setting `data` with it.
- * A run that moved elsewhere meanwhile (cancelled, finished) is left alone: `changed` says which.
+ * A run that moved elsewhere meanwhile (cancelled, finished) is left alone: `changed` says which. A run
+ * that ends tells the host (a `run.finished` webhook with its status and counts), in the same transaction.
  */
 export async function moveRun(
   db: Db,
@@ -50,12 +56,17 @@ export async function moveRun(
   to: SyncRunStatus,
   data: Omit<Prisma.SyncRunUpdateManyMutationInput, "status"> = {},
   from?: readonly SyncRunStatus[],
-): Promise<{ changed: boolean; events: DomainEvent[] }> {
-  const { count } = await db.syncRun.updateMany({
-    where: { id: run.id, status: { in: sourcesOf(RUN_TRANSITIONS, to, from) } },
-    data: { ...data, status: to },
-  });
-  return { changed: count > 0, events: count > 0 ? runUpdated(run) : [] };
+): Promise<{ changed: boolean; run: SyncRun | null; events: DomainEvent[] }> {
+  const move = async (tx: Db) => {
+    const [moved] = await tx.syncRun.updateManyAndReturn({
+      where: { id: run.id, status: { in: sourcesOf(RUN_TRANSITIONS, to, from) } },
+      data: { ...data, status: to },
+    });
+    if (moved && FINISHED.includes(to)) await recordHostEvents(tx, [runFinished(moved)]);
+    return { changed: moved !== undefined, run: moved ?? null, events: moved ? runUpdated(run) : [] };
+  };
+  // Only an ending writes more than the run itself, and needs a transaction around the two.
+  return FINISHED.includes(to) ? inTransaction(db, move) : move(db);
 }
 
 /** Moves every run of an integration that is in one of `from` to `to` (disconnect cancels waiting work). */
@@ -66,17 +77,27 @@ export async function moveIntegrationRuns(
   from: readonly SyncRunStatus[],
   data: Omit<Prisma.SyncRunUpdateManyMutationInput, "status"> = {},
 ): Promise<DomainEvent[]> {
-  const moved = await db.syncRun.updateManyAndReturn({
-    where: { integrationId, status: { in: sourcesOf(RUN_TRANSITIONS, to, from) } },
-    data: { ...data, status: to },
-    select: { id: true, integrationId: true },
+  return inTransaction(db, async (tx) => {
+    const moved = await tx.syncRun.updateManyAndReturn({
+      where: { integrationId, status: { in: sourcesOf(RUN_TRANSITIONS, to, from) } },
+      data: { ...data, status: to },
+    });
+    if (FINISHED.includes(to)) await recordHostEvents(tx, moved.map(runFinished));
+    return moved.flatMap(runUpdated);
   });
-  return moved.flatMap(runUpdated);
 }
 
-/** The day's budget is spent: the run waits `ms` for the next day, as DEFERRED (it has not failed). */
+/**
+ * The day's budget is spent: the run waits `ms` for the next day, as DEFERRED (it has not failed). The
+ * host is told (a `budget.day_exhausted` webhook), in the same transaction.
+ */
 export function deferRun(db: Db, run: RunRef, ms: number) {
-  return moveRun(db, run, "DEFERRED", { deferredUntil: new Date(Date.now() + ms) }, ["QUEUED", "RUNNING"]);
+  return inTransaction(db, async (tx) => {
+    const deferred = { deferredUntil: new Date(Date.now() + ms) };
+    const moved = await moveRun(tx, run, "DEFERRED", deferred, ["QUEUED", "RUNNING"]);
+    if (moved.run) await recordHostEvents(tx, [dayBudgetExhausted(moved.run)]);
+    return moved;
+  });
 }
 
 /** The day a deferred run waited for has come: it is running again. */
