@@ -52,5 +52,7 @@ export type Offer<W> =
       request: OutgoingRequest;
       /** Sent as Idempotency-Key, so a resend after a lost answer is applied at most once. */
       idempotencyKey?: string;
+      /** Ids every log line of the call and its settlement carries (e.g. the run's), to follow it. */
+      logContext?: Record<string, string>;
     }
   | { kind: "none"; dueAt: number | null };

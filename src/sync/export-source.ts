@@ -38,6 +38,7 @@ export function exportSource(deps: WorkDeps): WorkSource<ClaimedExport> {
             work: item,
             request: exportRequest(target.integration.platform, item),
             idempotencyKey: item.idempotencyKey,
+            logContext: { exportItemId: item.id },
           };
         },
         unclaim: (item) => exportQueue.unclaim(sql, item.id),

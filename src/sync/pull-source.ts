@@ -99,6 +99,7 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
               lane: run.lane,
               work: { run, step },
               request: { method: "GET", ...step.request },
+              logContext: { runId: run.id },
             };
           }
           const deferred = await nextDeferredDue(deps, integration.id, { kind: { in: PULL_KINDS } });

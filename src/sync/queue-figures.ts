@@ -37,17 +37,27 @@ export async function queueFigures(
   const exports = { pending: 0, sending: 0, sent: 0, failed: 0 };
   for (const row of exportCounts) exports[row.status.toLowerCase() as keyof typeof exports] = row._count._all;
 
-  const depth = new Map<Lane, number>(LANES.map((lane) => [lane, 0]));
-  for (const row of runs) depth.set(row.lane, (depth.get(row.lane) ?? 0) + row._count._all);
-  depth.set("EXPORT", (depth.get("EXPORT") ?? 0) + exports.pending + exports.sending);
-
   return {
     integrationId,
-    lanes: LANES.map((lane) => ({ lane, depth: depth.get(lane) ?? 0 })),
+    lanes: laneDepths(
+      runs.map((row) => ({ lane: row.lane, count: row._count._all })),
+      exports.pending + exports.sending,
+    ),
     exports,
     budget: snapshot,
     estimatedDrainMs: estimateDrain(exports.pending + exports.sending, snapshot, time),
   };
+}
+
+/** Depth per lane, highest first: active runs in their lanes, plus waiting and in-flight exports in EXPORT. */
+export function laneDepths(
+  runs: { lane: Lane; count: number }[],
+  exportsWaiting: number,
+): { lane: Lane; depth: number }[] {
+  const depth = new Map<Lane, number>(LANES.map((lane) => [lane, 0]));
+  for (const row of runs) depth.set(row.lane, (depth.get(row.lane) ?? 0) + row.count);
+  depth.set("EXPORT", (depth.get("EXPORT") ?? 0) + exportsWaiting);
+  return LANES.map((lane) => ({ lane, depth: depth.get(lane) ?? 0 }));
 }
 
 /**

@@ -4,6 +4,8 @@ import type { DomainEvent } from "../events.ts";
 import type { Prisma, PrismaClient, SyncRun } from "../generated/prisma/client.ts";
 import type { SyncKind, SyncRunStatus } from "../generated/prisma/enums.ts";
 import { SERVABLE } from "../integrations/integration-state.ts";
+import { logger } from "../logger.ts";
+import { observeRunFinished } from "../observability/metrics.ts";
 import { dayBudgetExhausted, recordHostEvents, runFinished } from "../webhooks/host-events.ts";
 
 /**
@@ -36,12 +38,27 @@ export function runUpdated(run: RunRef): DomainEvent[] {
   return [{ topic: "syncRunUpdated", runId: run.id, integrationId: run.integrationId }];
 }
 
+const log = logger.child({ component: "runs" });
+
+/**
+ * Every move is a log line naming the run and its integration (so a run can be followed in the logs), and
+ * an ending is counted and timed for /metrics.
+ */
+function runMoved(run: SyncRun): void {
+  log.info(
+    { runId: run.id, integrationId: run.integrationId, kind: run.kind, status: run.status },
+    `run ${run.status.toLowerCase()}`,
+  );
+  if (FINISHED.includes(run.status)) observeRunFinished(run);
+}
+
 /** Creates a run (QUEUED): the only way a run comes to be. */
 export async function createRun(
   tx: Db,
   data: Omit<Prisma.SyncRunUncheckedCreateInput, "status">,
 ): Promise<{ run: SyncRun; events: DomainEvent[] }> {
   const run = await tx.syncRun.create({ data: { ...data, status: "QUEUED" } });
+  runMoved(run);
   return { run, events: runUpdated(run) };
 }
 
@@ -63,6 +80,7 @@ export async function moveRun(
       data: { ...data, status: to },
     });
     if (moved && FINISHED.includes(to)) await recordHostEvents(tx, [runFinished(moved)]);
+    if (moved) runMoved(moved);
     return { changed: moved !== undefined, run: moved ?? null, events: moved ? runUpdated(run) : [] };
   };
   // Only an ending writes more than the run itself, and needs a transaction around the two.
@@ -83,6 +101,7 @@ export async function moveIntegrationRuns(
       data: { ...data, status: to },
     });
     if (FINISHED.includes(to)) await recordHostEvents(tx, moved.map(runFinished));
+    for (const run of moved) runMoved(run);
     return moved.flatMap(runUpdated);
   });
 }
