@@ -1,21 +1,30 @@
 import type { CodegenConfig } from "@graphql-codegen/cli";
 
-// Typed documents for the operations the tests use (test/operations.ts), generated from the committed
-// schema.graphql. CI regenerates both and fails on a diff.
+// Typed documents for the operations the tests use (test/operations.ts) and the monitor page sends
+// (web/src/operations.ts), generated from the committed schema.graphql. CI regenerates them and fails on a diff.
+const typesConfig = {
+  enumsAsTypes: true,
+  useTypeImports: true,
+  scalars: { DateTime: "string", Decimal: "string", JSON: "unknown" },
+};
+
 const config: CodegenConfig = {
   schema: "schema.graphql",
-  documents: ["test/operations.ts"],
   ignoreNoDocuments: false,
   emitLegacyCommonJSImports: false,
   generates: {
     "test/generated/": {
+      documents: ["test/operations.ts"],
       preset: "client",
       presetConfig: { fragmentMasking: false },
-      config: {
-        enumsAsTypes: true,
-        useTypeImports: true,
-        scalars: { DateTime: "string", Decimal: "string", JSON: "unknown" },
-      },
+      config: typesConfig,
+    },
+    // The page sends documents as strings (no graphql-js in the browser bundle).
+    "web/src/generated/": {
+      documents: ["web/src/operations.ts"],
+      preset: "client",
+      presetConfig: { fragmentMasking: false },
+      config: { ...typesConfig, documentMode: "string" },
     },
   },
 };

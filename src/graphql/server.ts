@@ -1,14 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { GraphQLError } from "graphql";
+import { type DocumentNode, GraphQLError, getOperationAST } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
-import { createYoga, maskError, type YogaServerInstance } from "graphql-yoga";
+import { createYoga, isAsyncIterable, maskError, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { WebSocketServer } from "ws";
 import { memberForToken } from "../auth/tenants.ts";
 import { prisma } from "../db/client.ts";
 import { logger } from "../logger.ts";
+import { metricsExposition, subscriptionsOpen } from "../observability/metrics.ts";
 import { configureBuilder } from "./builder.ts";
 import type { Context, Services, Viewer } from "./context.ts";
+import { monitorPage } from "./monitor-page.ts";
 import { schema } from "./schema/index.ts";
 
 export type Yoga = YogaServerInstance<Record<string, unknown>, Context>;
@@ -26,6 +28,7 @@ export function createYogaApp(services: Services): Yoga {
     graphqlEndpoint: "/graphql",
     graphiql: services.config.env === "development" ? { title: "syncline" } : false,
     landingPage: false,
+    plugins: [countSubscriptions()],
     maskedErrors: {
       // Unexpected errors stay masked for clients but are logged with their cause, once, here.
       maskError: (error, message, isDev) => {
@@ -48,6 +51,29 @@ export function createYogaApp(services: Services): Yoga {
       services,
     }),
   });
+}
+
+/** Keeps `syncline_subscriptions_open` (by transport and field) as subscriptions start and end. */
+function countSubscriptions(): Plugin<Context> {
+  return {
+    onSubscribe: ({ args }) => {
+      const transport = (args.contextValue as { socket?: unknown }).socket ? "ws" : "sse";
+      const labels = { transport, field: rootField(args.document, args.operationName) };
+      return {
+        onSubscribeResult: ({ result }) => {
+          if (!isAsyncIterable(result)) return;
+          subscriptionsOpen.inc(labels);
+          return { onEnd: () => void subscriptionsOpen.dec(labels) };
+        },
+      };
+    },
+  };
+}
+
+function rootField(document: DocumentNode, operationName?: string | null): string {
+  const operation = getOperationAST(document, operationName ?? undefined);
+  const field = operation?.selectionSet.selections.find((s) => s.kind === "Field");
+  return field && field.kind === "Field" ? field.name.value : "unknown";
 }
 
 function causeOf(error: unknown): unknown {
@@ -77,23 +103,48 @@ async function authenticate(header: string | null): Promise<Viewer | null> {
 export interface ApiServer {
   server: Server;
   url: string;
-  close(): Promise<void>;
+  /** The live monitor page. */
+  monitorUrl: string;
+  /**
+   * Stops gracefully: /readyz answers 503 from the first moment, no new connection is taken, WebSocket
+   * clients are told the node is going away (graphql-ws clients reconnect, through the load balancer, to
+   * another node), requests in flight get up to `graceMs` to finish, then what is left (SSE streams) is cut.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 /**
  * One port for everything: GraphQL over HTTP and SSE (yoga), GraphQL over WebSocket (graphql-ws through
- * yoga's enveloped pipeline, so auth, masking and limits apply there too), /healthz and /readyz.
+ * yoga's enveloped pipeline, so auth, masking and limits apply there too), /healthz, /readyz, /metrics
+ * (Prometheus) and the monitor page (/monitor/).
  */
 export async function startApiServer(options: {
   yoga: Yoga;
   host: string;
   port: number;
   ready: () => Promise<Record<string, boolean>>;
+  /** Plain HTTP routes beside GraphQL by path (e.g. the connect flow's callback, /oauth/callback). */
+  routes?: Record<string, Route>;
 }): Promise<ApiServer> {
   const { yoga } = options;
+  const page = monitorPage();
+  let draining = false;
+  /** Requests in flight that end by themselves (not event streams): a graceful stop waits for them. */
+  let pending = 0;
   const server = createServer((req, res) => {
     if (req.url === "/healthz") return void json(res, 200, { status: "ok" });
-    if (req.url === "/readyz") return void readiness(res, options.ready);
+    const route = options.routes?.[(req.url ?? "/").split("?")[0]!];
+    if (route) return void serveRoute(route, req, res);
+    if (req.url === "/readyz") {
+      if (draining) return void json(res, 503, { status: "stopping", checks: {} });
+      return void readiness(res, options.ready);
+    }
+    if (req.url === "/metrics") return void metrics(res);
+    if (page(req, res)) return;
+    if (!req.headers.accept?.includes("text/event-stream")) {
+      pending++;
+      res.once("close", () => pending--);
+    }
     yoga(req, res);
   });
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
@@ -130,13 +181,39 @@ export async function startApiServer(options: {
   return {
     server,
     url: `http://${host}:${port}${yoga.graphqlEndpoint}`,
-    close: async () => {
+    monitorUrl: `http://${host}:${port}/monitor/`,
+    close: async (graceMs = 10_000) => {
+      draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await wsCleanup.dispose();
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+      server.closeIdleConnections();
+      const deadline = Date.now() + graceMs;
+      while (pending > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closed;
     },
   };
+}
+
+async function metrics(res: ServerResponse) {
+  try {
+    const { contentType, body } = await metricsExposition();
+    res.writeHead(200, { "content-type": contentType }).end(body);
+  } catch (err) {
+    logger.error({ err }, "metrics exposition failed");
+    res.writeHead(500, { "content-type": "text/plain" }).end("metrics unavailable\n");
+  }
+}
+
+/** A plain HTTP route: answers the request itself. */
+export type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+function serveRoute(route: Route, req: IncomingMessage, res: ServerResponse) {
+  route(req, res).catch((err) => {
+    logger.error({ err }, "route failed");
+    if (!res.headersSent) res.writeHead(500).end();
+  });
 }
 
 type OperationResult = ReturnType<NonNullable<Parameters<typeof useServer>[0]["execute"]>>;

@@ -12,6 +12,7 @@ import "./sync-run.ts";
 import "./export.ts";
 import "./tickets.ts";
 import "./push.ts";
+import "./schedule.ts";
 
 builder.queryType({
   description: "Reads. Every field needs a bearer token and sees only the token's tenant.",
