@@ -24,7 +24,11 @@ export function Plot(props: { title: string; lines: Line[]; data: number[][]; te
         title: props.title,
         width,
         height: 180,
-        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
+        scales: {
+          // One point (a page just opened) still gets a readable minute around it.
+          x: { time: true, range: (_u, min, max) => (max - min < 10 ? [min - 30, max + 30] : [min, max]) },
+          y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] },
+        },
         axes: [{}, { size: 48 }],
         series: [
           {},
