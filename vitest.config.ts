@@ -17,6 +17,8 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // Every sandbox call in every tier is checked against Xero's OpenAPI contracts.
+    setupFiles: ["test/support/contract-setup.ts"],
     pool: "forks",
     projects: [
       {

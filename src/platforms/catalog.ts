@@ -81,6 +81,7 @@ export const PLATFORMS: Readonly<Record<PlatformKey, PlatformEntry>> = {
     exportReserve: XERO_EXPORT_RESERVE,
     continuousConnectionLimit: 25,
     entities: [
+      entity("organisation", "Organisation (base currency)", ["INITIAL", "DAILY", "FORCE"]),
       entity("account", "Chart of accounts", ["INITIAL", "DAILY", "FORCE"]),
       entity("taxRate", "Tax rates", ["INITIAL", "DAILY", "FORCE"]),
       entity("manualJournal", "Manual journals", ["PUSH"], { fetchOnFirstLink: false }),

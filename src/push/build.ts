@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { DomainEvent } from "../events.ts";
 import type { Prisma, PrismaClient, SyncRun } from "../generated/prisma/client.ts";
+import { baseCurrencyOf } from "../platforms/xero-accounting/journal.ts";
 import { loadIntegrationEffectiveSettings } from "../settings/load.ts";
 import { appendLog } from "../sync/logs.ts";
 import { moveRun } from "../sync/run-state.ts";
@@ -130,11 +131,12 @@ export async function buildPackets(prisma: PrismaClient, run: SyncRun): Promise<
       const mapper = new Mapper(
         await tx.mappingRule.findMany({ where: { integrationId: run.integrationId } }),
       );
+      const base = await baseCurrency(tx, run.integrationId);
       const built = drafts.map((draft, index) => ({
         sequence: index + 1,
         label: draft.label,
         totalAmount: formatCents(draft.totalCents),
-        ...mapDraft(mapper, run.integrationId, draft, previous.get(draft.label) ?? null),
+        ...mapDraft(mapper, run.integrationId, draft, previous.get(draft.label) ?? null, base),
       }));
       const inserted = await insertPackets(tx, run, built);
       const failed = built.filter((packet) => packet.state === "FAILED").length;
@@ -181,11 +183,46 @@ async function sentJournals(tx: Tx, integrationId: string, labels: string[]): Pr
   return new Map(rows.map((row) => [row.label, row.remoteId]));
 }
 
+/**
+ * The organisation's base currency, from its mirrored Organisation record (pulled with the chart of
+ * accounts, or fetched by the push itself before it builds: push-source.ts); null when unknown.
+ */
+export async function baseCurrency(db: Tx | PrismaClient, integrationId: string): Promise<string | null> {
+  const record = await db.syncedRecord.findFirst({
+    where: { integrationId, entity: ORGANISATION_ENTITY, deleted: false },
+    orderBy: { updatedAt: "desc" },
+    select: { data: true },
+  });
+  return record ? baseCurrencyOf(record.data) : null;
+}
+
+/** The mirror's entity for the organisation's record (the Xero Accounting puller of the same key). */
+export const ORGANISATION_ENTITY = "organisation";
+
+/**
+ * Why a packet cannot go out in its currency: a ManualJournal carries no currency, so Xero books its
+ * amounts in the organisation's base currency; a packet in any other currency would be booked wrong.
+ */
+function currencyRefusal(draft: PacketDraft, base: string | null): { code: string; message: string } | null {
+  if (base === null) {
+    return {
+      code: "BASE_CURRENCY_UNKNOWN",
+      message: `The organisation's base currency could not be read, so a ${draft.currency} journal cannot be checked; retry once Xero answers GET Organisation`,
+    };
+  }
+  if (draft.currency.toUpperCase() === base) return null;
+  return {
+    code: "CURRENCY_NOT_BASE",
+    message: `The packet is in ${draft.currency}, but the organisation's base currency is ${base}: a manual journal has no currency, so Xero would book these amounts as ${base}`,
+  };
+}
+
 export function mapDraft(
   mapper: Mapper,
   integrationId: string,
   draft: PacketDraft,
   replaces: string | null,
+  base: string | null,
 ): MappedState {
   const stored = storeDraft(draft);
   // Until mapped, a packet's key only has to be unique; the key it is sent with comes from its journal.
@@ -197,6 +234,16 @@ export function mapDraft(
       payload: { draft: stored, journal: null, replaces },
       errorCode: null,
       errorMessage: "Nothing to send: every amount is zero",
+    };
+  }
+  const refused = currencyRefusal(draft, base);
+  if (refused) {
+    return {
+      state: "FAILED",
+      idempotencyKey: unsent,
+      payload: { draft: stored, journal: null, replaces },
+      errorCode: refused.code,
+      errorMessage: refused.message,
     };
   }
   const mapped = mapper.map(draft);

@@ -5,7 +5,7 @@ import { sourcesOf, type TransitionTable } from "../engine/transitions.ts";
 import type { DomainEvent } from "../events.ts";
 import type { Prisma, PrismaClient, SyncPacket, SyncRun } from "../generated/prisma/client.ts";
 import type { PacketState } from "../generated/prisma/enums.ts";
-import { journalIdOf } from "../platforms/xero-accounting/journal.ts";
+import { journalAnswer } from "../platforms/xero-accounting/journal.ts";
 import type { MappedState } from "./payload.ts";
 
 /**
@@ -115,7 +115,8 @@ const INSERT_PACKETS = `
 
 /**
  * Records what the platform's answer means for a packet (engine/settlement.ts decided) and the run's
- * counts with it, in one transaction: SENT with the journal's id, FAILED, or back to MAPPED. A 429 is
+ * counts with it, in one transaction: SENT with the journal's id, FAILED (a refusal, including a 200
+ * whose journal Xero marked ERROR), or back to MAPPED. A 429 is
  * not the packet's fault: it goes back with its attempt not counted, and that is no move to report.
  */
 export async function settlePacket(
@@ -128,34 +129,50 @@ export async function settlePacket(
     const count = (column: "sentCount" | "failedCount") =>
       tx.syncRun.update({ where: { id: packet.runId }, data: { [column]: { increment: 1 } } });
     let moved: PacketRow | null;
+    let to: PacketState;
     switch (settlement.kind) {
-      case "done":
-        moved = await packetQueue.move(sql, packet.id, "SENT", {
-          remoteId: journalIdOf(settlement.body),
-          errorCode: null,
-          errorMessage: null,
-        });
-        if (moved) await count("sentCount");
+      case "done": {
+        // A 200 is not yet a sent journal: in the contract's default mode a refused one is a 200 too.
+        const answer = journalAnswer(settlement.body);
+        if (answer.kind === "saved") {
+          to = "SENT";
+          moved = await packetQueue.move(sql, packet.id, "SENT", {
+            remoteId: answer.id,
+            errorCode: null,
+            errorMessage: null,
+          });
+          if (moved) await count("sentCount");
+        } else {
+          to = "FAILED";
+          moved = await packetQueue.move(sql, packet.id, "FAILED", {
+            errorCode: answer.kind === "refused" ? "PLATFORM_REJECTED" : "PLATFORM_UNREADABLE",
+            errorMessage:
+              answer.kind === "refused" ? `HTTP 200 (ERROR): ${answer.messages.join("; ")}` : answer.message,
+          });
+          if (moved) await count("failedCount");
+        }
         break;
+      }
       case "failed":
         moved = await packetQueue.move(sql, packet.id, "FAILED", {
           errorCode: settlement.code,
           errorMessage: settlement.message,
         });
         if (moved) await count("failedCount");
+        to = "FAILED";
         break;
       case "retry":
         moved = await packetQueue.move(sql, packet.id, "MAPPED", {
           nextAttemptAt: settlement.notBefore,
           errorMessage: settlement.message,
         });
+        to = "MAPPED";
         break;
       case "requeue":
         await packetQueue.move(sql, packet.id, "MAPPED", { attempts: { sql: "attempts - 1" } });
         return [];
     }
-    const to = { done: "SENT", failed: "FAILED", retry: "MAPPED" } as const;
-    return moved ? [packetMoved(moved, "SENDING", to[settlement.kind])] : [];
+    return moved ? [packetMoved(moved, "SENDING", to)] : [];
   });
 }
 

@@ -3,7 +3,7 @@ import type { Prisma, PrismaClient, SyncRun } from "../generated/prisma/client.t
 import type { PacketState } from "../generated/prisma/enums.ts";
 import { appendLog } from "../sync/logs.ts";
 import { moveRun, runUpdated } from "../sync/run-state.ts";
-import { mapDraft } from "./build.ts";
+import { baseCurrency, mapDraft } from "./build.ts";
 import { Mapper } from "./mapping.ts";
 import { remapFailedPacket } from "./packet-state.ts";
 import { loadDraft, type StoredPayload } from "./payload.ts";
@@ -64,10 +64,17 @@ export async function retryFailedPackets(
   });
   if (failed.length === 0) return { retried: 0, events: [] };
   const mapper = new Mapper(await tx.mappingRule.findMany({ where: { integrationId: run.integrationId } }));
+  const base = await baseCurrency(tx, run.integrationId);
   const events: DomainEvent[] = [];
   for (const packet of failed) {
     const stored = packet.payload as unknown as StoredPayload;
-    const mapped = mapDraft(mapper, run.integrationId, loadDraft(stored.draft), stored.replaces ?? null);
+    const mapped = mapDraft(
+      mapper,
+      run.integrationId,
+      loadDraft(stored.draft),
+      stored.replaces ?? null,
+      base,
+    );
     // A packet whose value still has no rule stays FAILED: that is no move to report.
     events.push(...(await remapFailedPacket(tx, packet, mapped)));
   }

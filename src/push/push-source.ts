@@ -3,25 +3,33 @@ import { settlementOf } from "../engine/settlement.ts";
 import type { WorkSource } from "../engine/work-source.ts";
 import type { SyncRun } from "../generated/prisma/client.ts";
 import { markSynced, markSyncing } from "../integrations/integration-state.ts";
-import { journalRequest } from "../platforms/xero-accounting/journal.ts";
+import type { CallOutcome } from "../platforms/http.ts";
+import {
+  baseCurrencyOf,
+  journalRequest,
+  ORGANISATION_REQUEST,
+} from "../platforms/xero-accounting/journal.ts";
+import { XERO_ACCOUNTING_PULLERS } from "../platforms/xero-accounting/pull.ts";
 import { nextDeferredDue } from "../sync/pull-source.ts";
+import { upsertRecords } from "../sync/records.ts";
 import { deferRun, integrationsWithActiveRuns, resumeRun, runUpdated } from "../sync/run-state.ts";
 import type { WorkDeps } from "../sync/work-deps.ts";
-import { buildPackets } from "./build.ts";
+import { baseCurrency, buildPackets, ORGANISATION_ENTITY } from "./build.ts";
 import { type ClaimedPacket, packetMoved, packetQueue, settlePacket } from "./packet-state.ts";
 import { finishPushIfDone } from "./packets.ts";
 import type { StoredPayload } from "./payload.ts";
 
-interface PushWork {
-  run: SyncRun;
-  packet: ClaimedPacket;
-}
+type PushWork =
+  | { kind: "packet"; run: SyncRun; packet: ClaimedPacket }
+  /** The organisation's record, read before a run's packets are built when its base currency is not known. */
+  | { kind: "organisation"; run: SyncRun };
 
 /**
  * Accounting pushes as engine work, in the EXPORT lane ahead of the outbox: a push is a bounded batch
  * someone started and is watching, while the outbox drains continuously. A queued run's packets are
- * built (no call); then each packet is one call, in order, with its content-derived Idempotency-Key;
- * the run ends when every packet is done.
+ * built (no call) once the organisation's base currency is known (one GET Organisation, mirrored, when
+ * no pull has brought it yet); then each packet is one call, in order, with its content-derived
+ * Idempotency-Key; the run ends when every packet is done.
  */
 export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
   const { prisma, sql } = deps;
@@ -34,6 +42,25 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
       const integration = target.integration;
       /** Whether a push run may have packets to send (set again on announcements). */
       let mayWait = true;
+      /** Runs whose organisation read failed: they are built without a base currency (packets refused by name). */
+      const baseUnreadable = new Set<string>();
+      const organisationReads = new Map<string, number>();
+      const readingOrganisation = new Set<string>();
+      /** Records what GET Organisation answered: the mirrored record, or that the base currency stays unknown. */
+      const settleOrganisationRead = async (run: SyncRun, outcome: CallOutcome) => {
+        const attempts = (organisationReads.get(run.id) ?? 0) + 1;
+        organisationReads.set(run.id, attempts);
+        const settlement = settlementOf(outcome, attempts, deps.time);
+        if (settlement.kind === "done") {
+          await mirrorOrganisation(prisma, run, settlement.body);
+          if (baseCurrencyOf(settlement.body) === null) baseUnreadable.add(run.id);
+        } else if (settlement.kind === "failed" || (settlement.kind === "retry" && attempts >= 3)) {
+          // Refused, or failing again and again: the packets are built and refused by name instead.
+          baseUnreadable.add(run.id);
+        } else if (settlement.kind === "requeue" && settlement.dayCapped) {
+          deps.publish((await deferRun(prisma, run, settlement.retryAfterMs)).events);
+        }
+      };
       return {
         announced: () => {
           mayWait = true;
@@ -60,6 +87,17 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
               continue;
             }
             if (run.status === "QUEUED") {
+              if (!baseUnreadable.has(run.id) && (await baseCurrency(prisma, run.integrationId)) === null) {
+                // One read at a time: the other call slots wait for it rather than read it again.
+                if (readingOrganisation.has(run.id)) return { kind: "none", dueAt: null };
+                readingOrganisation.add(run.id);
+                return {
+                  kind: "call",
+                  lane: "EXPORT",
+                  work: { kind: "organisation", run },
+                  request: ORGANISATION_REQUEST,
+                };
+              }
               deps.publish(await buildPackets(prisma, run));
               deps.publish([...(await markSyncing(prisma, integration)).events, ...runUpdated(run)]);
               continue;
@@ -80,7 +118,7 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
             return {
               kind: "call",
               lane: "EXPORT",
-              work: { run, packet },
+              work: { kind: "packet", run, packet },
               request: journalRequest(journal),
               idempotencyKey: packet.idempotencyKey,
             };
@@ -90,15 +128,27 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
             dueAt: await nextDeferredDue(deps, integration.id, { kind: "PUSH" }),
           };
         },
-        async unclaim({ run, packet }, denial) {
-          await packetQueue.unclaim(sql, packet.id);
+        async unclaim(work, denial) {
+          if (work.kind === "packet") await packetQueue.unclaim(sql, work.packet.id);
+          else readingOrganisation.delete(work.run.id);
           if (denial.reason === "day" || denial.reason === "exportDay")
-            deps.publish((await deferRun(prisma, run, denial.waitMs)).events);
+            deps.publish((await deferRun(prisma, work.run, denial.waitMs)).events);
         },
-        calling({ packet }) {
-          deps.publish([packetMoved(packet, "MAPPED", "SENDING")]);
+        calling(work) {
+          if (work.kind === "packet") deps.publish([packetMoved(work.packet, "MAPPED", "SENDING")]);
         },
-        async settle({ run, packet }, outcome) {
+        async settle(work, outcome) {
+          const { run } = work;
+          if (work.kind === "organisation") {
+            try {
+              await settleOrganisationRead(run, outcome);
+            } finally {
+              // Only once the answer is mirrored: a slot asking meanwhile must not read it again.
+              readingOrganisation.delete(run.id);
+            }
+            return;
+          }
+          const { packet } = work;
           const settlement = settlementOf(outcome, packet.attempts, deps.time);
           deps.publish(await settlePacket(prisma, packet, settlement));
           if (settlement.kind === "requeue" && settlement.dayCapped)
@@ -108,4 +158,18 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
       };
     },
   };
+}
+
+/** Mirrors the organisation's record a push read, as a pull of the same entity would have. */
+async function mirrorOrganisation(prisma: WorkDeps["prisma"], run: SyncRun, body: unknown): Promise<void> {
+  const puller = XERO_ACCOUNTING_PULLERS[ORGANISATION_ENTITY]!;
+  const context = { kind: run.kind, since: null, startedAt: new Date(), customFields: [] };
+  const page = puller.parse(context, body, null, new Headers());
+  await prisma.$transaction((tx) =>
+    upsertRecords(
+      tx,
+      { integrationId: run.integrationId, entity: ORGANISATION_ENTITY, runId: run.id },
+      page.records,
+    ),
+  );
 }

@@ -11,6 +11,7 @@ import {
 } from "../../src/sandbox/xero-accounting/server.ts";
 import type { SeedSizes } from "../../src/sandbox/xpm/data.ts";
 import { startXpmSandbox, type XpmSandbox } from "../../src/sandbox/xpm/server.ts";
+import { upsertRecords } from "../../src/sync/records.ts";
 import { timeScale } from "../../src/time.ts";
 import { startTestApp, type TestApp } from "./harness.ts";
 
@@ -106,11 +107,25 @@ export async function connectedPsa(h: EngineHarness, options: ConnectOptions & {
   return { integration, company, remoteTenantId };
 }
 
-/** A connected Xero Accounting integration with its own organisation in the sandbox. */
-export async function connectedXero(h: EngineHarness, options: ConnectOptions & { seed?: OrganisationSeed }) {
+/**
+ * A connected Xero Accounting integration with its own organisation in the sandbox. Its initial sync's
+ * mirror of the organisation (whose base currency a push checks) is there too, unless `pulled` is false.
+ */
+export async function connectedXero(
+  h: EngineHarness,
+  options: ConnectOptions & { seed?: OrganisationSeed; pulled?: boolean },
+) {
   const remoteTenantId = `org-${randomUUID()}`;
   const organisation = h.xero.addOrganisation(remoteTenantId, options.seed);
   const integration = await createIntegration(h, "XERO_ACCOUNTING", remoteTenantId, "xero-token", options);
+  if (options.pulled !== false) {
+    const record = {
+      remoteId: organisation.organisationId,
+      data: { OrganisationID: organisation.organisationId, BaseCurrency: organisation.currency },
+    };
+    const target = { integrationId: integration.id, entity: "organisation", runId: randomUUID() };
+    await h.t.app.db.prisma.$transaction((tx) => upsertRecords(tx, target, [record]));
+  }
   return { integration, organisation, remoteTenantId };
 }
 

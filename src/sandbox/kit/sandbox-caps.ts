@@ -24,6 +24,11 @@ export interface SandboxCall {
   idempotencyKey?: string;
   /** Aborted when the client goes away: ends a held (timeout) call. */
   signal?: AbortSignal;
+  /**
+   * Told the answer (null: none sent) and whether a test ordered it (an injected fault or 429) rather
+   * than the platform's own handling: the contract check reads it.
+   */
+  observe?(reply: SandboxReply | null, injected: boolean): void;
 }
 
 export interface SandboxCapsOptions extends CapJudgeOptions, FaultOptions {
@@ -67,7 +72,11 @@ export class SandboxCaps {
     handler: () => SandboxReply | Promise<SandboxReply>,
   ): Promise<SandboxReply | null> {
     const admission = this.admit(call.tenantId, call.method, call.path, call.idempotencyKey);
-    if (!admission.admitted) return this.judge.refusal(call.tenantId, admission, this.now());
+    if (!admission.admitted) {
+      const refusal = this.judge.refusal(call.tenantId, admission, this.now());
+      call.observe?.(refusal, true);
+      return refusal;
+    }
     const { entry } = admission;
     let reply: SandboxReply | null = null;
     try {
@@ -75,6 +84,7 @@ export class SandboxCaps {
       await this.faults.delay(entry);
       reply = await (this.faults.answer(entry, call.signal) ??
         this.writes.applyOnce(entry, () => guarded(handler, this.failure)));
+      call.observe?.(reply, this.faults.drawnFor(entry) !== undefined);
       return reply && { ...reply, headers: { ...reply.headers, ...this.headers(call.tenantId) } };
     } finally {
       if (call.signal?.aborted) entry.clientAborted = true;

@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type TimeScale, timeScale } from "../../time.ts";
 import type { SandboxCapLimits } from "./caps.ts";
+import { type Contract, contractChecksEnabled, loadContract } from "./contract.ts";
+import type { ContractPlatform } from "./contract-departures.ts";
 import { clientGoneSignal, listen, readRequestBody, writeReply } from "./http.ts";
 import { bugReply, type ErrorBody, type Failure, failureFrom, type SandboxReply } from "./reply.ts";
 import { SandboxCaps, type SandboxCapsOptions } from "./sandbox-caps.ts";
@@ -82,6 +84,10 @@ export interface SandboxPlatform<Seed, Data, Names extends TenantNames> {
   caps: SandboxCapLimits;
   /** The platform's error body, for the caps' 429s and faults and for a request that throws. */
   errorBody: ErrorBody;
+  /** The OpenAPI contract its calls are checked against when contract checks are on (contract.ts). */
+  contract?: ContractPlatform;
+  /** The route path of a request (as the call log records it), for checking calls refused at auth. */
+  routePath?(req: IncomingMessage): string;
   /** Appended to http://127.0.0.1:port for `url`, e.g. "/api.xro/2.0/". */
   basePath: string;
   names: Names;
@@ -93,6 +99,19 @@ export interface SandboxPlatform<Seed, Data, Names extends TenantNames> {
    * so neither capped nor logged.
    */
   accept(req: IncomingMessage, context: SandboxContext<Data>): TenantCall | SandboxReply;
+}
+
+function checkCall(
+  contract: Contract,
+  req: IncomingMessage,
+  method: string,
+  path: string,
+  body: string,
+  reply: SandboxReply | null,
+  injected: boolean,
+): void {
+  const query = new URL(req.url ?? "/", "http://sandbox").searchParams;
+  contract.check({ method, path, query, headers: req.headers, body, reply, injected });
 }
 
 export async function startSandboxServer<Seed, Data, const Names extends TenantNames>(
@@ -122,15 +141,26 @@ export async function startSandboxServer<Seed, Data, const Names extends TenantN
     return data;
   };
 
+  const contract =
+    platform.contract && contractChecksEnabled() ? await loadContract(platform.contract) : undefined;
   const context: SandboxContext<Data> = { tenants, now, failure };
   const serve = async (req: IncomingMessage, res: ServerResponse) => {
     const accepted = platform.accept(req, context);
-    if (!("answer" in accepted)) return writeReply(res, accepted);
+    const method = (req.method ?? "GET").toUpperCase();
+    if (!("answer" in accepted)) {
+      // Refused before it named a tenant (auth): checked too, when the call is a contract's operation.
+      const path = platform.routePath?.(req);
+      if (contract && path) checkCall(contract, req, method, path, "", accepted, false);
+      return writeReply(res, accepted);
+    }
     const signal = clientGoneSignal(res);
     const body = await readRequestBody(req);
-    const method = (req.method ?? "GET").toUpperCase();
     const { tenantId, path, idempotencyKey, answer } = accepted;
-    const reply = await caps.handle({ tenantId, method, path, idempotencyKey, signal }, () =>
+    const observe = contract
+      ? (reply: SandboxReply | null, injected: boolean) =>
+          checkCall(contract, req, method, path, body, reply, injected)
+      : undefined;
+    const reply = await caps.handle({ tenantId, method, path, idempotencyKey, signal, observe }, () =>
       answer(method, body),
     );
     writeReply(res, reply);

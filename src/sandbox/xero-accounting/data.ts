@@ -180,7 +180,10 @@ export const DEFAULT_TAX_RATES: readonly TaxRateSeed[] = [
 ];
 
 export class XeroOrganisation {
+  /** The organisation's base currency (Organisation.BaseCurrency): what a manual journal is booked in. */
   readonly currency: string;
+  readonly organisationId: string;
+  readonly createdAt: number;
   /** By Code, in chart order. */
   readonly accounts = new Map<string, XeroAccount>();
   /** By TaxType. */
@@ -197,6 +200,8 @@ export class XeroOrganisation {
   ) {
     this.seed = seed.seed ?? "xero";
     this.currency = seed.currency ?? "NZD";
+    this.organisationId = stableUuid(this.seed, "organisation", this.seed);
+    this.createdAt = seed.anchor ?? clock();
     const at = seed.anchor ?? clock();
     for (const account of seed.accounts ?? DEFAULT_ACCOUNTS) this.addAccount(account, at);
     for (const rate of seed.taxRates ?? DEFAULT_TAX_RATES) this.addTaxRate(rate, at);

@@ -53,6 +53,8 @@ const NAMES = { all: "organisations", one: "organisation", add: "addOrganisation
 export type XeroAccountingSandbox = NamedSandbox<OrganisationSeed, XeroOrganisation, typeof NAMES>;
 
 const PROVIDER_NAME = "Syncline Xero sandbox";
+/** The contract's idempotencyKey parameter: "128 character max". */
+const IDEMPOTENCY_KEY_MAX = 128;
 /** Xero pages manual journals and invoices 100 at a time; `pageSize` may ask for up to 1,000. */
 const PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;
@@ -76,11 +78,14 @@ interface RouteContext {
   org: XeroOrganisation;
   query: URLSearchParams;
   body: string;
+  /** The request's media type, lower case, without parameters ("" when none was sent). */
+  contentType: string;
   ifModifiedSince: string | undefined;
   now: () => number;
 }
 
 const ROUTES: Route<RouteContext>[] = [
+  { path: /^\/Organisation$/i, methods: { GET: getOrganisation } },
   { path: /^\/Accounts$/i, methods: { GET: listAccounts } },
   { path: /^\/TaxRates$/i, methods: { GET: listTaxRates } },
   {
@@ -112,6 +117,8 @@ export function startXeroAccountingSandbox(
     basePath: "/api.xro/2.0/",
     names: NAMES,
     tenantNoun: "Xero Accounting sandbox organisation",
+    contract: "XERO_ACCOUNTING",
+    routePath: (req) => routePath(new URL(req.url ?? "/", "http://sandbox").pathname),
     createTenant: (tenantId, seed, now) => new XeroOrganisation({ seed: tenantId, ...seed }, now),
     accept,
   });
@@ -122,9 +129,17 @@ function accept(req: IncomingMessage, context: SandboxContext<XeroOrganisation>)
   const url = new URL(req.url ?? "/", "http://sandbox");
   const path = routePath(url.pathname);
   const ifModifiedSince = requestHeader(req, "if-modified-since");
+  const contentType = (requestHeader(req, "content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   const { now } = context;
+  const key = requestHeader(req, "idempotency-key");
+  if (key && key.length > IDEMPOTENCY_KEY_MAX) {
+    return failure(
+      400,
+      `Idempotency-Key must be at most ${IDEMPOTENCY_KEY_MAX} characters (it has ${key.length})`,
+    );
+  }
   return acceptXeroCall(req, context, path, (org, method, body) => {
-    const routeContext = { org, query: url.searchParams, body, ifModifiedSince, now };
+    const routeContext = { org, query: url.searchParams, body, contentType, ifModifiedSince, now };
     const reply = routeCall(ROUTES, method, path, routeContext, failure);
     return reply ?? failure(404, `The resource you're looking for cannot be found: ${method} ${path}`);
   });
@@ -181,8 +196,42 @@ const ok = (context: RouteContext, body: object): SandboxReply => ({
 
 /** UpdatedDateUTC as Xero writes it: /Date(1700000000000+0000)/. */
 const msDate = (ms: number) => `/Date(${ms}+0000)/`;
-/** A yyyy-MM-dd date as Xero writes Date fields in JSON: 2025-06-30T00:00:00. */
-const xeroDay = (day: string) => `${day}T00:00:00`;
+/** A yyyy-MM-dd date as the contract writes Date fields (x-is-msdate): /Date(1751241600000+0000)/. */
+const xeroDay = (day: string) => msDate(Date.parse(`${day}T00:00:00Z`));
+
+// ---- the organisation ----
+
+/** Organisations: the one organisation the tenant id names, with its base currency. */
+function getOrganisation(context: RouteContext): SandboxReply {
+  const { org } = context;
+  return ok(context, {
+    Organisations: [
+      {
+        OrganisationID: org.organisationId,
+        Name: `Sandbox organisation ${org.organisationId.slice(0, 8)}`,
+        LegalName: `Sandbox organisation ${org.organisationId.slice(0, 8)} Limited`,
+        PaysTax: true,
+        Version: "NZ",
+        OrganisationType: "COMPANY",
+        BaseCurrency: org.currency,
+        CountryCode: "NZ",
+        IsDemoCompany: false,
+        OrganisationStatus: "ACTIVE",
+        FinancialYearEndDay: 31,
+        FinancialYearEndMonth: 3,
+        SalesTaxBasis: "PAYMENTS",
+        SalesTaxPeriod: "TWOMONTHS",
+        DefaultSalesTax: "Tax Exclusive",
+        DefaultPurchasesTax: "Tax Exclusive",
+        CreatedDateUTC: `/Date(${org.createdAt})/`,
+        OrganisationEntityType: "COMPANY",
+        Timezone: "NEWZEALANDSTANDARDTIME",
+        Edition: "BUSINESS",
+        Class: "PREMIUM",
+      },
+    ],
+  });
+}
 
 // ---- accounts and tax rates ----
 
@@ -201,7 +250,8 @@ function listAccounts(context: RouteContext): SandboxReply {
 }
 
 function listTaxRates(context: RouteContext): SandboxReply {
-  const percent = (rate: number) => (rate / 10_000).toFixed(4);
+  // Rates are JSON numbers (TaxRate: "type: number, format: double"), to 4 decimals.
+  const percent = (rate: number) => Number((rate / 10_000).toFixed(4));
   return ok(context, {
     TaxRates: [...context.org.taxRates.values()].map((t) => ({
       Name: t.Name,
@@ -287,11 +337,16 @@ interface WriteKind<T> {
 }
 
 /**
- * One PUT or POST. With summarizeErrors (the default) any invalid element fails the whole batch with a
- * 400 listing the invalid elements, and nothing is saved; with summarizeErrors=false the valid elements
- * are saved and every element comes back with StatusAttributeString OK or ERROR.
+ * One PUT or POST. With summarizeErrors=false (the contract's default) the valid elements are saved and
+ * every element comes back in a 200 with StatusAttributeString OK or ERROR (an ERROR one with its
+ * ValidationErrors and no id); with summarizeErrors=true any invalid element fails the whole batch with
+ * a 400 listing the invalid elements, and nothing is saved.
  */
 function saveBatch<T>(kind: WriteKind<T>, context: RouteContext, mode: "create" | "upsert"): SandboxReply {
+  // The contract's request bodies are application/json only.
+  if (context.contentType !== "application/json") {
+    return failure(400, `Content-Type must be application/json, not "${context.contentType || "(none)"}"`);
+  }
   const body = parseJson(context.body);
   // Xero takes { "ManualJournals": [ … ] }, or a single element on its own.
   const list = isRecord(body) ? (kind.key in body ? body[kind.key] : [body]) : undefined;
@@ -305,10 +360,11 @@ function saveBatch<T>(kind: WriteKind<T>, context: RouteContext, mode: "create" 
   const today = new Date(context.now()).toISOString().slice(0, 10);
   const checked = list.map((element) => checkElement(kind, context.org, element, mode, today));
   const echo = (element: unknown, errors: string[]) => ({
-    ...(isRecord(element) ? element : {}),
+    ...echoed(kind, element),
     ValidationErrors: errors.map((Message) => ({ Message })),
   });
-  const summarize = context.query.get("summarizeErrors")?.toLowerCase() !== "false";
+  // The contract's default is false: a batch with invalid elements still answers 200, element by element.
+  const summarize = context.query.get("summarizeErrors")?.toLowerCase() === "true";
   if (summarize && checked.some((check) => !check.ok)) {
     return validationFailure(
       list.flatMap((element, i) => {
@@ -323,6 +379,24 @@ function saveBatch<T>(kind: WriteKind<T>, context: RouteContext, mode: "create" 
     return { ...kind.dto(check.save()), StatusAttributeString: "OK", ValidationErrors: [] };
   });
   return ok(context, { [kind.key]: results });
+}
+
+/**
+ * A refused element as Xero answers it: the fields it was given, its dates in the answer's form
+ * (an unreadable date is left out, as Xero cannot have read it).
+ */
+function echoed<T>(kind: WriteKind<T>, element: unknown): Record<string, unknown> {
+  if (!isRecord(element)) return {};
+  const out: Record<string, unknown> = { ...element };
+  // The contract requires a journal's Narration: Xero writes it back even when it was left out.
+  if (kind === (JOURNALS as unknown) && typeof out.Narration !== "string") out.Narration = "";
+  for (const field of ["Date", "DueDate"]) {
+    if (!(field in out)) continue;
+    const day = readDate(out[field], field, [], false);
+    if (day) out[field] = xeroDay(day);
+    else delete out[field];
+  }
+  return out;
 }
 
 /** An element with an id updates that record (POST only): the request's fields replace the stored ones. */

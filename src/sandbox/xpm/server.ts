@@ -58,6 +58,12 @@ interface RouteContext {
 /** ResponseErrorDto. */
 const errorBody = (errorDescription: string) => ({ status: "ERROR", errorDescription });
 const failure = failureFrom(errorBody);
+/**
+ * A request XPM refuses, on an operation whose contract declares no 4xx (only 200 and 500): a 500 whose
+ * ResponseErrorDto says what is wrong with the request. syncline's connector tells these from
+ * transient failures by that description (platforms/xpm/errors.ts).
+ */
+const refusal = (description: string): SandboxReply => failure(500, description);
 const ok = (body: object): SandboxReply => ({ status: 200, body: { status: "OK", ...body } });
 
 const ROUTES: Route<RouteContext>[] = [
@@ -77,6 +83,8 @@ export function startXpmSandbox(options: XpmSandboxOptions = {}): Promise<XpmSan
     basePath: "/",
     names: NAMES,
     tenantNoun: "XPM sandbox practice",
+    contract: "XPM",
+    routePath: (req) => routePath(new URL(req.url ?? "/", "http://sandbox").pathname).path,
     createTenant: (tenantId, sizes, now) => new XpmPractice({ seed: tenantId, ...sizes }, now),
     accept,
   });
@@ -105,7 +113,7 @@ function routePath(pathname: string): { prefix: string; path: string } {
 function listClients({ practice, query }: RouteContext): SandboxReply {
   const since = query.get("modifiedSince");
   const sinceMs = since === null ? undefined : parseModifiedSince(since);
-  if (sinceMs === null) return failure(400, "modifiedSince must be yyyy-MM-ddTHH:mm:ss (UTC)");
+  if (sinceMs === null) return refusal("modifiedSince must be yyyy-MM-ddTHH:mm:ss (UTC)");
   const detailed = query.get("detailed")?.toLowerCase() === "true";
   const clients = practice.listClients(sinceMs).map((c) => (detailed ? detailedClientDto(c) : c.dto));
   return ok({ clients });
@@ -161,7 +169,7 @@ function currentJobs({ practice }: RouteContext): SandboxReply {
 
 function getJob({ practice }: RouteContext, [jobNumber]: string[]): SandboxReply {
   const job = practice.jobs.get(jobNumber!);
-  return job && !job.deleted ? ok({ job: job.dto }) : failure(404, `Job ${jobNumber} not found`);
+  return job && !job.deleted ? ok({ job: job.dto }) : refusal(`Job ${jobNumber} not found`);
 }
 
 /** JobUpdateRequestDto: `id` names the job by number; the other fields given are changed. */
@@ -178,12 +186,12 @@ const JOB_UPDATE_FIELDS = new Set([
 
 function updateJob({ practice, body }: RouteContext): SandboxReply {
   const request = parseJson(body);
-  if (!isRecord(request)) return failure(400, "The body must be a JobUpdateRequestDto JSON object");
+  if (!isRecord(request)) return refusal("The body must be a JobUpdateRequestDto JSON object");
   const problem = jobUpdateProblem(request);
-  if (problem) return failure(400, problem);
+  if (problem) return refusal(problem);
   const id = request.id as string;
   const job = practice.jobs.get(id);
-  if (!job || job.deleted) return failure(404, `Job ${id} not found`);
+  if (!job || job.deleted) return refusal(`Job ${id} not found`);
   const updated = practice.editJob(id, jobChanges(request))!;
   return ok({ job: updated.dto });
 }

@@ -466,11 +466,82 @@ describe("startAccountingSync", () => {
     expect(organisation.journals.map((j) => j.Narration)).toEqual(["Sales F-1"]);
   });
 
+  it("fails a journal Xero refuses in its default mode (a 200 whose element is ERROR) with Xero's message, never SENT", async () => {
+    const { integration, organisation, remoteTenantId } = await connectedXero(h, { tenantId: acme.id });
+    const id = globalId("Integration", integration.id);
+    await mapAll(id);
+    // Services goes to an archived account: Xero keeps the journal out and says why.
+    organisation.archiveAccount("260");
+    await ingest(id, [order("E-1"), services("E-2")]);
+    const { runId } = await startPush(id);
+    await finished(runId);
+    const run = await runOf(runId);
+    expect(run).toMatchObject({ status: "SUCCEEDED", sentCount: 1, failedCount: 1 });
+    const [sent, refused] = run.packets.edges.map((e) => e.node);
+    expect(sent).toMatchObject({
+      label: "E-1",
+      state: "SENT",
+      remoteId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
+    expect(refused).toMatchObject({
+      label: "E-2",
+      state: "FAILED",
+      errorCode: "PLATFORM_REJECTED",
+      remoteId: null,
+    });
+    expect(refused!.errorMessage).toBe(
+      "HTTP 200 (ERROR): Account code '260' has been archived, or has been deleted.",
+    );
+    // Both answers were 200s: syncline left summarizeErrors at the contract's default.
+    expect(journalCalls(remoteTenantId).map((c) => c.status)).toEqual([200, 200]);
+    expect(organisation.journals.map((j) => j.Narration)).toEqual(["Sales E-1"]);
+  });
+
+  it("refuses a packet in a currency other than the organisation's base currency, by name", async () => {
+    const { integration, organisation, remoteTenantId } = await connectedXero(h, { tenantId: acme.id });
+    const id = globalId("Integration", integration.id);
+    await mapAll(id);
+    await ingest(id, [order("C-1"), order("C-2", { currency: "USD" })]);
+    const { runId } = await startPush(id);
+    await finished(runId);
+    const run = await runOf(runId);
+    expect(run).toMatchObject({ status: "SUCCEEDED", sentCount: 1, failedCount: 1 });
+    const [nzd, usd] = run.packets.edges.map((e) => e.node);
+    expect(nzd).toMatchObject({ label: "C-1", state: "SENT" });
+    expect(usd).toMatchObject({ label: "C-2", state: "FAILED", errorCode: "CURRENCY_NOT_BASE" });
+    expect(usd!.errorMessage).toContain("in USD, but the organisation's base currency is NZD");
+    // The USD packet never went out.
+    expect(journalCalls(remoteTenantId)).toHaveLength(1);
+    expect(organisation.journals.map((j) => j.Narration)).toEqual(["Sales C-1"]);
+  });
+
+  it("reads the organisation's base currency from Xero first when no pull has mirrored it", async () => {
+    const { integration, remoteTenantId } = await connectedXero(h, {
+      tenantId: acme.id,
+      pulled: false,
+      seed: { currency: "AUD" },
+    });
+    const id = globalId("Integration", integration.id);
+    await mapAll(id);
+    await ingest(id, [order("O-1", { currency: "AUD" }), order("O-2")]);
+    const { runId } = await startPush(id);
+    await finished(runId);
+    const calls = h.xero.caps.accepted(remoteTenantId).map((c) => `${c.method} ${c.path}`);
+    expect(calls).toEqual(["GET /Organisation", "PUT /ManualJournals"]);
+    const [aud, nzd] = (await runOf(runId)).packets.edges.map((e) => e.node);
+    expect(aud).toMatchObject({ label: "O-1", state: "SENT" });
+    expect(nzd).toMatchObject({ label: "O-2", state: "FAILED", errorCode: "CURRENCY_NOT_BASE" });
+    const mirrored = await h.t.app.db.prisma.syncedRecord.findFirstOrThrow({
+      where: { integrationId: integration.id, entity: "organisation" },
+    });
+    expect(mirrored.data).toMatchObject({ BaseCurrency: "AUD" });
+  });
+
   it("streams every packet transition, in order, to a subscriber", async () => {
     const { integration } = await connectedXero(h, { tenantId: acme.id });
     const id = globalId("Integration", integration.id);
     await mapAll(id);
-    await ingest(id, [order("T-1"), order("T-2"), order("T-3", { currency: "AUD" })]);
+    await ingest(id, [order("T-1"), order("T-2"), order("T-3")]);
     // Queued without an announcement, so nothing moves before the subscriber listens.
     const { run } = await h.t.app.db.prisma.$transaction((tx) =>
       queuePushRun(tx, integration, { requestedById: null as unknown as string }),

@@ -124,8 +124,13 @@ describe("clients", () => {
     expect(all.clients.some((c) => c.uuid === third)).toBe(false);
     expect(practice.clients.get(third!)).toMatchObject({ deleted: true, dto: { isDeleted: "Yes" } });
 
+    // client.api/list declares only 200 and 500: a bad request is a 500 whose ResponseErrorDto says why.
     const bad = await call(tenantId, "v3.1/client.api/list?modifiedSince=2025-01-01");
-    expect(bad.status).toBe(400);
+    expect(bad.status).toBe(500);
+    expect(await json(bad)).toMatchObject({
+      status: "ERROR",
+      errorDescription: expect.stringContaining("modifiedSince"),
+    });
   });
 
   it("pages through clients with opaque tokens, skipping archived and deleted ones", async () => {
@@ -183,7 +188,7 @@ describe("jobs, staff and time", () => {
       budget: expect.any(Number),
       client: { uuid: expect.any(String) },
     });
-    expect((await call(tenantId, "v3.1/job.api/get/J999999")).status).toBe(404);
+    expect((await call(tenantId, "v3.1/job.api/get/J999999")).status).toBe(500);
   });
 
   it("lists staff, and time entries between from and to (yyyyMMdd)", async () => {
@@ -240,18 +245,20 @@ describe("job update", () => {
     ]);
   });
 
-  it("rejects unknown jobs (404) and fields outside JobUpdateRequestDto (400)", async () => {
+  it("refuses unknown jobs and fields outside JobUpdateRequestDto with a 500 saying why (the contract declares no 4xx)", async () => {
     const { tenantId, practice } = newPractice({ jobs: 2 });
     const put = (body: unknown) => call(tenantId, "v3.1/job.api/update", { method: "PUT", body });
-    expect((await put({ id: "J000404", budget: 1 })).status).toBe(404);
+    const unknown = await put({ id: "J000404", budget: 1 });
+    expect(unknown.status).toBe(500);
+    expect(await json(unknown)).toMatchObject({ status: "ERROR", errorDescription: "Job J000404 not found" });
     const capitalised = await put({ id: "J000001", Budget: 1 });
-    expect(capitalised.status).toBe(400);
+    expect(capitalised.status).toBe(500);
     expect(await json(capitalised)).toMatchObject({
       status: "ERROR",
       errorDescription: expect.stringContaining("Budget"),
     });
-    expect((await put({ id: "J000001", budget: -1 })).status).toBe(400);
-    expect((await put({ budget: 1 })).status).toBe(400);
+    expect((await put({ id: "J000001", budget: -1 })).status).toBe(500);
+    expect((await put({ budget: 1 })).status).toBe(500);
     expect(
       (await call(tenantId, "v3.1/job.api/update", { method: "POST", body: { id: "J000001" } })).status,
     ).toBe(405);
