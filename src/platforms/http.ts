@@ -1,5 +1,6 @@
 import type { TimeScale } from "../time.ts";
 import type { PlatformKey } from "./catalog.ts";
+import { xpmRefusal } from "./xpm/errors.ts";
 
 /**
  * One call to a platform, and what the engine needs to know about its answer. Xero-family platforms
@@ -91,6 +92,10 @@ export async function callProvider(request: ProviderRequest, time: TimeScale): P
     };
   }
   const message = describeError(response.status, body);
+  // XPM refuses a request with a 500 that says what is wrong with it (xpm/errors.ts): no retry can help.
+  if (request.platform === "XPM" && xpmRefusal(response.status, body) !== null) {
+    return { kind: "rejected", status: response.status, message, body, remaining };
+  }
   if (response.status >= 500 || response.status === 408) {
     return { kind: "retryable", status: response.status, message, remaining };
   }
