@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "PacketTransition_packetId_sequence_idx" ON "PacketTransition"("packetId", "sequence");
