@@ -1,6 +1,6 @@
 /**
  * The layers of syncline (DESIGN.md, "Layers"), checked by `npm run check`:
- *   platforms ← engine ← domain (sync, push, integrations, settings, records, webhooks) ← commands ← graphql
+ *   platforms ← engine ← domain (sync, push, integrations, settings, records, webhooks, connections) ← commands ← graphql
  * An arrow points at what may be imported: a layer imports only from layers to its left, and from the
  * shared base (config, logger, errors, events, time, db, redis, auth, generated, observability), which imports none
  * of the layers. The composition root (main, app, work, cli) may import anything; the sandboxes are
@@ -9,7 +9,7 @@
 const LAYERS = {
   platforms: "^src/platforms/",
   engine: "^src/engine/",
-  domain: "^src/(sync|push|integrations|settings|records|webhooks)/",
+  domain: "^src/(sync|push|integrations|settings|records|webhooks|connections)/",
   commands: "^src/commands/",
   graphql: "^src/graphql/",
 };

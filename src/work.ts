@@ -1,4 +1,5 @@
 import type { Config } from "./config.ts";
+import type { Connections } from "./connections/index.ts";
 import type { Database } from "./db/client.ts";
 import type { EngineWork } from "./engine/index.ts";
 import { type Events, publishEvents } from "./events.ts";
@@ -15,7 +16,12 @@ import type { WorkDeps } from "./sync/work-deps.ts";
  * an integration may be served, and what the scheduler queues. The one place the generic engine and
  * the domain meet.
  */
-export function engineWork(config: Config, db: Database, events: Events): EngineWork {
+export function engineWork(
+  config: Config,
+  db: Database,
+  events: Events,
+  connections: Connections,
+): EngineWork {
   // A page's recordsChanged event goes out once its changes can be read by cursor.
   const settled = new SettledPublisher(db.sql, (list) => publishEvents(events, list));
   const deps: WorkDeps = {
@@ -28,7 +34,16 @@ export function engineWork(config: Config, db: Database, events: Events): Engine
     sources: [pullSource(deps), pushSource(deps), exportSource(deps)],
     servable: (integrationId) =>
       db.prisma.integration.findFirst({ where: { id: integrationId, status: { in: SERVABLE } } }),
-    queueDue: () => queueDueRuns(db.prisma, config.time),
+    queueDue: async () => {
+      // Authorizations a disconnect or a one-off sync left behind are revoked on the same sweep.
+      const [due] = await Promise.all([
+        queueDueRuns(db.prisma, config.time),
+        connections.release.releaseDue(),
+      ]);
+      return due;
+    },
     afterCall: (integrationId) => deps.publish([{ topic: "queueProgress", integrationId }]),
+    // Each call's token: refreshed once per integration across every process, the engine knowing no OAuth.
+    credentials: connections.credentials,
   };
 }

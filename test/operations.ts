@@ -450,3 +450,50 @@ export const RecordsChangedSubscription = graphql(`
     recordsChanged(integrationId: $integrationId) { integrationId syncRunId entity created updated deleted cursor at }
   }
 `);
+
+export const StartConnectionMutation = graphql(`
+  mutation StartConnection($input: StartConnectionInput!) {
+    startConnection(input: $input) {
+      __typename
+      ... on StartConnectionPayload { authorizationUrl expiresAt connection { id status platform } }
+      ...ErrorFields
+    }
+  }
+`);
+
+export const ChooseOrganisationMutation = graphql(`
+  mutation ChooseOrganisation($input: ChooseOrganisationInput!) {
+    chooseOrganisation(input: $input) {
+      __typename
+      ... on IntegrationPayload { integration { ...IntegrationFields } syncRun { id kind status } }
+      ...ErrorFields
+    }
+  }
+`);
+
+export const ConnectionFlowQuery = graphql(`
+  query ConnectionFlow($id: ID!) {
+    connectionFlow(id: $id) {
+      __typename
+      ... on ConnectionFlow {
+        id status platform name error expiresAt
+        organisations { remoteTenantId name }
+        integration { id status }
+      }
+      ...ErrorFields
+    }
+  }
+`);
+
+export const IntegrationAuthorizationQuery = graphql(`
+  query IntegrationAuthorization($id: ID!) {
+    integration(id: $id) {
+      __typename
+      ... on Integration {
+        ...IntegrationFields
+        lastError
+        authorization { method problem accessTokenExpiresAt refreshCount lastRefreshedAt }
+      }
+    }
+  }
+`);

@@ -19,9 +19,9 @@ export async function connectIntegration(
   input: z.input<typeof ConnectIntegrationInput>,
 ): Promise<{ integrationId: string; syncRunId: string }> {
   const { credentials, ...connection } = validate(ConnectIntegrationInput, input);
-  const credentialsEncrypted = encryptCredentials(deps.config, credentials);
+  const sealed = encryptCredentials(deps.config, credentials);
   return runCommand(deps, async (tx) => {
-    const { integration, run, events } = await connect(tx, viewer, { ...connection, credentialsEncrypted });
+    const { integration, run, events } = await connect(tx, viewer, { ...connection, ...sealed });
     return {
       result: { integrationId: integration.id, syncRunId: run.id },
       events,

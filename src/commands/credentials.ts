@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { encryptSecret } from "../auth/secrets.ts";
 import type { Config } from "../config.ts";
+import { sealCredentials } from "../connections/token-set.ts";
+import type { SealedCredentials } from "../integrations/lifecycle.ts";
 
 /** Credentials for a remote platform, as connect and reconnect take them. */
 export const Credentials = z.object({
@@ -9,10 +10,17 @@ export const Credentials = z.object({
   expiresAt: z.date().nullish(),
 });
 
-/** Encrypted at rest; they are never returned. */
+/** Encrypted at rest (never returned); the expiry, not a secret, beside them so refreshes find it. */
 export function encryptCredentials(
   config: Pick<Config, "encryptionKey">,
   credentials: z.output<typeof Credentials>,
-) {
-  return encryptSecret(config.encryptionKey, JSON.stringify(credentials));
+): SealedCredentials {
+  return {
+    credentialsEncrypted: sealCredentials(config.encryptionKey, {
+      accessToken: credentials.accessToken,
+      refreshToken: credentials.refreshToken ?? null,
+      expiresAt: credentials.expiresAt?.toISOString() ?? null,
+    }),
+    accessTokenExpiresAt: credentials.expiresAt ?? null,
+  };
 }

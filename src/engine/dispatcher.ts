@@ -5,6 +5,7 @@ import type { Integration } from "../generated/prisma/client.ts";
 import { logger as rootLogger } from "../logger.ts";
 import type { ActivationLock } from "./activation-lock.ts";
 import { type ActivationJob, enqueueActivation } from "./activation-queue.ts";
+import type { CallCredentials } from "./credentials.ts";
 import { laneRank } from "./lanes.ts";
 import { Mutex } from "./mutex.ts";
 import { type CallTarget, callTargetOf, callUnderLease } from "./provider-call.ts";
@@ -24,6 +25,8 @@ export interface DispatcherDeps {
   servable(integrationId: string): Promise<Integration | null>;
   /** Called after every call an activation made (queue figures changed). */
   afterCall(integrationId: string): void;
+  /** The secret each call carries. */
+  credentials: CallCredentials;
 }
 
 /** What an activation knows while it serves one integration. */
@@ -38,6 +41,8 @@ interface Activation {
 
 type Pick =
   | { kind: "idle"; dueAt: number | null }
+  /** The integration's authorization is gone: it is no longer served (its work waits). */
+  | { kind: "stop" }
   | { kind: "wait"; waitMs: number }
   /** `run` makes the call, settles the work and releases its budget lease. */
   | { kind: "call"; run: () => Promise<void> };
@@ -127,7 +132,7 @@ export class Dispatcher {
   private async prepare(integrationId: string): Promise<Activation | undefined> {
     const integration = await this.deps.servable(integrationId);
     if (!integration) return undefined;
-    const target = callTargetOf(this.deps.config, integration, rootLogger);
+    const target = callTargetOf(integration, rootLogger);
     return {
       target,
       sessions: this.sources.map((source) => ({ source, session: source.open(target) })),
@@ -152,6 +157,7 @@ export class Dispatcher {
       if (activation.lockLost) return null;
       const pick = await activation.picking.run(() => this.pick(activation));
       if (pick.kind === "idle") return pick.dueAt;
+      if (pick.kind === "stop") return null;
       if (pick.kind === "wait") {
         if (pick.waitMs > this.deps.config.engine.parkAfterMs) return Date.now() + pick.waitMs;
         await this.deps.wake.sleep(id, pick.waitMs);
@@ -164,11 +170,18 @@ export class Dispatcher {
 
   /**
    * The highest lane with work due: sources are asked in lane order, and the first that offers work
-   * gets the budget, or is told to wait with its work put back.
+   * gets the budget, or is told to wait with its work put back. The call's token comes first, before any
+   * work is claimed or budget taken: a refresh it needs, or a lost authorization, costs no call.
    */
   private async pick(activation: Activation): Promise<Pick> {
-    const { budget } = this.deps;
+    const { budget, credentials } = this.deps;
     const { target } = activation;
+    const credential = await credentials.accessTokenFor(target.integration);
+    if (credential.kind === "lost") return { kind: "stop" };
+    if (credential.kind === "unavailable") {
+      target.log.warn({ reason: credential.message }, "no access token now; waiting");
+      return { kind: "wait", waitMs: Math.max(1, credential.retryAfterMs) };
+    }
     let dueAt: number | null = null;
     for (const { session } of activation.sessions) {
       const offer = await session.next();
@@ -185,13 +198,12 @@ export class Dispatcher {
       return {
         kind: "call",
         run: async () => {
-          const outcome = await callUnderLease(
-            this.deps,
-            target,
-            offer.request,
-            grant.leaseId,
-            offer.idempotencyKey,
-          );
+          const outcome = await callUnderLease(this.deps, target, {
+            request: offer.request,
+            token: credential.token,
+            leaseId: grant.leaseId,
+            idempotencyKey: offer.idempotencyKey,
+          });
           await session.settle(offer.work, outcome);
         },
       };

@@ -14,8 +14,10 @@ export type Settlement =
   /** Failed transiently: try again from `notBefore`. */
   | { kind: "retry"; notBefore: Date; message: string }
   /**
-   * A 429: not the work's fault. It goes back in line with its attempt not counted; the budget is
-   * blocked until Retry-After, and a day problem (`untilNextDay`) defers the run that owns it.
+   * A 429, or credentials the platform refused: not the work's fault. It goes back in line with its
+   * attempt not counted; after a 429 the budget is blocked until Retry-After, and a day problem
+   * (`dayCapped`) defers the run that owns it. Refused credentials stop the integration's service until it
+   * is authorized again (the credentials decide), its work waiting where it was.
    */
   | { kind: "requeue"; dayCapped: boolean; retryAfterMs: number };
 
@@ -27,6 +29,8 @@ export function settlementOf(outcome: CallOutcome, attempts: number, time: TimeS
       return { kind: "failed", code: "PLATFORM_REJECTED", message: outcome.message };
     case "rateLimited":
       return { kind: "requeue", dayCapped: outcome.problem === "day", retryAfterMs: outcome.retryAfterMs };
+    case "unauthorized":
+      return { kind: "requeue", dayCapped: false, retryAfterMs: 0 };
     case "retryable": {
       const decision = afterTransientFailure(attempts, outcome.message, time);
       return decision.kind === "retry"

@@ -1,5 +1,6 @@
-import type { CommandDeps } from "../commands/command.ts";
+import type { ConnectionDeps } from "../commands/connection-deps.ts";
 import type { Config } from "../config.ts";
+import type { Connections } from "../connections/index.ts";
 import { prisma } from "../db/client.ts";
 import type { Engine } from "../engine/index.ts";
 import type { Events } from "../events.ts";
@@ -17,6 +18,8 @@ export interface Services {
   config: Config;
   events: Events;
   engine: Engine;
+  /** Connect flows, the engine's credentials, releases of authorizations. */
+  connections: Connections;
 }
 
 /** What a request knows. */
@@ -32,6 +35,6 @@ export function viewerOf(ctx: { viewer: Viewer | null }): Viewer {
 }
 
 /** What a mutation's command runs with. */
-export function commandDeps(ctx: Context): CommandDeps {
+export function commandDeps(ctx: Context): ConnectionDeps {
   return { prisma: prisma(), ...ctx.services };
 }

@@ -10,7 +10,7 @@ import { PLATFORMS, type PlatformKey } from "../platforms/catalog.ts";
 import { loadPlatformEffectiveSettings } from "../settings/load.ts";
 import { moveIntegrationRuns } from "../sync/run-state.ts";
 import { queueInitialRun } from "../sync/runs.ts";
-import { createIntegration, HOLDS_CONNECTION, moveIntegration } from "./integration-state.ts";
+import { createIntegration, HOLDS_CONNECTION, markAuthorized, moveIntegration } from "./integration-state.ts";
 
 /**
  * Connecting, disconnecting, reconnecting, pausing and resuming integrations. Each function runs inside
@@ -19,6 +19,12 @@ import { createIntegration, HOLDS_CONNECTION, moveIntegration } from "./integrat
  */
 
 type Tx = Prisma.TransactionClient;
+
+/** Credentials as a connect or reconnect stores them: sealed, and when the access token expires (if it does). */
+export interface SealedCredentials {
+  credentialsEncrypted: string;
+  accessTokenExpiresAt?: Date | null;
+}
 
 /** Finds an integration of the tenant, or throws NotFoundError (another tenant's id is "not found"). */
 export async function findOwnIntegration(tx: Tx, tenantId: string, id: string, globalId: string) {
@@ -57,8 +63,8 @@ async function chooseSyncMode(
 
 export async function connect(
   tx: Tx,
-  viewer: { tenantId: string; memberId: string },
-  input: { platform: PlatformKey; name: string; remoteTenantId: string; credentialsEncrypted: string },
+  viewer: { tenantId: string; memberId: string | null },
+  input: { platform: PlatformKey; name: string; remoteTenantId: string } & SealedCredentials,
 ) {
   const duplicate = await tx.integration.findFirst({
     where: { tenantId: viewer.tenantId, platform: input.platform, remoteTenantId: input.remoteTenantId },
@@ -77,6 +83,7 @@ export async function connect(
     name: input.name,
     remoteTenantId: input.remoteTenantId,
     credentialsEncrypted: input.credentialsEncrypted,
+    accessTokenExpiresAt: input.accessTokenExpiresAt ?? null,
     syncMode,
     connectedAt: new Date(),
   });
@@ -84,26 +91,39 @@ export async function connect(
   return { integration: created.integration, run: queued.run, events: [...created.events, ...queued.events] };
 }
 
+/** Statuses from which an integration can be connected again. */
+export const RECONNECTABLE = ["DISCONNECTED", "ERROR", "NEEDS_AUTHORIZATION"] as const;
+
+/**
+ * Connects an integration again with fresh credentials. One that needs authorization resumes where it
+ * stopped: its waiting runs, exports and packets go on, and no new run is queued. A disconnected (or
+ * failed) one starts over with an initial sync.
+ */
 export async function reconnect(
   tx: Tx,
-  viewer: { tenantId: string; memberId: string },
+  viewer: { tenantId: string; memberId: string | null },
   target: { id: string; globalId: string },
-  credentialsEncrypted: string,
+  credentials: SealedCredentials,
 ) {
   const existing = await findOwnIntegration(tx, viewer.tenantId, target.id, target.globalId);
-  if (existing.status !== "DISCONNECTED" && existing.status !== "ERROR") {
+  if (!(RECONNECTABLE as readonly string[]).includes(existing.status)) {
     throw new InvalidStateError(
-      `Only a DISCONNECTED or ERROR integration can be reconnected; this one is ${existing.status}`,
+      `Only a DISCONNECTED, ERROR or NEEDS_AUTHORIZATION integration can be reconnected; this one is ${existing.status}`,
       existing.status,
     );
   }
-  const syncMode = await chooseSyncMode(tx, viewer.tenantId, existing.platform, existing.id);
-  const moved = await moveIntegration(tx, existing, "PENDING", {
-    credentialsEncrypted,
-    syncMode,
+  const stored = {
+    credentialsEncrypted: credentials.credentialsEncrypted,
+    accessTokenExpiresAt: credentials.accessTokenExpiresAt ?? null,
+    credentialsVersion: { increment: 1 },
     connectedAt: new Date(),
-    lastError: null,
-  });
+  };
+  if (existing.status === "NEEDS_AUTHORIZATION") {
+    const moved = await markAuthorized(tx, existing, stored);
+    return { integration: moved.integration ?? existing, run: null, events: moved.events };
+  }
+  const syncMode = await chooseSyncMode(tx, viewer.tenantId, existing.platform, existing.id);
+  const moved = await moveIntegration(tx, existing, "PENDING", { ...stored, syncMode, lastError: null });
   const integration = moved.integration ?? existing;
   const queued = await queueInitialRun(tx, integration, viewer.memberId);
   return { integration, run: queued.run, events: [...moved.events, ...queued.events] };
@@ -128,8 +148,13 @@ export async function disconnect(tx: Tx, tenantId: string, target: { id: string;
 export async function pause(tx: Tx, tenantId: string, target: { id: string; globalId: string }) {
   const existing = await findOwnIntegration(tx, tenantId, target.id, target.globalId);
   if (existing.status === "PAUSED") return { integration: existing, changed: false, events: [] };
-  if (existing.status === "DISCONNECTED") {
-    throw new InvalidStateError("A disconnected integration cannot be paused", existing.status);
+  if (existing.status === "DISCONNECTED" || existing.status === "NEEDS_AUTHORIZATION") {
+    throw new InvalidStateError(
+      existing.status === "DISCONNECTED"
+        ? "A disconnected integration cannot be paused"
+        : "An integration that needs authorization cannot be paused; connect it again first",
+      existing.status,
+    );
   }
   const moved = await moveIntegration(tx, existing, "PAUSED");
   return {

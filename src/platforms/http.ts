@@ -45,7 +45,12 @@ export type CallOutcome =
   /** 5xx, timeout or network failure: retry with backoff. */
   | { kind: "retryable"; status: number | null; message: string; remaining: RemainingBudget }
   /** The platform rejected the request (4xx): retrying the same request cannot help. */
-  | { kind: "rejected"; status: number; message: string; body: unknown; remaining: RemainingBudget };
+  | { kind: "rejected"; status: number; message: string; body: unknown; remaining: RemainingBudget }
+  /**
+   * The platform refused the credentials (401, or Xero's 403 "AuthenticationUnsuccessful" for an
+   * organisation the token does not reach): a fresh token may cure it, or the user must authorize again.
+   */
+  | { kind: "unauthorized"; status: number; message: string; remaining: RemainingBudget };
 
 export async function callProvider(request: ProviderRequest, time: TimeScale): Promise<CallOutcome> {
   const url = new URL(
@@ -92,6 +97,9 @@ export async function callProvider(request: ProviderRequest, time: TimeScale): P
     };
   }
   const message = describeError(response.status, body);
+  if (refusedCredentials(request.platform, response.status, message)) {
+    return { kind: "unauthorized", status: response.status, message, remaining };
+  }
   // XPM refuses a request with a 500 that says what is wrong with it (xpm/errors.ts): no retry can help.
   if (request.platform === "XPM" && xpmRefusal(response.status, body) !== null) {
     return { kind: "rejected", status: response.status, message, body, remaining };
@@ -112,6 +120,15 @@ function authHeaders(request: ProviderRequest): Record<string, string> {
     return { authorization: `Basic ${basic}` };
   }
   return { authorization: `Bearer ${request.accessToken}`, "xero-tenant-id": request.remoteTenantId };
+}
+
+/**
+ * A 401 from any platform. Xero also answers 403 "AuthenticationUnsuccessful" when the token does not
+ * reach the organisation named in Xero-Tenant-Id (its connection was removed).
+ */
+function refusedCredentials(platform: PlatformKey, status: number, message: string): boolean {
+  if (status === 401) return true;
+  return status === 403 && platform !== "PSA" && message.includes("AuthenticationUnsuccessful");
 }
 
 /** Whether a `Link` header (RFC 8288, as ConnectWise pages) names a next page. */

@@ -20,6 +20,8 @@ export interface RedisKeys {
   activationDirty(integrationId: string): string;
   /** Set while a parked activation waits for its delayed job. */
   activationParked(integrationId: string): string;
+  /** Held by the one process refreshing the integration's access token; the others wait for its result. */
+  credentialsLock(integrationId: string): string;
   /** bee-queue's own key prefix for the activation queue. */
   activationQueuePrefix: string;
   /** Pub/sub channel announcing new work (wakes sleeping call slots). */
@@ -47,6 +49,7 @@ export function redisKeys(prefix: string): RedisKeys {
     activationLock: (id) => `${integration(id)}:activation`,
     activationDirty: (id) => `${integration(id)}:dirty`,
     activationParked: (id) => `${integration(id)}:parked`,
+    credentialsLock: (id) => `${integration(id)}:credentials`,
     activationQueuePrefix: `${prefix}:bq`,
     wakeChannel: `${prefix}:wake`,
     schedulerLease: `${prefix}:scheduler:lease`,

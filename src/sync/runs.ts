@@ -114,7 +114,7 @@ async function queueRunOnce(
 export async function queueInitialRun(
   tx: Tx,
   integration: { id: string; tenantId: string },
-  memberId: string,
+  memberId: string | null,
 ): Promise<QueuedRun> {
   const { run, events } = await createRun(tx, {
     tenantId: integration.tenantId,

@@ -12,6 +12,7 @@ import "./sync-run.ts";
 import "./export.ts";
 import "./tickets.ts";
 import "./push.ts";
+import "./connections.ts";
 import "./records.ts";
 import "./schedule.ts";
 

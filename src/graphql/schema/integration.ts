@@ -1,4 +1,5 @@
 import { filter, pipe } from "graphql-yoga";
+import type { Actor, Target } from "../../commands/command.ts";
 import { connectIntegration } from "../../commands/connect-integration.ts";
 import {
   disconnectIntegration,
@@ -179,7 +180,7 @@ const ReconnectIntegrationInput = builder.inputType("ReconnectIntegrationInput",
 });
 
 /** What integration mutations return: the integration and the run they queued, if any. */
-const IntegrationPayload = builder
+export const IntegrationPayload = builder
   .objectRef<{ integrationId: string; syncRunId?: string | null }>("IntegrationPayload")
   .implement({
     description: "The result of a mutation on an integration.",
@@ -233,7 +234,15 @@ builder.mutationField("reconnectIntegration", (t) =>
 );
 
 /** disconnect, pause and resume share one shape: an integration id in, the integration out. */
-function statusMutation(name: string, description: string, command: typeof pauseIntegration) {
+function statusMutation(
+  name: string,
+  description: string,
+  command: (
+    deps: ReturnType<typeof commandDeps>,
+    viewer: Actor,
+    target: Target,
+  ) => Promise<{ integrationId: string }>,
+) {
   builder.mutationField(name, (t) =>
     t.field({
       type: IntegrationPayload,

@@ -123,9 +123,15 @@ builder.prismaObjectFields("Integration", (t) => ({
       const integration = await prisma().integration.findUniqueOrThrow({ where: { id: parent.id } });
       if (integration.platform !== "PSA")
         throw new InvalidStateError("Tickets are read from PSA integrations only", integration.platform);
-      if (integration.status === "DISCONNECTED" || integration.status === "PAUSED")
+      if (
+        integration.status === "DISCONNECTED" ||
+        integration.status === "PAUSED" ||
+        integration.status === "NEEDS_AUTHORIZATION"
+      )
         throw new InvalidStateError(
-          `The integration is ${integration.status.toLowerCase()}`,
+          integration.status === "NEEDS_AUTHORIZATION"
+            ? "The integration waits to be authorized again"
+            : `The integration is ${integration.status.toLowerCase()}`,
           integration.status,
         );
       const offset = paging.after ? Number(paging.after) + 1 : 0;
@@ -153,6 +159,11 @@ builder.prismaObjectFields("Integration", (t) => ({
           throw new PlatformError(`The platform did not answer: ${outcome.message}`, outcome.status);
         case "rejected":
           throw new PlatformError(`The platform refused the read: ${outcome.message}`, outcome.status);
+        case "unauthorized":
+          throw new InvalidStateError(
+            "The platform no longer accepts this integration's credentials: connect it again",
+            "NEEDS_AUTHORIZATION",
+          );
       }
     },
   }),

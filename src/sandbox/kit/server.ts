@@ -6,6 +6,7 @@ import type { ContractPlatform } from "./contract-departures.ts";
 import { clientGoneSignal, listen, readRequestBody, writeReply } from "./http.ts";
 import { bugReply, type ErrorBody, type Failure, failureFrom, type SandboxReply } from "./reply.ts";
 import { SandboxCaps, type SandboxCapsOptions } from "./sandbox-caps.ts";
+import type { TokenAuthority } from "./token-authority.ts";
 
 /**
  * A sandbox server, composed from the kit: options, caps, a node:http server on 127.0.0.1, the tenants'
@@ -29,6 +30,8 @@ export interface SandboxServerOptions<Seed> extends Omit<SandboxCapsOptions, "er
   caps?: Partial<SandboxCapLimits>;
   /** Tenants to create at start, by remote tenant id. */
   tenants?: Record<string, Seed>;
+  /** The sandbox identity server whose tenants need its access tokens (Xero's APIs; see xero-call.ts). */
+  identity?: TokenAuthority;
 }
 
 /** What every started sandbox gives back. */
@@ -67,6 +70,8 @@ export interface SandboxContext<Data> {
   now: () => number;
   /** An error reply in the platform's words. */
   failure: Failure;
+  /** The identity server checking access tokens, if the sandbox was started with one. */
+  identity?: TokenAuthority;
 }
 
 /** A request that passed auth and names a tenant: what the caps log, and how the platform answers it. */
@@ -118,7 +123,15 @@ export async function startSandboxServer<Seed, Data, const Names extends TenantN
   options: SandboxServerOptions<Seed>,
   platform: SandboxPlatform<Seed, Data, Names>,
 ): Promise<NamedSandbox<Seed, Data, Names>> {
-  const { port, minuteMs, time = timeScale(minuteMs), caps: capsOverride, tenants: seeds, ...rest } = options;
+  const {
+    port,
+    minuteMs,
+    time = timeScale(minuteMs),
+    caps: capsOverride,
+    tenants: seeds,
+    identity,
+    ...rest
+  } = options;
   const now = options.now ?? Date.now;
   const { concurrent, perMinute, perDay } = platform.caps;
   const { errorBody } = platform;
@@ -143,7 +156,7 @@ export async function startSandboxServer<Seed, Data, const Names extends TenantN
 
   const contract =
     platform.contract && contractChecksEnabled() ? await loadContract(platform.contract) : undefined;
-  const context: SandboxContext<Data> = { tenants, now, failure };
+  const context: SandboxContext<Data> = { tenants, now, failure, identity };
   const serve = async (req: IncomingMessage, res: ServerResponse) => {
     const accepted = platform.accept(req, context);
     const method = (req.method ?? "GET").toUpperCase();
