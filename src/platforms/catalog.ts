@@ -40,6 +40,11 @@ export interface EntityDefinition {
   supportsCustomFields: boolean;
   /** Read live on request and never stored (tickets). */
   liveOnly?: boolean;
+  /**
+   * For an entity the platform lists by date, not by modified time: how many days back every
+   * incremental pull lists again, so late edits and deletions of older records are seen.
+   */
+  relistDays?: number;
 }
 
 export interface PlatformEntry {
@@ -69,7 +74,8 @@ export const PLATFORMS: Readonly<Record<PlatformKey, PlatformEntry>> = {
       entity("client", "Clients", ["INITIAL", "DAILY", "FORCE"], { customFields: true }),
       entity("job", "Jobs (with budgets)", ["INITIAL", "DAILY", "FORCE"], { customFields: true }),
       entity("staff", "Staff", ["INITIAL", "FREQUENT", "FORCE"]),
-      entity("time", "Time entries", ["INITIAL", "FREQUENT", "FORCE"]),
+      // time.api/list filters by entry date only: an edit to last week's entry moves no date it can ask by.
+      entity("time", "Time entries", ["INITIAL", "FREQUENT", "FORCE"], { relistDays: 30 }),
     ],
     syncKinds: ["INITIAL", "DAILY", "FREQUENT", "FORCE", "EXPORT"],
   },
@@ -116,7 +122,12 @@ function entity(
   key: string,
   name: string,
   syncKinds: SyncKindKey[],
-  options: { customFields?: boolean; fetchOnFirstLink?: boolean; liveOnly?: boolean } = {},
+  options: {
+    customFields?: boolean;
+    fetchOnFirstLink?: boolean;
+    liveOnly?: boolean;
+    relistDays?: number;
+  } = {},
 ): EntityDefinition {
   return {
     key,
@@ -125,6 +136,7 @@ function entity(
     fetchOnFirstLink: options.fetchOnFirstLink ?? true,
     supportsCustomFields: options.customFields ?? false,
     ...(options.liveOnly ? { liveOnly: true } : {}),
+    ...(options.relistDays ? { relistDays: options.relistDays } : {}),
   };
 }
 

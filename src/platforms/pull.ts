@@ -19,6 +19,20 @@ export interface PullContext {
   startedAt: Date;
   /** Custom fields the tenant chose to pull for this entity (captions or ids); empty: none. */
   customFields: readonly string[];
+  /**
+   * Days before the run's start that an incremental pull lists again whatever its watermark says, for
+   * entities listed by date rather than by modified time (the catalog's relistDays; 0: none).
+   */
+  relistDays: number;
+}
+
+/** A window of a date field: the records a pull listed in full, so those it did not see there were deleted. */
+export interface ListedWindow {
+  /** The field of the record's data holding its date (yyyy-MM-dd, or an ISO date-time). */
+  field: string;
+  /** yyyy-MM-dd, both included. */
+  from: string;
+  to: string;
 }
 
 export interface PageRequest {
@@ -35,6 +49,11 @@ export interface PulledPage {
 export interface EntityPuller {
   /** Whether this kind lists every live record (so records not seen were deleted). */
   listsEverything(context: PullContext): boolean;
+  /**
+   * For a pull that does not list everything but does list every record dated inside a window (time
+   * entries by from/to): that window, so the records of it not seen were deleted.
+   */
+  listedWindow?(context: PullContext): ListedWindow | null;
   /** The request for the page at `cursor` (null: the first page). */
   request(context: PullContext, cursor: unknown | null): PageRequest;
   /** Reads a page from the answer's body (and headers, for platforms that page by Link header). */

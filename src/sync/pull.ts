@@ -140,16 +140,22 @@ export async function nextPullStep(
     };
   }
   const puller = PULLERS[integration.platform]![entity]!;
-  const context = contextOf(run.kind, cursor, entity);
+  const context = contextOf(run.kind, cursor, entity, integration.platform);
   return { kind: "call", cursor, context, request: puller.request(context, cursor.page), puller };
 }
 
-function contextOf(kind: SyncKind, cursor: RunCursor, entity: string): PullContext {
+function contextOf(
+  kind: SyncKind,
+  cursor: RunCursor,
+  entity: string,
+  platform: Integration["platform"],
+): PullContext {
   return {
     kind,
     since: cursor.since ? new Date(cursor.since) : null,
     startedAt: new Date(cursor.entityStartedAt ?? Date.now()),
     customFields: cursor.customFields?.[entity] ?? [],
+    relistDays: PLATFORMS[platform].entities.find((e) => e.key === entity)?.relistDays ?? 0,
   };
 }
 
@@ -166,11 +172,14 @@ export async function applyPage(
   const entity = step.cursor.entities[step.cursor.index]!;
   const target = { integrationId: run.integrationId, entity, runId: run.id };
   const listsEverything = step.puller.listsEverything(step.context);
+  // A pull that lists a date window in full reconciles deletions inside it (time entries).
+  const window = listsEverything ? null : (step.puller.listedWindow?.(step.context) ?? null);
   const changed = await prisma.$transaction(
     async (tx) => {
       const counts = await upsertRecords(tx, target, page.records);
       const lastPage = page.next === null;
-      const gone = lastPage && listsEverything ? await reconcileDeletions(tx, target) : null;
+      const gone =
+        lastPage && (listsEverything || window) ? await reconcileDeletions(tx, target, window) : null;
       const deleted = gone?.count ?? 0;
       const pageCounts: EntityCounts = {
         fetched: page.records.length,

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Prisma } from "../generated/prisma/client.ts";
-import type { RemoteRecord } from "../platforms/pull.ts";
+import type { ListedWindow, RemoteRecord } from "../platforms/pull.ts";
 import { CURRENT_XID_SQL, type Position } from "../records/position.ts";
 
 export interface UpsertCounts {
@@ -110,12 +110,15 @@ const UPSERT_PAGE = `
                                           UNION ALL SELECT "changeSeq" FROM rewritten) c)::text AS "firstSeq"`;
 
 /**
- * After a complete listing: records this run did not see were deleted on the platform. They stay as
+ * After a complete listing (of the entity, or of a date window of it): records this run did not see
+ * there were deleted on the platform. They stay as
  * tombstones (deleted, with the time found), at a new change position, so delta readers learn of it.
  */
 export async function reconcileDeletions(
   tx: Prisma.TransactionClient,
   target: { integrationId: string; entity: string; runId: string },
+  /** Only records dated inside this window (the pull listed it in full, not the whole entity). */
+  window: ListedWindow | null = null,
 ): Promise<{ count: number; first: Position | null }> {
   const [row] = await tx.$queryRawUnsafe<{ count: number; xid: string; firstSeq: string | null }[]>(
     `WITH gone AS (
@@ -124,6 +127,7 @@ export async function reconcileDeletions(
            "changeXid" = ${CURRENT_XID_SQL}, "changeSeq" = ${NEXT_SEQ_SQL}
        WHERE "integrationId" = $1::uuid AND entity = $2 AND NOT deleted
          AND ("lastRunId" IS NULL OR "lastRunId" <> $4::uuid)
+         AND ($5::text IS NULL OR left(data ->> $5::text, 10) BETWEEN $6::text AND $7::text)
        RETURNING "changeSeq")
      SELECT count(*)::int AS count, ${CURRENT_XID_SQL}::text AS xid, min("changeSeq")::text AS "firstSeq"
      FROM gone`,
@@ -131,6 +135,9 @@ export async function reconcileDeletions(
     target.entity,
     new Date(),
     target.runId,
+    window?.field ?? null,
+    window?.from ?? null,
+    window?.to ?? null,
   );
   const count = Number(row!.count);
   return { count, first: row!.firstSeq === null ? null : { xid: row!.xid, seq: row!.firstSeq } };

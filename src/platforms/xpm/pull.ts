@@ -1,14 +1,23 @@
 import type { EntityPuller, PullContext } from "../pull.ts";
 
 /**
- * Xero Practice Manager v3.1 pulls (PLATFORMS.md): clients by paged-list (full) or list?modifiedSince
- * (incremental); current jobs and staff in one call each; time entries by from/to date slices, since
- * the time list takes no modifiedSince.
+ * Xero Practice Manager v3.1 pulls (PLATFORMS.md): clients by list (all, archived included) or
+ * list?modifiedSince (incremental); current jobs and staff in one call each; time entries by from/to
+ * date windows, since the time list takes no modifiedSince.
+ *
+ * Clients are listed by client.api/list, never paged-list: the contract's paged-list returns only
+ * "non-archived and non-deleted" clients, so a full pull through it would take every archived client
+ * for deleted. Archived is a state of the record (isArchived "Yes"), kept in the mirror.
+ *
+ * Time entries are listed by the date they are for, so an edit or deletion of an older entry moves
+ * nothing an incremental pull could ask by: every incremental pull lists the last `relistDays` days
+ * again (in one call: the contract allows a year per call) and reconciles deletions inside that window.
  */
 
-const PAGE_SIZE = 1000;
-/** Days per time.api/list call. */
-const TIME_SLICE_DAYS = 31;
+/** Days per time.api/list call when a pull walks a year of history (a bounded answer per call). */
+const HISTORY_SLICE_DAYS = 31;
+/** The widest from/to range time.api/list takes (PLATFORMS.md: one year). */
+const MAX_RANGE_DAYS = 365;
 /** How far back the first pull of time entries goes. */
 const TIME_HISTORY_DAYS = 365;
 const DAY_MS = 86_400_000;
@@ -23,29 +32,23 @@ const list = (body: unknown, key: string): Record<string, unknown>[] => {
 /** yyyy-MM-ddTHH:mm:ss in UTC, as client.api/list's modifiedSince wants it. */
 const modifiedSince = (at: Date) => at.toISOString().slice(0, 19);
 const yyyymmdd = (at: Date) => at.toISOString().slice(0, 10).replaceAll("-", "");
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** The engine pulls full listings (initial, daily) with no `since`: anything else is incremental. */
 const incremental = (context: PullContext) => context.since !== null;
 
 const client: EntityPuller = {
   listsEverything: (context) => !incremental(context),
-  request(context, cursor) {
+  request(context) {
     if (incremental(context))
       return { path: "v3.1/client.api/list", query: { modifiedSince: modifiedSince(context.since!) } };
-    const query: Record<string, string> = { pageSize: String(PAGE_SIZE) };
-    if (typeof cursor === "string") query.pageToken = cursor;
-    return { path: "v3.1/client.api/paged-list", query };
+    return { path: "v3.1/client.api/list" };
   },
-  parse(context, body) {
-    const records = list(body, "clients").map((dto) => ({ remoteId: String(dto.uuid), data: dto }));
-    if (incremental(context)) return { records, next: null };
-    const next = ((body as Body)?.pagination as { links?: { next?: string | null } } | undefined)?.links
-      ?.next;
-    const token = next ? new URL(next, "http://xpm").searchParams.get("pageToken") : null;
-    return { records, next: token };
-  },
+  parse: (_context, body) => ({
+    records: list(body, "clients").map((dto) => ({ remoteId: String(dto.uuid), data: dto })),
+    next: null,
+  }),
 };
-
 const job: EntityPuller = {
   listsEverything: () => true,
   request: () => ({ path: "v3.1/job.api/current" }),
@@ -64,12 +67,21 @@ const staff: EntityPuller = {
   }),
 };
 
-/** Slices [from, to] of at most TIME_SLICE_DAYS, walking forward to the run's start. */
+/**
+ * Windows [from, to] walking forward to the run's start: a year of history in slices of
+ * HISTORY_SLICE_DAYS on a full pull; on an incremental one, from the earlier of the watermark's day and
+ * `relistDays` back, in as few calls as the one-year range allows (one, for a 30-day window).
+ */
 const time: EntityPuller = {
   listsEverything: () => false,
+  listedWindow: (context) => ({
+    field: "date",
+    from: isoDay(firstTimeDay(context)),
+    to: isoDay(dayStart(context.startedAt)),
+  }),
   request(context, cursor) {
     const from = typeof cursor === "number" ? cursor : firstTimeDay(context);
-    const to = Math.min(from + (TIME_SLICE_DAYS - 1) * DAY_MS, dayStart(context.startedAt));
+    const to = Math.min(from + (sliceDays(context) - 1) * DAY_MS, dayStart(context.startedAt));
     return {
       path: "v3.1/time.api/list",
       query: { from: yyyymmdd(new Date(from)), to: yyyymmdd(new Date(to)) },
@@ -77,7 +89,7 @@ const time: EntityPuller = {
   },
   parse(context, body, cursor) {
     const from = typeof cursor === "number" ? cursor : firstTimeDay(context);
-    const nextFrom = from + TIME_SLICE_DAYS * DAY_MS;
+    const nextFrom = from + sliceDays(context) * DAY_MS;
     return {
       records: list(body, "times").map((dto) => ({ remoteId: String(dto.uuid), data: dto })),
       next: nextFrom <= dayStart(context.startedAt) ? nextFrom : null,
@@ -85,12 +97,17 @@ const time: EntityPuller = {
   },
 };
 
+const sliceDays = (context: PullContext) => (incremental(context) ? MAX_RANGE_DAYS : HISTORY_SLICE_DAYS);
+
 function dayStart(at: Date): number {
   return Math.floor(at.getTime() / DAY_MS) * DAY_MS;
 }
 
 function firstTimeDay(context: PullContext): number {
-  return dayStart(context.since ?? new Date(context.startedAt.getTime() - TIME_HISTORY_DAYS * DAY_MS));
+  const today = dayStart(context.startedAt);
+  if (!context.since) return today - TIME_HISTORY_DAYS * DAY_MS;
+  const relisted = today - (Math.max(1, context.relistDays) - 1) * DAY_MS;
+  return Math.min(dayStart(context.since), relisted);
 }
 
 export const XPM_PULLERS: Record<string, EntityPuller> = { client, job, staff, time };
