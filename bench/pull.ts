@@ -45,13 +45,12 @@ const SAMPLE_MS = 50;
 const REMOTE_TENANT = "practice-bench-pull";
 
 // The connector's figures (src/platforms/xpm/pull.ts), restated so the minimum can be derived here.
-const PAGE_SIZE = 1000;
 const TIME_SLICE_DAYS = 31;
 const TIME_HISTORY_DAYS = 365;
 const DAY_MS = 86_400_000;
 
 const PATHS = {
-  client: "/v3.1/client.api/paged-list",
+  client: "/v3.1/client.api/list",
   job: "/v3.1/job.api/current",
   staff: "/v3.1/staff.api/list",
   time: "/v3.1/time.api/list",
@@ -392,13 +391,13 @@ function callCounts(log: SandboxLog, expected: Record<Entity, number>, timeStart
   const firstDay = Math.floor((timeStartedAt.getTime() - TIME_HISTORY_DAYS * DAY_MS) / DAY_MS);
   const windowDays = lastDay - firstDay + 1;
   const slices = Math.ceil(windowDays / TIME_SLICE_DAYS);
-  const clientPages = Math.max(1, Math.ceil(expected.client / PAGE_SIZE));
   const rows: CallRow[] = [
     {
-      entity: "client (paged-list)",
+      // paged-list omits archived clients, which a full pull must keep: one list of every client.
+      entity: "client (list, archived included)",
       made: made(PATHS.client),
-      minimum: clientPages,
-      formula: `ceil(${expected.client} clients / ${PAGE_SIZE} a page)`,
+      minimum: 1,
+      formula: `1 call (${expected.client} clients)`,
     },
     { entity: "job (current)", made: made(PATHS.job), minimum: 1, formula: "1 call" },
     { entity: "staff (list)", made: made(PATHS.staff), minimum: 1, formula: "1 call" },
