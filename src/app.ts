@@ -1,12 +1,14 @@
 import type { Config, Role } from "./config.ts";
-import { CALLBACK_PATH, type Connections, createConnections } from "./connections/index.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import { type Engine, startEngine } from "./engine/index.ts";
-import { createEventBus, type EventBus, publishEvents } from "./events.ts";
-import { oauthCallbackRoute } from "./graphql/oauth-callback.ts";
+import { createEventBus, type EventBus } from "./events.ts";
 import { type ApiServer, createYogaApp, startApiServer, type Yoga } from "./graphql/server.ts";
 import { configureLogger, logger } from "./logger.ts";
+import { observeFleet } from "./observability/metrics.ts";
+import { startMetricsServer } from "./observability/metrics-server.ts";
+import { startTracing } from "./observability/tracing.ts";
 import { createRedisClient, resolveRedis } from "./redis/client.ts";
+import { fleetFigures } from "./sync/fleet-figures.ts";
 import { engineWork } from "./work.ts";
 
 /** A running syncline process: the roles it was asked to play and what they share. */
@@ -16,7 +18,6 @@ export interface App {
   redisUrl: string;
   events: EventBus;
   engine: Engine;
-  connections: Connections;
   yoga: Yoga;
   api?: ApiServer;
   stop(): Promise<void>;
@@ -34,31 +35,25 @@ export async function startApp(config: Config, roles: Role[]): Promise<App> {
       await close().catch((err) => logger.error({ err }, "shutdown step failed"));
   };
   try {
+    const tracing = startTracing({ otlpTracesUrl: config.observability.otlpTracesUrl, roles });
+    stack.push(() => tracing.close());
     const redis = await resolveRedis(config);
     stack.push(redis.stop);
     const db = await openDatabase(config.database);
     stack.push(() => db.close());
     const events = createEventBus(redis.url, config.redisPrefix);
     stack.push(() => events.close());
-    const credentialsRedis = createRedisClient(redis.url, "credentials");
-    stack.push(async () => void (await credentialsRedis.quit()));
-    const connections = createConnections({
-      prisma: db.prisma,
-      redis: credentialsRedis,
-      config,
-      publish: (list) => publishEvents(events.pubSub, list),
-    });
     // Every role can announce work; only the worker role serves it, only the scheduler role sweeps.
     const engine = await startEngine({
       config,
       redisUrl: redis.url,
-      work: engineWork(config, db, events.pubSub, connections),
+      work: engineWork(config, db, events.pubSub),
       worker: roles.includes("worker"),
       scheduler: roles.includes("scheduler"),
     });
     stack.push(() => engine.close());
-    const yoga = createYogaApp({ config, events: events.pubSub, engine, connections });
-    const app: App = { config, db, redisUrl: redis.url, events, engine, connections, yoga, stop };
+    const yoga = createYogaApp({ config, events: events.pubSub, engine });
+    const app: App = { config, db, redisUrl: redis.url, events, engine, yoga, stop };
 
     if (roles.includes("api")) {
       const probe = createRedisClient(redis.url, "readiness");
@@ -77,18 +72,15 @@ export async function startApp(config: Config, roles: Role[]): Promise<App> {
             () => false,
           ),
         }),
-        routes: {
-          [CALLBACK_PATH]: oauthCallbackRoute(() => ({
-            prisma: db.prisma,
-            config,
-            events: events.pubSub,
-            engine,
-            connections,
-          })),
-        },
       });
       stack.push(() => app.api!.close());
-      connections.listeningAt(app.api.url);
+      // API nodes report the fleet's budgets, lanes and outbox when scraped (read from PostgreSQL and Redis).
+      const unobserve = observeFleet(() => fleetFigures(db.prisma, engine.budget));
+      stack.push(async () => unobserve());
+    } else if (config.observability.metricsPort !== null) {
+      const metrics = await startMetricsServer(config.host, config.observability.metricsPort);
+      stack.push(() => metrics.close());
+      logger.info({ url: metrics.url }, "metrics served");
     }
     return app;
   } catch (error) {

@@ -2,10 +2,10 @@ import { randomUUID } from "node:crypto";
 import type BeeQueue from "bee-queue";
 import type { Config } from "../config.ts";
 import type { Integration } from "../generated/prisma/client.ts";
-import { logger as rootLogger } from "../logger.ts";
+import { logger as rootLogger, withLogContext } from "../logger.ts";
 import type { ActivationLock } from "./activation-lock.ts";
 import { type ActivationJob, enqueueActivation } from "./activation-queue.ts";
-import type { CallCredentials } from "./credentials.ts";
+import { observeCall } from "./call-observer.ts";
 import { laneRank } from "./lanes.ts";
 import { Mutex } from "./mutex.ts";
 import { type CallTarget, callTargetOf, callUnderLease } from "./provider-call.ts";
@@ -25,8 +25,6 @@ export interface DispatcherDeps {
   servable(integrationId: string): Promise<Integration | null>;
   /** Called after every call an activation made (queue figures changed). */
   afterCall(integrationId: string): void;
-  /** The secret each call carries. */
-  credentials: CallCredentials;
 }
 
 /** What an activation knows while it serves one integration. */
@@ -41,8 +39,6 @@ interface Activation {
 
 type Pick =
   | { kind: "idle"; dueAt: number | null }
-  /** The integration's authorization is gone: it is no longer served (its work waits). */
-  | { kind: "stop" }
   | { kind: "wait"; waitMs: number }
   /** `run` makes the call, settles the work and releases its budget lease. */
   | { kind: "call"; run: () => Promise<void> };
@@ -57,8 +53,20 @@ type Pick =
 export class Dispatcher {
   private readonly sources: readonly WorkSource[];
 
+  /** Set by a graceful stop: slots finish the call they are making and take no other. */
+  private draining = false;
+
   constructor(private readonly deps: DispatcherDeps) {
     this.sources = orderByLane(deps.sources);
+  }
+
+  /**
+   * A graceful stop (SIGTERM): no slot starts another call; each activation lets the calls it has in
+   * flight finish and settle, then releases its integration and hands it back to the queue at once, so
+   * another worker serves the rest.
+   */
+  drain(): void {
+    this.draining = true;
   }
 
   /**
@@ -116,8 +124,14 @@ export class Dispatcher {
           if (current.lockLost) return;
         }
         if (parkUntil !== null) await lock.markParked(integrationId, parkUntil);
+        const released = await lock.release(integrationId, token);
+        if (this.draining) {
+          // Stopping: the integration goes back to the queue for another worker (at its park time, if any).
+          await enqueueActivation(this.deps.queue, integrationId, parkUntil ?? undefined);
+          return;
+        }
         // New work arrived meanwhile: serve again now, no need to park.
-        if ((await lock.release(integrationId, token)) === "dirty") continue;
+        if (released === "dirty") continue;
         // The wake-up is enqueued only once the lock is free: a short park's delayed activation could
         // otherwise fire while this one still holds the lock, find it taken, and be lost. (Should this
         // process die in between, the parked mark expires and the scheduler's sweep wakes the integration.)
@@ -132,7 +146,7 @@ export class Dispatcher {
   private async prepare(integrationId: string): Promise<Activation | undefined> {
     const integration = await this.deps.servable(integrationId);
     if (!integration) return undefined;
-    const target = callTargetOf(integration, rootLogger);
+    const target = callTargetOf(this.deps.config, integration, rootLogger);
     return {
       target,
       sessions: this.sources.map((source) => ({ source, session: source.open(target) })),
@@ -154,10 +168,9 @@ export class Dispatcher {
   private async slot(activation: Activation): Promise<number | null> {
     const id = activation.target.integration.id;
     for (;;) {
-      if (activation.lockLost) return null;
+      if (activation.lockLost || this.draining) return null;
       const pick = await activation.picking.run(() => this.pick(activation));
       if (pick.kind === "idle") return pick.dueAt;
-      if (pick.kind === "stop") return null;
       if (pick.kind === "wait") {
         if (pick.waitMs > this.deps.config.engine.parkAfterMs) return Date.now() + pick.waitMs;
         await this.deps.wake.sleep(id, pick.waitMs);
@@ -170,18 +183,11 @@ export class Dispatcher {
 
   /**
    * The highest lane with work due: sources are asked in lane order, and the first that offers work
-   * gets the budget, or is told to wait with its work put back. The call's token comes first, before any
-   * work is claimed or budget taken: a refresh it needs, or a lost authorization, costs no call.
+   * gets the budget, or is told to wait with its work put back.
    */
   private async pick(activation: Activation): Promise<Pick> {
-    const { budget, credentials } = this.deps;
+    const { budget } = this.deps;
     const { target } = activation;
-    const credential = await credentials.accessTokenFor(target.integration);
-    if (credential.kind === "lost") return { kind: "stop" };
-    if (credential.kind === "unavailable") {
-      target.log.warn({ reason: credential.message }, "no access token now; waiting");
-      return { kind: "wait", waitMs: Math.max(1, credential.retryAfterMs) };
-    }
     let dueAt: number | null = null;
     for (const { session } of activation.sessions) {
       const offer = await session.next();
@@ -197,15 +203,14 @@ export class Dispatcher {
       session.calling?.(offer.work);
       return {
         kind: "call",
-        run: async () => {
-          const outcome = await callUnderLease(this.deps, target, {
-            request: offer.request,
-            token: credential.token,
-            leaseId: grant.leaseId,
-            idempotencyKey: offer.idempotencyKey,
-          });
-          await session.settle(offer.work, outcome);
-        },
+        // Every line logged for the call and its settlement names the integration and the work's run.
+        run: () =>
+          withLogContext({ integrationId: target.integration.id, ...offer.logContext }, async () => {
+            const outcome = await observeCall(target, offer.lane, offer.request, () =>
+              callUnderLease(this.deps, target, offer.request, grant.leaseId, offer.idempotencyKey),
+            );
+            await session.settle(offer.work, outcome);
+          }),
       };
     }
     return { kind: "idle", dueAt };

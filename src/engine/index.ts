@@ -7,7 +7,6 @@ import { createRedisClient } from "../redis/client.ts";
 import { redisKeys } from "../redis/keys.ts";
 import { ActivationLock } from "./activation-lock.ts";
 import { type ActivationJob, createActivationQueue } from "./activation-queue.ts";
-import type { CallCredentials } from "./credentials.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { LiveReader } from "./live-read.ts";
 import { CallBudget } from "./rate-limit/budget.ts";
@@ -42,8 +41,6 @@ export interface EngineWork {
   queueDue(): Promise<string[]>;
   /** Called after every provider call an activation made for the integration. */
   afterCall(integrationId: string): void;
-  /** The secret each call carries (the engine knows no OAuth: refreshes happen behind this). */
-  credentials: CallCredentials;
 }
 
 export async function startEngine(options: {
@@ -87,7 +84,6 @@ export async function startEngine(options: {
     sources: work.sources,
     servable: work.servable,
     afterCall: work.afterCall,
-    credentials: work.credentials,
   });
 
   if (options.worker) {
@@ -116,19 +112,16 @@ export async function startEngine(options: {
   return {
     budget,
     dispatcher,
-    live: new LiveReader({
-      budget,
-      config,
-      credentials: work.credentials,
-      maxWaitMs: config.engine.callTimeoutMs,
-    }),
+    live: new LiveReader({ budget, config, maxWaitMs: config.engine.callTimeoutMs }),
     scheduler,
     notify: (integrationId, notifyOptions) => dispatcher.notify(integrationId, notifyOptions),
     close: async () => {
+      // Graceful: no new call starts; calls in flight finish (a call never outlives its timeout) and
+      // settle, and their integrations go back to the queue for other workers.
+      dispatcher.drain();
       await scheduler?.stop();
-      // Waits for running activations to finish their current call before closing.
       await queue
-        .close(10_000)
+        .close(config.engine.callTimeoutMs + 5_000)
         .catch((err) => logger.warn({ err }, "activation queue did not close cleanly"));
       await Promise.all(clients.map((redis) => redis.quit().catch(() => redis.disconnect())));
     },

@@ -4,14 +4,11 @@ import type { Config } from "../config.ts";
 import type { Integration } from "../generated/prisma/client.ts";
 import { logger } from "../logger.ts";
 import type { CallOutcome, OutgoingRequest } from "../platforms/http.ts";
-import type { CallCredentials } from "./credentials.ts";
+import { observeCall } from "./call-observer.ts";
 import { callTargetOf, callUnderLease } from "./provider-call.ts";
 import type { CallBudget } from "./rate-limit/budget.ts";
 
-/**
- * The caps (or the identity service) would keep the caller waiting longer than it may: try again after
- * `retryAfterMs`.
- */
+/** The caps would keep the caller waiting longer than it may: try again after `retryAfterMs`. */
 export type LiveReadOutcome = CallOutcome | { kind: "busy"; retryAfterMs: number };
 
 /** Real ms a waiting caller's claim on the next free unit lasts between two looks at the budget. */
@@ -27,32 +24,19 @@ const MAX_POLL_MS = 100;
  * come back instead of hanging.
  */
 export class LiveReader {
-  constructor(
-    private readonly deps: {
-      budget: CallBudget;
-      config: Config;
-      credentials: CallCredentials;
-      maxWaitMs: number;
-    },
-  ) {}
+  constructor(private readonly deps: { budget: CallBudget; config: Config; maxWaitMs: number }) {}
 
   async read(integration: Integration, request: OutgoingRequest): Promise<LiveReadOutcome> {
-    const { budget, credentials, maxWaitMs } = this.deps;
-    const target = callTargetOf(integration, logger.child({ lane: "INTERACTIVE" }));
-    const credential = await credentials.accessTokenFor(integration);
-    if (credential.kind === "unavailable") return { kind: "busy", retryAfterMs: credential.retryAfterMs };
-    if (credential.kind === "lost")
-      return { kind: "unauthorized", status: 401, message: credential.message, remaining: {} };
+    const { budget, config, maxWaitMs } = this.deps;
+    const target = callTargetOf(config, integration, logger.child({ lane: "INTERACTIVE" }));
     const waiter = { waiterId: randomUUID(), waiterTtlMs: WAITER_TTL_MS };
     const deadline = Date.now() + maxWaitMs;
     for (;;) {
       const grant = await budget.acquire(integration.id, target.limits, "INTERACTIVE", waiter);
       if (grant.granted)
-        return callUnderLease(this.deps, target, {
-          request,
-          token: credential.token,
-          leaseId: grant.leaseId,
-        });
+        return observeCall(target, "INTERACTIVE", request, () =>
+          callUnderLease(this.deps, target, request, grant.leaseId),
+        );
       if (Date.now() + grant.waitMs > deadline) {
         await budget.withdraw(integration.id, waiter.waiterId);
         return { kind: "busy", retryAfterMs: grant.waitMs };

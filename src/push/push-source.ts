@@ -96,6 +96,7 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
                   lane: "EXPORT",
                   work: { kind: "organisation", run },
                   request: ORGANISATION_REQUEST,
+                  logContext: { runId: run.id },
                 };
               }
               deps.publish(await buildPackets(prisma, run));
@@ -121,6 +122,7 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
               work: { kind: "packet", run, packet },
               request: journalRequest(journal),
               idempotencyKey: packet.idempotencyKey,
+              logContext: { runId: run.id },
             };
           }
           return {
@@ -163,7 +165,7 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
 /** Mirrors the organisation's record a push read, as a pull of the same entity would have. */
 async function mirrorOrganisation(prisma: WorkDeps["prisma"], run: SyncRun, body: unknown): Promise<void> {
   const puller = XERO_ACCOUNTING_PULLERS[ORGANISATION_ENTITY]!;
-  const context = { kind: run.kind, since: null, startedAt: new Date(), customFields: [], relistDays: 0 };
+  const context = { kind: run.kind, since: null, startedAt: new Date(), customFields: [] };
   const page = puller.parse(context, body, null, new Headers());
   await prisma.$transaction((tx) =>
     upsertRecords(

@@ -315,6 +315,12 @@ function Monitor(props: { token: string; viewer: Viewer; onSignOut: () => void }
 
 function ConnectionBanner(props: { connection: Connection; now: number }) {
   const c = props.connection;
+  if (c.kind === "refused")
+    return (
+      <span class="conn bad" data-testid="connection" data-state="refused" role="alert">
+        Signed out by the server: {c.reason}. Sign in again with a valid token.
+      </span>
+    );
   if (c.kind === "connecting")
     return (
       <span class="conn idle" data-testid="connection" data-state="connecting">

@@ -5,7 +5,13 @@ import type { TypedDocumentString } from "./generated/graphql.ts";
 export type Connection =
   | { kind: "connecting" }
   | { kind: "live"; since: Date; reconnects: number }
-  | { kind: "reconnecting"; attempt: number; lostAt: Date; reason: string };
+  | { kind: "reconnecting"; attempt: number; lostAt: Date; reason: string }
+  /** The server refused the token (revoked or unknown): no retry can help, the user signs in again. */
+  | { kind: "refused"; reason: string };
+
+/** graphql-ws close codes for a missing or refused token. */
+const REFUSED = new Set([4401, 4403]);
+const isRefusal = (event: unknown) => REFUSED.has((event as { code?: number })?.code ?? 0);
 
 const TOKEN_KEY = "syncline.token";
 
@@ -58,7 +64,7 @@ export function connect(token: string, onConnection: (state: Connection) => void
     lazy: false,
     keepAlive: 10_000,
     retryAttempts: Number.POSITIVE_INFINITY,
-    shouldRetry: () => true,
+    shouldRetry: (event) => !isRefusal(event),
     retryWait: (retries) =>
       new Promise((resolve) =>
         setTimeout(resolve, Math.min(10_000, 500 * 2 ** retries) + Math.random() * 300),
@@ -71,9 +77,13 @@ export function connect(token: string, onConnection: (state: Connection) => void
         onConnection({ kind: "live", since: new Date(), reconnects });
       },
       closed: (event) => {
+        const close = event as { code?: number; reason?: string };
+        if (isRefusal(event)) {
+          onConnection({ kind: "refused", reason: close.reason || "The token was refused" });
+          return;
+        }
         if (reconnects < 0) return;
         lostAt ??= new Date();
-        const close = event as { code?: number; reason?: string };
         onConnection({
           kind: "reconnecting",
           attempt: ++attempt,
