@@ -52,7 +52,7 @@ export async function startApp(config: Config, roles: Role[]): Promise<App> {
       scheduler: roles.includes("scheduler"),
     });
     stack.push(() => engine.close());
-    const yoga = createYogaApp({ config, events: events.pubSub, engine });
+    const yoga = createYogaApp({ config, events: events.pubSub, feed: events.feed, engine });
     const app: App = { config, db, redisUrl: redis.url, events, engine, yoga, stop };
 
     if (roles.includes("api")) {

@@ -23,6 +23,21 @@ export interface Config {
   redis: { url: string; embedded: boolean };
   /** Prefix of every Redis key and channel, so several deployments (or test files) can share a Redis. */
   redisPrefix: string;
+  /** Live subscriptions (graphql/live): how often state streams change, how far a subscriber may lag. */
+  live: {
+    /**
+     * A state event (an integration's queue figures, a run's progress) is published at most once per
+     * this many real ms per integration or run; the last of a burst is always sent.
+     */
+    stateIntervalMs: number;
+    /**
+     * Events a transition-stream subscriber may lag behind (or changes a state-stream subscriber may
+     * have waiting) before it is closed, to resume from its sequence.
+     */
+    bufferLimit: number;
+    /** A state read is shared with subscribers arriving later for at most this many real ms. */
+    stateMaxAgeMs: number;
+  };
   /** 32-byte key for remote credentials at rest (AES-256-GCM). */
   encryptionKey: Buffer;
   /** The logger's level (configureLogger); tests default to silent. */
@@ -70,6 +85,8 @@ const EnvSchema = z.object({
     .regex(/^rediss?:\/\//, "must be a redis:// URL")
     .optional(),
   SYNCLINE_REDIS_PREFIX: z.string().min(1).default("syncline"),
+  SYNCLINE_LIVE_STATE_INTERVAL_MS: z.coerce.number().int().nonnegative().default(250),
+  SYNCLINE_LIVE_BUFFER: z.coerce.number().int().min(10).default(1000),
   SYNCLINE_ENCRYPTION_KEY: z.string().optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).optional(),
   /** Length of a platform minute in milliseconds; lower it to run schedules and windows in compressed time. */
@@ -106,6 +123,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : { kind: "pglite", dir: path.join(dataDir, "pglite") },
     redis: { url: e.REDIS_URL ?? "redis://127.0.0.1:6379", embedded: e.REDIS_URL === undefined },
     redisPrefix: e.SYNCLINE_REDIS_PREFIX,
+    live: {
+      stateIntervalMs: e.SYNCLINE_LIVE_STATE_INTERVAL_MS,
+      bufferLimit: e.SYNCLINE_LIVE_BUFFER,
+      stateMaxAgeMs: 1000,
+    },
     encryptionKey: resolveEncryptionKey(e.SYNCLINE_ENCRYPTION_KEY, e.NODE_ENV, dataDir),
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === "test" ? "silent" : "info"),
     time: timeScale(e.SYNCLINE_MINUTE_MS),

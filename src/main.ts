@@ -32,10 +32,37 @@ async function main() {
     stopping = true;
     logger.info({ signal }, "stopping");
     await app.stop();
-    process.exit(0);
+    process.exit(process.exitCode ?? 0);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  keepServingThroughFaults(() => void shutdown("repeated uncaught exceptions"));
+}
+
+/**
+ * The last line of defence, for a fault no code caught. A rejected promise unwound nothing half-done:
+ * it is logged and the process keeps serving (an API node's other subscribers, a worker's other
+ * integrations are not cut off for it). An uncaught exception may have left something half-done: one
+ * is logged and the process keeps serving; several within a minute mean something is broken, and it
+ * stops (gracefully, exit 1) for its supervisor to start a fresh one.
+ */
+function keepServingThroughFaults(stop: () => void) {
+  const recent: number[] = [];
+  process.on("unhandledRejection", (reason) => {
+    logger.error({ err: reason }, "unhandled promise rejection; still serving");
+  });
+  process.on("uncaughtException", (err) => {
+    const now = Date.now();
+    recent.push(now);
+    while (recent.length > 0 && recent[0]! < now - 60_000) recent.shift();
+    if (recent.length < 5) {
+      logger.error({ err }, "uncaught exception; still serving");
+      return;
+    }
+    logger.fatal({ err }, "uncaught exceptions keep coming; stopping");
+    process.exitCode = 1;
+    stop();
+  });
 }
 
 /** On the very first start (no tenant yet) creates a demo tenant and returns its OWNER token. */

@@ -2,7 +2,7 @@ import type { Config } from "./config.ts";
 import type { Connections } from "./connections/index.ts";
 import type { Database } from "./db/client.ts";
 import type { EngineWork } from "./engine/index.ts";
-import { type Events, publishEvents } from "./events.ts";
+import { type Events, publishEvents, StateEventThrottle } from "./events.ts";
 import { SERVABLE } from "./integrations/integration-state.ts";
 import { pushSource } from "./push/push-source.ts";
 import { SettledPublisher } from "./records/settled.ts";
@@ -22,8 +22,11 @@ export function engineWork(
   events: Events,
   connections: Connections,
 ): EngineWork {
+  // State events (an integration's queue figures, a run's progress) go out a few times a second at
+  // most per integration or run, the last of a burst always; transitions at once.
+  const throttle = new StateEventThrottle((list) => publishEvents(events, list), config.live.stateIntervalMs);
   // A page's recordsChanged event goes out once its changes can be read by cursor.
-  const settled = new SettledPublisher(db.sql, (list) => publishEvents(events, list));
+  const settled = new SettledPublisher(db.sql, (list) => throttle.send(list));
   const deps: WorkDeps = {
     prisma: db.prisma,
     sql: db.sql,

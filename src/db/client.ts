@@ -28,6 +28,11 @@ export interface Database {
   sql: SqlPool;
   /** Opens a raw SQL session (its own connection on PostgreSQL; the shared instance on PGlite). */
   session(): Promise<SqlSession>;
+  /**
+   * Statements this process has sent through `prisma` and `sql` since the database was opened: how tests
+   * and benchmarks see what a piece of work costs the database (e.g. per subscription event).
+   */
+  queryCount(): number;
   close(): Promise<void>;
 }
 
@@ -57,8 +62,18 @@ export async function openDatabase(database: Config["database"], options: { migr
   return db;
 }
 
+/** A Prisma client that reports each statement it sends, for `Database.queryCount`. */
+function countedClient(adapter: PrismaPg): { prisma: PrismaClient; counter: { n: number } } {
+  const counter = { n: 0 };
+  const client = new PrismaClient({ adapter, log: [{ emit: "event", level: "query" }] });
+  client.$on("query", () => {
+    counter.n++;
+  });
+  return { prisma: client as unknown as PrismaClient, counter };
+}
+
 function openPostgres(url: string): Database {
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
+  const { prisma, counter } = countedClient(new PrismaPg({ connectionString: url }));
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   // An idle pooled connection the server closed is replaced on next use; it must not crash the process.
   pool.on("error", (err) => logger.warn({ err }, "idle database connection lost"));
@@ -66,10 +81,13 @@ function openPostgres(url: string): Database {
     kind: "postgres",
     prisma,
     sql: {
-      query: async <Row>(sql: string, params: unknown[] = []) =>
-        (await pool.query(sql, params)).rows as Row[],
+      query: async <Row>(sql: string, params: unknown[] = []) => {
+        counter.n++;
+        return (await pool.query(sql, params)).rows as Row[];
+      },
     },
     session: () => openPostgresSession(url),
+    queryCount: () => counter.n,
     close: async () => {
       await pool.end();
       await prisma.$disconnect();
@@ -84,14 +102,18 @@ async function openPglite(dir: string): Promise<Database> {
   // pglite-prisma-adapter 0.6 is typed against an older @prisma/driver-adapter-utils than the client;
   // the runtime contract is the same (verified on Prisma 6.19, STACK.md), so only the types differ.
   const adapter = new PrismaPGlite(pglite) as unknown as PrismaPg;
-  const prisma = new PrismaClient({ adapter });
+  const { prisma, counter } = countedClient(adapter);
   return {
     kind: "pglite",
     prisma,
     sql: {
-      query: async <Row>(sql: string, params: unknown[] = []) => (await pglite.query<Row>(sql, params)).rows,
+      query: async <Row>(sql: string, params: unknown[] = []) => {
+        counter.n++;
+        return (await pglite.query<Row>(sql, params)).rows;
+      },
     },
     session: async () => pgliteSession(pglite),
+    queryCount: () => counter.n,
     close: async () => {
       await prisma.$disconnect();
       await pglite.close();

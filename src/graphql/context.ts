@@ -3,8 +3,9 @@ import type { Config } from "../config.ts";
 import type { Connections } from "../connections/index.ts";
 import { prisma } from "../db/client.ts";
 import type { Engine } from "../engine/index.ts";
-import type { Events } from "../events.ts";
+import type { EventFeed, Events } from "../events.ts";
 import type { Role } from "../generated/prisma/enums.ts";
+import type { LiveHub } from "./live/hub.ts";
 
 /** The member a request acts as, from its bearer token. */
 export interface Viewer {
@@ -15,6 +16,8 @@ export interface Viewer {
 
 /** What every resolver may use besides the Prisma client (imported as a module). */
 export interface Services {
+  /** This process's fan-in of published events, behind every live subscription (graphql/live). */
+  feed: EventFeed;
   config: Config;
   events: Events;
   engine: Engine;
@@ -26,6 +29,8 @@ export interface Services {
 export interface Context {
   viewer: Viewer | null;
   services: Services;
+  /** The API node's live subscriptions (one per process, shared by every request). */
+  live: LiveHub;
 }
 
 /** The viewer of a field behind the `member` scope (scope-auth has already rejected anonymous calls). */

@@ -10,6 +10,8 @@ import { logger } from "../logger.ts";
 import { metricsExposition, subscriptionsOpen } from "../observability/metrics.ts";
 import { configureBuilder } from "./builder.ts";
 import type { Context, Services, Viewer } from "./context.ts";
+import { LiveHub } from "./live/hub.ts";
+import { useEventSequences } from "./live/transport.ts";
 import { monitorPage } from "./monitor-page.ts";
 import { schema } from "./schema/index.ts";
 
@@ -23,12 +25,13 @@ export type Yoga = YogaServerInstance<Record<string, unknown>, Context>;
 export function createYogaApp(services: Services): Yoga {
   configureBuilder(services.config);
   const log = logger.child({ component: "graphql" });
+  const live = new LiveHub(services.feed, services.config.live);
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: "/graphql",
     graphiql: services.config.env === "development" ? { title: "syncline" } : false,
     landingPage: false,
-    plugins: [countSubscriptions()],
+    plugins: [countSubscriptions(), useEventSequences()],
     maskedErrors: {
       // Unexpected errors stay masked for clients but are logged with their cause, once, here.
       maskError: (error, message, isDev) => {
@@ -49,6 +52,7 @@ export function createYogaApp(services: Services): Yoga {
           bearerFromParams(connectionParams as Record<string, unknown>),
       ),
       services,
+      live,
     }),
   });
 }
@@ -153,6 +157,19 @@ export async function startApiServer(options: {
       // The enveloped execute/subscribe travel on rootValue from onSubscribe (yoga's graphql-ws recipe).
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
+      // Refused at the door: every operation needs a member, so a connection without a token is closed
+      // with 4401 and one whose token names nobody with 4403, before any operation is taken.
+      onConnect: async (ctx) => {
+        const header = bearerFromParams(ctx.connectionParams);
+        if (!header) {
+          ctx.extra.socket.close(
+            4401,
+            'Unauthorized: send connectionParams { authorization: "Bearer <token>" }',
+          );
+          return false;
+        }
+        return (await authenticate(header).catch(() => null)) !== null;
+      },
       onSubscribe: async (ctx, _id, payload) => {
         const enveloped = yoga.getEnveloped({
           ...ctx,

@@ -1,4 +1,4 @@
-import { sqlOf } from "../db/client.ts";
+import { type SqlPool, sqlOf } from "../db/client.ts";
 import { ClaimQueue } from "../engine/claims.ts";
 import type { Settlement } from "../engine/settlement.ts";
 import { sourcesOf, type TransitionTable } from "../engine/transitions.ts";
@@ -6,12 +6,14 @@ import type { DomainEvent } from "../events.ts";
 import type { Prisma, PrismaClient, SyncPacket, SyncRun } from "../generated/prisma/client.ts";
 import type { PacketState } from "../generated/prisma/enums.ts";
 import { journalAnswer } from "../platforms/xero-accounting/journal.ts";
+import { logPacketMoves } from "./packet-log.ts";
 import type { MappedState } from "./payload.ts";
 
 /**
  * A push packet's state, and the only code that writes it. Each packet moves PENDING → MAPPED →
  * SENDING → SENT or FAILED (or SKIPPED); every move is a guarded UPDATE through the engine's one claim
- * path (engine/claims.ts) and returns a packetStateChanged event carrying the move itself.
+ * path (engine/claims.ts), written to the run's log of packet moves in the same transaction
+ * (packet-log.ts), and returns a packetStateChanged event carrying the move and its place in the log.
  */
 export const PACKET_TRANSITIONS: TransitionTable<PacketState> = {
   PENDING: ["MAPPED", "FAILED", "SKIPPED"],
@@ -49,24 +51,13 @@ export const packetQueue = new ClaimQueue<PacketState, ClaimedPacket>({
 
 type Tx = Prisma.TransactionClient;
 
-/** The event of one packet's move. */
-export function packetMoved(packet: PacketRow, from: PacketState | null, to: PacketState): DomainEvent {
-  return {
-    topic: "packetStateChanged",
-    transition: {
-      runId: packet.runId,
-      packetId: packet.id,
-      sequence: packet.sequence,
-      label: packet.label,
-      from,
-      to,
-      attempts: packet.attempts,
-      remoteId: packet.remoteId,
-      errorCode: packet.errorCode,
-      errorMessage: packet.errorMessage,
-      at: new Date().toISOString(),
-    },
-  };
+/**
+ * A claimed packet's call goes out now: that is when it is seen SENDING (a claim the budget put back at
+ * once never is). Logged after the claim, which committed on its own: should this fail, the packet's
+ * next logged move starts from its last logged state, so the log stays a true chain.
+ */
+export function packetSending(sql: SqlPool, packet: Pick<SyncPacket, "id">): Promise<DomainEvent[]> {
+  return logPacketMoves(sql, [{ id: packet.id, to: "SENDING" }]);
 }
 
 /** Packets per INSERT: a push of 100,000 orders unsummarized makes 100,000 packets. */
@@ -94,10 +85,13 @@ export async function insertPackets(
     );
     ids.push(...rows.map((row) => row.id));
   }
-  return packets.flatMap((packet, index) => {
-    const row = { ...packet, id: ids[index]!, runId: run.id, attempts: 0, remoteId: null };
-    return [packetMoved(row, null, "PENDING"), packetMoved(row, "PENDING", packet.state)];
-  });
+  return logPacketMoves(
+    sqlOf(tx),
+    packets.flatMap((packet, index) => [
+      { id: ids[index]!, from: null, to: "PENDING" as const },
+      { id: ids[index]!, from: "PENDING" as const, to: packet.state },
+    ]),
+  );
 }
 
 /** $1 the packets (JSON array), $2 run, $3 integration, $4 now. Returns ids in sequence order. */
@@ -170,9 +164,10 @@ export async function settlePacket(
         break;
       case "requeue":
         await packetQueue.move(sql, packet.id, "MAPPED", { attempts: { sql: "attempts - 1" } });
-        return [];
+        // Back in line: logged only if its call was (a move from SENDING back to MAPPED).
+        return logPacketMoves(sql, [{ id: packet.id, to: "MAPPED" }]);
     }
-    return moved ? [packetMoved(moved, "SENDING", to)] : [];
+    return moved ? logPacketMoves(sql, [{ id: moved.id, to }]) : [];
   });
 }
 
@@ -199,5 +194,5 @@ export async function remapFailedPacket(
     where: { id: packet.id, state: { in: sourcesOf(PACKET_TRANSITIONS, mapped.state, ["FAILED"]) } },
     data: { ...data, state: mapped.state, attempts: 0, nextAttemptAt: null, remoteId: null },
   });
-  return moved ? [packetMoved(moved, "FAILED", mapped.state)] : [];
+  return moved ? logPacketMoves(sqlOf(tx), [{ id: moved.id, to: mapped.state }]) : [];
 }

@@ -3,6 +3,7 @@ import { settlementOf } from "../engine/settlement.ts";
 import type { WorkSource } from "../engine/work-source.ts";
 import type { SyncRun } from "../generated/prisma/client.ts";
 import { markSynced, markSyncing } from "../integrations/integration-state.ts";
+import { logger } from "../logger.ts";
 import type { CallOutcome } from "../platforms/http.ts";
 import {
   baseCurrencyOf,
@@ -15,7 +16,8 @@ import { upsertRecords } from "../sync/records.ts";
 import { deferRun, integrationsWithActiveRuns, resumeRun, runUpdated } from "../sync/run-state.ts";
 import type { WorkDeps } from "../sync/work-deps.ts";
 import { baseCurrency, buildPackets, ORGANISATION_ENTITY } from "./build.ts";
-import { type ClaimedPacket, packetMoved, packetQueue, settlePacket } from "./packet-state.ts";
+import { reconcilePacketLog } from "./packet-log.ts";
+import { type ClaimedPacket, packetQueue, packetSending, settlePacket } from "./packet-state.ts";
 import { finishPushIfDone } from "./packets.ts";
 import type { StoredPayload } from "./payload.ts";
 
@@ -36,7 +38,12 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
   return {
     name: "pushes",
     lanes: ["EXPORT"],
-    recoverOrphans: (integrationId) => packetQueue.recoverOrphans(sql, integrationId),
+    recoverOrphans: async (integrationId) => {
+      const recovered = await packetQueue.recoverOrphans(sql, integrationId);
+      // Their moves back in line go into the runs' logs, as every move does.
+      if (recovered > 0) deps.publish(await reconcilePacketLog(sql, integrationId));
+      return recovered;
+    },
     integrationsWithWork: () => integrationsWithActiveRuns(prisma, ["PUSH"]),
     open(target: CallTarget) {
       const integration = target.integration;
@@ -45,6 +52,8 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
       /** Runs whose organisation read failed: they are built without a base currency (packets refused by name). */
       const baseUnreadable = new Set<string>();
       const organisationReads = new Map<string, number>();
+      /** Packets whose call went out, until their SENDING is logged. */
+      const sending = new Map<string, Promise<void>>();
       const readingOrganisation = new Set<string>();
       /** Records what GET Organisation answered: the mirrored record, or that the base currency stays unknown. */
       const settleOrganisationRead = async (run: SyncRun, outcome: CallOutcome) => {
@@ -137,7 +146,11 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
             deps.publish((await deferRun(prisma, work.run, denial.waitMs)).events);
         },
         calling(work) {
-          if (work.kind === "packet") deps.publish([packetMoved(work.packet, "MAPPED", "SENDING")]);
+          if (work.kind !== "packet") return;
+          const logged = packetSending(sql, work.packet).then(deps.publish, (err) =>
+            logger.warn({ err, packetId: work.packet.id }, "packet's SENDING not logged"),
+          );
+          sending.set(work.packet.id, logged);
         },
         async settle(work, outcome) {
           const { run } = work;
@@ -151,6 +164,9 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
             return;
           }
           const { packet } = work;
+          // Its SENDING goes into the log (and out to subscribers) before what came of it.
+          await sending.get(packet.id);
+          sending.delete(packet.id);
           const settlement = settlementOf(outcome, packet.attempts, deps.time);
           deps.publish(await settlePacket(prisma, packet, settlement));
           if (settlement.kind === "requeue" && settlement.dayCapped)

@@ -7,10 +7,12 @@ import { SERVABLE } from "../integrations/integration-state.ts";
 import { logger } from "../logger.ts";
 import { observeRunFinished } from "../observability/metrics.ts";
 import { dayBudgetExhausted, recordHostEvents, runFinished } from "../webhooks/host-events.ts";
+import { logRunMoves } from "./run-log.ts";
 
 /**
  * A sync run's status, and the only code that writes it. Every move is a guarded UPDATE that follows
- * this table, and returns the events it causes for the caller to publish after commit.
+ * this table, is written to the integration's log of run status changes in the same transaction
+ * (run-log.ts), and returns the events it causes for the caller to publish after commit.
  */
 export const RUN_TRANSITIONS: TransitionTable<SyncRunStatus> = {
   QUEUED: ["RUNNING", "DEFERRED", "SUCCEEDED", "PARTIAL", "CANCELLED"],
@@ -57,9 +59,25 @@ export async function createRun(
   tx: Db,
   data: Omit<Prisma.SyncRunUncheckedCreateInput, "status">,
 ): Promise<{ run: SyncRun; events: DomainEvent[] }> {
-  const run = await tx.syncRun.create({ data: { ...data, status: "QUEUED" } });
-  runMoved(run);
-  return { run, events: runUpdated(run) };
+  return inTransaction(tx, async (db) => {
+    const run = await db.syncRun.create({ data: { ...data, status: "QUEUED" } });
+    runMoved(run);
+    return { run, events: [...runUpdated(run), ...(await logRunMoves(db, [{ run, from: null }]))] };
+  });
+}
+
+/**
+ * Locks the runs a move is about to change and says which status each is in now: the log records what
+ * a run moved from, and the lock keeps it that way until the UPDATE.
+ */
+async function lockStatuses(tx: Db, where: string, param: string, sources: readonly SyncRunStatus[]) {
+  const rows = await tx.$queryRawUnsafe<{ id: string; status: SyncRunStatus }[]>(
+    `SELECT id, status::text AS status FROM "SyncRun"
+     WHERE ${where} = $1::uuid AND status::text = ANY($2::text[]) ORDER BY id FOR NO KEY UPDATE`,
+    param,
+    sources,
+  );
+  return new Map(rows.map((row) => [row.id, row.status]));
 }
 
 /**
@@ -74,17 +92,20 @@ export async function moveRun(
   data: Omit<Prisma.SyncRunUpdateManyMutationInput, "status"> = {},
   from?: readonly SyncRunStatus[],
 ): Promise<{ changed: boolean; run: SyncRun | null; events: DomainEvent[] }> {
-  const move = async (tx: Db) => {
+  return inTransaction(db, async (tx) => {
+    const sources = sourcesOf(RUN_TRANSITIONS, to, from);
+    const before = await lockStatuses(tx, "id", run.id, sources);
+    if (!before.has(run.id)) return { changed: false, run: null, events: [] };
     const [moved] = await tx.syncRun.updateManyAndReturn({
-      where: { id: run.id, status: { in: sourcesOf(RUN_TRANSITIONS, to, from) } },
+      where: { id: run.id, status: { in: sources } },
       data: { ...data, status: to },
     });
-    if (moved && FINISHED.includes(to)) await recordHostEvents(tx, [runFinished(moved)]);
-    if (moved) runMoved(moved);
-    return { changed: moved !== undefined, run: moved ?? null, events: moved ? runUpdated(run) : [] };
-  };
-  // Only an ending writes more than the run itself, and needs a transaction around the two.
-  return FINISHED.includes(to) ? inTransaction(db, move) : move(db);
+    if (!moved) return { changed: false, run: null, events: [] };
+    if (FINISHED.includes(to)) await recordHostEvents(tx, [runFinished(moved)]);
+    runMoved(moved);
+    const logged = await logRunMoves(tx, [{ run: moved, from: before.get(run.id)! }]);
+    return { changed: true, run: moved, events: [...runUpdated(run), ...logged] };
+  });
 }
 
 /** Moves every run of an integration that is in one of `from` to `to` (disconnect cancels waiting work). */
@@ -96,13 +117,20 @@ export async function moveIntegrationRuns(
   data: Omit<Prisma.SyncRunUpdateManyMutationInput, "status"> = {},
 ): Promise<DomainEvent[]> {
   return inTransaction(db, async (tx) => {
+    const sources = sourcesOf(RUN_TRANSITIONS, to, from);
+    const before = await lockStatuses(tx, `"integrationId"`, integrationId, sources);
+    if (before.size === 0) return [];
     const moved = await tx.syncRun.updateManyAndReturn({
-      where: { integrationId, status: { in: sourcesOf(RUN_TRANSITIONS, to, from) } },
+      where: { id: { in: [...before.keys()] }, status: { in: sources } },
       data: { ...data, status: to },
     });
     if (FINISHED.includes(to)) await recordHostEvents(tx, moved.map(runFinished));
     for (const run of moved) runMoved(run);
-    return moved.flatMap(runUpdated);
+    const logged = await logRunMoves(
+      tx,
+      moved.map((run) => ({ run, from: before.get(run.id)! })),
+    );
+    return [...moved.flatMap(runUpdated), ...logged];
   });
 }
 

@@ -5,7 +5,8 @@ import { type QueueFigures, queueFigures } from "../../sync/queue-figures.ts";
 import { builder } from "../builder.ts";
 import { type Context, commandDeps, viewerOf } from "../context.ts";
 import { globalId, targetOf } from "../ids.ts";
-import { ownIntegrationId, subscriptionSetup } from "../subscriptions.ts";
+import type { StateTick } from "../live/state.ts";
+import { liveState, ownIntegrationId, subscriptionSetup } from "../subscriptions.ts";
 import { LaneEnum } from "./enums.ts";
 import { MUTATION_ERRORS } from "./errors.ts";
 
@@ -145,16 +146,21 @@ builder.subscriptionField("queueProgress", (t) =>
   t.field({
     type: QueueProgressRef,
     description:
-      "Streams an integration's queue depths and call budget as they change (after each call and enqueue).",
+      "Streams an integration's queue depths and call budget: first as they are now, then as they change (calls, enqueues; a few times a second at most, the final figures always). A state stream: a subscriber that falls behind gets the latest figures, never a backlog.",
     args: { integrationId: t.arg.id({ description: "The integration's global id." }) },
     subscribe: (_root, args, ctx) =>
-      subscriptionSetup(async () =>
-        ctx.services.events.subscribe(
-          "queueProgress",
-          await ownIntegrationId(ctx, String(args.integrationId)),
-        ),
-      ),
-    resolve: (event: { integrationId: string }, _args, ctx) => figures(ctx, event.integrationId),
+      subscriptionSetup(async () => {
+        const id = await ownIntegrationId(ctx, String(args.integrationId));
+        return liveState(ctx, {
+          topic: "queueProgress",
+          channel: id,
+          cell: "queue",
+          idOf: () => id,
+          initial: () => [id],
+        });
+      }),
+    // Read once per change on this node, whatever the number of subscribers.
+    resolve: (tick: StateTick, _args, ctx) => tick.read("figures", () => figures(ctx, tick.id)),
   }),
 );
 

@@ -1,4 +1,3 @@
-import { filter, pipe } from "graphql-yoga";
 import type { Actor, Target } from "../../commands/command.ts";
 import { connectIntegration } from "../../commands/connect-integration.ts";
 import {
@@ -15,7 +14,8 @@ import { loadIntegrationEffectiveSettings } from "../../settings/load.ts";
 import { builder } from "../builder.ts";
 import { type Context, commandDeps, viewerOf } from "../context.ts";
 import { parseGlobalId, targetOf } from "../ids.ts";
-import { subscriptionSetup } from "../subscriptions.ts";
+import type { StateTick } from "../live/state.ts";
+import { liveState, ownIntegrationId, subscriptionSetup } from "../subscriptions.ts";
 import { IntegrationStatusEnum, PlatformKeyEnum, SyncModeEnum } from "./enums.ts";
 import { LOOKUP_ERRORS, MUTATION_ERRORS } from "./errors.ts";
 import { PlatformRef } from "./platform.ts";
@@ -273,24 +273,33 @@ statusMutation("resumeIntegration", "Resumes a PAUSED integration (OWNER or ADMI
 builder.subscriptionField("integrationStatusChanged", (t) =>
   t.prismaField({
     type: "Integration",
-    description: "Streams an integration each time its status changes (all of your tenant's, or only one).",
+    description:
+      "Streams your tenant's integrations (or only one): first each as it is now (oldest first), then each time its status changes. A state stream: a subscriber that falls behind gets each integration's latest state, never a backlog. Another tenant's integration id answers NOT_FOUND.",
     args: {
       integrationId: t.arg.id({ required: false, description: "Only this integration." }),
     },
     subscribe: (_root, args, ctx) =>
-      subscriptionSetup(() => {
-        const only = args.integrationId
-          ? parseGlobalId(String(args.integrationId), "Integration", ["integrationId"])
-          : null;
-        const events = ctx.services.events.subscribe("integrationStatusChanged", viewerOf(ctx).tenantId);
-        return only
-          ? pipe(
-              events,
-              filter((event) => event.integrationId === only),
-            )
-          : events;
+      subscriptionSetup(async () => {
+        const tenantId = viewerOf(ctx).tenantId;
+        const only = args.integrationId ? await ownIntegrationId(ctx, String(args.integrationId)) : null;
+        return liveState(ctx, {
+          topic: "integrationStatusChanged",
+          channel: tenantId,
+          cell: "integration",
+          idOf: (event) => (only === null || event.integrationId === only ? event.integrationId : null),
+          initial: async () => {
+            if (only) return [only];
+            const own = await prisma().integration.findMany({
+              where: { tenantId },
+              orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+              select: { id: true },
+            });
+            return own.map((integration) => integration.id);
+          },
+        });
       }),
-    resolve: (query, event: { integrationId: string }) =>
-      prisma().integration.findUniqueOrThrow({ ...query, where: { id: event.integrationId } }),
+    // Read once per change on this node for each selection asked, whatever the number of subscribers.
+    resolve: (query, tick: StateTick) =>
+      tick.read(query, () => prisma().integration.findUniqueOrThrow({ ...query, where: { id: tick.id } })),
   }),
 );

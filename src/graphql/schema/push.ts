@@ -5,10 +5,12 @@ import { prisma } from "../../db/client.ts";
 import { NotFoundError } from "../../errors.ts";
 import type { PacketTransition } from "../../events.ts";
 import { type IngestResult, MAX_ORDERS_PER_CALL, type OrderRejection } from "../../push/orders.ts";
+import { packetLogHead, packetTransitionsAfter } from "../../push/packet-log.ts";
 import { builder } from "../builder.ts";
 import { commandDeps, viewerOf } from "../context.ts";
 import { parseGlobalId, targetOf, globalId as toGlobalId } from "../ids.ts";
-import { subscriptionSetup } from "../subscriptions.ts";
+import type { StreamEnd } from "../live/log.ts";
+import { liveLog, startAfter, subscriptionSetup, transitionOf } from "../subscriptions.ts";
 import { PacketStateEnum } from "./enums.ts";
 import { FieldIssueRef, MUTATION_ERRORS } from "./errors.ts";
 
@@ -179,8 +181,12 @@ builder.mutationField("retryFailedPackets", (t) =>
 // --- Live packet states --------------------------------------------------------------------------------
 
 const PacketStateChangeRef = builder.objectRef<PacketTransition>("PacketStateChange").implement({
-  description: "One packet moving from one state to the next.",
+  description: "One packet moving from one state to the next, numbered in its run's log.",
   fields: (t) => ({
+    eventSequence: t.exposeInt("eventSequence", {
+      description:
+        "Its place in the run's log of packet moves: 1, 2, 3, … without gaps. Pass the last one you saw as afterSequence to resume.",
+    }),
     packetId: t.id({
       description: "The packet's global id.",
       resolve: (change) => toGlobalId("SyncPacket", change.packetId),
@@ -216,8 +222,15 @@ const PacketStateChangeRef = builder.objectRef<PacketTransition>("PacketStateCha
 builder.subscriptionField("packetStateChanged", (t) =>
   t.field({
     type: PacketStateChangeRef,
-    description: "Streams every state change of a push run's packets, in the order they happen.",
-    args: { runId: t.arg.id({ description: "The PUSH run's global id." }) },
+    description:
+      "Streams every state change of a push run's packets, in the order they happened, each exactly once, numbered without gaps (eventSequence; also in the result's extensions and, over SSE, as the event id). A transition stream: it starts with the run's whole log so far (or, given afterSequence, every move after it, replayed from the database; over SSE a reconnect's Last-Event-ID does the same), then follows live. A subscriber that falls too far behind is closed (WebSocket code 4008, or a SLOW_CONSUMER error) and resumes with afterSequence.",
+    args: {
+      runId: t.arg.id({ description: "The PUSH run's global id." }),
+      afterSequence: t.arg.int({
+        required: false,
+        description: "Resume after this eventSequence (the last one you saw); omitted or 0: from the start.",
+      }),
+    },
     subscribe: (_root, args, ctx) =>
       subscriptionSetup(async () => {
         const id = parseGlobalId(String(args.runId), "SyncRun", ["runId"]);
@@ -226,8 +239,16 @@ builder.subscriptionField("packetStateChanged", (t) =>
           select: { id: true },
         });
         if (!run) throw new NotFoundError("SyncRun", String(args.runId));
-        return ctx.services.events.subscribe("packetStateChanged", id);
+        return liveLog(ctx, {
+          topic: "packetStateChanged",
+          channel: id,
+          after: startAfter(ctx, args.afterSequence),
+          source: {
+            readAfter: (after, limit) => packetTransitionsAfter(prisma(), id, after, limit),
+            head: () => packetLogHead(prisma(), id),
+          },
+        });
       }),
-    resolve: (change: PacketTransition) => change,
+    resolve: (change: PacketTransition | StreamEnd) => transitionOf(change),
   }),
 );

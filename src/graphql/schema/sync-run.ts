@@ -2,11 +2,23 @@ import { cancelSyncRun } from "../../commands/cancel-sync-run.ts";
 import { triggerSync } from "../../commands/trigger-sync.ts";
 import { prisma } from "../../db/client.ts";
 import { NotFoundError } from "../../errors.ts";
+import type { RunStatusTransition } from "../../events.ts";
 import { type EntityProgress, entityProgress } from "../../sync/progress.ts";
+import { runLogHead, runLogStart, runTransitionsAfter } from "../../sync/run-log.ts";
+import { ACTIVE_RUN_STATUSES } from "../../sync/run-state.ts";
 import { builder } from "../builder.ts";
 import { commandDeps, viewerOf } from "../context.ts";
-import { parseGlobalId, targetOf } from "../ids.ts";
-import { ownIntegrationId, subscriptionSetup } from "../subscriptions.ts";
+import { globalId, parseGlobalId, targetOf } from "../ids.ts";
+import type { StreamEnd } from "../live/log.ts";
+import type { StateTick } from "../live/state.ts";
+import {
+  liveLog,
+  liveState,
+  ownIntegrationId,
+  startAfter,
+  subscriptionSetup,
+  transitionOf,
+} from "../subscriptions.ts";
 import {
   LaneEnum,
   LogLevelEnum,
@@ -181,10 +193,16 @@ builder.queryField("syncRun", (t) =>
   }),
 );
 
+/** A run as a state stream shows it: read once per change on this node for each selection asked. */
+function runState(query: object, tick: StateTick) {
+  return tick.read(query, () => prisma().syncRun.findUniqueOrThrow({ ...query, where: { id: tick.id } }));
+}
+
 builder.subscriptionField("syncRunUpdated", (t) =>
   t.prismaField({
     type: "SyncRun",
-    description: "Streams a sync run each time its status, counts or cursor change, until you unsubscribe.",
+    description:
+      "Streams a sync run: first as it is now, then each time its status, counts or cursor change (progress a few times a second at most, its final state always), until you unsubscribe. A state stream: a subscriber that falls behind gets the latest state, never a backlog; for every status change in order, see syncRunStatusChanged.",
     args: { id: t.arg.id({ description: "The run's global id." }) },
     subscribe: (_root, args, ctx) =>
       subscriptionSetup(async () => {
@@ -194,10 +212,15 @@ builder.subscriptionField("syncRunUpdated", (t) =>
           select: { id: true },
         });
         if (!run) throw new NotFoundError("SyncRun", String(args.id));
-        return ctx.services.events.subscribe("syncRunUpdated", id);
+        return liveState(ctx, {
+          topic: "syncRunUpdated",
+          channel: id,
+          cell: "run",
+          idOf: () => id,
+          initial: () => [id],
+        });
       }),
-    resolve: (query, event: { runId: string }) =>
-      prisma().syncRun.findUniqueOrThrow({ ...query, where: { id: event.runId } }),
+    resolve: (query, tick: StateTick) => runState(query, tick),
   }),
 );
 
@@ -276,16 +299,97 @@ builder.subscriptionField("integrationSyncRuns", (t) =>
   t.prismaField({
     type: "SyncRun",
     description:
-      "Streams every sync run of an integration as it is queued, progresses (status, counts) and ends; its logs field gives the lines written so far.",
+      "Streams the sync runs of an integration: first those queued, running or deferred now (oldest first), then each run as it is queued, progresses (status, counts) and ends; its logs field gives the lines written so far. A state stream: a subscriber that falls behind gets each run's latest state, never a backlog; for every status change in order, see syncRunStatusChanged.",
     args: { integrationId: t.arg.id({ description: "The integration's global id." }) },
     subscribe: (_root, args, ctx) =>
-      subscriptionSetup(async () =>
-        ctx.services.events.subscribe(
-          "integrationSyncRuns",
-          await ownIntegrationId(ctx, String(args.integrationId)),
-        ),
-      ),
-    resolve: (query, event: { runId: string }) =>
-      prisma().syncRun.findUniqueOrThrow({ ...query, where: { id: event.runId } }),
+      subscriptionSetup(async () => {
+        const integrationId = await ownIntegrationId(ctx, String(args.integrationId));
+        return liveState(ctx, {
+          topic: "integrationSyncRuns",
+          channel: integrationId,
+          cell: "run",
+          idOf: (event) => event.runId,
+          initial: async () => {
+            const active = await prisma().syncRun.findMany({
+              where: { integrationId, status: { in: [...ACTIVE_RUN_STATUSES] } },
+              orderBy: [{ queuedAt: "asc" }, { id: "asc" }],
+              select: { id: true },
+            });
+            return active.map((run) => run.id);
+          },
+        });
+      }),
+    resolve: (query, tick: StateTick) => runState(query, tick),
+  }),
+);
+
+const SyncRunStatusChangeRef = builder.objectRef<RunStatusTransition>("SyncRunStatusChange").implement({
+  description: "One sync run moving from one status to the next, numbered in its integration's log.",
+  fields: (t) => ({
+    eventSequence: t.exposeInt("eventSequence", {
+      description:
+        "Its place in the integration's log of run status changes: 1, 2, 3, … without gaps. Pass the last one you saw as afterSequence to resume.",
+    }),
+    runId: t.id({
+      description: "The run's global id.",
+      resolve: (change) => globalId("SyncRun", change.runId),
+    }),
+    kind: t.field({
+      type: SyncKindEnum,
+      description: "What the run does.",
+      resolve: (change) => change.kind,
+    }),
+    from: t.field({
+      type: SyncRunStatusEnum,
+      nullable: true,
+      description: "The status it left (null when it was queued).",
+      resolve: (change) => change.from,
+    }),
+    to: t.field({
+      type: SyncRunStatusEnum,
+      description: "The status it entered.",
+      resolve: (change) => change.to,
+    }),
+    error: t.exposeString("error", {
+      nullable: true,
+      description: "The run's error summary as it moved (FAILED, PARTIAL, CANCELLED).",
+    }),
+    at: t.field({
+      type: "DateTime",
+      description: "When it moved.",
+      resolve: (change) => new Date(change.at),
+    }),
+  }),
+});
+
+builder.subscriptionField("syncRunStatusChanged", (t) =>
+  t.field({
+    type: SyncRunStatusChangeRef,
+    description:
+      "Streams every status change of an integration's sync runs, in order, each exactly once, numbered without gaps (eventSequence; also in the result's extensions and, over SSE, as the event id). A transition stream: it starts with the changes of the runs active now (or, given afterSequence, every change after it, replayed from the database; over SSE a reconnect's Last-Event-ID does the same), then follows live. A subscriber that falls too far behind is closed (WebSocket code 4008, or a SLOW_CONSUMER error) and resumes with afterSequence.",
+    args: {
+      integrationId: t.arg.id({ description: "The integration's global id." }),
+      afterSequence: t.arg.int({
+        required: false,
+        description: "Resume after this eventSequence (the last one you saw); 0 replays the whole log.",
+      }),
+    },
+    subscribe: (_root, args, ctx) =>
+      subscriptionSetup(async () => {
+        const integrationId = await ownIntegrationId(ctx, String(args.integrationId));
+        const given = startAfter(ctx, args.afterSequence);
+        const after =
+          args.afterSequence == null && given === 0 ? await runLogStart(prisma(), integrationId) : given;
+        return liveLog(ctx, {
+          topic: "syncRunStatusChanged",
+          channel: integrationId,
+          after,
+          source: {
+            readAfter: (from, limit) => runTransitionsAfter(prisma(), integrationId, from, limit),
+            head: () => runLogHead(prisma(), integrationId),
+          },
+        });
+      }),
+    resolve: (change: RunStatusTransition | StreamEnd) => transitionOf(change),
   }),
 );

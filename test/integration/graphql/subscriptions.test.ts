@@ -106,22 +106,61 @@ describe("integrationStatusChanged", () => {
     }
   });
 
-  it("refuses a WebSocket subscription without a token", async () => {
-    const client = createClient({
-      url: t.app.api!.url.replace(/^http/, "ws"),
-      webSocketImpl: WebSocket,
-      lazy: true,
+  it("refuses a WebSocket at connection_init: 4401 without a token, 4403 with one that names nobody", async () => {
+    const closeCodeFor = async (connectionParams?: Record<string, string>) => {
+      let closed: { code: number; reason: string } | undefined;
+      const client = createClient({
+        url: t.app.api!.url.replace(/^http/, "ws"),
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        ...(connectionParams ? { connectionParams } : {}),
+        on: {
+          closed: (event) => {
+            const { code, reason } = event as { code: number; reason: string };
+            closed = { code, reason };
+          },
+        },
+      });
+      try {
+        const events = client.iterate<Result>({ query: print(IntegrationStatusChangedSubscription) });
+        const outcome = await events.next().then(
+          () => "delivered",
+          () => "refused",
+        );
+        expect(outcome).toBe("refused");
+        return closed;
+      } finally {
+        await client.dispose();
+      }
+    };
+    expect(await closeCodeFor()).toMatchObject({ code: 4401, reason: expect.stringMatching(/Unauthorized/) });
+    expect(await closeCodeFor({ authorization: "Bearer not-a-token" })).toMatchObject({
+      code: 4403,
+      reason: "Forbidden",
     });
-    try {
-      const events = client.iterate<Result>({ query: print(IntegrationStatusChangedSubscription) });
-      const outcome = await events.next().then(
-        (result) => ({ result }),
-        (error: unknown) => ({ error }),
-      );
-      expect(JSON.stringify(outcome)).toMatch(/UNAUTHENTICATED|Authentication required/);
-    } finally {
-      await client.dispose();
-    }
+  });
+
+  it("answers NOT_FOUND for another tenant's integration, over SSE as over WebSocket", async () => {
+    const theirs = await connectOver(other, "Theirs");
+    const response = await fetch(t.app.api!.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "text/event-stream",
+        authorization: `Bearer ${acme.viewer}`,
+      },
+      body: JSON.stringify({
+        query: print(IntegrationStatusChangedSubscription),
+        variables: { integrationId: theirs.id },
+      }),
+    });
+    const events = readServerSentEvents<{ data: unknown; errors?: { extensions?: { code?: string } }[] }>(
+      response,
+    );
+    const first = await events.next();
+    expect(first.value?.data ?? null).toBeNull();
+    expect(first.value?.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+    await events.return(undefined).catch(() => {});
   });
 
   it("streams over server-sent events, filtered to one integration", async () => {
@@ -147,9 +186,15 @@ describe("integrationStatusChanged", () => {
     const next = events.next();
     await waitForRedisSubscribers(channel(acme.id));
 
+    // First the integration as it is, then its changes (and only its own).
+    expect((await next).value?.data.integrationStatusChanged).toEqual({
+      id: watched.id,
+      name: "Watched",
+      status: "PENDING",
+    });
     await t.data(PauseIntegrationMutation, { id: ignored.id }, acme.admin);
     await t.data(PauseIntegrationMutation, { id: watched.id }, acme.admin);
-    expect((await next).value?.data.integrationStatusChanged).toEqual({
+    expect((await events.next()).value?.data.integrationStatusChanged).toEqual({
       id: watched.id,
       name: "Watched",
       status: "PAUSED",

@@ -47,6 +47,8 @@ export type LogLevel =
 export type PacketState =
   /** Rejected or unmappable; see errorCode and errorMessage. */
   | 'FAILED'
+  /** Its send's outcome is unknown (the answer was lost, timed out or a 5xx; its worker died mid-call): it is resent with the same Idempotency-Key, which the platform honours, so it is applied at most once. */
+  | 'IN_DOUBT'
   /** Mapped to the platform's codes, waiting to be sent. */
   | 'MAPPED'
   /** Built, not yet mapped. */
