@@ -18,6 +18,7 @@ async function main() {
   if (app.api) {
     const ide = config.env === "development" ? " (open it in a browser for GraphiQL)" : "";
     console.log(`\nsyncline GraphQL API: ${app.api.url}${ide}`);
+    console.log(`syncline monitor: ${app.api.monitorUrl} (sign in with a token)`);
   }
   if (demoToken) {
     console.log(
