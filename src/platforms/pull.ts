@@ -46,6 +46,22 @@ export interface PulledPage {
   next: unknown | null;
 }
 
+/**
+ * Calls a connector makes per record once an entity's listing is done, for what the listing does not
+ * carry (XPM's custom fields: one call per client or job, through the contract's custom-field
+ * endpoints). Their results are mirrored as records of their own entity, by the same remote id.
+ */
+export interface FollowUp {
+  /** The mirror's entity for the results, e.g. "clientCustomFields". */
+  entity: string;
+  /** Whether this pull needs follow-up calls at all (e.g. custom fields were chosen). */
+  wanted(context: PullContext): boolean;
+  /** The call for one record the listing brought (its remote id and data as mirrored). */
+  request(context: PullContext, record: { remoteId: string; data: unknown }): PageRequest;
+  /** The follow-up record from the answer. */
+  parse(context: PullContext, record: { remoteId: string; data: unknown }, body: unknown): RemoteRecord;
+}
+
 export interface EntityPuller {
   /** Whether this kind lists every live record (so records not seen were deleted). */
   listsEverything(context: PullContext): boolean;
@@ -58,4 +74,9 @@ export interface EntityPuller {
   request(context: PullContext, cursor: unknown | null): PageRequest;
   /** Reads a page from the answer's body (and headers, for platforms that page by Link header). */
   parse(context: PullContext, body: unknown, cursor: unknown | null, headers: Headers): PulledPage;
+  /**
+   * Per-record calls after the listing: made for the records this run created or changed, and for those
+   * with no follow-up record yet.
+   */
+  followUp?: FollowUp;
 }

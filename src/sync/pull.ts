@@ -39,6 +39,11 @@ export interface RunCursor {
   customFields?: Record<string, string[]>;
   /** What each entity's pages brought so far (the run's per-entity progress). */
   counts?: Record<string, EntityCounts>;
+  /**
+   * Set once the current entity's listing is done and its puller has follow-up calls to make (XPM's
+   * custom fields): the last record followed up (null: none yet), in remote id order.
+   */
+  followUp?: { after: string | null } | null;
 }
 
 export interface EntityCounts {
@@ -81,7 +86,15 @@ export function entitiesFor(
 }
 
 export type PullStep =
-  | { kind: "call"; cursor: RunCursor; context: PullContext; request: PageRequest; puller: EntityPuller }
+  | {
+      kind: "call";
+      cursor: RunCursor;
+      context: PullContext;
+      request: PageRequest;
+      puller: EntityPuller;
+      /** Set on a follow-up call: the entity its record is mirrored under. */
+      followUpEntity?: string;
+    }
   | { kind: "backoff"; until: number }
   | { kind: "done" };
 
@@ -141,7 +154,95 @@ export async function nextPullStep(
   }
   const puller = PULLERS[integration.platform]![entity]!;
   const context = contextOf(run.kind, cursor, entity, integration.platform);
+  if (cursor.followUp && puller.followUp) {
+    const record = await nextToFollowUp(prisma, run, entity, puller.followUp.entity, cursor);
+    if (!record) {
+      await finishEntity(prisma, run, cursor, context, puller.listsEverything(context));
+      return nextPullStep(
+        prisma,
+        await prisma.syncRun.findUniqueOrThrow({ where: { id: run.id } }),
+        integration,
+      );
+    }
+    const followUp = puller.followUp;
+    // The follow-up's answer is read as a one-record page whose `next` names the record it was for.
+    const stepPuller: EntityPuller = {
+      listsEverything: () => false,
+      request: (ctx) => followUp.request(ctx, record),
+      parse: (ctx, body) => ({ records: [followUp.parse(ctx, record, body)], next: record.remoteId }),
+    };
+    return {
+      kind: "call",
+      cursor,
+      context,
+      request: stepPuller.request(context, null),
+      puller: stepPuller,
+      followUpEntity: followUp.entity,
+    };
+  }
   return { kind: "call", cursor, context, request: puller.request(context, cursor.page), puller };
+}
+
+/**
+ * The next record of the entity to follow up, in remote id order: one this run created or changed, or
+ * one with no follow-up record yet (an unchanged record keeps the follow-up it has).
+ */
+async function nextToFollowUp(
+  prisma: PrismaClient,
+  run: SyncRun,
+  entity: string,
+  followUpEntity: string,
+  cursor: RunCursor,
+): Promise<{ remoteId: string; data: unknown } | null> {
+  const rows = await prisma.$queryRawUnsafe<{ remoteId: string; data: unknown }[]>(
+    `SELECT s."remoteId", s.data FROM "SyncedRecord" s
+     WHERE s."integrationId" = $1::uuid AND s.entity = $2 AND NOT s.deleted AND s."lastRunId" = $3::uuid
+       AND s."remoteId" > $4
+       AND (s."updatedAt" >= $5::timestamp(3) OR NOT EXISTS (
+         SELECT 1 FROM "SyncedRecord" f
+         WHERE f."integrationId" = s."integrationId" AND f.entity = $6 AND f."remoteId" = s."remoteId"))
+     ORDER BY s."remoteId" LIMIT 1`,
+    run.integrationId,
+    entity,
+    run.id,
+    cursor.followUp?.after ?? "",
+    new Date(cursor.entityStartedAt ?? 0),
+    followUpEntity,
+  );
+  return rows[0] ?? null;
+}
+
+/** The current entity is done: its watermark advances and the run moves to the next entity. */
+async function finishEntity(
+  db: Prisma.TransactionClient | PrismaClient,
+  run: SyncRun,
+  cursor: RunCursor,
+  context: PullContext,
+  listsEverything: boolean,
+): Promise<RunCursor> {
+  const entity = cursor.entities[cursor.index]!;
+  await db.watermark.upsert({
+    where: { integrationId_entity: { integrationId: run.integrationId, entity } },
+    create: { integrationId: run.integrationId, entity, cursor: context.startedAt, lastRunId: run.id },
+    update: {
+      cursor: context.startedAt,
+      lastRunId: run.id,
+      ...(listsEverything ? { reconciledAt: new Date() } : {}),
+    },
+  });
+  const next: RunCursor = {
+    ...cursor,
+    index: cursor.index + 1,
+    page: null,
+    entityStartedAt: null,
+    since: null,
+    followUp: null,
+  };
+  await db.syncRun.update({
+    where: { id: run.id },
+    data: { cursor: next as unknown as Prisma.InputJsonValue },
+  });
+  return next;
 }
 
 function contextOf(
@@ -170,8 +271,10 @@ export async function applyPage(
   page: PulledPage,
 ): Promise<DomainEvent[]> {
   const entity = step.cursor.entities[step.cursor.index]!;
+  if (step.cursor.followUp) return applyFollowUp(prisma, run, step, page);
   const target = { integrationId: run.integrationId, entity, runId: run.id };
   const listsEverything = step.puller.listsEverything(step.context);
+  const followUp = lastPageOf(page) && step.puller.followUp?.wanted(step.context);
   // A pull that lists a date window in full reconciles deletions inside it (time entries).
   const window = listsEverything ? null : (step.puller.listedWindow?.(step.context) ?? null);
   const changed = await prisma.$transaction(
@@ -195,22 +298,11 @@ export async function applyPage(
         notBefore: null,
         counts: { ...step.cursor.counts, [entity]: addCounts(step.cursor.counts?.[entity], pageCounts) },
       };
-      if (lastPage) {
-        await tx.watermark.upsert({
-          where: { integrationId_entity: { integrationId: run.integrationId, entity } },
-          create: {
-            integrationId: run.integrationId,
-            entity,
-            cursor: step.context.startedAt,
-            lastRunId: run.id,
-          },
-          update: {
-            cursor: step.context.startedAt,
-            lastRunId: run.id,
-            ...(listsEverything ? { reconciledAt: new Date() } : {}),
-          },
-        });
-        cursor = { ...cursor, index: cursor.index + 1, page: null, entityStartedAt: null, since: null };
+      if (lastPage && followUp) {
+        // The listing is done; the entity finishes once every record that needs it was followed up.
+        cursor = { ...cursor, page: null, followUp: { after: null } };
+      } else if (lastPage) {
+        cursor = await finishEntity(tx, run, cursor, step.context, listsEverything);
       }
       await tx.syncRun.update({
         where: { id: run.id },
@@ -234,6 +326,33 @@ export async function applyPage(
     },
     { timeout: 60_000 },
   );
+  return [...changed, ...runUpdated(run)];
+}
+
+const lastPageOf = (page: PulledPage) => page.next === null;
+
+/** Commits one follow-up answer: its record (under the follow-up's entity) and the cursor, together. */
+async function applyFollowUp(
+  prisma: PrismaClient,
+  run: SyncRun,
+  step: Extract<PullStep, { kind: "call" }>,
+  page: PulledPage,
+): Promise<DomainEvent[]> {
+  const target = { integrationId: run.integrationId, entity: step.followUpEntity!, runId: run.id };
+  const changed = await prisma.$transaction(async (tx) => {
+    const counts = await upsertRecords(tx, target, page.records);
+    const cursor: RunCursor = {
+      ...step.cursor,
+      attempts: 0,
+      notBefore: null,
+      followUp: { after: page.next as string },
+    };
+    await tx.syncRun.update({
+      where: { id: run.id },
+      data: { cursor: cursor as unknown as Prisma.InputJsonValue },
+    });
+    return recordPageChanges(tx, { ...target, ...counts, deleted: 0, first: counts.first ?? null });
+  });
   return [...changed, ...runUpdated(run)];
 }
 

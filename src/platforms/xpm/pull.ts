@@ -1,4 +1,4 @@
-import type { EntityPuller, PullContext } from "../pull.ts";
+import type { EntityPuller, FollowUp, PullContext } from "../pull.ts";
 
 /**
  * Xero Practice Manager v3.1 pulls (PLATFORMS.md): clients by list (all, archived included) or
@@ -37,6 +37,35 @@ const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 /** The engine pulls full listings (initial, daily) with no `since`: anything else is incremental. */
 const incremental = (context: PullContext) => context.since !== null;
 
+/**
+ * The chosen custom fields of one client or job, through the contract's custom-field endpoints
+ * (client.api/get/{uuid}/customfield, job.api/get/{jobNumber}/customfield: a
+ * CustomFieldValueListResponseDto): one call per record, so only when the tenant chose custom fields,
+ * and only for records a run created or changed (or that have none mirrored yet). A field is chosen by
+ * its name or its uuid, case-insensitively; its value is whichever of text, date, number, decimal or
+ * boolean it carries.
+ */
+function customFields(entity: string, path: (remoteId: string) => string): FollowUp {
+  return {
+    entity: `${entity}CustomFields`,
+    wanted: (context) => context.customFields.length > 0,
+    request: (_context, record) => ({ path: path(encodeURIComponent(record.remoteId)) }),
+    parse(context, record, body) {
+      const chosen = new Set(context.customFields.map((field) => field.toLowerCase()));
+      const isChosen = (value: unknown) => typeof value === "string" && chosen.has(value.toLowerCase());
+      const fields = list(body, "customFields")
+        .filter((field) => isChosen(field.name) || isChosen(field.uuid))
+        .map((field) => ({ uuid: field.uuid ?? null, name: field.name ?? null, value: customValue(field) }));
+      return { remoteId: record.remoteId, data: { customFields: fields } };
+    },
+  };
+}
+
+const customValue = (field: Record<string, unknown>) =>
+  [field.text, field.date, field.number, field.decimal, field.boolean].find(
+    (value) => value !== null && value !== undefined,
+  ) ?? null;
+
 const client: EntityPuller = {
   listsEverything: (context) => !incremental(context),
   request(context) {
@@ -48,6 +77,7 @@ const client: EntityPuller = {
     records: list(body, "clients").map((dto) => ({ remoteId: String(dto.uuid), data: dto })),
     next: null,
   }),
+  followUp: customFields("client", (uuid) => `v3.1/client.api/get/${uuid}/customfield`),
 };
 const job: EntityPuller = {
   listsEverything: () => true,
@@ -56,6 +86,8 @@ const job: EntityPuller = {
     records: list(body, "jobs").map((dto) => ({ remoteId: String(dto.id), data: dto })),
     next: null,
   }),
+  // Jobs are mirrored by their number, which is what job.api/get/{jobNumber}/customfield takes.
+  followUp: customFields("job", (jobNumber) => `v3.1/job.api/get/${jobNumber}/customfield`),
 };
 
 const staff: EntityPuller = {

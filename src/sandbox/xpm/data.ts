@@ -98,6 +98,23 @@ export interface XpmTime {
   end: string | null;
 }
 
+/** CustomFieldDefinitionDto: what a practice's custom field is and which records it applies to. */
+export interface XpmCustomFieldDefinition {
+  uuid: string;
+  name: string;
+  type: "Text" | "Date" | "Number" | "Decimal" | "Boolean";
+  useClient: boolean;
+  useJob: boolean;
+}
+
+/** A CustomFieldValueDto's value: one of its typed members. */
+export type XpmCustomFieldValue =
+  | { text: string }
+  | { date: string }
+  | { number: number }
+  | { decimal: number }
+  | { boolean: boolean };
+
 export interface SeedSizes {
   /** Defaults to 1 (the sandbox server seeds each practice with its tenant id instead). */
   seed?: number | string;
@@ -173,6 +190,9 @@ export class XpmPractice {
   private readonly clientOrder: Tracked<XpmClient>[] = [];
   /** Time entries by day number (days since the epoch), for from/to lists without a full scan. */
   private readonly timeByDay = new Map<number, Tracked<XpmTime>[]>();
+  /** Custom field definitions, and their values by record ("client:<uuid>", "job:<number>") and field uuid. */
+  readonly customFields: XpmCustomFieldDefinition[] = [];
+  private readonly customValues = new Map<string, Map<string, XpmCustomFieldValue>>();
   /** The practice's task names, which time entries refer to. */
   readonly tasks: NamedRef[];
   private readonly prng: Prng;
@@ -324,6 +344,41 @@ export class XpmPractice {
     const record = this.editTime(uuid, {}, options);
     if (record) record.deleted = true;
     return record;
+  }
+
+  // ---- custom fields ----
+
+  addCustomField(fields: Omit<XpmCustomFieldDefinition, "uuid">): XpmCustomFieldDefinition {
+    const definition = { uuid: this.prng.uuid(), ...fields };
+    this.customFields.push(definition);
+    return definition;
+  }
+
+  /**
+   * Sets a record's value of a custom field (by name). Like an edit of the field in XPM's screens, it
+   * does not move the record's modified time.
+   */
+  setCustomField(
+    record: { client: string } | { job: string },
+    name: string,
+    value: XpmCustomFieldValue,
+  ): void {
+    const definition = this.customFields.find((d) => d.name === name);
+    if (!definition) throw new Error(`No custom field "${name}"`);
+    const key = "client" in record ? `client:${record.client}` : `job:${record.job}`;
+    const values = this.customValues.get(key) ?? new Map<string, XpmCustomFieldValue>();
+    values.set(definition.uuid, value);
+    this.customValues.set(key, values);
+  }
+
+  /** The custom fields that apply to a record, with the values it has (CustomFieldValueDto). */
+  customFieldValues(record: { client: string } | { job: string }) {
+    const key = "client" in record ? `client:${record.client}` : `job:${record.job}`;
+    const applies = (d: XpmCustomFieldDefinition) => ("client" in record ? d.useClient : d.useJob);
+    const values = this.customValues.get(key);
+    return this.customFields
+      .filter(applies)
+      .map((d) => ({ uuid: d.uuid, name: d.name, ...(values?.get(d.uuid) ?? {}) }));
   }
 
   // ---- reading (what the API routes serve) ----

@@ -68,6 +68,9 @@ const ok = (body: object): SandboxReply => ({ status: 200, body: { status: "OK",
 
 const ROUTES: Route<RouteContext>[] = [
   { path: /^\/v3\.1\/client\.api\/list$/, methods: { GET: listClients } },
+  { path: /^\/v3\.1\/client\.api\/get\/([^/]+)\/customfield$/, methods: { GET: clientCustomFields } },
+  { path: /^\/v3\.1\/job\.api\/get\/([^/]+)\/customfield$/, methods: { GET: jobCustomFields } },
+  { path: /^\/v3\.1\/customfield\.api\/definition$/, methods: { GET: customFieldDefinitions } },
   { path: /^\/v3\.1\/client\.api\/paged-list$/, methods: { GET: pageClients } },
   { path: /^\/v3\.1\/job\.api\/current$/, methods: { GET: currentJobs } },
   { path: /^\/v3\.1\/job\.api\/get\/([^/]+)$/, methods: { GET: getJob } },
@@ -243,6 +246,33 @@ function toDay(value: unknown): string | null {
   // The round trip rejects dates such as 2025-02-30, which Date.parse would roll over.
   const number = dayNumber(day);
   return Number.isFinite(number) && formatDay(number) === day ? day : null;
+}
+
+// ---- custom fields ----
+
+function customFieldDefinitions({ practice }: RouteContext): SandboxReply {
+  return ok({
+    customFieldDefinitions: practice.customFields.map((d) => ({
+      uuid: d.uuid,
+      name: d.name,
+      type: d.type,
+      useClient: d.useClient,
+      useJob: d.useJob,
+    })),
+  });
+}
+
+/** CustomFieldValueListResponseDto of a client (by uuid): the fields that apply to clients, with its values. */
+function clientCustomFields({ practice }: RouteContext, [uuid]: string[]): SandboxReply {
+  const client = practice.clients.get(uuid!);
+  if (!client || client.deleted) return refusal(`Client ${uuid} not found`);
+  return ok({ customFields: practice.customFieldValues({ client: uuid! }) });
+}
+
+function jobCustomFields({ practice }: RouteContext, [jobNumber]: string[]): SandboxReply {
+  const job = practice.jobs.get(jobNumber!);
+  if (!job || job.deleted) return refusal(`Job ${jobNumber} not found`);
+  return ok({ customFields: practice.customFieldValues({ job: jobNumber! }) });
 }
 
 // ---- staff and time ----

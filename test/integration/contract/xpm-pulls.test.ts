@@ -119,4 +119,47 @@ describe("XPM pulls that see every change", () => {
     await runToEnd(integration.id, "DAILY");
     expect((await mirrored(integration.id, "client", deleted!)).deleted).toBe(true);
   });
+
+  it("fetches the chosen custom fields of clients and jobs through the contract's custom-field endpoints", async () => {
+    const { integration, practice, remoteTenantId } = await connectedXpm(h, {
+      tenantId: tenant.id,
+      seed: { clients: 3, jobs: 2, staff: 1, timeEntries: 0 },
+    });
+    practice.addCustomField({ name: "Risk rating", type: "Text", useClient: true, useJob: false });
+    practice.addCustomField({ name: "Internal code", type: "Text", useClient: true, useJob: true });
+    practice.addCustomField({ name: "Fee cap", type: "Decimal", useClient: false, useJob: true });
+    const [firstClient] = [...practice.clients.keys()];
+    practice.setCustomField({ client: firstClient! }, "Risk rating", { text: "High" });
+    practice.setCustomField({ client: firstClient! }, "Internal code", { text: "C-17" });
+    practice.setCustomField({ job: "J000001" }, "Fee cap", { decimal: 1250.5 });
+    // Chosen: one field of clients (by name, any case) and one of jobs; "Internal code" is not chosen.
+    await h.t.app.db.prisma.integrationEntitySettings.createMany({
+      data: [
+        { integrationId: integration.id, entity: "client", customFields: ["risk rating"] },
+        { integrationId: integration.id, entity: "job", customFields: ["Fee cap"] },
+      ],
+    });
+    h.xpm.caps.clear();
+    await runToEnd(integration.id, "INITIAL");
+
+    const clientFields = await mirrored(integration.id, "clientCustomFields", firstClient!);
+    expect(clientFields.data).toEqual({
+      customFields: [{ uuid: expect.any(String), name: "Risk rating", value: "High" }],
+    });
+    const jobFields = await mirrored(integration.id, "jobCustomFields", "J000001");
+    expect(jobFields.data).toEqual({
+      customFields: [{ uuid: expect.any(String), name: "Fee cap", value: 1250.5 }],
+    });
+    // One call per client and per current job, through the contract's endpoints.
+    const paths = h.xpm.caps.accepted(remoteTenantId).map((c) => c.path);
+    const current = practice.currentJobs().length;
+    expect(paths.filter((p) => /^\/v3\.1\/client\.api\/get\/[^/]+\/customfield$/.test(p))).toHaveLength(3);
+    expect(paths.filter((p) => /^\/v3\.1\/job\.api\/get\/[^/]+\/customfield$/.test(p))).toHaveLength(current);
+
+    // A FORCE pull follows up only what changed: nothing here, so no custom-field call.
+    h.xpm.caps.clear();
+    await runToEnd(integration.id, "FORCE");
+    const again = h.xpm.caps.accepted(remoteTenantId).map((c) => c.path);
+    expect(again.filter((p) => p.endsWith("/customfield"))).toEqual([]);
+  });
 });
