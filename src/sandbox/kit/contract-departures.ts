@@ -84,6 +84,52 @@ export const DEPARTURES: readonly Departure[] = [
   },
 ];
 
+/**
+ * Where a sandbox takes a request the real API would refuse or treat differently. The contract check
+ * cannot see these (it judges what the contract says, and these are the sandbox's own leniencies), so
+ * they are listed here for a reader of a green test run.
+ */
+export const LENIENCIES: readonly Omit<Departure, "statuses" | "body">[] = [
+  {
+    name: "tokens and scopes",
+    platforms: ["XPM", "XERO_ACCOUNTING"],
+    why:
+      "Unless the sandbox is started with its identity server (src/sandbox/identity), any bearer token " +
+      "is taken for any tenant: tokens neither expire nor carry the OAuth2 scopes the contract names per " +
+      "operation (e.g. practicemanager.job for job.api/update, accounting.transactions for ManualJournals). " +
+      "Scopes are not checked even with the identity server.",
+    source: "both contracts' securitySchemes (OAuth2) and per-operation security",
+  },
+  {
+    name: "XPM Idempotency-Key",
+    platforms: ["XPM"],
+    why:
+      "The XPM contract declares no Idempotency-Key; the sandbox still replays a repeated key on writes " +
+      "(the kit's idempotency.ts), as the Accounting API does. syncline does not count on it for XPM " +
+      "(the catalog's honoursIdempotencyKey is false), and a job.api/update sets values, so a repeat " +
+      "applied twice would leave the same job.",
+    source: "specs/xero-practicemanager-v3-1.yaml (no such parameter); PLATFORMS.md, 'Idempotency'",
+  },
+  {
+    name: "XPM content negotiation",
+    platforms: ["XPM"],
+    why:
+      "XPM checks Accept and Content-Type strictly only when the Xero-Features header asks for " +
+      "practice-strict-content-type; the sandbox never does. (The Accounting sandbox refuses a write " +
+      "whose Content-Type is not application/json, the contract's only request media type.)",
+    source: "specs/xero-practicemanager-v3-1.yaml, the Xero-Features parameter",
+  },
+  {
+    name: "XPM custom field edits",
+    platforms: ["XPM"],
+    why:
+      "Setting a custom field's value in the sandbox does not move the client's or job's modified time " +
+      "(the contract does not say whether it does), so a pull follows up custom fields only for records " +
+      "it created or changed, or that have none mirrored yet.",
+    source: "specs/xero-practicemanager-v3-1.yaml, CustomFieldV31 operations",
+  },
+];
+
 /** The departures that cover a status of a platform's answer. */
 export function departureFor(platform: ContractPlatform, status: number): Departure | undefined {
   return DEPARTURES.find((d) => d.platforms.includes(platform) && d.statuses.includes(status));
