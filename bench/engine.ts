@@ -49,7 +49,7 @@ async function stage(name: string, minuteMs: number, workers: number): Promise<S
     SYNCLINE_MINUTE_MS: String(minuteMs),
     SYNCLINE_XPM_URL: xpm.url,
     SYNCLINE_SWEEP_INTERVAL_MS: "5000",
-    SYNCLINE_LOCK_TTL_MS: "5000",
+    SYNCLINE_HEARTBEAT_LAPSE_MS: "5000",
   });
   const app = await startApp(loadConfig(env), ["scheduler"]);
   const { tenantId } = await createTenant(app.db.prisma, { name: `bench ${name}` });

@@ -57,9 +57,13 @@ export interface Config {
     workerConcurrency: number;
     /** Real milliseconds before a provider call is abandoned as a timeout. */
     callTimeoutMs: number;
-    /** Real milliseconds an activation's lock lives without renewal: how soon a killed worker's
-     * integrations are served again. */
-    lockTtlMs: number;
+    /**
+     * Real milliseconds after a worker's last heartbeat before what it held is freed: its activation
+     * locks and the budget leases of its calls in flight live this long without renewal (they are renewed
+     * every third of it), so a killed worker's integrations are served again, with their full concurrency,
+     * within it.
+     */
+    heartbeatLapseMs: number;
     /** Real milliseconds between the scheduler's sweeps for integrations with pending work. */
     sweepIntervalMs: number;
     /** Real milliseconds added to each sliding minute, as extra margin. Not needed to stay under the
@@ -98,8 +102,8 @@ const EnvSchema = z.object({
   SYNCLINE_OTLP_TRACES_URL: z.url({ protocol: /^https?$/ }).optional(),
   SYNCLINE_WORKER_CONCURRENCY: z.coerce.number().int().positive().default(200),
   SYNCLINE_CALL_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
-  SYNCLINE_LOCK_TTL_MS: z.coerce.number().int().positive().default(15_000),
-  SYNCLINE_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(5_000),
+  SYNCLINE_HEARTBEAT_LAPSE_MS: z.coerce.number().int().positive().default(3_000),
+  SYNCLINE_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(2_000),
   SYNCLINE_WINDOW_GUARD_MS: z.coerce.number().int().nonnegative().default(0),
   SYNCLINE_PARK_AFTER_MS: z.coerce.number().int().nonnegative().default(1000),
 });
@@ -143,7 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     engine: {
       workerConcurrency: e.SYNCLINE_WORKER_CONCURRENCY,
       callTimeoutMs: e.SYNCLINE_CALL_TIMEOUT_MS,
-      lockTtlMs: e.SYNCLINE_LOCK_TTL_MS,
+      heartbeatLapseMs: e.SYNCLINE_HEARTBEAT_LAPSE_MS,
       sweepIntervalMs: e.SYNCLINE_SWEEP_INTERVAL_MS,
       windowGuardMs: e.SYNCLINE_WINDOW_GUARD_MS,
       parkAfterMs: e.SYNCLINE_PARK_AFTER_MS,

@@ -1,6 +1,7 @@
 import type { Config } from "./config.ts";
 import type { Connections } from "./connections/index.ts";
 import type { Database } from "./db/client.ts";
+import { engineStore } from "./db/engine-store.ts";
 import type { EngineWork } from "./engine/index.ts";
 import { type Events, publishEvents, StateEventThrottle } from "./events.ts";
 import { SERVABLE } from "./integrations/integration-state.ts";
@@ -46,6 +47,8 @@ export function engineWork(
       return due;
     },
     afterCall: (integrationId) => deps.publish([{ topic: "queueProgress", integrationId }]),
+    // Fencing tokens and the call ledger, in PostgreSQL.
+    store: engineStore(db.sql),
     // Each call's token: refreshed once per integration across every process, the engine knowing no OAuth.
     credentials: connections.credentials,
   };

@@ -248,6 +248,7 @@ export const EnqueueExportsMutation = graphql(`
       ... on EnqueueExportsPayload {
         added
         coalesced
+        superseded
         exportQueue { pending inFlight sent failed estimatedDrainSeconds lanes { lane depth } }
       }
       ...ErrorFields
@@ -260,7 +261,10 @@ export const ExportQueueQuery = graphql(`
     integration(id: $id) {
       __typename
       ... on Integration {
-        exportQueue { pending inFlight sent failed estimatedDrainSeconds estimatedDrainAt lanes { lane depth } }
+        exportQueue {
+          pending inFlight inDoubt conflicts sent skipped failed estimatedDrainSeconds estimatedDrainAt
+          lanes { lane depth }
+        }
         rateBudget {
           concurrent { limit inFlight }
           minute { limit used remaining resetsAt }
@@ -268,8 +272,45 @@ export const ExportQueueQuery = graphql(`
           exportMinute { limit used remaining resetsAt }
           exportDay { limit used remaining resetsAt }
           blockedUntil
+          platform { minute { remaining seenAt } day { remaining seenAt } }
         }
       }
+      ...ErrorFields
+    }
+  }
+`);
+
+export const ExportConflictsQuery = graphql(`
+  query ExportConflicts($id: ID!) {
+    integration(id: $id) {
+      __typename
+      ... on Integration {
+        conflictPolicy
+        exportConflicts(first: 50) {
+          totalCount
+          edges { node { id entity remoteId field value baseValue remoteValue status conflictAt } }
+        }
+      }
+      ...ErrorFields
+    }
+  }
+`);
+
+export const ResolveExportConflictMutation = graphql(`
+  mutation ResolveExportConflict($input: ResolveExportConflictInput!) {
+    resolveExportConflict(input: $input) {
+      __typename
+      ... on ResolveExportConflictPayload { exportItem { id status } }
+      ...ErrorFields
+    }
+  }
+`);
+
+export const SetExportConflictPolicyMutation = graphql(`
+  mutation SetExportConflictPolicy($input: SetExportConflictPolicyInput!) {
+    setExportConflictPolicy(input: $input) {
+      __typename
+      ... on SetExportConflictPolicyPayload { integration { id conflictPolicy } }
       ...ErrorFields
     }
   }

@@ -23,7 +23,7 @@ export function enqueueExports(
   deps: CommandDeps,
   viewer: Actor,
   input: { integration: Target; items: z.input<typeof Edits> },
-): Promise<{ integrationId: string; added: number; coalesced: number }> {
+): Promise<{ integrationId: string; added: number; coalesced: number; superseded: number }> {
   const edits = validate(Edits, input.items, ["input", "items"]).map((edit) => ({
     ...edit,
     value: edit.value ?? null,

@@ -10,6 +10,7 @@ import { laneRank } from "./lanes.ts";
 import { Mutex } from "./mutex.ts";
 import { type CallTarget, callTargetOf, callUnderLease } from "./provider-call.ts";
 import type { CallBudget } from "./rate-limit/budget.ts";
+import type { ActivationFences, ClaimContext } from "./store.ts";
 import type { WakeHub } from "./wake.ts";
 import type { WorkSession, WorkSource } from "./work-source.ts";
 
@@ -17,6 +18,8 @@ export interface DispatcherDeps {
   config: Config;
   budget: CallBudget;
   lock: ActivationLock;
+  /** Fencing tokens: one taken per activation, carried by its claims (engine/store.ts). */
+  fences: ActivationFences;
   wake: WakeHub;
   queue: BeeQueue<ActivationJob>;
   /** The work the engine serves, in any order (the dispatcher orders them by lane). */
@@ -35,6 +38,47 @@ interface Activation {
   /** Serialises "find the best work, take budget, claim it" between the activation's slots. */
   picking: Mutex;
   lockLost: boolean;
+}
+
+/**
+ * The call slots of one round of an activation. A slot told to wait long does not leave while another
+ * slot still works (a pull page, a call in flight): it rests until its wait is over and serves again,
+ * so after the wait the activation serves with every slot the caps allow, not only the ones that never
+ * stopped. Once no slot works any more, the round is over and the activation parks.
+ */
+class SlotRound {
+  private working: number;
+  private end!: () => void;
+  private readonly ended: Promise<void>;
+
+  constructor(slots: number) {
+    this.working = slots;
+    this.ended = new Promise((resolve) => {
+      this.end = resolve;
+    });
+  }
+
+  /** A slot leaves the round (no work due, or the activation must stop). */
+  leave(): void {
+    this.working--;
+    if (this.working <= 0) this.end();
+  }
+
+  /**
+   * A slot must wait long. While another slot still works it rests for `sleep` and answers true (serve
+   * again); when it is the last one working, or the round ends while it rests, it answers false (park).
+   */
+  async rest(sleep: Promise<unknown>): Promise<boolean> {
+    this.working--;
+    if (this.working <= 0) {
+      this.end();
+      return false;
+    }
+    const over = await Promise.race([sleep.then(() => false), this.ended.then(() => true)]);
+    if (over) return false;
+    this.working++;
+    return true;
+  }
 }
 
 type Pick =
@@ -103,17 +147,22 @@ export class Dispatcher {
       );
     }, lock.ttlMs / 3);
     try {
+      // Taken once the lock is held: from now on, claims of every earlier activation settle nothing.
+      const claim: ClaimContext = {
+        fence: await this.deps.fences.take(integrationId),
+        callTimeoutMs: this.deps.config.engine.callTimeoutMs,
+      };
       for (const source of this.sources) {
-        const orphans = await source.recoverOrphans(integrationId);
+        const orphans = await source.recoverOrphans(integrationId, claim);
         if (orphans > 0)
           rootLogger.warn(
             { integrationId, orphans, source: source.name },
-            "re-queued work a lost worker left",
+            "took back work an earlier activation left in flight (in doubt until verified or resent)",
           );
       }
       for (;;) {
         await lock.clearDirty(integrationId);
-        state.current = await this.prepare(integrationId);
+        state.current = await this.prepare(integrationId, claim);
         const current = state.current;
         let parkUntil: number | null = null;
         if (current) {
@@ -143,13 +192,13 @@ export class Dispatcher {
     }
   }
 
-  private async prepare(integrationId: string): Promise<Activation | undefined> {
+  private async prepare(integrationId: string, claim: ClaimContext): Promise<Activation | undefined> {
     const integration = await this.deps.servable(integrationId);
     if (!integration) return undefined;
     const target = callTargetOf(this.deps.config, integration, rootLogger);
     return {
       target,
-      sessions: this.sources.map((source) => ({ source, session: source.open(target) })),
+      sessions: this.sources.map((source) => ({ source, session: source.open(target, claim) })),
       picking: new Mutex(),
       lockLost: false,
     };
@@ -157,22 +206,30 @@ export class Dispatcher {
 
   /** Runs the slots until there is no work, or all are parked; returns when to wake up, if ever. */
   private async serveRound(activation: Activation): Promise<number | null> {
-    const slots = Array.from({ length: activation.target.limits.caps.concurrent }, () =>
-      this.slot(activation),
-    );
+    const { concurrent } = activation.target.limits.caps;
+    const round = new SlotRound(concurrent);
+    const slots = Array.from({ length: concurrent }, () => this.slot(activation, round));
     const parks = (await Promise.all(slots)).filter((at): at is number => at !== null);
     return parks.length > 0 ? Math.min(...parks) : null;
   }
 
   /** One call slot: pick, call, repeat. Returns when to wake up (null: no work due by itself). */
-  private async slot(activation: Activation): Promise<number | null> {
+  private async slot(activation: Activation, round: SlotRound): Promise<number | null> {
     const id = activation.target.integration.id;
+    const leave = (wakeAt: number | null) => {
+      round.leave();
+      return wakeAt;
+    };
     for (;;) {
-      if (activation.lockLost || this.draining) return null;
+      if (activation.lockLost || this.draining) return leave(null);
       const pick = await activation.picking.run(() => this.pick(activation));
-      if (pick.kind === "idle") return pick.dueAt;
+      if (pick.kind === "idle") return leave(pick.dueAt);
       if (pick.kind === "wait") {
-        if (pick.waitMs > this.deps.config.engine.parkAfterMs) return Date.now() + pick.waitMs;
+        if (pick.waitMs > this.deps.config.engine.parkAfterMs) {
+          const wakeAt = Date.now() + pick.waitMs;
+          if (await round.rest(this.deps.wake.sleep(id, pick.waitMs))) continue;
+          return wakeAt;
+        }
         await this.deps.wake.sleep(id, pick.waitMs);
         continue;
       }
@@ -206,6 +263,8 @@ export class Dispatcher {
         // Every line logged for the call and its settlement names the integration and the work's run.
         run: () =>
           withLogContext({ integrationId: target.integration.id, ...offer.logContext }, async () => {
+            // In the call ledger before it goes out (written while the next work was picked).
+            await grant.recorded;
             const outcome = await observeCall(target, offer.lane, offer.request, () =>
               callUnderLease(this.deps, target, offer.request, grant.leaseId, offer.idempotencyKey),
             );

@@ -11,6 +11,7 @@ import { Dispatcher } from "./dispatcher.ts";
 import { LiveReader } from "./live-read.ts";
 import { CallBudget } from "./rate-limit/budget.ts";
 import { Scheduler } from "./scheduler.ts";
+import type { EngineStore } from "./store.ts";
 import { WakeHub } from "./wake.ts";
 import type { WorkSource } from "./work-source.ts";
 
@@ -41,6 +42,8 @@ export interface EngineWork {
   queueDue(): Promise<string[]>;
   /** Called after every provider call an activation made for the integration. */
   afterCall(integrationId: string): void;
+  /** The engine's durable state in PostgreSQL: fencing tokens and the call ledger. */
+  store: EngineStore;
 }
 
 export async function startEngine(options: {
@@ -67,18 +70,24 @@ export async function startEngine(options: {
   await queue.ready();
   const wake = new WakeHub(client("wake-subscriber"), commands, keys.wakeChannel);
   if (options.worker) await wake.start();
+  const lapseMs = config.engine.heartbeatLapseMs;
   const budget = new CallBudget(commands, {
     prefix: config.redisPrefix,
     time: config.time,
     guardMs: config.engine.windowGuardMs,
-    // A lease outlives any call (calls time out before), and frees a killed worker's slot soon after.
-    leaseTtlMs: config.engine.callTimeoutMs * 2,
+    // Leases of calls in flight are renewed every third of the lapse (the heartbeat): a killed worker's
+    // slots free within one lapse, however long its calls were allowed to take.
+    leaseTtlMs: lapseMs,
+    renewEveryMs: lapseMs / 3,
+    ledger: work.store.ledger,
+    callTimeoutMs: config.engine.callTimeoutMs,
   });
-  const lock = new ActivationLock(commands, keys, config.engine.lockTtlMs);
+  const lock = new ActivationLock(commands, keys, lapseMs);
   const dispatcher = new Dispatcher({
     config,
     budget,
     lock,
+    fences: work.store.fences,
     wake,
     queue,
     sources: work.sources,
@@ -105,6 +114,7 @@ export async function startEngine(options: {
       ],
       activate: (integrationId) => dispatcher.activateIfUnattended(integrationId),
       announce: (integrationId) => dispatcher.notify(integrationId),
+      housekeep: ledgerPruner(work.store, config),
     });
     scheduler.start();
   }
@@ -123,7 +133,23 @@ export async function startEngine(options: {
       await queue
         .close(config.engine.callTimeoutMs + 5_000)
         .catch((err) => logger.warn({ err }, "activation queue did not close cleanly"));
+      await budget.close();
       await Promise.all(clients.map((redis) => redis.quit().catch(() => redis.disconnect())));
     },
+  };
+}
+
+/**
+ * Prunes the call ledger once a platform hour: a rebuild needs today's calls and the last minute's, so
+ * rows older than two platform days are never read again.
+ */
+function ledgerPruner(store: EngineStore, config: Config): () => Promise<void> {
+  const { dayMs } = config.time;
+  let last = 0;
+  return async () => {
+    if (Date.now() - last < dayMs / 24) return;
+    last = Date.now();
+    const pruned = await store.ledger.prune(Date.now() - 2 * dayMs);
+    if (pruned > 0) logger.debug({ pruned }, "pruned the call ledger");
   };
 }

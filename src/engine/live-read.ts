@@ -33,10 +33,12 @@ export class LiveReader {
     const deadline = Date.now() + maxWaitMs;
     for (;;) {
       const grant = await budget.acquire(integration.id, target.limits, "INTERACTIVE", waiter);
-      if (grant.granted)
+      if (grant.granted) {
+        await grant.recorded;
         return observeCall(target, "INTERACTIVE", request, () =>
           callUnderLease(this.deps, target, request, grant.leaseId),
         );
+      }
       if (Date.now() + grant.waitMs > deadline) {
         await budget.withdraw(integration.id, waiter.waiterId);
         return { kind: "busy", retryAfterMs: grant.waitMs };

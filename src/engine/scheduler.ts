@@ -28,6 +28,8 @@ export class Scheduler {
       activate: (integrationId: string) => Promise<void>;
       /** Announces a newly queued run (wakes slots sleeping behind exports). */
       announce: (integrationId: string) => Promise<void>;
+      /** Housekeeping the leader does now and then (pruning the call ledger). */
+      housekeep?: () => Promise<void>;
     },
   ) {}
 
@@ -77,5 +79,6 @@ export class Scheduler {
     for (const integrationId of await this.deps.queueDue()) await this.deps.announce(integrationId);
     for (const integrationId of await this.deps.integrationsWithWork())
       await this.deps.activate(integrationId);
+    await this.deps.housekeep?.();
   }
 }

@@ -14,6 +14,12 @@ export type Settlement =
   /** Failed transiently: try again from `notBefore`. */
   | { kind: "retry"; notBefore: Date; message: string }
   /**
+   * A write whose outcome is unknown: it timed out, its answer was lost, or it failed with a 5xx after
+   * the request went out, so the platform may have applied it. Look again from `notBefore`: resend with
+   * the same idempotency key where the platform honours one, else read the remote object first.
+   */
+  | { kind: "inDoubt"; notBefore: Date; message: string }
+  /**
    * A 429, or credentials the platform refused: not the work's fault. It goes back in line with its
    * attempt not counted; after a 429 the budget is blocked until Retry-After, and a day problem
    * (`dayCapped`) defers the run that owns it. Refused credentials stop the integration's service until it
@@ -21,7 +27,16 @@ export type Settlement =
    */
   | { kind: "requeue"; dayCapped: boolean; retryAfterMs: number };
 
-export function settlementOf(outcome: CallOutcome, attempts: number, time: TimeScale): Settlement {
+/**
+ * `write`: the call changes the platform (an export, a packet), so a transient failure leaves it in
+ * doubt rather than simply to retry; reads (pull pages, verifications) are retried.
+ */
+export function settlementOf(
+  outcome: CallOutcome,
+  attempts: number,
+  time: TimeScale,
+  options: { write?: boolean } = {},
+): Settlement {
   switch (outcome.kind) {
     case "ok":
       return { kind: "done", body: outcome.body, headers: outcome.headers };
@@ -33,9 +48,19 @@ export function settlementOf(outcome: CallOutcome, attempts: number, time: TimeS
       return { kind: "requeue", dayCapped: false, retryAfterMs: 0 };
     case "retryable": {
       const decision = afterTransientFailure(attempts, outcome.message, time);
-      return decision.kind === "retry"
-        ? { kind: "retry", notBefore: decision.notBefore, message: outcome.message }
-        : { kind: "failed", code: "PLATFORM_UNAVAILABLE", message: decision.message };
+      if (decision.kind === "giveUp")
+        return {
+          kind: "failed",
+          code: "PLATFORM_UNAVAILABLE",
+          message: options.write
+            ? `${decision.message}; the last send's outcome is unknown`
+            : decision.message,
+        };
+      return {
+        kind: options.write ? "inDoubt" : "retry",
+        notBefore: decision.notBefore,
+        message: outcome.message,
+      };
     }
   }
 }

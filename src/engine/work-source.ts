@@ -2,6 +2,7 @@ import type { CallOutcome, OutgoingRequest } from "../platforms/http.ts";
 import type { Lane } from "./lanes.ts";
 import type { CallTarget } from "./provider-call.ts";
 import type { DenyReason } from "./rate-limit/budget.ts";
+import type { ClaimContext } from "./store.ts";
 
 /**
  * Work the dispatcher serves, one provider call at a time: pull pages, push packets, outbox exports.
@@ -18,14 +19,19 @@ export interface WorkSource<W = unknown> {
    */
   readonly lanes: readonly Lane[];
   /**
-   * Puts back what a worker that died mid-call left claimed for the integration. Called by the
-   * activation that holds the integration's lock, so no live call holds any of it.
+   * Takes back what an earlier activation left claimed for the integration (its worker died mid-call,
+   * or it lost its lock): work whose call may have reached the platform is in doubt. Called by the
+   * activation that holds the integration's lock, with its fencing token: the earlier activation can
+   * settle none of it any more.
    */
-  recoverOrphans(integrationId: string): Promise<number>;
+  recoverOrphans(integrationId: string, claim: ClaimContext): Promise<number>;
   /** Integrations with pending work of this source (the scheduler's safety-net sweep). */
   integrationsWithWork(): Promise<string[]>;
-  /** Starts serving one integration: what the source keeps for the length of one activation. */
-  open(target: CallTarget): WorkSession<W>;
+  /**
+   * Starts serving one integration: what the source keeps for the length of one activation. Its claims
+   * carry the activation's fencing token, and so do its settlements.
+   */
+  open(target: CallTarget, claim: ClaimContext): WorkSession<W>;
 }
 
 export interface WorkSession<W> {

@@ -55,6 +55,12 @@ export interface PlatformEntry {
   exportReserve: ExportReserve;
   /** Integrations with continuous sync a tenant may hold on this platform at once. */
   continuousConnectionLimit: number;
+  /**
+   * Whether the platform's contract promises that a write repeated with the same Idempotency-Key is
+   * applied at most once. Where it does, a write whose outcome is unknown is resent with its key; where
+   * it does not, the remote object is read first and the write settled by what is there.
+   */
+  honoursIdempotencyKey: boolean;
   entities: EntityDefinition[];
   syncKinds: SyncKindKey[];
 }
@@ -70,6 +76,8 @@ export const PLATFORMS: Readonly<Record<PlatformKey, PlatformEntry>> = {
     caps: XERO_CAPS,
     exportReserve: XERO_EXPORT_RESERVE,
     continuousConnectionLimit: 25,
+    // The XPM v3.1 contract declares no Idempotency-Key on job.api/update (PLATFORMS.md).
+    honoursIdempotencyKey: false,
     entities: [
       entity("client", "Clients", ["INITIAL", "DAILY", "FORCE"], { customFields: true }),
       entity("job", "Jobs (with budgets)", ["INITIAL", "DAILY", "FORCE"], { customFields: true }),
@@ -86,6 +94,8 @@ export const PLATFORMS: Readonly<Record<PlatformKey, PlatformEntry>> = {
     caps: XERO_CAPS,
     exportReserve: XERO_EXPORT_RESERVE,
     continuousConnectionLimit: 25,
+    // The Accounting API takes an optional Idempotency-Key on PUT, POST and PATCH (PLATFORMS.md).
+    honoursIdempotencyKey: true,
     entities: [
       entity("organisation", "Organisation (base currency)", ["INITIAL", "DAILY", "FORCE"]),
       entity("account", "Chart of accounts", ["INITIAL", "DAILY", "FORCE"]),
@@ -101,6 +111,8 @@ export const PLATFORMS: Readonly<Record<PlatformKey, PlatformEntry>> = {
     caps: { concurrent: 3, perMinute: 60, perDay: 5000, dayResets: "UTC_MIDNIGHT" },
     exportReserve: { perMinute: 30, perDay: 4500 },
     continuousConnectionLimit: 25,
+    // A ConnectWise-style API documents no idempotency keys.
+    honoursIdempotencyKey: false,
     entities: [
       entity("company", "Companies", ["INITIAL", "NIGHTLY", "FORCE"]),
       entity("companyStatus", "Company statuses", ["INITIAL", "NIGHTLY", "FORCE"]),

@@ -10,12 +10,17 @@ export function exportTarget(platform: PlatformKey, entity: string): ExportTarge
   return EXPORT_TARGETS[platform]?.[entity];
 }
 
+/** The target of an export validated on the way in (so it exists). */
+export function knownExportTarget(platform: PlatformKey, entity: string): ExportTarget {
+  const target = exportTarget(platform, entity);
+  if (!target) throw new Error(`No export target for ${platform} ${entity}`);
+  return target;
+}
+
 /** The call that applies one export (validated on the way in, so its target exists). */
 export function exportRequest(
   platform: PlatformKey,
   item: { entity: string; remoteId: string; field: string; value: unknown },
 ): OutgoingRequest {
-  const target = exportTarget(platform, item.entity);
-  if (!target) throw new Error(`No export target for ${platform} ${item.entity}`);
-  return target.request(item.remoteId, item.field, item.value);
+  return knownExportTarget(platform, item.entity).request(item.remoteId, item.field, item.value);
 }

@@ -18,8 +18,13 @@ import type { MappedState } from "./payload.ts";
 export const PACKET_TRANSITIONS: TransitionTable<PacketState> = {
   PENDING: ["MAPPED", "FAILED", "SKIPPED"],
   MAPPED: ["SENDING"],
-  /** Back to MAPPED: the budget said wait, a 429, a transient failure to retry, a dead worker. */
-  SENDING: ["MAPPED", "SENT", "FAILED"],
+  /**
+   * Back to MAPPED: the budget said wait, a 429, a transient failure to retry. IN_DOUBT: its outcome is
+   * unknown (the answer was lost, timed out or a 5xx; its worker died mid-call).
+   */
+  SENDING: ["MAPPED", "SENT", "FAILED", "IN_DOUBT"],
+  /** Resent with its Idempotency-Key, which the platform honours (an unsent claim goes back too). */
+  IN_DOUBT: ["SENDING"],
   /** Retried: mapped again with the current rules. */
   FAILED: ["MAPPED", "SKIPPED"],
   SENT: [],
@@ -44,6 +49,7 @@ export const packetQueue = new ClaimQueue<PacketState, ClaimedPacket>({
   transitions: PACKET_TRANSITIONS,
   waiting: "MAPPED",
   inFlight: "SENDING",
+  inDoubt: "IN_DOUBT",
   dueColumn: "nextAttemptAt",
   orderColumn: "sequence",
   returning: `${PACKET_COLUMNS}, "idempotencyKey", payload`,
@@ -117,9 +123,12 @@ export async function settlePacket(
   prisma: PrismaClient,
   packet: ClaimedPacket,
   settlement: Settlement,
+  fence: number,
 ): Promise<DomainEvent[]> {
   return prisma.$transaction(async (tx) => {
     const sql = sqlOf(tx);
+    // Only the activation that claimed it, while its fencing token is current, settles it.
+    if (!(await packetQueue.holds(sql, packet.id, fence))) return [];
     const count = (column: "sentCount" | "failedCount") =>
       tx.syncRun.update({ where: { id: packet.runId }, data: { [column]: { increment: 1 } } });
     let moved: PacketRow | null;
@@ -161,6 +170,13 @@ export async function settlePacket(
           errorMessage: settlement.message,
         });
         to = "MAPPED";
+        break;
+      case "inDoubt":
+        moved = await packetQueue.move(sql, packet.id, "IN_DOUBT", {
+          nextAttemptAt: settlement.notBefore,
+          errorMessage: `outcome unknown: ${settlement.message}`,
+        });
+        to = "IN_DOUBT";
         break;
       case "requeue":
         await packetQueue.move(sql, packet.id, "MAPPED", { attempts: { sql: "attempts - 1" } });

@@ -19,7 +19,7 @@ type Tx = Prisma.TransactionClient;
 export async function finishPushIfDone(prisma: PrismaClient, run: Pick<SyncRun, "id" | "integrationId">) {
   return prisma.$transaction(async (tx): Promise<DomainEvent[]> => {
     const open = await tx.syncPacket.count({
-      where: { runId: run.id, state: { in: ["PENDING", "MAPPED", "SENDING"] } },
+      where: { runId: run.id, state: { in: ["PENDING", "MAPPED", "SENDING", "IN_DOUBT"] } },
     });
     if (open > 0) return [];
     const byState = await tx.syncPacket.groupBy({ by: ["state"], where: { runId: run.id }, _count: true });

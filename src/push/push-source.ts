@@ -2,6 +2,7 @@ import type { CallTarget } from "../engine/provider-call.ts";
 import { settlementOf } from "../engine/settlement.ts";
 import type { WorkSource } from "../engine/work-source.ts";
 import type { SyncRun } from "../generated/prisma/client.ts";
+import type { PacketState } from "../generated/prisma/enums.ts";
 import { markSynced, markSyncing } from "../integrations/integration-state.ts";
 import { logger } from "../logger.ts";
 import type { CallOutcome } from "../platforms/http.ts";
@@ -22,7 +23,7 @@ import { finishPushIfDone } from "./packets.ts";
 import type { StoredPayload } from "./payload.ts";
 
 type PushWork =
-  | { kind: "packet"; run: SyncRun; packet: ClaimedPacket }
+  | { kind: "packet"; run: SyncRun; packet: ClaimedPacket & { claimedFrom: PacketState } }
   /** The organisation's record, read before a run's packets are built when its base currency is not known. */
   | { kind: "organisation"; run: SyncRun };
 
@@ -38,14 +39,15 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
   return {
     name: "pushes",
     lanes: ["EXPORT"],
-    recoverOrphans: async (integrationId) => {
-      const recovered = await packetQueue.recoverOrphans(sql, integrationId);
-      // Their moves back in line go into the runs' logs, as every move does.
+    recoverOrphans: async (integrationId, claim) => {
+      const recovered = await packetQueue.recoverOrphans(sql, integrationId, claim);
+      // Their moves back (in flight → in doubt) go into the runs' logs, as every move does.
       if (recovered > 0) deps.publish(await reconcilePacketLog(sql, integrationId));
       return recovered;
     },
     integrationsWithWork: () => integrationsWithActiveRuns(prisma, ["PUSH"]),
-    open(target: CallTarget) {
+    // Packets go to Xero Accounting, which honours Idempotency-Key: a packet in doubt is resent with its key.
+    open(target: CallTarget, claim) {
       const integration = target.integration;
       /** Whether a push run may have packets to send (set again on announcements). */
       let mayWait = true;
@@ -113,7 +115,7 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
               continue;
             }
             const scope = { column: "runId", id: run.id };
-            const packet = await packetQueue.claim(sql, scope);
+            const packet = await packetQueue.claim(sql, scope, claim);
             if (!packet) {
               const ended = await finishPushIfDone(prisma, run);
               if (ended.length > 0) {
@@ -140,7 +142,7 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
           };
         },
         async unclaim(work, denial) {
-          if (work.kind === "packet") await packetQueue.unclaim(sql, work.packet.id);
+          if (work.kind === "packet") await packetQueue.unclaim(sql, work.packet, claim.fence);
           else readingOrganisation.delete(work.run.id);
           if (denial.reason === "day" || denial.reason === "exportDay")
             deps.publish((await deferRun(prisma, work.run, denial.waitMs)).events);
@@ -167,8 +169,8 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
           // Its SENDING goes into the log (and out to subscribers) before what came of it.
           await sending.get(packet.id);
           sending.delete(packet.id);
-          const settlement = settlementOf(outcome, packet.attempts, deps.time);
-          deps.publish(await settlePacket(prisma, packet, settlement));
+          const settlement = settlementOf(outcome, packet.attempts, deps.time, { write: true });
+          deps.publish(await settlePacket(prisma, packet, settlement, claim.fence));
           if (settlement.kind === "requeue" && settlement.dayCapped)
             deps.publish((await deferRun(prisma, run, settlement.retryAfterMs)).events);
           deps.publish(runUpdated(run));

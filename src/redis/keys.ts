@@ -13,6 +13,10 @@ export interface RedisKeys {
     day: string;
     blocked: string;
     waiters: string;
+    /** Set once the windows were rebuilt from the call ledger: missing, Redis lost them. */
+    built: string;
+    /** The platform's own remaining figures, as its headers last said. */
+    platform: string;
   };
   /** The lock an activation holds while it serves an integration. */
   activationLock(integrationId: string): string;
@@ -44,6 +48,8 @@ export function redisKeys(prefix: string): RedisKeys {
         day: `${base}:day`,
         blocked: `${base}:blocked`,
         waiters: `${base}:waiters`,
+        built: `${base}:built`,
+        platform: `${base}:platform`,
       };
     },
     activationLock: (id) => `${integration(id)}:activation`,

@@ -1,14 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { type FieldIssue, ValidationError } from "../errors.ts";
-import type { Prisma } from "../generated/prisma/client.ts";
+import { Prisma } from "../generated/prisma/client.ts";
 import type { PlatformKey } from "../platforms/catalog.ts";
-import { exportTarget } from "../platforms/exports.ts";
+import { exportTarget, knownExportTarget } from "../platforms/exports.ts";
+import { knownRemote } from "./export-conflict.ts";
 
 /**
  * The export outbox (DESIGN.md, "Export"): local edits are accepted at once, durably, in one
  * transaction, and drained by the engine under the export reserve. Items for the same remote object
  * and field coalesce while pending: the newest value replaces the queued one and keeps its place, so
- * only the latest value is sent.
+ * only the latest value is sent. A new item remembers the value the platform held for the field as far
+ * as syncline knows (its base: the last pull's, or an export's sent since), so a change made on the
+ * platform meanwhile is seen as a conflict instead of being overwritten (sync/export-conflict.ts).
  */
 export interface ExportEdit {
   entity: string;
@@ -22,6 +25,8 @@ export interface EnqueueResult {
   added: number;
   /** Items that replaced the value of one already waiting. */
   coalesced: number;
+  /** Edits of this call replaced by a later edit of the same object and field in the same call. */
+  superseded: number;
 }
 
 type Tx = Prisma.TransactionClient;
@@ -73,6 +78,11 @@ export async function enqueueEdits(
     FOR UPDATE`;
   const waitingByKey = new Map(waiting.map((item) => [keyOf(item), item.id]));
 
+  const { platform } = await tx.integration.findUniqueOrThrow({
+    where: { id: integrationId },
+    select: { platform: true },
+  });
+  const bases = await knownValues(tx, integrationId, platform, latest.values());
   let coalesced = 0;
   const fresh: Prisma.ExportItemCreateManyInput[] = [];
   for (const [key, edit] of latest) {
@@ -92,10 +102,65 @@ export async function enqueueEdits(
         field: edit.field,
         value: edit.value as Prisma.InputJsonValue,
         idempotencyKey: randomUUID(),
+        // A coalesced item keeps its base: the platform has not seen any of its values yet.
+        ...(bases.has(key) ? { baseValue: jsonOrNull(bases.get(key)) } : {}),
       });
     }
   }
   // createMany inserts in order, so `sequence` keeps the batch first come, first served.
   if (fresh.length > 0) await tx.exportItem.createMany({ data: fresh });
-  return { added: fresh.length, coalesced };
+  return { added: fresh.length, coalesced, superseded: edits.length - latest.size };
+}
+
+const jsonOrNull = (value: unknown) => (value === null ? Prisma.JsonNull : (value as Prisma.InputJsonValue));
+
+/**
+ * The platform's value of each edited field as syncline knows it (keyed like the edits; absent: not
+ * known): the objects' mirrored records and the fields' last sent exports; or, while an earlier edit of
+ * the field is still on its way, that edit's value, which the platform holds by the time this one goes.
+ */
+async function knownValues(
+  tx: Tx,
+  integrationId: string,
+  platform: PlatformKey,
+  edits: Iterable<ExportEdit>,
+): Promise<Map<string, Prisma.JsonValue>> {
+  const known = new Map<string, Prisma.JsonValue>();
+  const list = [...edits];
+  if (list.length === 0) return known;
+  const remoteIds = [...new Set(list.map((edit) => edit.remoteId))];
+  const [mirrors, sent, underway] = await Promise.all([
+    tx.$queryRaw<{ entity: string; remoteId: string; data: Prisma.JsonValue; at: Date }[]>`
+      SELECT entity, "remoteId", data, "updatedAt" AS at FROM "SyncedRecord"
+      WHERE "integrationId" = ${integrationId}::uuid AND "remoteId" = ANY(${remoteIds}) AND NOT deleted`,
+    tx.$queryRaw<{ entity: string; remoteId: string; field: string; value: Prisma.JsonValue; at: Date }[]>`
+      SELECT DISTINCT ON (entity, "remoteId", field) entity, "remoteId", field, value, "sentAt" AS at
+      FROM "ExportItem"
+      WHERE "integrationId" = ${integrationId}::uuid AND "remoteId" = ANY(${remoteIds}) AND status = 'SENT'
+      ORDER BY entity, "remoteId", field, "sentAt" DESC`,
+    tx.$queryRaw<{ entity: string; remoteId: string; field: string; value: Prisma.JsonValue }[]>`
+      SELECT DISTINCT ON (entity, "remoteId", field) entity, "remoteId", field, value FROM "ExportItem"
+      WHERE "integrationId" = ${integrationId}::uuid AND "remoteId" = ANY(${remoteIds})
+        AND status IN ('SENDING', 'IN_DOUBT', 'VERIFYING')
+      ORDER BY entity, "remoteId", field, sequence DESC`,
+  ]);
+  const underwayOf = new Map(underway.map((row) => [keyOf(row), row.value]));
+  const mirrorOf = new Map(mirrors.map((m) => [JSON.stringify([m.entity, m.remoteId]), m]));
+  const sentOf = new Map(sent.map((row) => [keyOf(row), row]));
+  for (const edit of list) {
+    const key = keyOf(edit);
+    if (underwayOf.has(key)) {
+      known.set(key, underwayOf.get(key)!);
+      continue;
+    }
+    const mirror = mirrorOf.get(JSON.stringify([edit.entity, edit.remoteId]));
+    const last = sentOf.get(key);
+    const value = knownRemote(knownExportTarget(platform, edit.entity), {
+      field: edit.field,
+      mirror: mirror ? { data: mirror.data, at: mirror.at } : null,
+      lastSent: last ? { value: last.value, at: last.at } : null,
+    });
+    if (value !== undefined) known.set(key, value.value);
+  }
+  return known;
 }

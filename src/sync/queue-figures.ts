@@ -2,13 +2,36 @@ import { LANES, type Lane } from "../engine/lanes.ts";
 import type { BudgetSnapshot, CallBudget } from "../engine/rate-limit/budget.ts";
 import { limitsFor } from "../engine/rate-limit/limits.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { ExportItemStatus } from "../generated/prisma/enums.ts";
 import type { TimeScale } from "../time.ts";
+
+type ExportCount =
+  | "pending"
+  | "sending"
+  | "inDoubt"
+  | "verifying"
+  | "conflict"
+  | "sent"
+  | "failed"
+  | "skipped";
+
+const COUNTED: Record<ExportItemStatus, ExportCount> = {
+  PENDING: "pending",
+  SENDING: "sending",
+  IN_DOUBT: "inDoubt",
+  VERIFYING: "verifying",
+  CONFLICT: "conflict",
+  SENT: "sent",
+  FAILED: "failed",
+  SKIPPED: "skipped",
+};
 
 /** What `integration.exportQueue`, `integration.rateBudget` and `queueProgress` show. */
 export interface QueueFigures {
   integrationId: string;
   lanes: { lane: Lane; depth: number }[];
-  exports: { pending: number; sending: number; sent: number; failed: number };
+  /** Outbox items by status (CONFLICT items wait for a person; IN_DOUBT and VERIFYING for the engine). */
+  exports: Record<ExportCount, number>;
   budget: BudgetSnapshot;
   /** Estimated real time until every pending export is sent, at the export reserve (null: nothing pending). */
   estimatedDrainMs: number | null;
@@ -34,18 +57,23 @@ export async function queueFigures(
     }),
     budget.snapshot(integrationId, limits),
   ]);
-  const exports = { pending: 0, sending: 0, sent: 0, failed: 0 };
-  for (const row of exportCounts) exports[row.status.toLowerCase() as keyof typeof exports] = row._count._all;
+  const exports = Object.fromEntries(Object.values(COUNTED).map((count) => [count, 0])) as Record<
+    ExportCount,
+    number
+  >;
+  for (const row of exportCounts) exports[COUNTED[row.status]] = row._count._all;
+  // Items the engine still has to send (in doubt ones are read back or resent in their turn).
+  const open = exports.pending + exports.sending + exports.inDoubt + exports.verifying;
 
   return {
     integrationId,
     lanes: laneDepths(
       runs.map((row) => ({ lane: row.lane, count: row._count._all })),
-      exports.pending + exports.sending,
+      open,
     ),
     exports,
     budget: snapshot,
-    estimatedDrainMs: estimateDrain(exports.pending + exports.sending, snapshot, time),
+    estimatedDrainMs: estimateDrain(open, snapshot, time),
   };
 }
 

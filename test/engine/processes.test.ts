@@ -16,7 +16,7 @@ let tenant: TestTenant;
 const proxies: RecordingProxy[] = [];
 
 beforeAll(async () => {
-  h = await startEngineHarness({ minuteMs: MINUTE_MS, roles: ["scheduler"], lockTtlMs: 1500 });
+  h = await startEngineHarness({ minuteMs: MINUTE_MS, roles: ["scheduler"], heartbeatLapseMs: 1500 });
   tenant = await h.t.createTenant("Processes");
 });
 afterAll(async () => {

@@ -27,7 +27,8 @@ export interface EngineHarness {
 export async function startEngineHarness(options: {
   minuteMs: number;
   roles?: ("api" | "worker" | "scheduler")[];
-  lockTtlMs?: number;
+  /** How long after a worker's last heartbeat its locks and leases are freed (SYNCLINE_HEARTBEAT_LAPSE_MS). */
+  heartbeatLapseMs?: number;
   env?: Record<string, string>;
 }): Promise<EngineHarness> {
   const time = timeScale(options.minuteMs);
@@ -43,7 +44,7 @@ export async function startEngineHarness(options: {
       SYNCLINE_XPM_URL: xpm.url,
       SYNCLINE_PSA_URL: psa.url,
       SYNCLINE_XERO_ACCOUNTING_URL: xero.url,
-      SYNCLINE_LOCK_TTL_MS: String(options.lockTtlMs ?? 2000),
+      SYNCLINE_HEARTBEAT_LAPSE_MS: String(options.heartbeatLapseMs ?? 2000),
       SYNCLINE_SWEEP_INTERVAL_MS: "500",
       SYNCLINE_CALL_TIMEOUT_MS: "2000",
       ...options.env,

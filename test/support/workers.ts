@@ -25,7 +25,7 @@ export function workerEnv(t: TestApp): Record<string, string> {
     SYNCLINE_XPM_URL: c.platformUrls.XPM,
     SYNCLINE_PSA_URL: c.platformUrls.PSA,
     SYNCLINE_XERO_ACCOUNTING_URL: c.platformUrls.XERO_ACCOUNTING,
-    SYNCLINE_LOCK_TTL_MS: String(c.engine.lockTtlMs),
+    SYNCLINE_HEARTBEAT_LAPSE_MS: String(c.engine.heartbeatLapseMs),
     SYNCLINE_CALL_TIMEOUT_MS: String(c.engine.callTimeoutMs),
     SYNCLINE_SWEEP_INTERVAL_MS: String(c.engine.sweepIntervalMs),
     PORT: "0",

@@ -1,6 +1,9 @@
--- Reads an integration's budget without charging it (same keys as budget.lua).
+-- Reads an integration's budget without charging it.
+-- KEYS: 1-5 as in budget.lua, 6 the platform's figures (budget-release.lua), 7 built (budget.lua).
 -- ARGV: 1 minuteMs, 2 dayMs, 3 guardMs. Returns {now, inFlight, minuteUsed, exportMinuteUsed, dayUsed,
--- exportDayUsed, oldestMinuteCall or -1, oldestExportMinuteCall or -1, blockedUntil or 0}.
+-- exportDayUsed, oldestMinuteCall or -1, oldestExportMinuteCall or -1, blockedUntil or 0,
+-- platform minute remaining or -1, when it was seen or -1, platform day remaining or -1, when or -1,
+-- built 1/0}.
 local t = redis.call("TIME")
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local minuteMs, dayMs, guard = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -21,4 +24,9 @@ return {
   oldest(KEYS[2]),
   oldest(KEYS[3]),
   tonumber(redis.call("GET", KEYS[5]) or "0"),
+  tonumber(redis.call("HGET", KEYS[6], "minute") or "-1"),
+  tonumber(redis.call("HGET", KEYS[6], "minuteAt") or "-1"),
+  tonumber(redis.call("HGET", KEYS[6], "day") or "-1"),
+  tonumber(redis.call("HGET", KEYS[6], "dayAt") or "-1"),
+  redis.call("EXISTS", KEYS[7]),
 }

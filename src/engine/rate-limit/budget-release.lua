@@ -1,5 +1,7 @@
 -- Ends a call: frees its concurrency lease, moves its entries in the minute logs to now, and applies
--- the platform's remaining figures, if it sent any. KEYS as in budget.lua.
+-- the platform's remaining figures, if it sent any, keeping them as the platform said them too.
+-- KEYS as in budget.lua (1-5), then 6 the platform's figures (HASH minute, day, at).
+-- Returns the time the call ended (Redis ms), for the call ledger.
 -- ARGV: 1 leaseId, 2 perMinute, 3 perDay, 4 minRemaining (-1: not given), 5 dayRemaining (-1),
 --       6 minuteMs, 7 dayMs, 8 guardMs
 --
@@ -30,4 +32,9 @@ if dayRemaining >= 0 then
   local used = tonumber(redis.call("HGET", KEYS[4], day) or "0")
   if perDay - dayRemaining > used then redis.call("HSET", KEYS[4], day, perDay - dayRemaining) end
 end
-return 1
+if minRemaining >= 0 or dayRemaining >= 0 then
+  if minRemaining >= 0 then redis.call("HSET", KEYS[6], "minute", minRemaining, "minuteAt", now) end
+  if dayRemaining >= 0 then redis.call("HSET", KEYS[6], "day", dayRemaining, "dayAt", now) end
+  redis.call("PEXPIRE", KEYS[6], dayMs * 2)
+end
+return now

@@ -1,14 +1,17 @@
 -- Checks and charges one provider call against an integration's caps, atomically.
 -- KEYS: 1 leases (ZSET leaseId -> expiry ms), 2 minute log (ZSET), 3 export minute log (ZSET),
 --       4 day counters (HASH dayIndex -> calls, "x:"..dayIndex -> export calls), 5 blocked-until (STRING ms),
---       6 interactive waiters (ZSET waiterId -> expiry ms)
+--       6 interactive waiters (ZSET waiterId -> expiry ms), 7 built (STRING: the windows were rebuilt
+--       from the call ledger; missing when Redis lost them)
 -- ARGV: 1 concurrent, 2 perMinute, 3 perDay, 4 exportPerMinute (0: not an export call),
 --       5 exportPerDay, 6 minuteMs, 7 dayMs, 8 leaseTtlMs, 9 leaseId, 10 guardMs,
 --       11 waiter id ("" unless a person waits on this call), 12 waiter TTL ms,
---       13 the lane's rank (engine/lanes.ts: 0 is the highest lane, INTERACTIVE)
+--       13 the lane's rank (engine/lanes.ts: 0 is the highest lane, INTERACTIVE),
+--       14 1 when the windows must have been built from the ledger before anything is admitted
 -- A caller of the top lane (a user waiting on a live read) that is denied registers as a waiter; while any
 -- waiter is registered, the lower lanes are denied ("interactive"), so the next free unit is its.
--- Returns {1, "ok", 0, minuteUsed, dayUsed, now} or {0, reason, waitMs, minuteUsed, dayUsed, now}.
+-- Returns {1, "ok", 0, minuteUsed, dayUsed, now} or {0, reason, waitMs, minuteUsed, dayUsed, now};
+-- reason "rebuild": Redis lost the windows (the built mark is gone), rebuild them first (budget-rebuild.lua).
 -- Time comes from Redis, so every worker process agrees on it.
 local t = redis.call("TIME")
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -20,6 +23,7 @@ local waiterId, waiterTtl = ARGV[11], tonumber(ARGV[12])
 local isExport = exportPerMinute > 0
 local rank = tonumber(ARGV[13])
 local isInteractive = rank == 0 and waiterId ~= ""
+if tonumber(ARGV[14]) == 1 and redis.call("EXISTS", KEYS[7]) == 0 then return {0, "rebuild", 0, 0, 0, now} end
 -- An optional guard lengthens the window beyond the platform's minute (see CallBudget.release for why
 -- it is not needed to stay exact).
 local window = minuteMs + guard
@@ -74,6 +78,6 @@ if isExport then
   redis.call("HINCRBY", KEYS[4], "x:" .. day, 1)
 end
 redis.call("HDEL", KEYS[4], tostring(day - 1), "x:" .. (day - 1))
-for i = 1, 4 do redis.call("PEXPIRE", KEYS[i], dayMs * 2) end
+for _, i in ipairs({1, 2, 3, 4, 7}) do redis.call("PEXPIRE", KEYS[i], dayMs * 2) end
 if isInteractive then redis.call("PEXPIRE", KEYS[6], waiterTtl * 2) end
 return {1, "ok", 0, minuteUsed + 1, dayUsed + 1, now}

@@ -4,6 +4,7 @@ import type { Redis } from "ioredis";
 import { redisKeys } from "../../redis/keys.ts";
 import type { TimeScale } from "../../time.ts";
 import { EXPORT_LANE, type Lane, laneRank } from "../lanes.ts";
+import type { CallLedger, LedgerCall } from "../store.ts";
 import type { CallLimits } from "./limits.ts";
 
 /**
@@ -11,6 +12,12 @@ import type { CallLimits } from "./limits.ts";
  * checks and charges, atomically: concurrent leases (with a TTL, so a crashed worker cannot leak a
  * slot), a sliding minute log, the day counter, and for EXPORT-lane calls the export reserve's
  * sub-caps. All keys of an integration share a {hash tag}, so they live on one Redis Cluster slot.
+ *
+ * With a call ledger (engine/store.ts), every granted call is recorded in PostgreSQL before it goes out
+ * and its end after; when Redis has lost an integration's windows (a flush, a failover, a wipe), the
+ * script refuses every call until they are rebuilt from the ledger (budget-rebuild.lua), so the minute,
+ * day and export sub-caps hold across the loss. Leases of calls in flight are renewed while the calls
+ * run (the worker's heartbeat), so their TTL can be a few seconds: a killed worker's slots free at once.
  */
 
 const script = (name: string) => readFileSync(new URL(name, import.meta.url), "utf8");
@@ -26,8 +33,18 @@ export type DenyReason =
   | "interactive";
 
 export type Grant =
-  /** `at` is the Redis time (ms) the call was charged at. */
-  | { granted: true; leaseId: string; minuteUsed: number; dayUsed: number; at: number }
+  /**
+   * `at` is the Redis time (ms) the call was charged at. `recorded` settles once the call is in the
+   * ledger: await it before the call goes out (it rejects, the lease given back, if it could not be written).
+   */
+  | {
+      granted: true;
+      leaseId: string;
+      minuteUsed: number;
+      dayUsed: number;
+      at: number;
+      recorded: Promise<void>;
+    }
   | { granted: false; reason: DenyReason; waitMs: number };
 
 export interface BudgetWindow {
@@ -38,6 +55,18 @@ export interface BudgetWindow {
   resetsAt: number;
 }
 
+/** What the platform itself last said remains (its X-MinLimit-Remaining / X-DayLimit-Remaining headers). */
+export interface PlatformFigure {
+  remaining: number;
+  /** When the platform said it (ms since epoch). */
+  seenAt: number;
+}
+
+/**
+ * The budget as syncline counts it: the calls it made itself, raised (never lowered) to what the
+ * platform's headers say was used, since another client may share the platform's budget. `platform`
+ * is the platform's own word, as last seen.
+ */
 export interface BudgetSnapshot {
   at: number;
   concurrent: { limit: number; inFlight: number };
@@ -46,17 +75,26 @@ export interface BudgetSnapshot {
   exportMinute: BudgetWindow;
   exportDay: BudgetWindow;
   blockedUntil: number | null;
+  platform: { minute: PlatformFigure | null; day: PlatformFigure | null };
 }
 
 interface BudgetCommands {
   budgetAcquire(...args: (string | number)[]): Promise<[number, string, number, number, number, number]>;
   budgetRead(...args: (string | number)[]): Promise<number[]>;
   budgetRelease(...args: (string | number)[]): Promise<number>;
+  budgetRebuild(...args: (string | number)[]): Promise<number>;
+  budgetRenew(...args: (string | number)[]): Promise<number>;
 }
+
+/** Calls per rebuild script run (a rebuild after a loss passes every recent call by its lease id). */
+const REBUILD_CHUNK = 1000;
 
 export class CallBudget {
   private readonly redis: Redis & BudgetCommands;
   private readonly leaseTtlMs: number;
+  /** Leases of calls in flight from this process, by integration: renewed until released. */
+  private readonly held = new Map<string, Set<string>>();
+  private readonly renewal: NodeJS.Timeout | null = null;
 
   constructor(
     redis: Redis,
@@ -65,25 +103,42 @@ export class CallBudget {
       prefix: string;
       time: TimeScale;
       guardMs: number;
+      /** How long a lease outlives its last renewal (or its grant, when not renewed). */
       leaseTtlMs?: number;
+      /** Renew this process's leases of calls in flight this often (the worker's heartbeat); off if unset. */
+      renewEveryMs?: number;
+      /** The durable record of every call, from which lost windows are rebuilt; none: no rebuild. */
+      ledger?: CallLedger;
+      /** Real ms before a call is abandoned: a call left open in the ledger ended by then at the latest. */
+      callTimeoutMs?: number;
     },
   ) {
-    redis.defineCommand("budgetAcquire", { numberOfKeys: 6, lua: script("budget.lua") });
-    redis.defineCommand("budgetRead", { numberOfKeys: 5, lua: script("budget-read.lua") });
-    redis.defineCommand("budgetRelease", { numberOfKeys: 5, lua: script("budget-release.lua") });
+    redis.defineCommand("budgetAcquire", { numberOfKeys: 7, lua: script("budget.lua") });
+    redis.defineCommand("budgetRead", { numberOfKeys: 7, lua: script("budget-read.lua") });
+    redis.defineCommand("budgetRelease", { numberOfKeys: 6, lua: script("budget-release.lua") });
+    redis.defineCommand("budgetRebuild", { numberOfKeys: 5, lua: script("budget-rebuild.lua") });
+    redis.defineCommand("budgetRenew", { numberOfKeys: 1, lua: script("budget-renew.lua") });
     this.redis = redis as Redis & BudgetCommands;
     this.leaseTtlMs = options.leaseTtlMs ?? 60_000;
+    if (options.renewEveryMs) {
+      this.renewal = setInterval(() => {
+        this.renewHeld().catch(() => {});
+      }, options.renewEveryMs);
+      this.renewal.unref();
+    }
+  }
+
+  private names(integrationId: string) {
+    return redisKeys(this.options.prefix).budget(integrationId);
   }
 
   private keys(integrationId: string): string[] {
-    const { leases, minute, exportMinute, day, blocked } = redisKeys(this.options.prefix).budget(
-      integrationId,
-    );
+    const { leases, minute, exportMinute, day, blocked } = this.names(integrationId);
     return [leases, minute, exportMinute, day, blocked];
   }
 
   private waitersKey(integrationId: string): string {
-    return redisKeys(this.options.prefix).budget(integrationId).waiters;
+    return this.names(integrationId).waiters;
   }
 
   /** Allowance for the time between our charge and the platform's count of the call. */
@@ -103,9 +158,42 @@ export class CallBudget {
   ): Promise<Grant> {
     const leaseId = randomUUID();
     const exporting = lane === EXPORT_LANE;
-    const [granted, reason, waitMs, minuteUsed, dayUsed, at] = await this.redis.budgetAcquire(
+    let answer = await this.charge(integrationId, limits, lane, leaseId, interactive);
+    // Redis lost the windows: rebuild them from the ledger before anything is admitted.
+    for (let tries = 0; answer[1] === "rebuild" && tries < 3; tries++) {
+      await this.rebuild(integrationId);
+      answer = await this.charge(integrationId, limits, lane, leaseId, interactive);
+    }
+    const [granted, reason, waitMs, minuteUsed, dayUsed, at] = answer;
+    if (granted !== 1) return { granted: false, reason: reason as DenyReason, waitMs: Math.max(1, waitMs) };
+    this.hold(integrationId, leaseId);
+    // Written while the caller gets on with the grant (the dispatcher picks its next work meanwhile); the
+    // call itself waits for it. Not recorded, not made: the lease is given back.
+    const recorded = this.options.ledger
+      ? this.options.ledger
+          .begin({ id: leaseId, integrationId, lane, export: exporting, startedAt: at })
+          .catch(async (error: unknown) => {
+            await this.release(integrationId, leaseId);
+            throw error;
+          })
+      : Promise.resolve();
+    recorded.catch(() => {});
+    return { granted: true, leaseId, minuteUsed, dayUsed, at, recorded };
+  }
+
+  private charge(
+    integrationId: string,
+    limits: CallLimits,
+    lane: Lane,
+    leaseId: string,
+    interactive: { waiterId: string; waiterTtlMs: number } | null,
+  ) {
+    const exporting = lane === EXPORT_LANE;
+    const names = this.names(integrationId);
+    return this.redis.budgetAcquire(
       ...this.keys(integrationId),
-      this.waitersKey(integrationId),
+      names.waiters,
+      names.built,
       limits.caps.concurrent,
       limits.caps.perMinute,
       limits.caps.perDay,
@@ -119,10 +207,84 @@ export class CallBudget {
       interactive?.waiterId ?? "",
       interactive?.waiterTtlMs ?? 0,
       laneRank(lane),
+      this.options.ledger ? 1 : 0,
     );
-    return granted === 1
-      ? { granted: true, leaseId, minuteUsed, dayUsed, at }
-      : { granted: false, reason: reason as DenyReason, waitMs };
+  }
+
+  /**
+   * Rebuilds an integration's windows from the call ledger (budget-rebuild.lua says how): today's
+   * counts, and every call recent enough to be in a minute window or still in flight.
+   */
+  private async rebuild(integrationId: string): Promise<void> {
+    const ledger = this.options.ledger;
+    if (!ledger) return;
+    const { minuteMs, dayMs } = this.options.time;
+    const callTimeoutMs = this.options.callTimeoutMs ?? this.leaseTtlMs;
+    const [seconds, micros] = await this.redis.time();
+    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const day = Math.floor(now / dayMs);
+    // A call in the minute window ended inside it; one still open started at most a call timeout before.
+    const recentFrom = now - minuteMs - this.guardMs - 2 * callTimeoutMs;
+    const windows = await ledger.windows(integrationId, day * dayMs, recentFrom);
+    const names = this.names(integrationId);
+    const keys = [names.leases, names.minute, names.exportMinute, names.day, names.built];
+    const rows = windows.recent.flatMap((call: LedgerCall) => [
+      call.id,
+      call.startedAt,
+      call.endedAt ?? -1,
+      call.export ? 1 : 0,
+    ]);
+    for (let start = 0; ; start += REBUILD_CHUNK * 4) {
+      const chunk = rows.slice(start, start + REBUILD_CHUNK * 4);
+      const last = start + REBUILD_CHUNK * 4 >= rows.length;
+      const done = await this.redis.budgetRebuild(
+        ...keys,
+        minuteMs,
+        dayMs,
+        this.guardMs,
+        this.leaseTtlMs,
+        callTimeoutMs,
+        day,
+        windows.day.calls,
+        windows.day.exports,
+        last ? 1 : 0,
+        ...chunk,
+      );
+      if (done === 0 || last) return;
+    }
+  }
+
+  private hold(integrationId: string, leaseId: string): void {
+    if (!this.renewal) return;
+    const leases = this.held.get(integrationId) ?? new Set<string>();
+    this.held.set(integrationId, leases);
+    leases.add(leaseId);
+  }
+
+  private drop(integrationId: string, leaseId: string): void {
+    const leases = this.held.get(integrationId);
+    if (!leases) return;
+    leases.delete(leaseId);
+    if (leases.size === 0) this.held.delete(integrationId);
+  }
+
+  /** The heartbeat: every lease of a call this process has in flight lives one more TTL. */
+  private async renewHeld(): Promise<void> {
+    if (this.held.size === 0) return;
+    const pipeline = this.redis.pipeline() as unknown as {
+      budgetRenew(...args: (string | number)[]): void;
+    } & {
+      exec(): Promise<unknown>;
+    };
+    for (const [integrationId, leases] of this.held)
+      pipeline.budgetRenew(this.names(integrationId).leases, this.leaseTtlMs, ...leases);
+    await pipeline.exec();
+  }
+
+  /** Stops renewing leases (the process is shutting down) and writes the ledger's buffered ends. */
+  async close(): Promise<void> {
+    if (this.renewal) clearInterval(this.renewal);
+    await this.options.ledger?.flush();
   }
 
   /**
@@ -136,8 +298,10 @@ export class CallBudget {
     limits?: CallLimits,
     remaining: { minute?: number; day?: number } = {},
   ): Promise<void> {
-    await this.redis.budgetRelease(
+    this.drop(integrationId, leaseId);
+    const endedAt = await this.redis.budgetRelease(
       ...this.keys(integrationId),
+      this.names(integrationId).platform,
       leaseId,
       limits?.caps.perMinute ?? 0,
       limits?.caps.perDay ?? 0,
@@ -147,6 +311,7 @@ export class CallBudget {
       this.options.time.dayMs,
       this.guardMs,
     );
+    this.options.ledger?.end(leaseId, Number(endedAt));
   }
 
   /** An INTERACTIVE caller gives up waiting: the lower lanes need not hold back for it any longer. */
@@ -166,6 +331,24 @@ export class CallBudget {
 
   async snapshot(integrationId: string, limits: CallLimits): Promise<BudgetSnapshot> {
     const { minuteMs, dayMs } = this.options.time;
+    const names = this.names(integrationId);
+    const read = async () =>
+      (
+        await this.redis.budgetRead(
+          ...this.keys(integrationId),
+          names.platform,
+          names.built,
+          minuteMs,
+          dayMs,
+          this.guardMs,
+        )
+      ).map(Number);
+    let figures = await read();
+    // Lost windows read as empty: show them as the ledger has them.
+    if (this.options.ledger && figures[14] === 0) {
+      await this.rebuild(integrationId);
+      figures = await read();
+    }
     const [
       now,
       inFlight,
@@ -176,9 +359,27 @@ export class CallBudget {
       oldest,
       oldestExport,
       blocked,
-    ] = (await this.redis.budgetRead(...this.keys(integrationId), minuteMs, dayMs, this.guardMs)).map(
-      Number,
-    ) as [number, number, number, number, number, number, number, number, number];
+      platformMinute,
+      platformMinuteAt,
+      platformDay,
+      platformDayAt,
+    ] = figures as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    const platformFigure = (remaining: number, seenAt: number): PlatformFigure | null =>
+      remaining >= 0 && seenAt >= 0 ? { remaining, seenAt } : null;
     const window = minuteMs + this.guardMs;
     const nextDay = (Math.floor(now / dayMs) + 1) * dayMs;
     const minuteWindow = (limit: number, used: number, oldestCall: number): BudgetWindow => ({
@@ -201,11 +402,17 @@ export class CallBudget {
       exportMinute: minuteWindow(limits.exportReserve.perMinute, exportMinuteUsed, oldestExport),
       exportDay: dayWindow(limits.exportReserve.perDay, exportDayUsed),
       blockedUntil: blocked > now ? blocked : null,
+      platform: {
+        minute: platformFigure(platformMinute, platformMinuteAt),
+        day: platformFigure(platformDay, platformDayAt),
+      },
     };
   }
 
-  /** Forgets an integration's counts (tests and benchmarks start from a clean budget). */
+  /** Forgets an integration's counts, in Redis and in the ledger (tests and benchmarks start clean). */
   async reset(integrationId: string): Promise<void> {
-    await this.redis.del(...this.keys(integrationId), this.waitersKey(integrationId));
+    await this.options.ledger?.forget(integrationId);
+    const names = this.names(integrationId);
+    await this.redis.del(...this.keys(integrationId), names.waiters, names.built, names.platform);
   }
 }

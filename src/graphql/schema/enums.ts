@@ -109,7 +109,39 @@ export const PacketStateEnum = describedEnum("PacketState", Prisma.PacketState, 
   SENT: "Accepted by the platform.",
   FAILED: "Rejected or unmappable; see errorCode and errorMessage.",
   SKIPPED: "Nothing to send (e.g. a zero-amount packet).",
+  IN_DOUBT:
+    "Its send's outcome is unknown (the answer was lost, timed out or a 5xx; its worker died mid-call): it is resent with the same Idempotency-Key, which the platform honours, so it is applied at most once.",
 });
+
+export const ExportItemStatusEnum = describedEnum(
+  "ExportItemStatus",
+  Prisma.ExportItemStatus,
+  "Where an outbox item is.",
+  {
+    PENDING: "Waiting for budget.",
+    SENDING: "A call carrying it is in flight.",
+    SENT: "Applied by the platform (accepted, or found there when read back).",
+    FAILED: "Rejected by the platform, gone from it, or out of retries; see error.",
+    IN_DOUBT:
+      "Its send's outcome is unknown (the answer was lost, timed out or a 5xx; its worker died mid-call). Where the platform honours Idempotency-Key it is resent with its key; elsewhere the object is read back first and the item settled by what is there, so it is applied once.",
+    VERIFYING: "The remote object is being read to learn whether an in-doubt send was applied.",
+    CONFLICT:
+      "Held: the platform's value changed since the last pull (someone edited it there) and differs from the edit. See remoteValue and baseValue; resolve with resolveExportConflict.",
+    SKIPPED: "Not sent, by choice: a conflict was resolved in favour of the platform's value.",
+  },
+);
+
+export const ConflictPolicyEnum = describedEnum(
+  "ConflictPolicy",
+  Prisma.ConflictPolicy,
+  "What happens to an export whose remote field was changed on the platform since the last pull.",
+  {
+    LOCAL_WINS:
+      "The local edit is sent anyway, overwriting the platform's value (the conflict is still reported).",
+    REMOTE_WINS: "The platform's value is kept; the edit is not sent (SKIPPED).",
+    ASK: "The edit is held as CONFLICT until someone resolves it with resolveExportConflict.",
+  },
+);
 
 export const LogLevelEnum = describedEnum("LogLevel", Prisma.LogLevel, "Severity of a sync log line.", {
   INFO: "What happened.",

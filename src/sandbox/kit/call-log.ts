@@ -26,6 +26,11 @@ export interface CallLogEntry {
   idempotencyKey?: string;
   /** A repeated Idempotency-Key: the stored answer was replayed and nothing was applied again. */
   replayed?: boolean;
+  /**
+   * The platform's own handling ran and succeeded (a write was applied), whatever the client got: set
+   * also when the client went away, or when a lostAnswer fault replaced the answer.
+   */
+  applied?: boolean;
   /** The client went away before the answer was written (it may still have been applied). */
   clientAborted?: boolean;
 }

@@ -4,7 +4,8 @@ import type { Failure, SandboxReply } from "./reply.ts";
 
 /**
  * What tests stage on a sandbox beyond its caps: latency, and faults queued for the next calls (a
- * status, a timeout that holds the request, a 429 regardless of counts).
+ * status, a timeout that holds the request, a 429 regardless of counts, an answer lost after the call
+ * was applied).
  */
 
 /** Narrows a fault to some calls, e.g. `{ method: "PUT", path: "/v3.1/job.api/update" }`. */
@@ -19,6 +20,11 @@ export type Fault = (
   | { kind: "timeout" }
   /** A 429 regardless of counts; retryAfterSeconds defaults to the real wait for that window. */
   | ({ kind: "rateLimit" } & ForcedRefusal)
+  /**
+   * The platform applies the call, then its answer is lost on the way back: the client gets `status`
+   * (default 504, as a gateway that gave up) instead, or, with status null, the connection is dropped.
+   */
+  | { kind: "lostAnswer"; status?: number | null }
 ) & { match?: FaultMatch };
 
 /** Real milliseconds added to each admitted call: fixed, or chosen per call. */
@@ -107,12 +113,24 @@ export class FaultInjector {
    */
   answer(entry: CallLogEntry, signal: AbortSignal | undefined): Promise<SandboxReply | null> | undefined {
     const fault = this.drawn.get(entry);
+    // A lost answer comes after the platform's own (SandboxCaps applies the call first).
     if (fault?.kind !== "timeout" && fault?.kind !== "status") return undefined;
     entry.problem = "fault";
     if (fault.kind === "status") {
       return Promise.resolve(this.failure(fault.status, fault.message ?? "Injected fault"));
     }
     return this.hold(signal);
+  }
+
+  /**
+   * The answer the client gets for an applied call: `applied` itself, or, when a lostAnswer fault was
+   * drawn for it, the fault's status instead (null: the connection is dropped).
+   */
+  lose(entry: CallLogEntry, applied: SandboxReply | null): SandboxReply | null {
+    const fault = this.drawn.get(entry);
+    if (fault?.kind !== "lostAnswer") return applied;
+    entry.problem = "fault";
+    return fault.status === null ? null : this.failure(fault.status ?? 504, "Gateway timeout");
   }
 
   /** Answers every call held by a timeout fault with nothing, so a server can close. */

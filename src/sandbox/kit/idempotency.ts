@@ -17,6 +17,11 @@ interface StoredWrite {
 export class IdempotentWrites {
   /** By tenant, then by key. */
   private readonly tenants = new Map<string, Map<string, StoredWrite>>();
+  /**
+   * Off: the key is ignored and every write applied, as a platform whose contract declares no
+   * Idempotency-Key (XPM v3.1) may do.
+   */
+  honour = true;
 
   constructor(private readonly failure: Failure) {}
 
@@ -27,7 +32,7 @@ export class IdempotentWrites {
    */
   async applyOnce(entry: CallLogEntry, apply: () => Promise<SandboxReply>): Promise<SandboxReply> {
     const { tenantId, method, path, idempotencyKey: key } = entry;
-    if (!key || !WRITE_METHODS.has(method)) return apply();
+    if (!key || !WRITE_METHODS.has(method) || !this.honour) return apply();
     let writes = this.tenants.get(tenantId);
     if (!writes) {
       writes = new Map();

@@ -32,6 +32,8 @@ export interface SandboxCall {
 }
 
 export interface SandboxCapsOptions extends CapJudgeOptions, FaultOptions {
+  /** false: Idempotency-Key is ignored and every write applied (default true: honoured, as Xero's Accounting API). */
+  honourIdempotencyKeys?: boolean;
   /** The platform's error body, for 429s, faults and a handler that throws. */
   errorBody?: ErrorBody;
   /** Clock for the windows and the log (tests may inject one); Date.now by default. */
@@ -58,6 +60,7 @@ export class SandboxCaps {
     this.judge = new CapJudge(limits, time, this.failure, options);
     this.faults = new FaultInjector(this.failure, options);
     this.writes = new IdempotentWrites(this.failure);
+    this.writes.honour = options.honourIdempotencyKeys ?? true;
     this.calls = new CallLog(this.now);
     this.log = this.calls.entries;
   }
@@ -82,8 +85,12 @@ export class SandboxCaps {
     try {
       // The platform does the work even when the client has already given up, so latency is not cut short.
       await this.faults.delay(entry);
-      reply = await (this.faults.answer(entry, call.signal) ??
-        this.writes.applyOnce(entry, () => guarded(handler, this.failure)));
+      const platformAnswer = async () => {
+        const answer = await this.writes.applyOnce(entry, () => guarded(handler, this.failure));
+        if (!entry.replayed && answer.status < 300) entry.applied = true;
+        return this.faults.lose(entry, answer);
+      };
+      reply = await (this.faults.answer(entry, call.signal) ?? platformAnswer());
       call.observe?.(reply, this.faults.drawnFor(entry) !== undefined);
       return reply && { ...reply, headers: { ...reply.headers, ...this.headers(call.tenantId) } };
     } finally {
@@ -159,6 +166,14 @@ export class SandboxCaps {
   /** Drops queued faults of one tenant ("*": the global ones), or all of them. */
   clearFaults(tenantId?: string): void {
     this.faults.clear(tenantId);
+  }
+
+  /**
+   * Whether a write repeated with the same Idempotency-Key is applied once (true) or again (false, as a
+   * platform whose contract declares no key may do).
+   */
+  setIdempotency(honour: boolean): void {
+    this.writes.honour = honour;
   }
 
   /** Faults still waiting for a call (of a tenant and the global ones, or all). */

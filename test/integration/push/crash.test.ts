@@ -16,7 +16,7 @@ let tenant: TestTenant;
 
 beforeAll(async () => {
   // The scheduler's sweep restarts work whose activation died with the killed worker.
-  h = await startEngineHarness({ minuteMs: MINUTE_MS, roles: ["scheduler"], lockTtlMs: 1500 });
+  h = await startEngineHarness({ minuteMs: MINUTE_MS, roles: ["scheduler"], heartbeatLapseMs: 1500 });
   tenant = await h.t.createTenant("Crash");
 });
 afterAll(async () => {

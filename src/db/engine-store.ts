@@ -1,0 +1,127 @@
+import type { Lane } from "../generated/prisma/enums.ts";
+import { logger } from "../logger.ts";
+import type { SqlPool } from "./client.ts";
+
+/**
+ * The dispatch engine's durable state in PostgreSQL (the engine declares what it needs in
+ * engine/store.ts; src/work.ts hands it this): activation fences and the call ledger. One statement per
+ * use on the pool, outside any transaction, so a fence or a call is durable before the engine goes on.
+ */
+
+interface LedgerRow {
+  id: string;
+  integrationId: string;
+  lane: Lane;
+  export: boolean;
+  startedAt: number;
+  endedAt: number | null;
+}
+
+/** Ends written together, at most this long after the first of them. */
+const END_FLUSH_MS = 50;
+
+export function engineStore(sql: SqlPool) {
+  return { fences: activationFences(sql), ledger: new CallLedgerTable(sql) };
+}
+
+function activationFences(sql: SqlPool) {
+  return {
+    async take(integrationId: string): Promise<number> {
+      const rows = await sql.query<{ fence: string }>(
+        `INSERT INTO "ActivationFence" ("integrationId", fence, "takenAt") VALUES ($1::uuid, 1, now())
+         ON CONFLICT ("integrationId")
+         DO UPDATE SET fence = "ActivationFence".fence + 1, "takenAt" = now()
+         RETURNING fence`,
+        [integrationId],
+      );
+      return Number(rows[0]!.fence);
+    },
+  };
+}
+
+/**
+ * A call is inserted when the budget grants it (before it goes out) and its end written when it ends.
+ * Ends are buffered for a few milliseconds and written in one statement: an end that a crash loses
+ * leaves the call open, which a rebuild reads as lasting until its call timeout (never shorter).
+ */
+class CallLedgerTable {
+  private ends = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly sql: SqlPool) {}
+
+  async begin(call: Omit<LedgerRow, "endedAt">): Promise<void> {
+    await this.sql.query(
+      `INSERT INTO "CallLedger" (id, "integrationId", lane, export, "startedAt")
+       VALUES ($1::uuid, $2::uuid, $3::"Lane", $4, $5)`,
+      [call.id, call.integrationId, call.lane, call.export, call.startedAt],
+    );
+  }
+
+  end(id: string, endedAt: number): void {
+    this.ends.set(id, endedAt);
+    this.timer ??= setTimeout(() => {
+      this.timer = null;
+      this.flushing = this.flushing.then(() => this.writeEnds());
+    }, END_FLUSH_MS);
+  }
+
+  async flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.flushing = this.flushing.then(() => this.writeEnds());
+    await this.flushing;
+  }
+
+  private async writeEnds(): Promise<void> {
+    if (this.ends.size === 0) return;
+    const ends = [...this.ends];
+    this.ends = new Map();
+    await this.sql
+      .query(
+        `UPDATE "CallLedger" AS l SET "endedAt" = e.ended
+         FROM unnest($1::uuid[], $2::bigint[]) AS e(id, ended) WHERE l.id = e.id`,
+        [ends.map(([id]) => id), ends.map(([, at]) => at)],
+      )
+      .catch((err) => logger.warn({ err, calls: ends.length }, "call ledger ends not written"));
+  }
+
+  async windows(integrationId: string, dayStart: number, recentFrom: number) {
+    await this.flush();
+    const [day] = await this.sql.query<{ calls: string; exports: string }>(
+      `SELECT count(*) AS calls, count(*) FILTER (WHERE export) AS exports FROM "CallLedger"
+       WHERE "integrationId" = $1::uuid AND "startedAt" >= $2`,
+      [integrationId, dayStart],
+    );
+    const recent = await this.sql.query<LedgerRow>(
+      `SELECT id, "integrationId", lane, export, "startedAt"::float8 AS "startedAt",
+              "endedAt"::float8 AS "endedAt"
+       FROM "CallLedger"
+       WHERE "integrationId" = $1::uuid AND "startedAt" >= $2`,
+      [integrationId, recentFrom],
+    );
+    return {
+      day: { calls: Number(day?.calls ?? 0), exports: Number(day?.exports ?? 0) },
+      recent: recent.map((row) => ({
+        ...row,
+        startedAt: Number(row.startedAt),
+        endedAt: row.endedAt === null ? null : Number(row.endedAt),
+      })),
+    };
+  }
+
+  async prune(before: number): Promise<number> {
+    const rows = await this.sql.query(`DELETE FROM "CallLedger" WHERE "startedAt" < $1 RETURNING 1`, [
+      before,
+    ]);
+    return rows.length;
+  }
+
+  async forget(integrationId: string): Promise<void> {
+    await this.flush();
+    await this.sql.query(`DELETE FROM "CallLedger" WHERE "integrationId" = $1::uuid`, [integrationId]);
+  }
+}
