@@ -14,7 +14,7 @@ const config: CodegenConfig = {
   emitLegacyCommonJSImports: false,
   generates: {
     "test/generated/": {
-      documents: ["test/operations.ts"],
+      documents: ["test/operations.ts", "test/operations-host.ts"],
       preset: "client",
       presetConfig: { fragmentMasking: false },
       config: typesConfig,

@@ -1,7 +1,7 @@
 import type { Config, Role } from "./config.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import { type Engine, startEngine } from "./engine/index.ts";
-import { createEventBus, type EventBus } from "./events.ts";
+import { createEventBus, type EventBus, publishEvents } from "./events.ts";
 import { type ApiServer, createYogaApp, startApiServer, type Yoga } from "./graphql/server.ts";
 import { configureLogger, logger } from "./logger.ts";
 import { observeFleet } from "./observability/metrics.ts";
@@ -9,6 +9,7 @@ import { startMetricsServer } from "./observability/metrics-server.ts";
 import { startTracing } from "./observability/tracing.ts";
 import { createRedisClient, resolveRedis } from "./redis/client.ts";
 import { fleetFigures } from "./sync/fleet-figures.ts";
+import { WebhookDeliverer } from "./webhooks/deliverer.ts";
 import { engineWork } from "./work.ts";
 
 /** A running syncline process: the roles it was asked to play and what they share. */
@@ -52,6 +53,17 @@ export async function startApp(config: Config, roles: Role[]): Promise<App> {
       scheduler: roles.includes("scheduler"),
     });
     stack.push(() => engine.close());
+    if (roles.includes("worker")) {
+      // Webhooks go out from a loop of their own beside the engine, never in its way.
+      const deliverer = new WebhookDeliverer({
+        prisma: db.prisma,
+        sql: db.sql,
+        config,
+        publish: (list) => publishEvents(events.pubSub, list),
+      });
+      deliverer.start();
+      stack.push(() => deliverer.stop());
+    }
     const yoga = createYogaApp({ config, events: events.pubSub, feed: events.feed, engine });
     const app: App = { config, db, redisUrl: redis.url, events, engine, yoga, stop };
 

@@ -45,6 +45,17 @@ export interface Config {
   time: TimeScale;
   /** Base URL of each platform's API (point them at the sandboxes to try syncline without accounts). */
   platformUrls: Record<PlatformKey, string>;
+  /** Webhooks to the host (src/webhooks). */
+  webhooks: {
+    /** Register and deliver to loopback, private and local targets, over plain http too: development and tests only. */
+    allowPrivateTargets: boolean;
+    /** Real ms a receiver has to answer a delivery. */
+    timeoutMs: number;
+    /** Real ms between the delivery worker's looks for due deliveries. */
+    pollIntervalMs: number;
+    /** Endpoints one worker process delivers to at once. */
+    concurrency: number;
+  };
   /** What operators scrape and trace (`/metrics` is always on an API node's port). */
   observability: {
     /** A port for /metrics in processes without the API role (null: none). */
@@ -98,6 +109,10 @@ const EnvSchema = z.object({
   SYNCLINE_XPM_URL: z.url().default("https://api.xero.com/practicemanager/"),
   SYNCLINE_XERO_ACCOUNTING_URL: z.url().default("https://api.xero.com/api.xro/2.0/"),
   SYNCLINE_PSA_URL: z.url().default("https://api-na.myconnectwise.net/v4_6_release/apis/3.0/"),
+  SYNCLINE_WEBHOOKS_ALLOW_PRIVATE_TARGETS: z.enum(["true", "false"]).default("false"),
+  SYNCLINE_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  SYNCLINE_WEBHOOK_POLL_MS: z.coerce.number().int().positive().default(200),
+  SYNCLINE_WEBHOOK_CONCURRENCY: z.coerce.number().int().positive().default(50),
   SYNCLINE_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   SYNCLINE_OTLP_TRACES_URL: z.url({ protocol: /^https?$/ }).optional(),
   SYNCLINE_WORKER_CONCURRENCY: z.coerce.number().int().positive().default(200),
@@ -139,6 +154,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       XPM: e.SYNCLINE_XPM_URL,
       XERO_ACCOUNTING: e.SYNCLINE_XERO_ACCOUNTING_URL,
       PSA: e.SYNCLINE_PSA_URL,
+    },
+    webhooks: {
+      allowPrivateTargets: e.SYNCLINE_WEBHOOKS_ALLOW_PRIVATE_TARGETS === "true",
+      timeoutMs: e.SYNCLINE_WEBHOOK_TIMEOUT_MS,
+      pollIntervalMs: e.SYNCLINE_WEBHOOK_POLL_MS,
+      concurrency: e.SYNCLINE_WEBHOOK_CONCURRENCY,
     },
     observability: {
       metricsPort: e.SYNCLINE_METRICS_PORT ?? null,

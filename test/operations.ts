@@ -435,63 +435,6 @@ export const PacketStateChangedSubscription = graphql(`
   }
 `);
 
-export const RecordsQuery = graphql(`
-  query Records($id: ID!, $entity: String!, $after: String, $first: Int, $filter: RecordFilter) {
-    integration(id: $id) {
-      __typename
-      ... on Integration {
-        records(entity: $entity, after: $after, first: $first, filter: $filter) {
-          __typename
-          ... on RecordConnection {
-            cursor
-            pageInfo { hasNextPage }
-            edges { cursor node { __typename entity remoteId data deleted deletedAt remoteUpdatedAt changedAt cursor } }
-          }
-          ...ErrorFields
-        }
-      }
-      ...ErrorFields
-    }
-  }
-`);
-
-export const TypedRecordsQuery = graphql(`
-  query TypedRecords($id: ID!, $entity: String!, $first: Int) {
-    integration(id: $id) {
-      __typename
-      ... on Integration {
-        records(entity: $entity, first: $first) {
-          __typename
-          ... on RecordConnection {
-            edges {
-              node {
-                __typename
-                remoteId
-                ... on XpmClient { uuid name email clientCode isArchived accountManager { id name } }
-                ... on XpmJob { jobNumber uuid name budget state startDate dueDate client { id name } manager { id name } }
-                ... on XpmStaff { uuid name email payrollCode }
-                ... on XpmTimeEntry { uuid minutes date billable note job { id name } task { id name } staff { id name } }
-                ... on XeroAccount { accountId code name type status taxType updatedAt }
-                ... on XeroTaxRate { taxType name status displayTaxRate }
-                ... on PsaConfiguration { configurationId name serialNumber osType customFields purchaseDate lastUpdated company { id name } configurationType { id name } }
-                ... on PsaContact { contactId firstName lastName email phone title customFields company { id name } types { id name } }
-                ... on PsaCompany { companyId identifier name website companyStatus { id name } lastUpdated }
-              }
-            }
-          }
-          ...ErrorFields
-        }
-      }
-    }
-  }
-`);
-
-export const RecordsChangedSubscription = graphql(`
-  subscription RecordsChanged($integrationId: ID!) {
-    recordsChanged(integrationId: $integrationId) { integrationId syncRunId entity created updated deleted cursor at }
-  }
-`);
-
 export const StartConnectionMutation = graphql(`
   mutation StartConnection($input: StartConnectionInput!) {
     startConnection(input: $input) {

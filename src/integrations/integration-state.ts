@@ -1,7 +1,9 @@
+import { inTransaction } from "../db/transaction.ts";
 import { sourcesOf, type TransitionTable } from "../engine/transitions.ts";
 import type { DomainEvent } from "../events.ts";
 import type { Integration, Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import type { AuthorizationProblem, IntegrationStatus } from "../generated/prisma/enums.ts";
+import { integrationStatusChanged, recordHostEvents } from "../webhooks/host-events.ts";
 
 /**
  * An integration's status, and the only code that writes it. Every move is a guarded UPDATE that
@@ -51,18 +53,25 @@ function statusChanged(integration: Pick<Integration, "id" | "tenantId">): Domai
   ];
 }
 
-/** Creates an integration (PENDING until its initial sync is done): the only way one comes to be. */
+/**
+ * Creates an integration (PENDING until its initial sync is done): the only way one comes to be. The
+ * host is told (an `integration.status_changed` webhook), in the same transaction.
+ */
 export async function createIntegration(
   tx: Db,
   data: Omit<Prisma.IntegrationUncheckedCreateInput, "status">,
 ): Promise<{ integration: Integration; events: DomainEvent[] }> {
-  const integration = await tx.integration.create({ data: { ...data, status: "PENDING" } });
-  return { integration, events: statusChanged(integration) };
+  return inTransaction(tx, async (db) => {
+    const integration = await db.integration.create({ data: { ...data, status: "PENDING" } });
+    await recordHostEvents(db, [integrationStatusChanged(integration)]);
+    return { integration, events: statusChanged(integration) };
+  });
 }
 
 /**
  * Moves an integration to `to` if its status allows (and is one of `from`, when given), setting
- * `data` with it. Returns the integration after the move, or null when it was not allowed.
+ * `data` with it. Returns the integration after the move, or null when it was not allowed. A move tells
+ * the host (an `integration.status_changed` webhook), in the same transaction.
  */
 export async function moveIntegration(
   db: Db,
@@ -72,11 +81,14 @@ export async function moveIntegration(
   from?: readonly IntegrationStatus[],
   where: Prisma.IntegrationWhereInput = {},
 ): Promise<{ integration: Integration | null; events: DomainEvent[] }> {
-  const [moved] = await db.integration.updateManyAndReturn({
-    where: { ...where, id: integration.id, status: { in: sourcesOf(INTEGRATION_TRANSITIONS, to, from) } },
-    data: { ...data, status: to },
+  return inTransaction(db, async (tx) => {
+    const [moved] = await tx.integration.updateManyAndReturn({
+      where: { ...where, id: integration.id, status: { in: sourcesOf(INTEGRATION_TRANSITIONS, to, from) } },
+      data: { ...data, status: to },
+    });
+    if (moved) await recordHostEvents(tx, [integrationStatusChanged(moved)]);
+    return { integration: moved ?? null, events: moved ? statusChanged(moved) : [] };
   });
-  return { integration: moved ?? null, events: moved ? statusChanged(moved) : [] };
 }
 
 /** A run of the integration started: it is SYNCING (unless paused or disconnected meanwhile). */

@@ -189,9 +189,10 @@ export async function recordHostEvents(db: Db, events: readonly HostEvent[]): Pr
  * numbers them in that order, so `sequence` follows the events' order within the transaction.
  */
 const INSERT_DELIVERIES = `
-  INSERT INTO "WebhookDelivery" (id, "endpointId", "eventId", "eventType", body, "commitXid", sequence)
+  INSERT INTO "WebhookDelivery" (id, "endpointId", "eventId", "eventType", body, "commitXid", sequence,
+                                 "createdAt", "nextAttemptAt")
   SELECT gen_random_uuid(), o."endpointId", o."eventId", o.type, o.body, ${CURRENT_XID_SQL},
-         nextval('"WebhookDelivery_sequence_seq"')
+         nextval('"WebhookDelivery_sequence_seq"'), now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
   FROM (
     SELECT e.id AS "endpointId", ev."eventId", ev.type::"WebhookEventType" AS type, ev.body
     FROM jsonb_to_recordset($1::jsonb) AS ev(n int, "eventId" uuid, type text, "integrationId" uuid, body text)

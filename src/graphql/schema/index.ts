@@ -14,6 +14,7 @@ import "./tickets.ts";
 import "./push.ts";
 import "./connections.ts";
 import "./records.ts";
+import "./webhooks.ts";
 import "./schedule.ts";
 
 builder.queryType({

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encryptSecret } from "../../../src/auth/secrets.ts";
 import { globalId } from "../../../src/graphql/ids.ts";
 import { upsertRecords } from "../../../src/sync/records.ts";
-import { RecordsQuery } from "../../operations.ts";
+import { RecordsQuery } from "../../operations-host.ts";
 import { startTestApp, type TestApp, type TestTenant } from "../../support/harness.ts";
 
 /**
