@@ -157,9 +157,10 @@ describe("a worker stopped with SIGTERM mid-call", () => {
       syncMode: "ONE_OFF",
     });
     const jobs = [...practice.jobs.keys()];
-    // Calls take 1.5 s at the platform (under the 2 s call timeout): the stop finds some in flight.
+    // Calls take 1.5 s at the platform, far under the call timeout (10 s here, so none times out on a busy
+    // machine): the stop finds some in flight.
     h.xpm.caps.setLatency(1500, remoteTenantId);
-    const first = await start("worker", { LOG_LEVEL: "debug" });
+    const first = await start("worker", { LOG_LEVEL: "debug", SYNCLINE_CALL_TIMEOUT_MS: "10000" });
     await h.t.app.db.prisma.$transaction((tx) =>
       enqueueEdits(
         tx,
