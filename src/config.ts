@@ -37,6 +37,11 @@ export interface Config {
     bufferLimit: number;
     /** A state read is shared with subscribers arriving later for at most this many real ms. */
     stateMaxAgeMs: number;
+    /**
+     * Real ms a slow subscriber's connection is given to take its close (and what was queued before it)
+     * before it is cut off.
+     */
+    closeGraceMs: number;
   };
   /** 32-byte key for remote credentials at rest (AES-256-GCM). */
   encryptionKey: Buffer;
@@ -102,6 +107,7 @@ const EnvSchema = z.object({
   SYNCLINE_REDIS_PREFIX: z.string().min(1).default("syncline"),
   SYNCLINE_LIVE_STATE_INTERVAL_MS: z.coerce.number().int().nonnegative().default(250),
   SYNCLINE_LIVE_BUFFER: z.coerce.number().int().min(10).default(1000),
+  SYNCLINE_LIVE_CLOSE_GRACE_MS: z.coerce.number().int().nonnegative().default(5000),
   SYNCLINE_ENCRYPTION_KEY: z.string().optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).optional(),
   /** Length of a platform minute in milliseconds; lower it to run schedules and windows in compressed time. */
@@ -146,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       stateIntervalMs: e.SYNCLINE_LIVE_STATE_INTERVAL_MS,
       bufferLimit: e.SYNCLINE_LIVE_BUFFER,
       stateMaxAgeMs: 1000,
+      closeGraceMs: e.SYNCLINE_LIVE_CLOSE_GRACE_MS,
     },
     encryptionKey: resolveEncryptionKey(e.SYNCLINE_ENCRYPTION_KEY, e.NODE_ENV, dataDir),
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === "test" ? "silent" : "info"),

@@ -243,7 +243,8 @@ function createEventFeed(redisUrl: string, prefix: string): EventFeed {
 
   const connection = (): Redis => {
     if (client) return client;
-    const redis = createRedisClient(redisUrl, "feed");
+    // Named after the deployment, so an operator (or a test) can tell its connection in CLIENT LIST.
+    const redis = createRedisClient(redisUrl, `feed:${prefix}`);
     redis.on("message", (name: string, message: string) => {
       const entry = channels.get(name);
       if (!entry) return;

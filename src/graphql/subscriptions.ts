@@ -80,7 +80,7 @@ export function startAfter(ctx: object, afterSequence: number | null | undefined
   return lastEventId(ctx) ?? 0;
 }
 
-/** A state stream for a subscription field: a slow subscriber's connection is closed, never grown. */
+/** A state stream for a subscription field (a subscriber that falls behind skips to the latest state). */
 export function liveState<K extends keyof Topics>(
   ctx: Context,
   spec: {
@@ -91,10 +91,7 @@ export function liveState<K extends keyof Topics>(
     initial: () => Promise<string[]> | string[];
   },
 ): Promise<AsyncIterableIterator<StateTick>> {
-  return ctx.live.state({
-    ...spec,
-    onOverflow: () => closeSlowConsumer(ctx, "Subscriber too slow: too many changes waiting"),
-  });
+  return ctx.live.state(spec);
 }
 
 /**
@@ -109,7 +106,11 @@ export async function liveLog<K extends keyof Topics, T extends Topics[K][1] & S
   const subscription = await ctx.live.log<K, T>({
     ...spec,
     onOverflow: (end) =>
-      closeSlowConsumer(ctx, `Subscriber too slow: resume with afterSequence ${end.afterSequence}`),
+      closeSlowConsumer(
+        ctx,
+        `Subscriber too slow: resume with afterSequence ${end.afterSequence}`,
+        ctx.services.config.live.closeGraceMs,
+      ),
   });
   const iterator: AsyncIterableIterator<T | StreamEnd> = {
     next: async () => {

@@ -4,13 +4,19 @@ import { StateCell, StateSubscription } from "./state.ts";
 
 export interface LiveLimits {
   /**
-   * A subscription's bound: entries a transition-stream subscriber may lag behind, or distinct things a
-   * state-stream subscriber may have waiting. Past it the subscription is closed (it can resume).
+   * Entries a transition-stream subscriber may lag behind while it stops taking them: past it (and a
+   * moment without a pull) it is closed, and can resume from its sequence.
    */
   bufferLimit: number;
   /** A state read is shared with later subscribers for at most this long (figures that move with time). */
   stateMaxAgeMs: number;
 }
+
+/**
+ * Entries of a log a node holds for its subscribers (a push's burst of created packets, subscribers a
+ * little behind): those further behind read PostgreSQL, a page at a time, as they pull.
+ */
+const WINDOW = 10_000;
 
 interface LogChannel {
   log: SharedLog<Sequenced>;
@@ -50,10 +56,8 @@ export class LiveHub {
     cell: CellKind;
     idOf: (payload: Topics[K][1]) => string | null;
     initial: () => Promise<string[]> | string[];
-    onOverflow: () => void;
   }): Promise<StateSubscription> {
-    const cells = this.cellsOf(spec.cell);
-    const subscription = new StateSubscription(cells, this.limits.bufferLimit, spec.onOverflow);
+    const subscription = new StateSubscription(this.cellsOf(spec.cell));
     const unlisten = await this.feed.listen(spec.topic, spec.channel, {
       event: (payload) => {
         const id = spec.idOf(payload);
@@ -91,7 +95,7 @@ export class LiveHub {
     const key = `${spec.topic}:${spec.channel}`;
     let channel = this.logs.get(key);
     if (!channel) {
-      const shared = new SharedLog<Sequenced>(spec.source, this.limits.bufferLimit);
+      const shared = new SharedLog<Sequenced>(spec.source, Math.max(WINDOW, this.limits.bufferLimit));
       const created: LogChannel = { log: shared, ready: Promise.resolve(), refs: 0, unlisten: null };
       created.ready = (async () => {
         created.unlisten = await this.feed.listen(spec.topic, spec.channel, {

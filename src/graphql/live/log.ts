@@ -33,6 +33,8 @@ export class StreamEnd {
 const PAGE = 500;
 /** How long an out-of-order event waits for the ones before it to arrive before they are read. */
 const GAP_WAIT_MS = 50;
+/** A subscriber that has not asked for its next entry for this long, while behind, has stopped taking them. */
+const STALL_MS = 1000;
 
 const log = logger.child({ component: "live-log" });
 
@@ -163,13 +165,16 @@ export class SharedLog<T extends Sequenced> {
 
 /**
  * One subscriber's place in a log: entries after `cursor`, from the node's window when it still holds
- * them, else from PostgreSQL (a late subscriber's replay). Its buffer is the shared window: a subscriber
- * following live that lags more than `limit` entries behind the head is ended (`onOverflow` closes its
- * connection) and resumes, when it reconnects, from the sequence it had reached.
+ * them, else from PostgreSQL, a page at a time (a late subscriber's replay, one that fell behind a
+ * burst). What it holds of its own is that cursor and at most a page. One that stops taking entries
+ * (its connection stopped reading) while more than `limit` behind is ended: `onOverflow` closes its
+ * connection, and it resumes, when it reconnects, from the sequence it had reached.
  */
 export class LogSubscription<T extends Sequenced> implements AsyncIterableIterator<T | StreamEnd> {
   private page: T[] = [];
-  private replaying = true;
+  /** Inside next(): reading or waiting, so not stalled. */
+  private pulling = false;
+  private lastPull = Date.now();
   private ended: StreamEnd | null = null;
   private closed = false;
   private wake: (() => void) | null = null;
@@ -180,6 +185,7 @@ export class LogSubscription<T extends Sequenced> implements AsyncIterableIterat
     private cursor: number,
     private readonly limit: number,
     private readonly onOverflow: (end: StreamEnd) => void,
+    private readonly stallMs = STALL_MS,
   ) {}
 
   onClose(cleanup: () => void): void {
@@ -190,7 +196,8 @@ export class LogSubscription<T extends Sequenced> implements AsyncIterableIterat
   /** The shared log moved on to `head`. */
   advanced(head: number): void {
     if (this.closed || this.ended) return;
-    if (!this.replaying && head - this.cursor > this.limit) {
+    const stalled = !this.pulling && Date.now() - this.lastPull >= this.stallMs;
+    if (stalled && head - this.cursor > this.limit) {
       this.ended = new StreamEnd("overflow", this.cursor);
       this.onOverflow(this.ended);
     }
@@ -198,6 +205,16 @@ export class LogSubscription<T extends Sequenced> implements AsyncIterableIterat
   }
 
   async next(): Promise<IteratorResult<T | StreamEnd>> {
+    this.pulling = true;
+    try {
+      return await this.take();
+    } finally {
+      this.pulling = false;
+      this.lastPull = Date.now();
+    }
+  }
+
+  private async take(): Promise<IteratorResult<T | StreamEnd>> {
     while (!this.closed) {
       if (this.ended) {
         const end = this.ended;
@@ -206,7 +223,6 @@ export class LogSubscription<T extends Sequenced> implements AsyncIterableIterat
       }
       const live = this.shared.entryAfter(this.cursor);
       if (live) {
-        this.replaying = false;
         this.page = [];
         this.cursor = live.eventSequence;
         return { done: false, value: live };
@@ -230,8 +246,6 @@ export class LogSubscription<T extends Sequenced> implements AsyncIterableIterat
         return { done: false, value: replayed };
       }
       this.page = [];
-      // Caught up: from here on it follows live, and must keep up.
-      if (this.cursor >= this.shared.head) this.replaying = false;
       await new Promise<void>((resolve) => {
         this.wake = resolve;
       });

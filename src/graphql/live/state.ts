@@ -55,8 +55,9 @@ export interface StateTick {
 
 /**
  * One subscriber's view of a state stream: the set of things changed since it last pulled, in the
- * order they first changed, each delivered once with its state at delivery. Bounded: a subscription
- * that has more distinct things waiting than `limit` is closed (`onOverflow`).
+ * order they first changed, each delivered once with its state at delivery. Bounded by what it watches
+ * (one queue, one run, an integration's runs, a tenant's integrations), never by how many changes come:
+ * a subscriber that does not pull holds one entry per thing, however long it waits.
  */
 export class StateSubscription implements AsyncIterableIterator<StateTick> {
   private readonly dirty = new Set<string>();
@@ -71,8 +72,6 @@ export class StateSubscription implements AsyncIterableIterator<StateTick> {
       acquire(id: string): StateCell;
       release(id: string): void;
     },
-    private readonly limit: number,
-    private readonly onOverflow: () => void,
   ) {}
 
   /** Runs on close (stops listening, releases channels). */
@@ -86,11 +85,6 @@ export class StateSubscription implements AsyncIterableIterator<StateTick> {
     if (this.closed) return;
     // Watching starts at the first mark, so the cell hears every change from then on.
     if (!this.held.has(id)) this.held.set(id, this.cells.acquire(id));
-    if (!this.dirty.has(id) && this.dirty.size >= this.limit) {
-      this.onOverflow();
-      this.close();
-      return;
-    }
     this.dirty.add(id);
     this.notify();
   }

@@ -11,23 +11,20 @@ import type { WebSocket } from "ws";
 /** WebSocket close code for a subscriber that fell too far behind (4000–4999 are the application's). */
 export const SLOW_CONSUMER_CLOSE_CODE = 4008;
 
-/** How long a closed connection may take to flush what is queued (the close frame, the last error). */
-const CLOSE_GRACE_MS = 5000;
-
 /**
  * Closes the connection of a subscriber that could not keep up: a WebSocket with 4008 and `reason` (at
- * most 123 bytes), cut off if it has not closed within a few seconds (a peer that stopped reading never
+ * most 123 bytes), cut off if it has not closed after `graceMs` (a peer that stopped reading never
  * answers the close); an event stream ends after its last event, and is cut off the same way.
  */
-export function closeSlowConsumer(ctx: object, reason: string): void {
+export function closeSlowConsumer(ctx: object, reason: string, graceMs: number): void {
   const { socket, res } = ctx as { socket?: WebSocket; res?: ServerResponse };
   if (socket && typeof socket.close === "function") {
     socket.close(SLOW_CONSUMER_CLOSE_CODE, Buffer.from(reason).subarray(0, 123).toString());
-    setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
+    setTimeout(() => socket.terminate(), graceMs).unref();
   } else if (res && typeof res.destroy === "function") {
     setTimeout(() => {
       if (!res.writableEnded) res.destroy();
-    }, CLOSE_GRACE_MS).unref();
+    }, graceMs).unref();
   }
 }
 
