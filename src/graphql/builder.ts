@@ -1,4 +1,5 @@
 import SchemaBuilder, { PothosError } from "@pothos/core";
+import ComplexityPlugin from "@pothos/plugin-complexity";
 import ErrorsPlugin from "@pothos/plugin-errors";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
@@ -10,6 +11,7 @@ import { ForbiddenError } from "../errors.ts";
 import type PrismaTypes from "../generated/pothos-types.ts";
 import { getDatamodel } from "../generated/pothos-types.ts";
 import type { Context } from "./context.ts";
+import { fieldCost } from "./limits.ts";
 
 /**
  * What the builder takes from the config. The builder exists when the schema modules are imported, before
@@ -37,7 +39,9 @@ export const builder = new SchemaBuilder<{
     JSON: { Input: unknown; Output: unknown };
   };
 }>({
-  plugins: [ErrorsPlugin, ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
+  plugins: [ErrorsPlugin, ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ComplexityPlugin],
+  // Each field's cost; the limit is enforced before execution by graphql/limits.ts (with the variables).
+  complexity: { fieldComplexity: (args, _ctx, field) => fieldCost(args, field) },
   defaultFieldNullability: false,
   defaultInputFieldRequiredness: true,
   scopeAuth: {

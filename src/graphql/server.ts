@@ -10,6 +10,7 @@ import { logger } from "../logger.ts";
 import { metricsExposition, subscriptionsOpen } from "../observability/metrics.ts";
 import { configureBuilder } from "./builder.ts";
 import type { Context, Services, Viewer } from "./context.ts";
+import { queryLimits } from "./limits.ts";
 import { LiveHub } from "./live/hub.ts";
 import { useEventSequences } from "./live/transport.ts";
 import { monitorPage } from "./monitor-page.ts";
@@ -31,7 +32,7 @@ export function createYogaApp(services: Services): Yoga {
     graphqlEndpoint: "/graphql",
     graphiql: services.config.env === "development" ? { title: "syncline" } : false,
     landingPage: false,
-    plugins: [countSubscriptions(), useEventSequences()],
+    plugins: [...queryLimits(), countSubscriptions(), useEventSequences()],
     maskedErrors: {
       // Unexpected errors stay masked for clients but are logged with their cause, once, here.
       maskError: (error, message, isDev) => {

@@ -13,7 +13,16 @@ builder.prismaNode("MappingRule", {
     "Maps a source value (revenue category, payment method, tax rate, field) to a target on the platform. A default rule (no source value) is the fallback for its source type.",
   findUnique: (id, ctx) => ({ id, integration: { tenantId: viewerOf(ctx).tenantId } }),
   fields: (t) => ({
-    integration: t.relation("integration", { description: "The integration the rule belongs to." }),
+    // Loaded by its own query for the rows returned, not joined into the parent's: a join would load it,
+    // and everything selected below it, for the extra row a page reads to know whether more follow, so
+    // nesting connections through it would double the work at every level.
+    integration: t.prismaField({
+      type: "Integration",
+      description: "The integration the rule belongs to.",
+      select: { integrationId: true },
+      resolve: (query, row) =>
+        prisma().integration.findUniqueOrThrow({ ...query, where: { id: row.integrationId } }),
+    }),
     sourceType: t.field({
       type: MappingSourceTypeEnum,
       description: "What kind of value it maps.",

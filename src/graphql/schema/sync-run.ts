@@ -49,7 +49,16 @@ builder.prismaNode("SyncRun", {
   description: "One run of one kind against one integration, with its counts, timings and log.",
   findUnique: (id, ctx) => ({ id, tenantId: viewerOf(ctx).tenantId }),
   fields: (t) => ({
-    integration: t.relation("integration", { description: "The integration." }),
+    // Loaded by its own query for the rows returned, not joined into the parent's: a join would load it,
+    // and everything selected below it, for the extra row a page reads to know whether more follow, so
+    // nesting connections through it would double the work at every level.
+    integration: t.prismaField({
+      type: "Integration",
+      description: "The integration.",
+      select: { integrationId: true },
+      resolve: (query, row) =>
+        prisma().integration.findUniqueOrThrow({ ...query, where: { id: row.integrationId } }),
+    }),
     kind: t.field({
       type: SyncKindEnum,
       description: "What the run does.",
