@@ -45,7 +45,8 @@ const SAMPLE_MS = 50;
 const REMOTE_TENANT = "practice-bench-pull";
 
 // The connector's figures (src/platforms/xpm/pull.ts), restated so the minimum can be derived here.
-const TIME_SLICE_DAYS = 31;
+/** Days one time.api/list call covers: `to` a year after `from` (the widest range the API takes). */
+const TIME_RANGE_DAYS = 366;
 const TIME_HISTORY_DAYS = 365;
 const DAY_MS = 86_400_000;
 
@@ -386,11 +387,11 @@ interface CallRow {
 function callCounts(log: SandboxLog, expected: Record<Entity, number>, timeStartedAt: Date): CallRow[] {
   const made = (path: string) => log.byPath[path]?.made ?? 0;
   // As the connector walks it: from the day 365 days before the entity's start to the start's day, in
-  // slices of 31 days starting at the first; a slice starts while its first day is not after the last.
+  // windows of a year starting at the first; a window starts while its first day is not after the last.
   const lastDay = Math.floor(timeStartedAt.getTime() / DAY_MS);
   const firstDay = Math.floor((timeStartedAt.getTime() - TIME_HISTORY_DAYS * DAY_MS) / DAY_MS);
   const windowDays = lastDay - firstDay + 1;
-  const slices = Math.ceil(windowDays / TIME_SLICE_DAYS);
+  const slices = Math.ceil(windowDays / TIME_RANGE_DAYS);
   const rows: CallRow[] = [
     {
       // paged-list omits archived clients, which a full pull must keep: one list of every client.
@@ -405,7 +406,7 @@ function callCounts(log: SandboxLog, expected: Record<Entity, number>, timeStart
       entity: "time (list by from/to)",
       made: made(PATHS.time),
       minimum: slices,
-      formula: `ceil(${windowDays} days (${TIME_HISTORY_DAYS} back, both ends included) / ${TIME_SLICE_DAYS} a slice)`,
+      formula: `ceil(${windowDays} days (${TIME_HISTORY_DAYS} back, both ends included) / ${TIME_RANGE_DAYS} a call)`,
     },
   ];
   const known = new Set<string>(Object.values(PATHS));

@@ -12,6 +12,8 @@ export interface OutgoingRequest {
   method: "GET" | "PUT" | "POST";
   path: string;
   query?: Record<string, string>;
+  /** Headers the platform reads besides auth, e.g. Xero's If-Modified-Since. */
+  headers?: Record<string, string>;
   body?: unknown;
 }
 
@@ -21,6 +23,8 @@ export interface ProviderRequest {
   method: "GET" | "POST" | "PUT" | "DELETE";
   path: string;
   query?: Record<string, string | number | undefined>;
+  /** Headers the platform reads besides auth (auth and content headers cannot be overridden). */
+  headers?: Record<string, string>;
   body?: unknown;
   /** Xero: the OAuth access token. PSA: the API member's "publicKey:privateKey". */
   accessToken: string;
@@ -60,7 +64,11 @@ export async function callProvider(request: ProviderRequest, time: TimeScale): P
   for (const [key, value] of Object.entries(request.query ?? {})) {
     if (value !== undefined) url.searchParams.set(key, String(value));
   }
-  const headers: Record<string, string> = { ...authHeaders(request), accept: "application/json" };
+  const headers: Record<string, string> = {
+    ...request.headers,
+    ...authHeaders(request),
+    accept: "application/json",
+  };
   if (request.body !== undefined) headers["content-type"] = "application/json";
   if (request.idempotencyKey) headers["idempotency-key"] = request.idempotencyKey;
 

@@ -38,6 +38,8 @@ export interface ListedWindow {
 export interface PageRequest {
   path: string;
   query?: Record<string, string>;
+  /** Headers the platform reads, e.g. If-Modified-Since for Xero Accounting lists. */
+  headers?: Record<string, string>;
 }
 
 export interface PulledPage {

@@ -35,6 +35,13 @@ function keepChosenCustomFields(dto: DtoWithCustomFields, chosen: readonly strin
   return kept.length > 0 ? { ...rest, customFields: kept } : rest;
 }
 
+/** `_info.lastUpdated`, the platform's modified time of a record. */
+function lastUpdated(dto: DtoWithCustomFields): Date | null {
+  const value = (dto._info as { lastUpdated?: unknown } | undefined)?.lastUpdated;
+  const at = typeof value === "string" ? new Date(value) : null;
+  return at && !Number.isNaN(at.getTime()) ? at : null;
+}
+
 function keyset(path: string, options: { incremental: boolean }): EntityPuller {
   const incremental = (context: PullContext) => options.incremental && context.since !== null;
   return {
@@ -57,6 +64,7 @@ function keyset(path: string, options: { incremental: boolean }): EntityPuller {
       const records = dtos.map((dto) => ({
         remoteId: String(dto.id),
         data: keepChosenCustomFields(dto, context.customFields),
+        remoteUpdatedAt: lastUpdated(dto),
       }));
       const last = dtos.at(-1)?.id;
       return { records, next: hasNextPage(headers) && typeof last === "number" ? last : null };

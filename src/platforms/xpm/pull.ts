@@ -14,10 +14,11 @@ import type { EntityPuller, FollowUp, PullContext } from "../pull.ts";
  * again (in one call: the contract allows a year per call) and reconciles deletions inside that window.
  */
 
-/** Days per time.api/list call when a pull walks a year of history (a bounded answer per call). */
-const HISTORY_SLICE_DAYS = 31;
-/** The widest from/to range time.api/list takes (PLATFORMS.md: one year). */
-const MAX_RANGE_DAYS = 365;
+/**
+ * Days one time.api/list call covers: the widest from/to range the API takes (PLATFORMS.md: one year),
+ * `to` one year after `from`, both days included. A year of history is one call, not twelve slices.
+ */
+const RANGE_DAYS = 366;
 /** How far back the first pull of time entries goes. */
 const TIME_HISTORY_DAYS = 365;
 const DAY_MS = 86_400_000;
@@ -100,9 +101,9 @@ const staff: EntityPuller = {
 };
 
 /**
- * Windows [from, to] walking forward to the run's start: a year of history in slices of
- * HISTORY_SLICE_DAYS on a full pull; on an incremental one, from the earlier of the watermark's day and
- * `relistDays` back, in as few calls as the one-year range allows (one, for a 30-day window).
+ * Windows [from, to] walking forward to the run's start, each as wide as the API allows (RANGE_DAYS): a
+ * year of history on a full pull; on an incremental one, from the earlier of the watermark's day and
+ * `relistDays` back. One call either way, unless a watermark is more than a year old.
  */
 const time: EntityPuller = {
   listsEverything: () => false,
@@ -113,7 +114,7 @@ const time: EntityPuller = {
   }),
   request(context, cursor) {
     const from = typeof cursor === "number" ? cursor : firstTimeDay(context);
-    const to = Math.min(from + (sliceDays(context) - 1) * DAY_MS, dayStart(context.startedAt));
+    const to = Math.min(from + (RANGE_DAYS - 1) * DAY_MS, dayStart(context.startedAt));
     return {
       path: "v3.1/time.api/list",
       query: { from: yyyymmdd(new Date(from)), to: yyyymmdd(new Date(to)) },
@@ -121,15 +122,13 @@ const time: EntityPuller = {
   },
   parse(context, body, cursor) {
     const from = typeof cursor === "number" ? cursor : firstTimeDay(context);
-    const nextFrom = from + sliceDays(context) * DAY_MS;
+    const nextFrom = from + RANGE_DAYS * DAY_MS;
     return {
       records: list(body, "times").map((dto) => ({ remoteId: String(dto.uuid), data: dto })),
       next: nextFrom <= dayStart(context.startedAt) ? nextFrom : null,
     };
   },
 };
-
-const sliceDays = (context: PullContext) => (incremental(context) ? MAX_RANGE_DAYS : HISTORY_SLICE_DAYS);
 
 function dayStart(at: Date): number {
   return Math.floor(at.getTime() / DAY_MS) * DAY_MS;

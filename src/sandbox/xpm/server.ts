@@ -286,6 +286,9 @@ function listTime({ practice, query }: RouteContext): SandboxReply {
   const to = compactDay(query.get("to"));
   if (!from || !to) return failure(400, "from and to are required, as yyyyMMdd");
   if (from > to) return failure(400, "from must not be after to");
+  // The widest range XPM takes is one year (PLATFORMS.md): `to` at most a year after `from`.
+  if (to > `${Number(from.slice(0, 4)) + 1}${from.slice(4)}`)
+    return failure(400, "from and to must be at most a year apart");
   return ok({ times: practice.timesBetween(from, to).map((t) => t.dto) });
 }
 
