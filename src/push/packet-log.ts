@@ -2,6 +2,7 @@ import type { SqlPool } from "../db/client.ts";
 import type { DomainEvent, PacketTransition } from "../events.ts";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import type { PacketState } from "../generated/prisma/enums.ts";
+import { packetFailed, recordHostEvents } from "../webhooks/host-events.ts";
 
 /**
  * The log of a push run's packet moves (PacketTransition): what `packetStateChanged` streams and
@@ -49,10 +50,37 @@ export async function logPacketMoves(sql: SqlPool, moves: readonly PacketMove[])
     moves.map((move) => move.from ?? null),
     moves.map((move) => move.from !== undefined),
   ]);
+  await tellHostOfFailures(sql, rows);
   return rows
     .map(transitionOf)
     .sort((a, b) => a.runId.localeCompare(b.runId) || a.eventSequence - b.eventSequence)
     .map((transition) => ({ topic: "packetStateChanged", transition }));
+}
+
+/** Packets that moved to FAILED tell the host (a `packet.failed` webhook each), in the same transaction. */
+async function tellHostOfFailures(sql: SqlPool, rows: readonly LoggedRow[]): Promise<void> {
+  const failed = rows.filter((row) => row.to === "FAILED");
+  if (failed.length === 0) return;
+  const runs = await sql.query<{ id: string; integrationId: string }>(
+    `SELECT id, "integrationId" FROM "SyncRun" WHERE id = ANY($1::uuid[])`,
+    [[...new Set(failed.map((row) => row.runId))]],
+  );
+  const integrationOf = new Map(runs.map((run) => [run.id, run.integrationId]));
+  await recordHostEvents(
+    sql,
+    failed.map((row) =>
+      packetFailed({
+        id: row.packetId,
+        runId: row.runId,
+        integrationId: integrationOf.get(row.runId)!,
+        sequence: row.packetSequence,
+        label: row.label,
+        attempts: row.attempts,
+        errorCode: row.errorCode,
+        errorMessage: row.errorMessage,
+      }),
+    ),
+  );
 }
 
 /**

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { encodeGlobalID } from "@pothos/plugin-relay";
+import type { SqlPool } from "../db/client.ts";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import type { WebhookEventType } from "../generated/prisma/enums.ts";
 import { CURRENT_XID_SQL } from "../records/position.ts";
@@ -165,7 +166,8 @@ export function dayBudgetExhausted(run: {
   };
 }
 
-type Db = Prisma.TransactionClient | Pick<PrismaClient, "$executeRawUnsafe">;
+/** A Prisma transaction (or client), or raw SQL inside one. */
+type Db = Prisma.TransactionClient | Pick<PrismaClient, "$executeRawUnsafe"> | SqlPool;
 
 /**
  * Writes the events into the webhook outbox: one delivery per ACTIVE endpoint of the integration's
@@ -181,7 +183,9 @@ export async function recordHostEvents(db: Db, events: readonly HostEvent[]): Pr
     const body = JSON.stringify({ id: eventId, type: EVENT_NAMES[event.type], createdAt, data: event.data });
     return { n, eventId, type: event.type, integrationId: event.integrationId, body };
   });
-  await db.$executeRawUnsafe(INSERT_DELIVERIES, JSON.stringify(rows));
+  const payload = JSON.stringify(rows);
+  if ("query" in db) await db.query(INSERT_DELIVERIES, [payload]);
+  else await db.$executeRawUnsafe(INSERT_DELIVERIES, payload);
 }
 
 /**

@@ -2,6 +2,7 @@ import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { SyncKind } from "../../../src/generated/prisma/enums.ts";
 import { globalId } from "../../../src/graphql/ids.ts";
+import { IngestOrdersMutation, StartAccountingSyncMutation } from "../../operations.ts";
 import {
   CreateWebhookEndpointMutation,
   RecordsQuery,
@@ -9,7 +10,13 @@ import {
   WebhookDeliveryQuery,
   WebhookEndpointsQuery,
 } from "../../operations-host.ts";
-import { connectedXpm, type EngineHarness, startEngineHarness, until } from "../../support/engine.ts";
+import {
+  connectedXero,
+  connectedXpm,
+  type EngineHarness,
+  startEngineHarness,
+  until,
+} from "../../support/engine.ts";
 import type { TestTenant } from "../../support/harness.ts";
 import { WebhookReceiver } from "../../support/webhook-receiver.ts";
 
@@ -265,5 +272,61 @@ describe("webhooks to the host", () => {
     // The owner sees its own, with every attempt.
     const mine = await h.t.data(WebhookEndpointsQuery, {}, acme.viewer);
     expect(mine.webhookEndpoints.edges[0]!.node.deliveries.totalCount).toBe((await deliveries()).length);
+  });
+
+  it("tells the host of each packet a push could not map (packet.failed), and of the push's end with its counts", async () => {
+    const { integration } = await connectedXero(h, { tenantId: acme.id, syncMode: "ONE_OFF" });
+    const integrationId = globalId("Integration", integration.id);
+    const orders = [
+      {
+        externalId: "W-1",
+        orderedAt: "2026-11-20T01:00:00.000Z",
+        currency: "NZD",
+        totalAmount: "115.00",
+        items: [
+          {
+            revenueCategory: "Retail",
+            quantity: "1",
+            netAmount: "100.00",
+            taxRate: "GST 15%",
+            taxAmount: "15.00",
+          },
+        ],
+        payments: [{ method: "CARD", amount: "115.00" }],
+      },
+    ];
+    const ingested = await h.t.data(IngestOrdersMutation, { input: { integrationId, orders } }, acme.owner);
+    expect(ingested.ingestOrders.__typename).toBe("IngestOrdersPayload");
+    const before = receiver.received.length;
+    const { startAccountingSync } = await h.t.data(
+      StartAccountingSyncMutation,
+      { integrationId },
+      acme.owner,
+    );
+    if (startAccountingSync.__typename !== "StartAccountingSyncPayload")
+      throw new Error(startAccountingSync.__typename);
+    await until(
+      "the push's run.finished",
+      () =>
+        receiver
+          .events<Event>()
+          .slice(before)
+          .some((e) => e.type === "run.finished"),
+      20_000,
+    );
+    const events = receiver.events<Event>().slice(before);
+    const failed = events.filter((e) => e.type === "packet.failed");
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.data).toMatchObject({
+      integrationId,
+      runId: startAccountingSync.syncRun.id,
+      sequence: 1,
+      errorCode: expect.stringMatching(/^UNMAPPED_/),
+    });
+    expect(events.find((e) => e.type === "run.finished")!.data).toMatchObject({
+      kind: "PUSH",
+      status: "SUCCEEDED",
+      counts: { sent: 0, failed: 1 },
+    });
   });
 });
