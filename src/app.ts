@@ -1,7 +1,9 @@
 import type { Config, Role } from "./config.ts";
+import { CALLBACK_PATH, type Connections, createConnections } from "./connections/index.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import { type Engine, startEngine } from "./engine/index.ts";
 import { createEventBus, type EventBus, publishEvents } from "./events.ts";
+import { oauthCallbackRoute } from "./graphql/oauth-callback.ts";
 import { type ApiServer, createYogaApp, startApiServer, type Yoga } from "./graphql/server.ts";
 import { configureLogger, logger } from "./logger.ts";
 import { observeFleet } from "./observability/metrics.ts";
@@ -19,6 +21,7 @@ export interface App {
   redisUrl: string;
   events: EventBus;
   engine: Engine;
+  connections: Connections;
   yoga: Yoga;
   api?: ApiServer;
   stop(): Promise<void>;
@@ -44,11 +47,19 @@ export async function startApp(config: Config, roles: Role[]): Promise<App> {
     stack.push(() => db.close());
     const events = createEventBus(redis.url, config.redisPrefix);
     stack.push(() => events.close());
+    const credentialsRedis = createRedisClient(redis.url, "credentials");
+    stack.push(async () => void (await credentialsRedis.quit()));
+    const connections = createConnections({
+      prisma: db.prisma,
+      redis: credentialsRedis,
+      config,
+      publish: (list) => publishEvents(events.pubSub, list),
+    });
     // Every role can announce work; only the worker role serves it, only the scheduler role sweeps.
     const engine = await startEngine({
       config,
       redisUrl: redis.url,
-      work: engineWork(config, db, events.pubSub),
+      work: engineWork(config, db, events.pubSub, connections),
       worker: roles.includes("worker"),
       scheduler: roles.includes("scheduler"),
     });
@@ -64,8 +75,8 @@ export async function startApp(config: Config, roles: Role[]): Promise<App> {
       deliverer.start();
       stack.push(() => deliverer.stop());
     }
-    const yoga = createYogaApp({ config, events: events.pubSub, feed: events.feed, engine });
-    const app: App = { config, db, redisUrl: redis.url, events, engine, yoga, stop };
+    const yoga = createYogaApp({ config, events: events.pubSub, feed: events.feed, engine, connections });
+    const app: App = { config, db, redisUrl: redis.url, events, engine, connections, yoga, stop };
 
     if (roles.includes("api")) {
       const probe = createRedisClient(redis.url, "readiness");
@@ -84,8 +95,18 @@ export async function startApp(config: Config, roles: Role[]): Promise<App> {
             () => false,
           ),
         }),
+        routes: {
+          [CALLBACK_PATH]: oauthCallbackRoute(() => ({
+            prisma: db.prisma,
+            config,
+            events: events.pubSub,
+            engine,
+            connections,
+          })),
+        },
       });
       stack.push(() => app.api!.close());
+      connections.listeningAt(app.api.url);
       // API nodes report the fleet's budgets, lanes and outbox when scraped (read from PostgreSQL and Redis).
       const unobserve = observeFleet(() => fleetFigures(db.prisma, engine.budget));
       stack.push(async () => unobserve());

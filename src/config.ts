@@ -50,6 +50,8 @@ export interface Config {
   time: TimeScale;
   /** Base URL of each platform's API (point them at the sandboxes to try syncline without accounts). */
   platformUrls: Record<PlatformKey, string>;
+  /** Connecting platforms through their authorization pages (OAuth 2.0 code flow with PKCE). */
+  oauth: OAuthConfig;
   /** Webhooks to the host (src/webhooks). */
   webhooks: {
     /** Register and deliver to loopback, private and local targets, over plain http too: development and tests only. */
@@ -91,6 +93,25 @@ export interface Config {
   };
 }
 
+/** How syncline connects platforms that authorize with OAuth 2.0 (both Xero APIs). */
+export interface OAuthConfig {
+  /**
+   * syncline's public base URL: a platform sends the browser back to `<publicUrl>/oauth/callback`, which
+   * must be registered with the platform's app. Null: the API server's own address.
+   */
+  publicUrl: string | null;
+  /** Where the callback may send the browser afterwards: a connection's return URL must lie under one of these. */
+  returnUrls: string[];
+  /** Real ms a connection's state stays valid: the user authorizes, and chooses an organisation, within it. */
+  stateTtlMs: number;
+  /** Platform seconds: an access token with less than this left is refreshed before a call. */
+  refreshMarginSeconds: number;
+  /** Xero's identity endpoints (login page, token and revocation, connections), shared by XPM and Accounting. */
+  xero: { authorizeUrl: string; tokenUrl: string; revocationUrl: string; connectionsUrl: string };
+  /** Each OAuth platform's app (client id and secret), from configuration only; absent: not configured. */
+  clients: Partial<Record<PlatformKey, { clientId: string; clientSecret: string }>>;
+}
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   HOST: z.string().default("0.0.0.0"),
@@ -115,6 +136,28 @@ const EnvSchema = z.object({
   SYNCLINE_XPM_URL: z.url().default("https://api.xero.com/practicemanager/"),
   SYNCLINE_XERO_ACCOUNTING_URL: z.url().default("https://api.xero.com/api.xro/2.0/"),
   SYNCLINE_PSA_URL: z.url().default("https://api-na.myconnectwise.net/v4_6_release/apis/3.0/"),
+  SYNCLINE_PUBLIC_URL: z.url().optional(),
+  SYNCLINE_OAUTH_RETURN_URLS: z
+    .string()
+    .default("")
+    .transform((list) =>
+      list
+        .split(",")
+        .map((url) => url.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url({ protocol: /^https?$/ }))),
+  SYNCLINE_OAUTH_STATE_TTL_SECONDS: z.coerce.number().positive().default(600),
+  SYNCLINE_TOKEN_REFRESH_MARGIN_SECONDS: z.coerce.number().nonnegative().default(120),
+  SYNCLINE_XERO_LOGIN_URL: z.url().default("https://login.xero.com/"),
+  SYNCLINE_XERO_IDENTITY_URL: z.url().default("https://identity.xero.com/"),
+  SYNCLINE_XERO_CONNECTIONS_URL: z.url().default("https://api.xero.com/"),
+  SYNCLINE_XERO_CLIENT_ID: z.string().min(1).optional(),
+  SYNCLINE_XERO_CLIENT_SECRET: z.string().min(1).optional(),
+  SYNCLINE_XPM_CLIENT_ID: z.string().min(1).optional(),
+  SYNCLINE_XPM_CLIENT_SECRET: z.string().min(1).optional(),
+  SYNCLINE_XERO_ACCOUNTING_CLIENT_ID: z.string().min(1).optional(),
+  SYNCLINE_XERO_ACCOUNTING_CLIENT_SECRET: z.string().min(1).optional(),
   SYNCLINE_WEBHOOKS_ALLOW_PRIVATE_TARGETS: z.enum(["true", "false"]).default("false"),
   SYNCLINE_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   SYNCLINE_WEBHOOK_POLL_MS: z.coerce.number().int().positive().default(200),
@@ -162,6 +205,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       XERO_ACCOUNTING: e.SYNCLINE_XERO_ACCOUNTING_URL,
       PSA: e.SYNCLINE_PSA_URL,
     },
+    oauth: {
+      publicUrl: e.SYNCLINE_PUBLIC_URL?.replace(/\/+$/, "") ?? null,
+      returnUrls: e.SYNCLINE_OAUTH_RETURN_URLS,
+      stateTtlMs: e.SYNCLINE_OAUTH_STATE_TTL_SECONDS * 1000,
+      refreshMarginSeconds: e.SYNCLINE_TOKEN_REFRESH_MARGIN_SECONDS,
+      xero: {
+        authorizeUrl: new URL("identity/connect/authorize", slashed(e.SYNCLINE_XERO_LOGIN_URL)).toString(),
+        tokenUrl: new URL("connect/token", slashed(e.SYNCLINE_XERO_IDENTITY_URL)).toString(),
+        revocationUrl: new URL("connect/revocation", slashed(e.SYNCLINE_XERO_IDENTITY_URL)).toString(),
+        connectionsUrl: new URL("connections", slashed(e.SYNCLINE_XERO_CONNECTIONS_URL)).toString(),
+      },
+      clients: oauthClients({
+        // One Xero app may serve both Xero APIs; a platform's own pair overrides it.
+        XPM: [
+          e.SYNCLINE_XPM_CLIENT_ID ?? e.SYNCLINE_XERO_CLIENT_ID,
+          e.SYNCLINE_XPM_CLIENT_SECRET ?? e.SYNCLINE_XERO_CLIENT_SECRET,
+        ],
+        XERO_ACCOUNTING: [
+          e.SYNCLINE_XERO_ACCOUNTING_CLIENT_ID ?? e.SYNCLINE_XERO_CLIENT_ID,
+          e.SYNCLINE_XERO_ACCOUNTING_CLIENT_SECRET ?? e.SYNCLINE_XERO_CLIENT_SECRET,
+        ],
+      }),
+    },
     webhooks: {
       allowPrivateTargets: e.SYNCLINE_WEBHOOKS_ALLOW_PRIVATE_TARGETS === "true",
       timeoutMs: e.SYNCLINE_WEBHOOK_TIMEOUT_MS,
@@ -181,6 +247,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       parkAfterMs: e.SYNCLINE_PARK_AFTER_MS,
     },
   };
+}
+
+/** A base URL ending in "/", so relative paths resolve under it. */
+function slashed(url: string): string {
+  return url.endsWith("/") ? url : `${url}/`;
+}
+
+/** The configured OAuth apps: a platform with both a client id and a secret. */
+function oauthClients(
+  pairs: Partial<Record<PlatformKey, [string | undefined, string | undefined]>>,
+): OAuthConfig["clients"] {
+  const clients: OAuthConfig["clients"] = {};
+  for (const [platform, [clientId, clientSecret]] of Object.entries(pairs) as [
+    PlatformKey,
+    [string | undefined, string | undefined],
+  ][]) {
+    if (clientId && clientSecret) clients[platform] = { clientId, clientSecret };
+  }
+  return clients;
 }
 
 /**

@@ -6,6 +6,7 @@ import { logger as rootLogger, withLogContext } from "../logger.ts";
 import type { ActivationLock } from "./activation-lock.ts";
 import { type ActivationJob, enqueueActivation } from "./activation-queue.ts";
 import { observeCall } from "./call-observer.ts";
+import type { CallCredentials } from "./credentials.ts";
 import { laneRank } from "./lanes.ts";
 import { Mutex } from "./mutex.ts";
 import { type CallTarget, callTargetOf, callUnderLease } from "./provider-call.ts";
@@ -28,6 +29,8 @@ export interface DispatcherDeps {
   servable(integrationId: string): Promise<Integration | null>;
   /** Called after every call an activation made (queue figures changed). */
   afterCall(integrationId: string): void;
+  /** The secret each call carries. */
+  credentials: CallCredentials;
 }
 
 /** What an activation knows while it serves one integration. */
@@ -83,6 +86,8 @@ class SlotRound {
 
 type Pick =
   | { kind: "idle"; dueAt: number | null }
+  /** The integration's authorization is gone: it is no longer served (its work waits). */
+  | { kind: "stop" }
   | { kind: "wait"; waitMs: number }
   /** `run` makes the call, settles the work and releases its budget lease. */
   | { kind: "call"; run: () => Promise<void> };
@@ -195,7 +200,7 @@ export class Dispatcher {
   private async prepare(integrationId: string, claim: ClaimContext): Promise<Activation | undefined> {
     const integration = await this.deps.servable(integrationId);
     if (!integration) return undefined;
-    const target = callTargetOf(this.deps.config, integration, rootLogger);
+    const target = callTargetOf(integration, rootLogger);
     return {
       target,
       sessions: this.sources.map((source) => ({ source, session: source.open(target, claim) })),
@@ -224,6 +229,7 @@ export class Dispatcher {
       if (activation.lockLost || this.draining) return leave(null);
       const pick = await activation.picking.run(() => this.pick(activation));
       if (pick.kind === "idle") return leave(pick.dueAt);
+      if (pick.kind === "stop") return leave(null);
       if (pick.kind === "wait") {
         if (pick.waitMs > this.deps.config.engine.parkAfterMs) {
           const wakeAt = Date.now() + pick.waitMs;
@@ -240,11 +246,18 @@ export class Dispatcher {
 
   /**
    * The highest lane with work due: sources are asked in lane order, and the first that offers work
-   * gets the budget, or is told to wait with its work put back.
+   * gets the budget, or is told to wait with its work put back. The call's token comes first, before any
+   * work is claimed or budget taken: a refresh it needs, or a lost authorization, costs no call.
    */
   private async pick(activation: Activation): Promise<Pick> {
-    const { budget } = this.deps;
+    const { budget, credentials } = this.deps;
     const { target } = activation;
+    const credential = await credentials.accessTokenFor(target.integration);
+    if (credential.kind === "lost") return { kind: "stop" };
+    if (credential.kind === "unavailable") {
+      target.log.warn({ reason: credential.message }, "no access token now; waiting");
+      return { kind: "wait", waitMs: Math.max(1, credential.retryAfterMs) };
+    }
     let dueAt: number | null = null;
     for (const { session } of activation.sessions) {
       const offer = await session.next();
@@ -266,7 +279,12 @@ export class Dispatcher {
             // In the call ledger before it goes out (written while the next work was picked).
             await grant.recorded;
             const outcome = await observeCall(target, offer.lane, offer.request, () =>
-              callUnderLease(this.deps, target, offer.request, grant.leaseId, offer.idempotencyKey),
+              callUnderLease(this.deps, target, {
+                request: offer.request,
+                token: credential.token,
+                leaseId: grant.leaseId,
+                idempotencyKey: offer.idempotencyKey,
+              }),
             );
             await session.settle(offer.work, outcome);
           }),

@@ -7,6 +7,7 @@ import { createRedisClient } from "../redis/client.ts";
 import { redisKeys } from "../redis/keys.ts";
 import { ActivationLock } from "./activation-lock.ts";
 import { type ActivationJob, createActivationQueue } from "./activation-queue.ts";
+import type { CallCredentials } from "./credentials.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { LiveReader } from "./live-read.ts";
 import { CallBudget } from "./rate-limit/budget.ts";
@@ -44,6 +45,8 @@ export interface EngineWork {
   afterCall(integrationId: string): void;
   /** The engine's durable state in PostgreSQL: fencing tokens and the call ledger. */
   store: EngineStore;
+  /** The secret each call carries (the engine knows no OAuth: refreshes happen behind this). */
+  credentials: CallCredentials;
 }
 
 export async function startEngine(options: {
@@ -93,6 +96,7 @@ export async function startEngine(options: {
     sources: work.sources,
     servable: work.servable,
     afterCall: work.afterCall,
+    credentials: work.credentials,
   });
 
   if (options.worker) {
@@ -122,7 +126,12 @@ export async function startEngine(options: {
   return {
     budget,
     dispatcher,
-    live: new LiveReader({ budget, config, maxWaitMs: config.engine.callTimeoutMs }),
+    live: new LiveReader({
+      budget,
+      config,
+      credentials: work.credentials,
+      maxWaitMs: config.engine.callTimeoutMs,
+    }),
     scheduler,
     notify: (integrationId, notifyOptions) => dispatcher.notify(integrationId, notifyOptions),
     close: async () => {

@@ -5,10 +5,14 @@ import type { Integration } from "../generated/prisma/client.ts";
 import { logger } from "../logger.ts";
 import type { CallOutcome, OutgoingRequest } from "../platforms/http.ts";
 import { observeCall } from "./call-observer.ts";
+import type { CallCredentials } from "./credentials.ts";
 import { callTargetOf, callUnderLease } from "./provider-call.ts";
 import type { CallBudget } from "./rate-limit/budget.ts";
 
-/** The caps would keep the caller waiting longer than it may: try again after `retryAfterMs`. */
+/**
+ * The caps (or the identity service) would keep the caller waiting longer than it may: try again after
+ * `retryAfterMs`.
+ */
 export type LiveReadOutcome = CallOutcome | { kind: "busy"; retryAfterMs: number };
 
 /** Real ms a waiting caller's claim on the next free unit lasts between two looks at the budget. */
@@ -24,11 +28,22 @@ const MAX_POLL_MS = 100;
  * come back instead of hanging.
  */
 export class LiveReader {
-  constructor(private readonly deps: { budget: CallBudget; config: Config; maxWaitMs: number }) {}
+  constructor(
+    private readonly deps: {
+      budget: CallBudget;
+      config: Config;
+      credentials: CallCredentials;
+      maxWaitMs: number;
+    },
+  ) {}
 
   async read(integration: Integration, request: OutgoingRequest): Promise<LiveReadOutcome> {
-    const { budget, config, maxWaitMs } = this.deps;
-    const target = callTargetOf(config, integration, logger.child({ lane: "INTERACTIVE" }));
+    const { budget, credentials, maxWaitMs } = this.deps;
+    const target = callTargetOf(integration, logger.child({ lane: "INTERACTIVE" }));
+    const credential = await credentials.accessTokenFor(integration);
+    if (credential.kind === "unavailable") return { kind: "busy", retryAfterMs: credential.retryAfterMs };
+    if (credential.kind === "lost")
+      return { kind: "unauthorized", status: 401, message: credential.message, remaining: {} };
     const waiter = { waiterId: randomUUID(), waiterTtlMs: WAITER_TTL_MS };
     const deadline = Date.now() + maxWaitMs;
     for (;;) {
@@ -36,7 +51,7 @@ export class LiveReader {
       if (grant.granted) {
         await grant.recorded;
         return observeCall(target, "INTERACTIVE", request, () =>
-          callUnderLease(this.deps, target, request, grant.leaseId),
+          callUnderLease(this.deps, target, { request, token: credential.token, leaseId: grant.leaseId }),
         );
       }
       if (Date.now() + grant.waitMs > deadline) {

@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { expect } from "vitest";
+import { parseGlobalId } from "../../src/graphql/ids.ts";
 import type { PlatformKey } from "../../src/platforms/catalog.ts";
 import type { Lifetimes } from "../../src/sandbox/identity/grants.ts";
 import { type IdentitySandbox, startIdentitySandbox } from "../../src/sandbox/identity/server.ts";
+import type { SandboxCapLimits } from "../../src/sandbox/kit/caps.ts";
 import type { OrganisationSeed } from "../../src/sandbox/xero-accounting/data.ts";
 import {
   startXeroAccountingSandbox,
@@ -12,6 +14,7 @@ import type { SeedSizes } from "../../src/sandbox/xpm/data.ts";
 import { startXpmSandbox, type XpmSandbox } from "../../src/sandbox/xpm/server.ts";
 import { timeScale } from "../../src/time.ts";
 import { StartConnectionMutation } from "../operations.ts";
+import { until } from "./engine.ts";
 import { startTestApp, type TestApp, type TestTenant } from "./harness.ts";
 
 /**
@@ -25,6 +28,8 @@ export interface ConnectionsHarness {
   xero: XeroAccountingSandbox;
   /** syncline's API origin, e.g. http://127.0.0.1:41234. */
   apiOrigin: string;
+  /** The OAuth settings syncline runs with, for processes of its own (worker processes). */
+  oauthEnv: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -36,6 +41,8 @@ export async function startConnectionsHarness(options: {
   minuteMs: number;
   roles?: ("api" | "worker" | "scheduler")[];
   lifetimes?: Partial<Lifetimes>;
+  /** The XPM sandbox's caps per practice (default the catalog's). */
+  xpmCaps?: Partial<SandboxCapLimits>;
   env?: Record<string, string>;
 }): Promise<ConnectionsHarness> {
   const time = timeScale(options.minuteMs);
@@ -45,25 +52,31 @@ export async function startConnectionsHarness(options: {
     clients: [{ ...CLIENT, redirectUris: ["http://127.0.0.1/oauth/callback"] }],
   });
   const [xpm, xero] = await Promise.all([
-    startXpmSandbox({ time, identity: identity.state }),
+    startXpmSandbox({
+      time,
+      identity: identity.state,
+      ...(options.xpmCaps ? { caps: options.xpmCaps } : {}),
+    }),
     startXeroAccountingSandbox({ time, identity: identity.state }),
   ]);
+  const oauthEnv = {
+    SYNCLINE_XERO_LOGIN_URL: identity.url,
+    SYNCLINE_XERO_IDENTITY_URL: identity.url,
+    SYNCLINE_XERO_CONNECTIONS_URL: identity.url,
+    SYNCLINE_XERO_CLIENT_ID: CLIENT.clientId,
+    SYNCLINE_XERO_CLIENT_SECRET: CLIENT.clientSecret,
+    SYNCLINE_OAUTH_RETURN_URLS: new URL("/integrations/", RETURN_URL).toString(),
+    ...options.env,
+  };
   const t = await startTestApp({
     roles: options.roles ?? ["api", "worker", "scheduler"],
     env: {
       SYNCLINE_MINUTE_MS: String(options.minuteMs),
       SYNCLINE_XPM_URL: xpm.url,
       SYNCLINE_XERO_ACCOUNTING_URL: xero.url,
-      SYNCLINE_XERO_LOGIN_URL: identity.url,
-      SYNCLINE_XERO_IDENTITY_URL: identity.url,
-      SYNCLINE_XERO_CONNECTIONS_URL: identity.url,
-      SYNCLINE_XERO_CLIENT_ID: CLIENT.clientId,
-      SYNCLINE_XERO_CLIENT_SECRET: CLIENT.clientSecret,
-      SYNCLINE_OAUTH_RETURN_URLS: new URL("/integrations/", RETURN_URL).toString(),
-      SYNCLINE_LOCK_TTL_MS: "2000",
       SYNCLINE_SWEEP_INTERVAL_MS: "500",
       SYNCLINE_CALL_TIMEOUT_MS: "2000",
-      ...options.env,
+      ...oauthEnv,
     },
   });
   const apiOrigin = t.app.api ? new URL(t.app.api.url).origin : "";
@@ -73,6 +86,7 @@ export async function startConnectionsHarness(options: {
     xpm,
     xero,
     apiOrigin,
+    oauthEnv,
     close: async () => {
       const prisma = t.app.db.prisma;
       await prisma.exportItem.deleteMany({ where: { status: "PENDING" } });
@@ -155,4 +169,33 @@ export function returned(location: string | null): Record<string, string> {
   const url = new URL(location!);
   expect(`${url.origin}${url.pathname}`).toBe(RETURN_URL);
   return Object.fromEntries(url.searchParams);
+}
+
+/**
+ * Connects (or, with `integrationId`, connects again) an organisation through the whole flow and, for a
+ * new connection, waits for its initial sync: the integration's database id and global id.
+ */
+export async function connectThroughFlow(
+  h: ConnectionsHarness,
+  tenant: TestTenant,
+  input: { platform: PlatformKey; remoteTenantId: string; integrationId?: string },
+) {
+  const { authorizationUrl } = await startConnection(h, tenant, {
+    platform: input.platform,
+    ...(input.integrationId ? { integrationId: input.integrationId } : {}),
+  });
+  const back = returned((await authorizeInBrowser(authorizationUrl, [input.remoteTenantId])).location);
+  expect(back.status).toBe("connected");
+  const globalId = back.integration!;
+  const id = parseGlobalId(globalId, "Integration", ["integration"]);
+  if (!input.integrationId) {
+    await until(
+      "the initial sync",
+      async () =>
+        (await h.t.app.db.prisma.syncRun.findFirst({ where: { integrationId: id, kind: "INITIAL" } }))
+          ?.status === "SUCCEEDED",
+      30_000,
+    );
+  }
+  return { id, globalId };
 }

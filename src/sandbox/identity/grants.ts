@@ -324,6 +324,11 @@ export class IdentityState implements TokenAuthority {
     return this.grantsFor(tenantId).length === 0;
   }
 
+  /** Every token it ever issued (tests look for them where they must never appear, e.g. logs). */
+  issuedTokens(): string[] {
+    return [...this.accessTokens.keys(), ...this.refreshTokens.keys()];
+  }
+
   // ---- helpers ----
 
   private endGrant(grant: Grant): void {
