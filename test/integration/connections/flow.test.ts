@@ -88,8 +88,11 @@ describe("connecting through the authorization page", () => {
     const verifier = decryptSecret(h.t.config.encryptionKey, flow.codeVerifierEncrypted);
     expect(authorizationUrl.toString()).not.toContain(verifier);
 
-    const { callback, location } = await authorizeInBrowser(authorizationUrl, [tenantId]);
+    const { callback, callbackUrl, location } = await authorizeInBrowser(authorizationUrl, [tenantId]);
     expect(callback.status).toBe(303);
+    // Neither the code nor the state travels on to the host.
+    expect(location).not.toContain(callbackUrl.searchParams.get("code")!);
+    expect(location).not.toContain(state);
     const back = returned(location);
     expect(back).toMatchObject({ connection: connectionId, status: "connected" });
     expect(Object.keys(back).sort()).toEqual(["connection", "integration", "status"]);
@@ -322,5 +325,38 @@ describe("disconnecting", () => {
       credentialsEncrypted: "",
       accessTokenExpiresAt: null,
     });
+  });
+
+  it("a one-off integration gives its authorization back after its sync: a re-sync needs a new one", async () => {
+    const oneOff = await h.t.createTenant("One-off");
+    await prisma().tenantSettings.upsert({
+      where: { tenantId: oneOff.id },
+      create: { tenantId: oneOff.id, oneOffSync: true },
+      update: { oneOffSync: true },
+    });
+    const { tenantId } = governedPractice(h, { clients: 5, jobs: 2, staff: 1, timeEntries: 2 });
+    const { authorizationUrl } = await startConnection(h, oneOff, { platform: "XPM" });
+    const back = returned((await authorizeInBrowser(authorizationUrl, [tenantId])).location);
+    const integrationId = idOf(back.integration!, "Integration");
+    await until(
+      "synced once, disconnected and released",
+      async () => {
+        const row = await prisma().integration.findUniqueOrThrow({ where: { id: integrationId } });
+        return row.status === "DISCONNECTED" && row.credentialsEncrypted === "";
+      },
+      20_000,
+    );
+    expect(await prisma().integration.findUniqueOrThrow({ where: { id: integrationId } })).toMatchObject({
+      syncMode: "ONE_OFF",
+    });
+    expect(h.identity.state.isRevoked(tenantId)).toBe(true);
+
+    // Syncing again starts with a new authorization of the same integration.
+    const again = await startConnection(h, oneOff, { platform: "XPM", integrationId: back.integration! });
+    expect(returned((await authorizeInBrowser(again.authorizationUrl, [tenantId])).location)).toMatchObject({
+      status: "connected",
+      integration: back.integration,
+    });
+    expect(await prisma().syncRun.count({ where: { integrationId, kind: "INITIAL" } })).toBe(2);
   });
 });
