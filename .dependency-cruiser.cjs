@@ -2,7 +2,7 @@
  * The layers of syncline (DESIGN.md, "Layers"), checked by `npm run check`:
  *   platforms ← engine ← domain (sync, push, integrations, settings, records, webhooks, connections) ← commands ← graphql
  * An arrow points at what may be imported: a layer imports only from layers to its left, and from the
- * shared base (config, logger, errors, events, time, db, redis, auth, generated, observability), which imports none
+ * shared base (config, logger, errors, events, time, redact, db, redis, auth, generated, observability), which imports none
  * of the layers. The composition root (main, app, work, cli) may import anything; the sandboxes are
  * stand-in platforms and import nothing of syncline's layers.
  */
@@ -13,7 +13,8 @@ const LAYERS = {
   commands: "^src/commands/",
   graphql: "^src/graphql/",
 };
-const BASE = "^src/(config|logger|errors|events|time)[.]ts$|^src/(db|redis|auth|generated|observability)/";
+const BASE =
+  "^src/(config|logger|errors|events|time|redact)[.]ts$|^src/(db|redis|auth|generated|observability)/";
 const ROOT = "^src/(main|app|work|cli)[.]ts$";
 
 const forbid = (name, from, to, comment) => ({

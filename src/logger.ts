@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import pino from "pino";
 import type { Config } from "./config.ts";
+import { redactText, redactValue } from "./redact.ts";
 
 /**
  * Fields every line logged inside `withLogContext` carries (the integration served, the run or packet
@@ -17,6 +18,13 @@ export const logger = pino({
   level: "info",
   base: { service: "syncline" },
   redact: ["req.headers.authorization", "credentials", "*.credentials", "accessToken", "refreshToken"],
+  // Second line of defence: anything credential-shaped in a line's message or fields (src/redact.ts).
+  hooks: {
+    logMethod(args, method) {
+      const clean = args.map((arg) => (typeof arg === "string" ? redactText(arg) : redactValue(arg)));
+      return method.apply(this, clean as Parameters<typeof method>);
+    },
+  },
   mixin: (_line, _level, instance) => {
     const context = logContext.getStore();
     if (!context) return {};

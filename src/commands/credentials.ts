@@ -2,12 +2,13 @@ import { z } from "zod";
 import type { Config } from "../config.ts";
 import { sealCredentials } from "../connections/token-set.ts";
 import type { SealedCredentials } from "../integrations/lifecycle.ts";
+import { credential, instant } from "./validate.ts";
 
 /** Credentials for a remote platform, as connect and reconnect take them. */
 export const Credentials = z.object({
-  accessToken: z.string().trim().min(1, "must not be empty"),
-  refreshToken: z.string().trim().min(1, "must not be empty").nullish(),
-  expiresAt: z.date().nullish(),
+  accessToken: credential(),
+  refreshToken: credential().nullish(),
+  expiresAt: instant.nullish(),
 });
 
 /** Encrypted at rest (never returned); the expiry, not a secret, beside them so refreshes find it. */

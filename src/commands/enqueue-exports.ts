@@ -2,7 +2,7 @@ import { z } from "zod";
 import { findOwnIntegration } from "../integrations/lifecycle.ts";
 import { enqueueEdits, validateEdits } from "../sync/export.ts";
 import { type Actor, type CommandDeps, runCommand, type Target } from "./command.ts";
-import { validate } from "./validate.ts";
+import { boundedJson, storable, validate } from "./validate.ts";
 
 /** Most edits one call may carry. */
 export const MAX_ITEMS_PER_CALL = 10_000;
@@ -10,7 +10,12 @@ export const MAX_ITEMS_PER_CALL = 10_000;
 const countRule = `must hold 1 to ${MAX_ITEMS_PER_CALL} items`;
 const Edits = z
   .array(
-    z.object({ entity: z.string(), remoteId: z.string(), field: z.string(), value: z.unknown().optional() }),
+    z.object({
+      entity: storable(100),
+      remoteId: storable(255),
+      field: storable(100),
+      value: boundedJson().optional(),
+    }),
   )
   .min(1, countRule)
   .max(MAX_ITEMS_PER_CALL, countRule);

@@ -4,13 +4,14 @@ import ErrorsPlugin from "@pothos/plugin-errors";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
-import { GraphQLError } from "graphql";
+import { GraphQLError, isObjectType } from "graphql";
 import type { Config } from "../config.ts";
 import { prisma } from "../db/client.ts";
 import { ForbiddenError } from "../errors.ts";
 import type PrismaTypes from "../generated/pothos-types.ts";
 import { getDatamodel } from "../generated/pothos-types.ts";
 import type { Context } from "./context.ts";
+import { checkNodeId } from "./ids.ts";
 import { fieldCost } from "./limits.ts";
 
 /**
@@ -99,7 +100,11 @@ export const builder = new SchemaBuilder<{
       args: { id: { description: "A global id." } },
       // Node loaders are scoped to the viewer's tenant, so another tenant's id finds no row: that is
       // "no such object" (null), never an error that would reveal it exists.
-      resolve: async (_root, args, _ctx, _info, resolveNode) => {
+      resolve: async (_root, args, _ctx, info, resolveNode) => {
+        checkNodeId(args.id, (typename) => {
+          const type = info.schema.getType(typename);
+          return isObjectType(type) && type.getInterfaces().some((i) => i.name === "Node");
+        });
         try {
           return await resolveNode(args.id);
         } catch (error) {

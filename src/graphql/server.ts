@@ -36,6 +36,8 @@ export function createYogaApp(services: Services): Yoga {
     maskedErrors: {
       // Unexpected errors stay masked for clients but are logged with their cause, once, here.
       maskError: (error, message, isDev) => {
+        const refused = badUserInput(error);
+        if (refused) return refused;
         const masked = maskError(error, message, isDev);
         if (masked !== error) log.error({ err: causeOf(error) }, "unexpected error");
         return masked;
@@ -80,6 +82,29 @@ function rootField(document: DocumentNode, operationName?: string | null): strin
   const field = operation?.selectionSet.selections.find((s) => s.kind === "Field");
   return field && field.kind === "Field" ? field.name.value : "unknown";
 }
+
+/**
+ * Input the library or the database refused, answered as BAD_USER_INPUT rather than masked: Pothos'
+ * own argument checks (a malformed cursor or global id, a negative `first`), and, as a last resort behind
+ * the commands' validation, PostgreSQL refusing a value (an invalid UUID or byte sequence, NUL, a date out
+ * of range, an index row too large). Messages are cut short so a huge input is never echoed back.
+ */
+function badUserInput(error: unknown): GraphQLError | null {
+  const cause = causeOf(error) as { name?: string; message?: string; code?: string; cause?: unknown };
+  const pothos = cause?.name === "PothosValidationError";
+  const database = DATABASE_INPUT_ERRORS.test(`${cause?.code ?? ""} ${cause?.message ?? ""}`);
+  if (!pothos && !database) return null;
+  if (database)
+    logger.warn({ err: cause }, "input refused by the database: a command's validation missed it");
+  const text = pothos ? String(cause.message) : "The input holds a value the database cannot store";
+  return new GraphQLError(text.length > 200 ? `${text.slice(0, 200)}…` : text, {
+    path: error instanceof GraphQLError ? error.path : undefined,
+    extensions: { code: "BAD_USER_INPUT" },
+  });
+}
+
+const DATABASE_INPUT_ERRORS =
+  /\b(P2023|22P02|22021|22P05|22008|54000)\b|invalid input syntax for type uuid|Error creating UUID|invalid byte sequence|unsupported Unicode escape|out of range|index row size/;
 
 function causeOf(error: unknown): unknown {
   return error instanceof GraphQLError && error.originalError ? error.originalError : error;

@@ -7,7 +7,9 @@ import { XPM_EXPORTS } from "./xpm/export.ts";
 const EXPORT_TARGETS: Partial<Record<PlatformKey, Record<string, ExportTarget>>> = { XPM: XPM_EXPORTS };
 
 export function exportTarget(platform: PlatformKey, entity: string): ExportTarget | undefined {
-  return EXPORT_TARGETS[platform]?.[entity];
+  // Own keys only: an entity named "__proto__" or "constructor" is data, never a lookup on the prototype.
+  const targets = Object.hasOwn(EXPORT_TARGETS, platform) ? EXPORT_TARGETS[platform] : undefined;
+  return targets && Object.hasOwn(targets, entity) ? targets[entity] : undefined;
 }
 
 /** The target of an export validated on the way in (so it exists). */

@@ -1,3 +1,4 @@
+import { redactText, rememberSecret } from "../redact.ts";
 import type { TimeScale } from "../time.ts";
 import type { PlatformKey } from "./catalog.ts";
 import { xpmRefusal } from "./xpm/errors.ts";
@@ -85,7 +86,8 @@ export async function callProvider(request: ProviderRequest, time: TimeScale): P
     return {
       kind: "retryable",
       status: null,
-      message: timedOut ? "timed out" : (error as Error).message,
+      // Never the error's own text: fetch names a header value it refused, which can be the credential.
+      message: timedOut ? "timed out" : callFailure(error),
       remaining: {},
     };
   }
@@ -104,7 +106,7 @@ export async function callProvider(request: ProviderRequest, time: TimeScale): P
       remaining,
     };
   }
-  const message = describeError(response.status, body);
+  const message = redactText(describeError(response.status, body));
   if (refusedCredentials(request.platform, response.status, message)) {
     return { kind: "unauthorized", status: response.status, message, remaining };
   }
@@ -119,10 +121,22 @@ export async function callProvider(request: ProviderRequest, time: TimeScale): P
 }
 
 /**
+ * What went wrong with a call that got no answer, without any request header: the network's error code
+ * (ECONNREFUSED, ENOTFOUND, …) or the kind of failure, never the message (which can quote a header).
+ */
+function callFailure(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; name?: unknown } }).cause;
+  if (typeof cause?.code === "string") return `request failed: ${cause.code}`;
+  if (error instanceof TypeError) return "request failed: the request could not be sent (invalid request)";
+  return `request failed: ${(error as Error).name ?? "error"}`;
+}
+
+/**
  * Xero names the tenant in a header next to the OAuth token; a ConnectWise-style PSA takes Basic auth of
  * "companyId+publicKey:privateKey", the company being the tenant.
  */
 function authHeaders(request: ProviderRequest): Record<string, string> {
+  rememberSecret(request.accessToken);
   if (request.platform === "PSA") {
     const basic = Buffer.from(`${request.remoteTenantId}+${request.accessToken}`).toString("base64");
     return { authorization: `Basic ${basic}` };

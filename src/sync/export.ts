@@ -45,7 +45,8 @@ export function validateEdits(platform: PlatformKey, edits: ExportEdit[], basePa
       return;
     }
     if (!edit.remoteId.trim()) issues.push({ path: [...path, "remoteId"], message: "must not be empty" });
-    const schema = target.fields[edit.field];
+    // Own keys only: a field named "__proto__" is an unknown field, not the object's prototype.
+    const schema = Object.hasOwn(target.fields, edit.field) ? target.fields[edit.field] : undefined;
     if (!schema) {
       const known = Object.keys(target.fields).join(", ");
       issues.push({ path: [...path, "field"], message: `unknown field; expected one of ${known}` });

@@ -1,6 +1,10 @@
 import type { PrismaClient } from "../generated/prisma/client.ts";
+import { redactText } from "../redact.ts";
 
-/** Appends a line to a run's log (what it fetched, sent, skipped), numbered in order. */
+/**
+ * Appends a line to a run's log (what it fetched, sent, skipped), numbered in order. A VIEWER reads it,
+ * so anything credential-shaped in the message is redacted (src/redact.ts).
+ */
 export async function appendLog(
   db: Pick<PrismaClient, "syncLog">,
   runId: string,
@@ -15,6 +19,13 @@ export async function appendLog(
     select: { sequence: true },
   });
   await db.syncLog.create({
-    data: { runId, sequence: (last?.sequence ?? 0) + 1, level, entity, message, ...(data ? { data } : {}) },
+    data: {
+      runId,
+      sequence: (last?.sequence ?? 0) + 1,
+      level,
+      entity,
+      message: redactText(message),
+      ...(data ? { data } : {}),
+    },
   });
 }

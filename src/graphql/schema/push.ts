@@ -105,9 +105,11 @@ builder.mutationField("ingestOrders", (t) =>
     args: { input: t.arg({ type: IngestOrdersInput, description: "The orders." }) },
     resolve: (_root, { input }, ctx) =>
       ingestOrders(commandDeps(ctx), viewerOf(ctx), {
-        integration: input.integrationId
-          ? targetOf(input.integrationId, "Integration", ["input", "integrationId"])
-          : null,
+        // An empty id is a malformed id (refused), not an omitted one.
+        integration:
+          input.integrationId != null
+            ? targetOf(input.integrationId, "Integration", ["input", "integrationId"])
+            : null,
         orders: input.orders,
       }),
   }),
