@@ -14,7 +14,14 @@ import { bugReply, type ErrorBody, type Failure, failureFrom, type SandboxReply 
 
 export type Admission =
   | { admitted: true; entry: CallLogEntry }
-  | { admitted: false; entry: CallLogEntry; problem: RateProblem; retryAfterSeconds: number };
+  | {
+      admitted: false;
+      entry: CallLogEntry;
+      problem: RateProblem;
+      retryAfterSeconds: number;
+      /** Refused by a queued rateLimit fault (a test's order), not by the counts. */
+      forced: boolean;
+    };
 
 /** One HTTP call as the caps see it. */
 export interface SandboxCall {
@@ -77,7 +84,7 @@ export class SandboxCaps {
     const admission = this.admit(call.tenantId, call.method, call.path, call.idempotencyKey);
     if (!admission.admitted) {
       const refusal = this.judge.refusal(call.tenantId, admission, this.now());
-      call.observe?.(refusal, true);
+      call.observe?.(refusal, admission.forced);
       return refusal;
     }
     const { entry } = admission;
@@ -105,10 +112,11 @@ export class SandboxCaps {
    */
   admit(tenantId: string, method: string, path: string, idempotencyKey?: string): Admission {
     const entry = this.calls.record(tenantId, method, path, idempotencyKey);
-    const verdict = this.judge.admit(tenantId, entry.startedAt, this.faults.takeRefusal(entry));
+    const forced = this.faults.takeRefusal(entry);
+    const verdict = this.judge.admit(tenantId, entry.startedAt, forced);
     if (!verdict.admitted) {
       this.calls.refused(entry, verdict.problem);
-      return { ...verdict, entry };
+      return { ...verdict, entry, forced: forced !== undefined };
     }
     entry.admitted = true;
     this.faults.draw(entry);
