@@ -65,6 +65,9 @@ type Documents = {
     "\n  mutation ChooseOrganisation($input: ChooseOrganisationInput!) {\n    chooseOrganisation(input: $input) {\n      __typename\n      ... on IntegrationPayload { integration { ...IntegrationFields } syncRun { id kind status } }\n      ...ErrorFields\n    }\n  }\n": typeof types.ChooseOrganisationDocument,
     "\n  query ConnectionFlow($id: ID!) {\n    connectionFlow(id: $id) {\n      __typename\n      ... on ConnectionFlow {\n        id status platform name error expiresAt\n        organisations { remoteTenantId name }\n        integration { id status }\n      }\n      ...ErrorFields\n    }\n  }\n": typeof types.ConnectionFlowDocument,
     "\n  query IntegrationAuthorization($id: ID!) {\n    integration(id: $id) {\n      __typename\n      ... on Integration {\n        ...IntegrationFields\n        lastError\n        authorization { method problem accessTokenExpiresAt refreshCount lastRefreshedAt }\n      }\n    }\n  }\n": typeof types.IntegrationAuthorizationDocument,
+    "\n  subscription QueueDrain($integrationId: ID!) {\n    queueProgress(integrationId: $integrationId) {\n      at\n      exportQueue { pending inFlight sent failed }\n    }\n  }\n": typeof types.QueueDrainDocument,
+    "\n  subscription PacketLog($runId: ID!, $afterSequence: Int) {\n    packetStateChanged(runId: $runId, afterSequence: $afterSequence) {\n      eventSequence packetId sequence from to at\n    }\n  }\n": typeof types.PacketLogDocument,
+    "\n  subscription RunStatusLog($integrationId: ID!, $afterSequence: Int) {\n    syncRunStatusChanged(integrationId: $integrationId, afterSequence: $afterSequence) {\n      eventSequence runId kind from to error at\n    }\n  }\n": typeof types.RunStatusLogDocument,
 };
 const documents: Documents = {
     "\n  query Records($id: ID!, $entity: String!, $after: String, $first: Int, $filter: RecordFilter) {\n    integration(id: $id) {\n      __typename\n      ... on Integration {\n        records(entity: $entity, after: $after, first: $first, filter: $filter) {\n          __typename\n          ... on RecordConnection {\n            cursor\n            pageInfo { hasNextPage }\n            edges { cursor node { __typename entity remoteId data deleted deletedAt remoteUpdatedAt changedAt cursor } }\n          }\n          ...ErrorFields\n        }\n      }\n      ...ErrorFields\n    }\n  }\n": types.RecordsDocument,
@@ -118,6 +121,9 @@ const documents: Documents = {
     "\n  mutation ChooseOrganisation($input: ChooseOrganisationInput!) {\n    chooseOrganisation(input: $input) {\n      __typename\n      ... on IntegrationPayload { integration { ...IntegrationFields } syncRun { id kind status } }\n      ...ErrorFields\n    }\n  }\n": types.ChooseOrganisationDocument,
     "\n  query ConnectionFlow($id: ID!) {\n    connectionFlow(id: $id) {\n      __typename\n      ... on ConnectionFlow {\n        id status platform name error expiresAt\n        organisations { remoteTenantId name }\n        integration { id status }\n      }\n      ...ErrorFields\n    }\n  }\n": types.ConnectionFlowDocument,
     "\n  query IntegrationAuthorization($id: ID!) {\n    integration(id: $id) {\n      __typename\n      ... on Integration {\n        ...IntegrationFields\n        lastError\n        authorization { method problem accessTokenExpiresAt refreshCount lastRefreshedAt }\n      }\n    }\n  }\n": types.IntegrationAuthorizationDocument,
+    "\n  subscription QueueDrain($integrationId: ID!) {\n    queueProgress(integrationId: $integrationId) {\n      at\n      exportQueue { pending inFlight sent failed }\n    }\n  }\n": types.QueueDrainDocument,
+    "\n  subscription PacketLog($runId: ID!, $afterSequence: Int) {\n    packetStateChanged(runId: $runId, afterSequence: $afterSequence) {\n      eventSequence packetId sequence from to at\n    }\n  }\n": types.PacketLogDocument,
+    "\n  subscription RunStatusLog($integrationId: ID!, $afterSequence: Int) {\n    syncRunStatusChanged(integrationId: $integrationId, afterSequence: $afterSequence) {\n      eventSequence runId kind from to error at\n    }\n  }\n": types.RunStatusLogDocument,
 };
 
 /**
@@ -338,6 +344,18 @@ export function graphql(source: "\n  query ConnectionFlow($id: ID!) {\n    conne
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query IntegrationAuthorization($id: ID!) {\n    integration(id: $id) {\n      __typename\n      ... on Integration {\n        ...IntegrationFields\n        lastError\n        authorization { method problem accessTokenExpiresAt refreshCount lastRefreshedAt }\n      }\n    }\n  }\n"): (typeof documents)["\n  query IntegrationAuthorization($id: ID!) {\n    integration(id: $id) {\n      __typename\n      ... on Integration {\n        ...IntegrationFields\n        lastError\n        authorization { method problem accessTokenExpiresAt refreshCount lastRefreshedAt }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription QueueDrain($integrationId: ID!) {\n    queueProgress(integrationId: $integrationId) {\n      at\n      exportQueue { pending inFlight sent failed }\n    }\n  }\n"): (typeof documents)["\n  subscription QueueDrain($integrationId: ID!) {\n    queueProgress(integrationId: $integrationId) {\n      at\n      exportQueue { pending inFlight sent failed }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription PacketLog($runId: ID!, $afterSequence: Int) {\n    packetStateChanged(runId: $runId, afterSequence: $afterSequence) {\n      eventSequence packetId sequence from to at\n    }\n  }\n"): (typeof documents)["\n  subscription PacketLog($runId: ID!, $afterSequence: Int) {\n    packetStateChanged(runId: $runId, afterSequence: $afterSequence) {\n      eventSequence packetId sequence from to at\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription RunStatusLog($integrationId: ID!, $afterSequence: Int) {\n    syncRunStatusChanged(integrationId: $integrationId, afterSequence: $afterSequence) {\n      eventSequence runId kind from to error at\n    }\n  }\n"): (typeof documents)["\n  subscription RunStatusLog($integrationId: ID!, $afterSequence: Int) {\n    syncRunStatusChanged(integrationId: $integrationId, afterSequence: $afterSequence) {\n      eventSequence runId kind from to error at\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

@@ -71,6 +71,10 @@ export const PlatformRef = builder.objectRef<PlatformEntry>("Platform").implemen
     continuousConnectionLimit: t.exposeInt("continuousConnectionLimit", {
       description: "Continuous connections a tenant may hold on this platform at once.",
     }),
+    honoursIdempotencyKey: t.exposeBoolean("honoursIdempotencyKey", {
+      description:
+        "Whether the platform's contract promises that a write repeated with the same Idempotency-Key is applied once. Where it does, a write whose outcome is unknown is resent with its key; where it does not, the object is read back first and the write settled by what is there.",
+    }),
     entities: t.field({
       type: [PlatformEntityRef],
       description: "What it syncs.",
