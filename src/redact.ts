@@ -21,6 +21,10 @@ const PATTERNS: [RegExp, string][] = [
   [/\bsl_[A-Za-z0-9_-]{8,}/g, REDACTED],
 ];
 
+/** A field whose string value is a secret whatever it looks like. */
+const SECRET_KEY =
+  /^(authorization|access_?token|refresh_?token|client_?secret|code_?verifier|id_?token|private_?key|password|secret|token)$/i;
+
 /** Secrets used by this process lately (credentials sent on calls), found and removed verbatim. */
 const remembered = new Set<string>();
 const REMEMBER_AT_MOST = 2000;
@@ -55,6 +59,8 @@ export function redactValue(value: unknown, depth = 8): unknown {
   }
   if (Array.isArray(value)) return value.map((item) => redactValue(item, depth - 1));
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) out[key] = redactValue(item, depth - 1);
+  for (const [key, item] of Object.entries(value)) {
+    out[key] = SECRET_KEY.test(key) && typeof item === "string" ? REDACTED : redactValue(item, depth - 1);
+  }
   return out;
 }

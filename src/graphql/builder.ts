@@ -3,7 +3,7 @@ import ComplexityPlugin from "@pothos/plugin-complexity";
 import ErrorsPlugin from "@pothos/plugin-errors";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
-import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
+import ScopeAuthPlugin, { type AuthFailure, AuthScopeFailureType } from "@pothos/plugin-scope-auth";
 import { GraphQLError, isObjectType } from "graphql";
 import type { Config } from "../config.ts";
 import { prisma } from "../db/client.ts";
@@ -25,6 +25,25 @@ const fromConfig = {
 
 export function configureBuilder(config: Pick<Config, "env">): void {
   fromConfig.unusedQueryIsError = config.env !== "production";
+}
+
+/** The roles each auth scope admits. */
+const SCOPE_ROLES: Record<string, string[]> = {
+  owner: ["OWNER"],
+  writer: ["OWNER", "ADMIN"],
+  member: ["OWNER", "ADMIN", "VIEWER"],
+};
+
+/** The roles that may do what a scope check refused: those of the narrowest scope that failed. */
+function rolesThatMay(failure: AuthFailure): string[] {
+  const scopes = new Set<string>();
+  const walk = (f: AuthFailure) => {
+    if (f.kind === AuthScopeFailureType.AuthScope) scopes.add(String(f.scope));
+    if ("failures" in f) for (const inner of f.failures) walk(inner);
+  };
+  walk(failure);
+  for (const scope of ["owner", "writer", "member"]) if (scopes.has(scope)) return SCOPE_ROLES[scope]!;
+  return SCOPE_ROLES.writer!;
 }
 
 /** The Pothos builder and its plugins; types live in ./schema, one file per domain. */
@@ -52,12 +71,12 @@ export const builder = new SchemaBuilder<{
       writer: ctx.viewer?.role === "OWNER" || ctx.viewer?.role === "ADMIN",
       owner: ctx.viewer?.role === "OWNER",
     }),
-    unauthorizedError: (_parent, ctx) =>
+    unauthorizedError: (_parent, ctx, _info, result) =>
       ctx.viewer === null
         ? new GraphQLError("Authentication required: send Authorization: Bearer <token>", {
             extensions: { code: "UNAUTHENTICATED", http: { status: 401 } },
           })
-        : new ForbiddenError(`Your role (${ctx.viewer.role}) may not do this`, ["OWNER", "ADMIN"]),
+        : new ForbiddenError(`Your role (${ctx.viewer.role}) may not do this`, rolesThatMay(result.failure)),
   },
   errors: { defaultTypes: [] },
   prisma: {

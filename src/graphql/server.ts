@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type DocumentNode, GraphQLError, getOperationAST } from "graphql";
+import { BREAK, type DocumentNode, GraphQLError, getOperationAST, visit } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { createYoga, isAsyncIterable, maskError, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { WebSocketServer } from "ws";
@@ -32,7 +32,12 @@ export function createYogaApp(services: Services): Yoga {
     graphqlEndpoint: "/graphql",
     graphiql: services.config.env === "development" ? { title: "syncline" } : false,
     landingPage: false,
-    plugins: [...queryLimits(), countSubscriptions(), useEventSequences()],
+    plugins: [
+      ...queryLimits(),
+      ...(services.config.env === "production" ? [introspectionNeedsToken()] : []),
+      countSubscriptions(),
+      useEventSequences(),
+    ],
     maskedErrors: {
       // Unexpected errors stay masked for clients but are logged with their cause, once, here.
       maskError: (error, message, isDev) => {
@@ -58,6 +63,34 @@ export function createYogaApp(services: Services): Yoga {
       live,
     }),
   });
+}
+
+/**
+ * In production the schema is described only to members: an introspection query (__schema or __type)
+ * without a valid token is refused as UNAUTHENTICATED before it executes. Elsewhere it is open.
+ */
+function introspectionNeedsToken(): Plugin<Context> {
+  return {
+    onExecute: ({ args, setResultAndStopExecution }) => {
+      if ((args.contextValue as Context).viewer !== null) return;
+      let introspects = false;
+      visit(args.document, {
+        Field: (node) => {
+          if (node.name.value !== "__schema" && node.name.value !== "__type") return undefined;
+          introspects = true;
+          return BREAK;
+        },
+      });
+      if (!introspects) return;
+      setResultAndStopExecution({
+        errors: [
+          new GraphQLError("Authentication required: send Authorization: Bearer <token>", {
+            extensions: { code: "UNAUTHENTICATED", http: { status: 401 } },
+          }),
+        ],
+      });
+    },
+  };
 }
 
 /** Keeps `syncline_subscriptions_open` (by transport and field) as subscriptions start and end. */
