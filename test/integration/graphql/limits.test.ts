@@ -209,3 +209,31 @@ describe("limits before execution", () => {
     }
   });
 });
+
+describe("introspection in production", () => {
+  it("answers only a member", async () => {
+    const production = await startTestApp({ env: { NODE_ENV: "production" } });
+    try {
+      const tenant = await production.createTenant("Prod");
+      const ask = async (token: string | null) => {
+        const response = await production.app.yoga.fetch("http://syncline.test/graphql", {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+          },
+          body: JSON.stringify({ query: "{ __schema { queryType { name } } }" }),
+        });
+        return (await response.json()) as { data?: unknown; errors?: { extensions?: { code?: string } }[] };
+      };
+      const anonymous = await ask(null);
+      expect(anonymous.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+      expect(JSON.stringify(anonymous)).not.toContain("queryType");
+      const member = await ask(tenant.viewer);
+      expect(member.errors).toBeUndefined();
+      expect(member.data).toEqual({ __schema: { queryType: { name: "Query" } } });
+    } finally {
+      await production.close();
+    }
+  });
+});
