@@ -220,14 +220,22 @@ export async function startApiServer(options: {
       // with 4401 and one whose token names nobody with 4403, before any operation is taken.
       onConnect: async (ctx) => {
         const header = bearerFromParams(ctx.connectionParams);
+        const wsLog = logger.child({
+          component: "graphql-ws",
+          remote: ctx.extra.request.socket.remoteAddress,
+        });
         if (!header) {
+          // One structured line per refusal (never the token), instead of a stack trace.
+          wsLog.warn({ closeCode: 4401 }, "WebSocket refused: no token");
           ctx.extra.socket.close(
             4401,
             'Unauthorized: send connectionParams { authorization: "Bearer <token>" }',
           );
           return false;
         }
-        return (await authenticate(header).catch(() => null)) !== null;
+        const viewer = await authenticate(header).catch(() => null);
+        if (viewer === null) wsLog.warn({ closeCode: 4403 }, "WebSocket refused: invalid or revoked token");
+        return viewer !== null;
       },
       onSubscribe: async (ctx, _id, payload) => {
         const enveloped = yoga.getEnveloped({
