@@ -299,7 +299,15 @@ builder.prismaNode("ExportItem", {
     "One local edit in an integration's outbox: the value to send, where it is, and, for a conflict, the platform's value next to the one the edit was based on.",
   findUnique: (id, ctx) => ({ id, integration: { tenantId: viewerOf(ctx).tenantId } }),
   fields: (t) => ({
-    integration: t.relation("integration", { description: "The integration." }),
+    // Loaded by its own query for the rows returned (see SyncRun.integration): joined, it would be loaded
+    // with everything below it for the extra row of every exportConflicts page.
+    integration: t.prismaField({
+      type: "Integration",
+      description: "The integration.",
+      select: { integrationId: true },
+      resolve: (query, item) =>
+        prisma().integration.findUniqueOrThrow({ ...query, where: { id: item.integrationId } }),
+    }),
     entity: t.exposeString("entity", { description: 'Remote entity (e.g. "job").' }),
     remoteId: t.exposeString("remoteId", { description: "The remote object's id (e.g. an XPM job number)." }),
     field: t.exposeString("field", { description: 'The field (e.g. "budget").' }),
