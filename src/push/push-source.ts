@@ -183,7 +183,7 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
 /** Mirrors the organisation's record a push read, as a pull of the same entity would have. */
 async function mirrorOrganisation(prisma: WorkDeps["prisma"], run: SyncRun, body: unknown): Promise<void> {
   const puller = XERO_ACCOUNTING_PULLERS[ORGANISATION_ENTITY]!;
-  const context = { kind: run.kind, since: null, startedAt: new Date(), customFields: [] };
+  const context = { kind: run.kind, since: null, startedAt: new Date(), customFields: [], relistDays: 0 };
   const page = puller.parse(context, body, null, new Headers());
   await prisma.$transaction((tx) =>
     upsertRecords(
