@@ -264,6 +264,12 @@ export async function completeFlow(
         },
       });
   if (flow.integrationId && !existing) throw new NotFoundError("Integration", flow.integrationId);
+  if (!flow.integrationId && existing && !(RECONNECTABLE as readonly string[]).includes(existing.status)) {
+    throw new InvalidStateError(
+      `This organisation is already connected (its integration is ${existing.status}); disconnect it first to connect it again`,
+      existing.status,
+    );
+  }
   const done = existing
     ? await reconnect(tx, actor, { id: existing.id, globalId: existing.id }, sealed)
     : await connect(tx, actor, {

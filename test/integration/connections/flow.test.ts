@@ -266,6 +266,20 @@ describe("connecting through the authorization page", () => {
     });
   });
 
+  it("an organisation already connected and working is not connected twice", async () => {
+    const { tenantId } = governedPractice(h);
+    const first = await startConnection(h, acme, { platform: "XPM" });
+    expect(returned((await authorizeInBrowser(first.authorizationUrl, [tenantId])).location).status).toBe(
+      "connected",
+    );
+    const before = await connectionRows();
+    const second = await startConnection(h, acme, { platform: "XPM" });
+    const back = returned((await authorizeInBrowser(second.authorizationUrl, [tenantId])).location);
+    expect(back).toMatchObject({ status: "failed", error: expect.stringContaining("already connected") });
+    const after = await connectionRows();
+    expect(after.integrations).toEqual(before.integrations);
+  });
+
   it("without a return URL the callback answers with a page of its own", async () => {
     const { tenantId } = governedPractice(h);
     const { authorizationUrl } = await startConnection(h, acme, { platform: "XPM", returnUrl: null });
