@@ -238,10 +238,9 @@ function createEventFeed(redisUrl: string, prefix: string): EventFeed {
   const channelOf = redisKeys(prefix).eventChannel;
   const log = logger.child({ component: "event-feed" });
   const channels = new Map<string, { listeners: Set<FeedListener<unknown>>; subscribed: Promise<unknown> }>();
-  let client: Redis | null = null;
-  let ready = false;
+  let client: { redis: Redis; ready: Promise<void> } | null = null;
 
-  const connection = (): Redis => {
+  const connection = () => {
     if (client) return client;
     // Named after the deployment, so an operator (or a test) can tell its connection in CLIENT LIST.
     const redis = createRedisClient(redisUrl, `feed:${prefix}`);
@@ -257,15 +256,19 @@ function createEventFeed(redisUrl: string, prefix: string): EventFeed {
       }
       for (const listener of entry.listeners) deliver(() => listener.event(payload));
     });
-    redis.on("close", () => {
-      ready = false;
-    });
+    let connected = false;
+    // SUBSCRIBE only once the connection is ready: before, ioredis' ready check (INFO) would be refused
+    // on a connection already in subscriber mode.
+    const ready = new Promise<void>((resolve) => redis.once("ready", () => resolve()));
     redis.on("ready", () => {
-      const reconnected = ready === false && channels.size > 0 && redis.status === "ready";
-      ready = true;
-      if (!reconnected) return;
-      // ioredis subscribes again by itself; a SUBSCRIBE of our own answers once that has happened too.
+      if (!connected) {
+        connected = true;
+        return;
+      }
+      // Reconnected: ioredis subscribes again by itself; a SUBSCRIBE of our own answers once that has
+      // happened too, and then every listener hears it may have missed events meanwhile.
       const names = [...channels.keys()];
+      if (names.length === 0) return;
       redis.subscribe(...names).then(
         () => {
           log.warn({ channels: names.length }, "event subscription re-established; streams re-read");
@@ -275,8 +278,8 @@ function createEventFeed(redisUrl: string, prefix: string): EventFeed {
         (err) => log.warn({ err }, "could not re-subscribe to events"),
       );
     });
-    client = redis;
-    return redis;
+    client = { redis, ready };
+    return client;
   };
 
   const deliver = (call: () => void) => {
@@ -292,8 +295,8 @@ function createEventFeed(redisUrl: string, prefix: string): EventFeed {
       const name = channelOf(`${topic}:${id}`);
       let entry = channels.get(name);
       if (!entry) {
-        const redis = connection();
-        entry = { listeners: new Set(), subscribed: redis.subscribe(name) };
+        const { redis, ready } = connection();
+        entry = { listeners: new Set(), subscribed: ready.then(() => redis.subscribe(name)) };
         channels.set(name, entry);
       }
       const own = entry;
@@ -301,7 +304,9 @@ function createEventFeed(redisUrl: string, prefix: string): EventFeed {
       const leave = () => {
         if (!own.listeners.delete(listener as FeedListener<unknown>) || own.listeners.size > 0) return;
         if (channels.get(name) === own) channels.delete(name);
-        client?.unsubscribe(name).catch((err) => log.warn({ err, channel: name }, "unsubscribe failed"));
+        client?.redis
+          .unsubscribe(name)
+          .catch((err) => log.warn({ err, channel: name }, "unsubscribe failed"));
       };
       try {
         await own.subscribed;
@@ -313,7 +318,7 @@ function createEventFeed(redisUrl: string, prefix: string): EventFeed {
     },
     async close() {
       channels.clear();
-      if (client) await closeAll([client]);
+      if (client) await closeAll([client.redis]);
       client = null;
     },
   };

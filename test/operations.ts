@@ -481,3 +481,30 @@ export const IntegrationAuthorizationQuery = graphql(`
     }
   }
 `);
+
+// --- Live subscriptions under load (issue 16) ------------------------------------------------------
+
+export const QueueDrainSubscription = graphql(`
+  subscription QueueDrain($integrationId: ID!) {
+    queueProgress(integrationId: $integrationId) {
+      at
+      exportQueue { pending inFlight sent failed }
+    }
+  }
+`);
+
+export const PacketLogSubscription = graphql(`
+  subscription PacketLog($runId: ID!, $afterSequence: Int) {
+    packetStateChanged(runId: $runId, afterSequence: $afterSequence) {
+      eventSequence packetId sequence from to at
+    }
+  }
+`);
+
+export const RunStatusLogSubscription = graphql(`
+  subscription RunStatusLog($integrationId: ID!, $afterSequence: Int) {
+    syncRunStatusChanged(integrationId: $integrationId, afterSequence: $afterSequence) {
+      eventSequence runId kind from to error at
+    }
+  }
+`);

@@ -74,6 +74,13 @@ export const subscriptionsOpen = new Gauge({
   registers: [registry],
 });
 
+export const subscribersClosedSlow = new Counter({
+  name: "syncline_subscribers_closed_slow_total",
+  help: "Transition-stream subscribers this node closed because they stopped taking events while too far behind (WebSocket 4008; they resume from their sequence).",
+  labelNames: ["transport"] as const,
+  registers: [registry],
+});
+
 // --- the fleet's state, read when scraped ------------------------------------------------------------
 
 /** One integration's queue and budget, as the fleet reader returns it. */

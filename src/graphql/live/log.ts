@@ -53,6 +53,8 @@ export class SharedLog<T extends Sequenced> {
   private fillAgain = false;
   private gapTimer: NodeJS.Timeout | null = null;
   private failures = 0;
+  /** Looks for stalled subscribers even when no event comes (the log may have stopped growing). */
+  private stallCheck: NodeJS.Timeout | null = null;
   readonly subscribers = new Set<LogSubscription<T>>();
 
   constructor(
@@ -64,6 +66,8 @@ export class SharedLog<T extends Sequenced> {
   async start(): Promise<void> {
     this.head = await this.source.head();
     this.started = true;
+    this.stallCheck = setInterval(() => this.advanced(), STALL_MS);
+    this.stallCheck.unref();
     this.absorb();
     if (this.ahead.size > 0) this.scheduleFill();
   }
@@ -96,7 +100,9 @@ export class SharedLog<T extends Sequenced> {
 
   close(): void {
     if (this.gapTimer) clearTimeout(this.gapTimer);
+    if (this.stallCheck) clearInterval(this.stallCheck);
     this.gapTimer = null;
+    this.stallCheck = null;
     this.started = false;
   }
 

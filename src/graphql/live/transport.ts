@@ -1,6 +1,7 @@
 import type { ServerResponse } from "node:http";
 import { isAsyncIterable, type Plugin } from "graphql-yoga";
 import type { WebSocket } from "ws";
+import { subscribersClosedSlow } from "../../observability/metrics.ts";
 
 /**
  * What a live subscription needs from the connection it travels on: closing it when its subscriber
@@ -18,6 +19,7 @@ export const SLOW_CONSUMER_CLOSE_CODE = 4008;
  */
 export function closeSlowConsumer(ctx: object, reason: string, graceMs: number): void {
   const { socket, res } = ctx as { socket?: WebSocket; res?: ServerResponse };
+  subscribersClosedSlow.inc({ transport: socket ? "ws" : "sse" });
   if (socket && typeof socket.close === "function") {
     socket.close(SLOW_CONSUMER_CLOSE_CODE, Buffer.from(reason).subarray(0, 123).toString());
     setTimeout(() => socket.terminate(), graceMs).unref();
