@@ -116,7 +116,7 @@ function checkCall(
   injected: boolean,
 ): void {
   const query = new URL(req.url ?? "/", "http://sandbox").searchParams;
-  contract.check({ method, path, query, headers: req.headers, body, reply, injected });
+  contract.record({ method, path, query, headers: req.headers, body, reply, injected });
 }
 
 export async function startSandboxServer<Seed, Data, const Names extends TenantNames>(
