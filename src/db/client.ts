@@ -6,6 +6,7 @@ import { PrismaPGlite } from "pglite-prisma-adapter";
 import type { Config } from "../config.ts";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import { logger } from "../logger.ts";
+import { countDatabaseStatements } from "../observability/metrics.ts";
 import { migrate } from "./migrate.ts";
 import { openPostgresSession, pgliteSession, type SqlSession } from "./sql.ts";
 
@@ -59,6 +60,7 @@ export async function openDatabase(database: Config["database"], options: { migr
     }
   }
   current = db;
+  countDatabaseStatements(() => db.queryCount());
   return db;
 }
 

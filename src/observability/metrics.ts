@@ -74,6 +74,22 @@ export const subscriptionsOpen = new Gauge({
   registers: [registry],
 });
 
+let statementsSent = () => 0;
+
+/** The database layer says how many statements it has sent (db/client.ts, Database.queryCount). */
+export function countDatabaseStatements(read: () => number): void {
+  statementsSent = read;
+}
+
+new Gauge({
+  name: "syncline_db_statements",
+  help: "Statements this process has sent to PostgreSQL since it started (Prisma and raw SQL): its database work, e.g. per subscription event.",
+  registers: [registry],
+  collect() {
+    this.set(statementsSent());
+  },
+});
+
 export const subscribersClosedSlow = new Counter({
   name: "syncline_subscribers_closed_slow_total",
   help: "Transition-stream subscribers this node closed because they stopped taking events while too far behind (WebSocket 4008; they resume from their sequence).",
