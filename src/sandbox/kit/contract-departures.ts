@@ -1,5 +1,5 @@
 /**
- * Where the sandboxes deliberately answer outside Xero's OpenAPI contracts (shared/specs), each with
+ * Where the sandboxes deliberately answer outside Xero's OpenAPI contracts (src/sandbox/specs), each with
  * why and its source. This is the one list: the contract check (contract.ts) accepts an answer that
  * breaks the contract only when an entry here covers it, and every entry says what a reader of the
  * contract alone would not expect.

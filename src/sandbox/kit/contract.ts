@@ -10,7 +10,7 @@ import type { SandboxReply } from "./reply.ts";
 
 /**
  * The contract check: every call a sandbox serves, the request that came in and the answer that went
- * out, validated against the matching operation of Xero's own OpenAPI file (shared/specs) with Ajv.
+ * out, validated against the matching operation of Xero's own OpenAPI file (src/sandbox/specs) with Ajv.
  * Tests turn it on (enableContractChecks); a test whose calls broke the contract then fails
  * (test/support/contract-setup.ts reads takeContractViolations after each test).
  *
@@ -111,10 +111,12 @@ function checkRecorded(): void {
   for (const { contract, exchange } of recorded.splice(0, recorded.length)) contract.check(exchange);
 }
 
-/** Where Xero's OpenAPI files are: SYNCLINE_SPECS_DIR, else shared/specs beside the repository. */
+/**
+ * Where Xero's OpenAPI files are: SYNCLINE_SPECS_DIR, else the copies kept in src/sandbox/specs (Xero's
+ * own files, MIT licensed: see LICENSE-Xero-OpenAPI there), so a clean checkout checks itself.
+ */
 export function specsDirectory(): string {
-  const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-  return process.env.SYNCLINE_SPECS_DIR ?? resolve(repo, "../shared/specs");
+  return process.env.SYNCLINE_SPECS_DIR ?? resolve(dirname(fileURLToPath(import.meta.url)), "../specs");
 }
 
 const loaded = new Map<ContractPlatform, Promise<Contract>>();

@@ -3,7 +3,7 @@ import { createHash, randomUUID } from "node:crypto";
 /**
  * The data of one Xero organisation (a remote tenant) in the Accounting sandbox: a chart of accounts, tax
  * rates, manual journals and invoices. Field names are Xero's (PascalCase, from
- * shared/specs/xero_accounting.yaml) so records read like the API; what the API does not show is
+ * src/sandbox/specs/xero_accounting.yaml) so records read like the API; what the API does not show is
  * camelCase: `updatedAt` (epoch ms, served as UpdatedDateUTC) and amounts in integer cents.
  *
  * Money is never a float here: amounts are integer cents (quantities ten-thousandths, tax rates

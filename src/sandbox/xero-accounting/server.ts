@@ -27,7 +27,7 @@ import {
 } from "./data.ts";
 
 /**
- * A stand-in Xero Accounting API 2.0, written from Xero's OpenAPI file (shared/specs/xero_accounting.yaml):
+ * A stand-in Xero Accounting API 2.0, written from Xero's OpenAPI file (src/sandbox/specs/xero_accounting.yaml):
  * Accounts, TaxRates, ManualJournals and Invoices with the spec's PascalCase fields, envelopes
  * ({ Id, Status, ProviderName, DateTimeUTC, … }) and Error bodies. On top of the spec it does what
  * PLATFORMS.md says the real platform does, through the sandbox kit: caps per organisation with

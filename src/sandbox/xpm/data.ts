@@ -1,7 +1,7 @@
 /**
  * The data of one XPM practice (a remote tenant) in the sandbox: clients, jobs with budgets, staff and
  * time entries, shaped like the v3.1 DTOs (ClientBaseDto, JobDto, StaffDto, TimeDto; field names from
- * shared/specs/xero-practicemanager-v3-1.yaml). Seeding is deterministic: the same seed and anchor give
+ * src/sandbox/specs/xero-practicemanager-v3-1.yaml). Seeding is deterministic: the same seed and anchor give
  * the same practice. Plain maps and arrays, so benchmarks can seed 50,000 clients and 200,000 time
  * entries in well under a second.
  *

@@ -23,7 +23,7 @@ import {
 
 /**
  * A stand-in Xero Practice Manager, API v3.1, written from Xero's OpenAPI file
- * (shared/specs/xero-practicemanager-v3-1.yaml): JSON bodies shaped like its DTOs, errors as
+ * (src/sandbox/specs/xero-practicemanager-v3-1.yaml): JSON bodies shaped like its DTOs, errors as
  * ResponseErrorDto. On top of the spec, through the sandbox kit, it does what PLATFORMS.md says the real
  * platform does: caps per practice with Xero's limit headers and 429s, Idempotency-Key on writes; and
  * what tests need: latency, faults, a call log (all in `caps`).
