@@ -1,5 +1,6 @@
 import { print } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decryptSecret } from "../../../src/auth/secrets.ts";
 import { enqueueEdits } from "../../../src/sync/export.ts";
 import { IntegrationAuthorizationQuery, IntegrationStatusChangedSubscription } from "../../operations.ts";
 import {
@@ -136,7 +137,9 @@ describe("refreshing", () => {
 });
 
 describe("dropping out", () => {
-  it("invalid_grant mid-backlog: needs authorization, the backlog waits intact, reconnecting drains it exactly once", async () => {
+  it("invalid_grant mid-backlog: needs authorization, the backlog waits intact, reconnecting drains it exactly once", {
+    timeout: 180_000,
+  }, async () => {
     const { tenantId, practice, integration } = await connectedPractice(150);
     const jobs = [...practice.jobs.keys()];
     const stream = await statusStream(integration.globalId);
@@ -212,11 +215,20 @@ describe("dropping out", () => {
       30_000,
     );
     expect((await authorizationOf(integration.globalId)).authorization.problem).toBe("CONNECTION_REMOVED");
-    // One refresh after the platform first refused; the refusal of the fresh token ended it.
+    // The token set it stopped with was issued in answer to a refusal, and was refused too: no further
+    // refresh could cure it (one regular refresh may fall between, if the token neared its expiry).
     const firstRefusal = h.identity.state.refusedAccess.find((r) => r.tenantId === tenantId)!;
     expect(firstRefusal).toMatchObject({ status: 403, detail: "AuthenticationUnsuccessful" });
-    const forced = refreshesOf(tenantId).filter((e) => e.at >= firstRefusal.at);
-    expect(forced.map((e) => e.outcome)).toEqual(["issued"]);
+    const row = await prisma().integration.findUniqueOrThrow({ where: { id: integration.id } });
+    const stored = JSON.parse(decryptSecret(h.t.config.encryptionKey, row.credentialsEncrypted));
+    expect(stored.issuedAfterRefusal).toBe(true);
+    expect(h.identity.state.check(stored.accessToken, tenantId)).toMatchObject({ ok: false, status: 403 });
+    expect(refreshesOf(tenantId).filter((e) => e.at >= firstRefusal.at).length).toBeLessThanOrEqual(2);
+    // Then it stops: no call, no refresh.
+    const callsOf = () => h.xpm.caps.log.filter((c) => c.tenantId === tenantId).length;
+    const [calls, refreshes] = [callsOf(), refreshesOf(tenantId).length];
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect([callsOf(), refreshesOf(tenantId).length]).toEqual([calls, refreshes]);
     expect(await outbox(integration.id)).toEqual({ PENDING: practice.jobs.size });
   });
 
