@@ -53,6 +53,7 @@ export class SharedLog<T extends Sequenced> {
   private fillAgain = false;
   private gapTimer: NodeJS.Timeout | null = null;
   private failures = 0;
+  private readonly reads = new Map<number, Promise<T[]>>();
   /** Looks for stalled subscribers even when no event comes (the log may have stopped growing). */
   private stallCheck: NodeJS.Timeout | null = null;
   readonly subscribers = new Set<LogSubscription<T>>();
@@ -62,9 +63,17 @@ export class SharedLog<T extends Sequenced> {
     private readonly capacity: number,
   ) {}
 
-  /** Called once listening is confirmed: what is in PostgreSQL now is the starting point. */
+  /**
+   * Called once listening is confirmed: what is in PostgreSQL now is the starting point. The latest
+   * entries are read into the window at once, for everyone: subscribers arriving late (a thousand
+   * monitors reconnecting after a restart) replay them from memory, not each from the database.
+   */
   async start(): Promise<void> {
-    this.head = await this.source.head();
+    const head = await this.source.head();
+    this.head = Math.max(0, head - this.capacity);
+    const rows = head > this.head ? await this.source.readAfter(this.head, head - this.head) : [];
+    for (const row of rows) if (row.eventSequence === this.head + 1) this.append(row);
+    this.head = Math.max(this.head, head);
     this.started = true;
     this.stallCheck = setInterval(() => this.advanced(), STALL_MS);
     this.stallCheck.unref();
@@ -90,6 +99,21 @@ export class SharedLog<T extends Sequenced> {
   /** Events may have been missed: read what PostgreSQL has past the head. */
   gap(): void {
     if (this.started) void this.fill();
+  }
+
+  /**
+   * A page of entries after `after` from PostgreSQL, for subscribers further behind than the window:
+   * subscribers asking for the same page at the same time share one read.
+   */
+  page(after: number): Promise<T[]> {
+    let read = this.reads.get(after);
+    if (!read) {
+      read = this.source.readAfter(after, PAGE);
+      this.reads.set(after, read);
+      const forget = () => this.reads.delete(after);
+      read.then(forget, forget);
+    }
+    return read;
   }
 
   /** The entry right after `cursor`, if this node still holds it. */
@@ -237,7 +261,8 @@ export class LogSubscription<T extends Sequenced> implements AsyncIterableIterat
       while (this.page.length > 0 && this.page[0]!.eventSequence <= this.cursor) this.page.shift();
       if (this.page.length === 0 && this.cursor < this.shared.head) {
         try {
-          this.page = await this.shared.source.readAfter(this.cursor, PAGE);
+          // A copy: the page read may be shared with other subscribers.
+          this.page = [...(await this.shared.page(this.cursor))];
         } catch (err) {
           log.warn({ err }, "could not replay a transition log; the stream ends, resumable");
           this.ended = new StreamEnd("interrupted", this.cursor);

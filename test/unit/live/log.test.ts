@@ -156,3 +156,36 @@ describe("a transition stream", () => {
     expect(overflowed).toHaveLength(0);
   });
 });
+
+describe("subscribers arriving late, all at once", () => {
+  it("replay from the node's window, read once when the log is first listened to", async () => {
+    const source = logOf(300);
+    const shared = new SharedLog(source, 1000);
+    await shared.start();
+    const reads = source.reads;
+    const late = Array.from({ length: 100 }, () => {
+      const subscription = new LogSubscription(shared, 0, 10, () => {});
+      shared.subscribers.add(subscription);
+      return subscription;
+    });
+    for (const subscription of late)
+      expect(sequences(await take(subscription, 300))).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    expect(source.reads).toBe(reads);
+  });
+
+  it("share the database pages they need further back than the window", async () => {
+    const source = logOf(300);
+    const shared = new SharedLog(source, 100);
+    await shared.start();
+    const reads = source.reads;
+    const late = Array.from({ length: 50 }, () => {
+      const subscription = new LogSubscription(shared, 0, 10, () => {});
+      shared.subscribers.add(subscription);
+      return subscription;
+    });
+    const seen = await Promise.all(late.map((subscription) => take(subscription, 300)));
+    for (const entries of seen)
+      expect(sequences(entries)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    expect(source.reads - reads).toBe(1);
+  });
+});
