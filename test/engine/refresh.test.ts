@@ -32,7 +32,7 @@ const MARGIN_SECONDS = 300;
 const LIFETIME_MS = (ACCESS_SECONDS * MINUTE_MS) / 60;
 /** The backlogs of the long run; larger for the README's figures (REFRESH_RUN_PRACTICES=4 REFRESH_RUN_JOBS=1500). */
 const PRACTICES = Number(process.env.REFRESH_RUN_PRACTICES ?? 2);
-const JOBS = Number(process.env.REFRESH_RUN_JOBS ?? 200);
+const JOBS = Number(process.env.REFRESH_RUN_JOBS ?? 400);
 const RUN_TIMEOUT_MS = Math.max(240_000, PRACTICES * JOBS * 250);
 const MARGIN_MS = (MARGIN_SECONDS * MINUTE_MS) / 60;
 
@@ -164,7 +164,14 @@ describe("one refresh however many need the token", () => {
     proxies.push(...(await Promise.all([0, 1].map(() => startRecordingProxy(h.xpm.url)))));
     const logs = ["", ""];
     const workers = await Promise.all(
-      proxies.map((proxy) => startWorkerProcess(h.t, { ...h.oauthEnv, SYNCLINE_XPM_URL: proxy.url })),
+      // One activation at a time each, so the practices' activations spread over both processes.
+      proxies.map((proxy) =>
+        startWorkerProcess(h.t, {
+          ...h.oauthEnv,
+          SYNCLINE_XPM_URL: proxy.url,
+          SYNCLINE_WORKER_CONCURRENCY: "1",
+        }),
+      ),
     );
     for (const [i, worker] of workers.entries()) {
       worker.child.stdout!.on("data", (chunk: Buffer) => {
