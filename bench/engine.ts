@@ -210,7 +210,7 @@ async function capsAndLanes() {
     const latencies = preemptions.map(({ remote, queuedAt }) => {
       const pull = caps
         .accepted(remote)
-        .find((e) => e.method === "GET" && e.startedAt >= queuedAt && e.path.includes("paged-list"));
+        .find((e) => e.method === "GET" && e.startedAt >= queuedAt && e.path.includes("client.api/list"));
       return pull ? pull.startedAt - queuedAt : Number.NaN;
     });
     return {

@@ -159,14 +159,17 @@ async function main() {
       const at = Math.floor(EDITS * (0.2 + 0.4 * Math.random()));
       await waitFor(async () => (await sent()) >= at, 60 * MINUTE_MS, `${at} sent`);
       await waitFor(() => log().some((c) => c.endedAt === null), 10 * MINUTE_MS, "a call in flight");
-      const faultAt = Date.now();
+      // Recovery is timed from the moment the fault is complete: the worker gone, the keys deleted.
+      let faultAt: number;
       let readyAt: number | null = null;
       if (fault === "kill -9") {
         await kill(worker, "SIGKILL");
+        faultAt = Date.now();
         worker = await startWorker(env);
         readyAt = Date.now();
       } else {
         await wipeRedis(env.SYNCLINE_REDIS_PREFIX!);
+        faultAt = Date.now();
       }
       await waitFor(async () => (await sent()) === EDITS, 120 * MINUTE_MS, `round ${index + 1} drained`);
 

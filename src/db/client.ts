@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
@@ -14,7 +15,15 @@ export type { PrismaClient };
 
 /** Parameterised SQL on a pool, for the engine's hot path (one statement per call, no query planning). */
 export interface SqlPool {
-  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
+  /**
+   * `prepared`: the statement is made once per connection and its plan reused (PostgreSQL), for the
+   * few fixed statements run once per provider call; never for SQL whose text varies with data.
+   */
+  query<Row = Record<string, unknown>>(
+    sql: string,
+    params?: unknown[],
+    options?: { prepared?: boolean },
+  ): Promise<Row[]>;
 }
 
 /** Raw SQL inside a Prisma transaction (or on the client), for statements that must commit with others. */
@@ -83,9 +92,12 @@ function openPostgres(url: string): Database {
     kind: "postgres",
     prisma,
     sql: {
-      query: async <Row>(sql: string, params: unknown[] = []) => {
+      query: async <Row>(sql: string, params: unknown[] = [], options: { prepared?: boolean } = {}) => {
         counter.n++;
-        return (await pool.query(sql, params)).rows as Row[];
+        if (!options.prepared) return (await pool.query(sql, params)).rows as Row[];
+        // Named by its text, so a connection prepares each statement once.
+        const name = `s${createHash("sha1").update(sql).digest("base64url")}`;
+        return (await pool.query({ name, text: sql, values: params })).rows as Row[];
       },
     },
     session: () => openPostgresSession(url),

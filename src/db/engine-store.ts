@@ -56,6 +56,7 @@ class CallLedgerTable {
       `INSERT INTO "CallLedger" (id, "integrationId", lane, export, "startedAt")
        VALUES ($1::uuid, $2::uuid, $3::"Lane", $4, $5)`,
       [call.id, call.integrationId, call.lane, call.export, call.startedAt],
+      { prepared: true },
     );
   }
 

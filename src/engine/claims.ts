@@ -87,21 +87,26 @@ export class ClaimQueue<S extends string, Row, Moved = Row> {
     const next = verify
       ? `CASE WHEN c.claimed_from = ${this.literal(inDoubt)} THEN ${this.literal(verifying)} ELSE ${this.literal(inFlight)} END`
       : this.literal(inFlight);
-    const rows = await sql.query<Row & { claimedFrom: S }>(
-      `UPDATE ${this.t} SET ${this.state} = ${next}, attempts = attempts + 1, fence = $2::bigint,
-         "updatedAt" = now()
-       FROM (
-         SELECT id AS claimed_id, ${this.state} AS claimed_from FROM ${this.t}
-         WHERE "${scope.column}" = $1::uuid AND ${this.state} IN (${this.literal(waiting)}, ${this.literal(inDoubt)})
+    // The oldest due row of each claimable state, each found in order on the (scope, state, order) index
+    // (one sort over both states would read every waiting row first), then the older of the two.
+    const candidate = (state: S) => `
+         SELECT id AS claimed_id, ${this.state} AS claimed_from, "${orderColumn}" AS claimed_order FROM ${this.t}
+         WHERE "${scope.column}" = $1::uuid AND ${this.state} = ${this.literal(state)}
            AND ("${dueColumn}" IS NULL OR "${dueColumn}" <= now())
            ${this.spec.claimable ? `AND ${this.spec.claimable}` : ""}
          ORDER BY "${orderColumn}"
          LIMIT 1
-         FOR UPDATE SKIP LOCKED
-       ) AS c
+         FOR UPDATE SKIP LOCKED`;
+    const rows = await sql.query<Row & { claimedFrom: S }>(
+      `WITH waiting AS (${candidate(waiting)}), in_doubt AS (${candidate(inDoubt)}),
+         c AS (SELECT * FROM waiting UNION ALL SELECT * FROM in_doubt ORDER BY claimed_order LIMIT 1)
+       UPDATE ${this.t} SET ${this.state} = ${next}, attempts = attempts + 1, fence = $2::bigint,
+         "updatedAt" = now()
+       FROM c
        WHERE ${this.t}.id = c.claimed_id AND ${this.currentFence("$2")}
        RETURNING ${returning}, c.claimed_from::text AS "claimedFrom"`,
       [scope.id, claim.fence],
+      { prepared: true },
     );
     return rows[0] ?? null;
   }
@@ -154,6 +159,7 @@ export class ClaimQueue<S extends string, Row, Moved = Row> {
       `SELECT 1 FROM ${this.t} WHERE id = $1::uuid AND fence = $2::bigint AND ${this.currentFence("$2")}
        FOR UPDATE`,
       [id, fence],
+      { prepared: true },
     );
     return rows.length > 0;
   }
@@ -166,6 +172,7 @@ export class ClaimQueue<S extends string, Row, Moved = Row> {
        WHERE "${scope.column}" = $1::uuid AND ${this.state} IN (${this.literal(waiting)}, ${this.literal(inDoubt)})
          AND "${dueColumn}" > now()`,
       [scope.id],
+      { prepared: true },
     );
     const due = rows[0]?.due;
     return due ? new Date(due).getTime() : null;
@@ -210,6 +217,8 @@ export class ClaimQueue<S extends string, Row, Moved = Row> {
        WHERE id = $1::uuid AND ${this.state}::text = ANY($2::text[]) ${fenced}
        RETURNING ${movedReturning ?? returning}`,
       params,
+      // The text varies only with which columns are set: a few statements per table.
+      { prepared: true },
     );
     return rows[0] ?? null;
   }

@@ -1,3 +1,4 @@
+import type { Settlement } from "../engine/settlement.ts";
 import type { Prisma } from "../generated/prisma/client.ts";
 import type { ExportTarget } from "../platforms/export-target.ts";
 import type { Known, Verification } from "./export-state.ts";
@@ -57,4 +58,29 @@ export function verify(
   if (target.same(item.field, remote, item.value)) return { kind: "applied", remote };
   if (isConflict(target, item.field, item.base, remote, item.value)) return { kind: "conflict", remote };
   return { kind: "notApplied", remote };
+}
+
+/** What the answer to the read of an in-doubt item's object means for the item. */
+export function verificationOf(
+  target: ExportTarget,
+  item: { field: string; value: unknown; base: Known },
+  settlement: Settlement,
+): Verification {
+  switch (settlement.kind) {
+    case "done":
+      return verify(target, item, settlement.body);
+    case "failed":
+      return { kind: "failed", message: settlement.message };
+    case "requeue":
+      // A 429 or refused credentials: not the read's fault, and its attempt not counted.
+      return { kind: "again", notBefore: null, countAttempt: false, message: "the read was refused for now" };
+    case "retry":
+    case "inDoubt":
+      return {
+        kind: "again",
+        notBefore: settlement.notBefore,
+        countAttempt: true,
+        message: settlement.message,
+      };
+  }
 }

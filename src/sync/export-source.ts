@@ -4,7 +4,7 @@ import type { WorkSource } from "../engine/work-source.ts";
 import { SERVABLE } from "../integrations/integration-state.ts";
 import { PLATFORMS } from "../platforms/catalog.ts";
 import { knownExportTarget } from "../platforms/exports.ts";
-import { isConflict, knownRemote, verify } from "./export-conflict.ts";
+import { isConflict, knownRemote, verificationOf } from "./export-conflict.ts";
 import {
   type ClaimedExport,
   exportQueue,
@@ -101,28 +101,7 @@ export function exportSource(deps: WorkDeps): WorkSource<ExportWork> {
           if (verifying) {
             const settlement = settlementOf(outcome, item.attempts, deps.time);
             const exportTarget = knownExportTarget(integration.platform, item.entity);
-            const found =
-              settlement.kind === "done"
-                ? verify(
-                    exportTarget,
-                    { field: item.field, value: item.value, base: base(item) },
-                    settlement.body,
-                  )
-                : settlement.kind === "failed"
-                  ? ({ kind: "failed", message: settlement.message } as const)
-                  : settlement.kind === "requeue"
-                    ? ({
-                        kind: "again",
-                        notBefore: null,
-                        countAttempt: false,
-                        message: "read refused for now",
-                      } as const)
-                    : ({
-                        kind: "again",
-                        notBefore: settlement.notBefore,
-                        countAttempt: true,
-                        message: settlement.message,
-                      } as const);
+            const found = verificationOf(exportTarget, { ...item, base: base(item) }, settlement);
             if (found.kind !== "again")
               target.log.info(
                 { item: item.id, found: found.kind },

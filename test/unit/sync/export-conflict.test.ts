@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { XPM_EXPORTS } from "../../../src/platforms/xpm/export.ts";
-import { isConflict, knownRemote, verify } from "../../../src/sync/export-conflict.ts";
+import { isConflict, knownRemote, verificationOf, verify } from "../../../src/sync/export-conflict.ts";
 
 /** Seeing someone else's change on the platform, for an XPM job's budget and dates. */
 const job = XPM_EXPORTS.job!;
@@ -53,5 +53,29 @@ describe("reading back an in-doubt write", () => {
 
   it("fails when the answer holds no job", () => {
     expect(verify(job, item, { status: "OK" })).toMatchObject({ kind: "failed" });
+  });
+});
+
+describe("a read back that got no answer", () => {
+  const item = { field: "budget", value: 150, base: known(100) };
+  const notBefore = new Date(Date.now() + 1000);
+
+  it("is read again later, its attempt counted when the platform failed", () => {
+    expect(verificationOf(job, item, { kind: "retry", notBefore, message: "HTTP 503" })).toEqual({
+      kind: "again",
+      notBefore,
+      countAttempt: true,
+      message: "HTTP 503",
+    });
+  });
+
+  it("is read again without counting the attempt when the platform only refused it for now (a 429)", () => {
+    const requeue = { kind: "requeue", dayCapped: false, retryAfterMs: 500 } as const;
+    expect(verificationOf(job, item, requeue)).toMatchObject({ kind: "again", countAttempt: false });
+  });
+
+  it("fails the item when the platform refuses the read itself (the job is gone)", () => {
+    const failed = { kind: "failed", code: "PLATFORM_REJECTED", message: "Job J1 not found" } as const;
+    expect(verificationOf(job, item, failed)).toEqual({ kind: "failed", message: "Job J1 not found" });
   });
 });
