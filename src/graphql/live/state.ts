@@ -83,15 +83,19 @@ export class StateSubscription implements AsyncIterableIterator<StateTick> {
   /** The thing changed (or is part of the first snapshot): deliver its state when the subscriber is ready. */
   mark(id: string): void {
     if (this.closed) return;
-    // Watching starts at the first mark, so the cell hears every change from then on.
-    if (!this.held.has(id)) this.held.set(id, this.cells.acquire(id));
+    // Watching starts at the first mark, so the cell hears every change from then on; the most recently
+    // changed are held, the rest let go (a run that ended long ago), to be read afresh if they change.
+    const cell = this.held.get(id) ?? this.cells.acquire(id);
+    this.held.delete(id);
+    this.held.set(id, cell);
+    if (this.held.size > HELD) this.letGo();
     this.dirty.add(id);
     this.notify();
   }
 
   /** Everything may have changed (events were missed): deliver the latest state of all of it. */
   markAll(): void {
-    for (const id of this.held.keys()) this.mark(id);
+    for (const id of [...this.held.keys()]) this.mark(id);
   }
 
   async next(): Promise<IteratorResult<StateTick>> {
@@ -131,12 +135,24 @@ export class StateSubscription implements AsyncIterableIterator<StateTick> {
     this.notify();
   }
 
+  private letGo() {
+    for (const id of this.held.keys()) {
+      if (this.dirty.has(id)) continue;
+      this.held.delete(id);
+      this.cells.release(id);
+      return;
+    }
+  }
+
   private notify() {
     const wake = this.wake;
     this.wake = null;
     wake?.();
   }
 }
+
+/** Things a subscription keeps current at most (an integration's runs over months, a tenant's integrations). */
+const HELD = 1000;
 
 function keyOf(selection: unknown): string {
   return typeof selection === "string" ? selection : JSON.stringify(selection);

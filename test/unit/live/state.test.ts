@@ -111,3 +111,17 @@ describe("StateEventThrottle", () => {
     }
   });
 });
+
+describe("a state stream told it may have missed changes", () => {
+  it("delivers the latest state of everything it watches, once each", async () => {
+    const registry = cells();
+    const subscriber = new StateSubscription(registry);
+    for (const id of ["a", "b", "c"]) subscriber.mark(id);
+    for (let i = 0; i < 3; i++) await subscriber.next();
+    subscriber.markAll();
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push((await subscriber.next()).value!.id);
+    expect(ids).toEqual(["a", "b", "c"]);
+    subscriber.close();
+  });
+});
