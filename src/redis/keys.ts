@@ -13,8 +13,6 @@ export interface RedisKeys {
     day: string;
     blocked: string;
     waiters: string;
-    /** Set once the windows were rebuilt from the call ledger: missing, Redis lost them. */
-    built: string;
     /** The platform's own remaining figures, as its headers last said. */
     platform: string;
   };
@@ -48,7 +46,6 @@ export function redisKeys(prefix: string): RedisKeys {
         day: `${base}:day`,
         blocked: `${base}:blocked`,
         waiters: `${base}:waiters`,
-        built: `${base}:built`,
         platform: `${base}:platform`,
       };
     },

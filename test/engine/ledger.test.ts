@@ -90,6 +90,20 @@ describe("the call ledger", () => {
     expect(await b.acquire(id, limits, "EXPORT")).toMatchObject({ granted: false, reason: "exportDay" });
   });
 
+  it("rebuilds when Redis lost one window only (an eviction), keeping what the others hold", async () => {
+    const id = randomUUID();
+    const b = budget();
+    for (let i = 0; i < 3; i++) await b.release(id, (await call(b, id)).leaseId, limits);
+    await redis.del(redisKeys(prefix).budget(id).exportMinute);
+    expect(await b.acquire(id, limits, "EXPORT")).toMatchObject({ granted: false, reason: "exportMinute" });
+    const snapshot = await b.snapshot(id, limits);
+    expect(snapshot).toMatchObject({
+      minute: { used: 3 },
+      exportMinute: { used: 3 },
+      exportDay: { used: 3 },
+    });
+  });
+
   it("gives a call still in flight its lease back, so the concurrency cap holds across the loss", async () => {
     const id = randomUUID();
     const b = budget();

@@ -1,6 +1,6 @@
 -- Rebuilds an integration's windows from the durable call ledger after Redis lost them, before any
 -- call is admitted (budget.lua refuses with "rebuild" until the built mark is back).
--- KEYS: 1 leases, 2 minute log, 3 export minute log, 4 day counters, 5 built (as in budget.lua).
+-- KEYS: 1 leases, 2 minute log, 3 export minute log, 4 day counters (as in budget.lua).
 -- ARGV: 1 minuteMs, 2 dayMs, 3 guardMs, 4 leaseTtlMs, 5 callTimeoutMs, 6 the day index the counts are
 --       of, 7 calls that day, 8 exports that day, 9 1 on the last chunk (sets the built mark), then per
 --       call: id, startedAt, endedAt (-1: open), export (1/0).
@@ -9,8 +9,12 @@
 -- An open call is one its worker may still be making (started less than a call timeout ago): it gets a
 -- lease again (renewed by its worker if alive, else gone after leaseTtlMs) and stays dated at its start
 -- until it ends, as a granted call is. An older open call's worker died: it is dated at the latest its
--- call could have ended. Returns 1, or 0 when another process rebuilt them first.
-if redis.call("EXISTS", KEYS[5]) == 1 then return 0 end
+-- call could have ended. The last chunk marks every key as built (budget.lua). Returns 1, or 0 when they
+-- were all marked already (another process rebuilt them first).
+local function marked(key) return redis.call("ZSCORE", key, "built") ~= false end
+if marked(KEYS[1]) and marked(KEYS[2]) and marked(KEYS[3]) and redis.call("HEXISTS", KEYS[4], "built") == 1 then
+  return 0
+end
 local t = redis.call("TIME")
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local minuteMs, dayMs, guard = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -44,6 +48,9 @@ for i = 10, #ARGV, 4 do
   end
 end
 
-if ARGV[9] == "1" then redis.call("SET", KEYS[5], "1") end
-for i = 1, 5 do redis.call("PEXPIRE", KEYS[i], dayMs * 2) end
+if ARGV[9] == "1" then
+  for i = 1, 3 do redis.call("ZADD", KEYS[i], "+inf", "built") end
+  redis.call("HSET", KEYS[4], "built", 1)
+end
+for i = 1, 4 do redis.call("PEXPIRE", KEYS[i], dayMs * 2) end
 return 1

@@ -24,7 +24,8 @@ redis.call("ZADD", KEYS[3], "XX", now, leaseId)
 
 if minRemaining >= 0 then
   redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", now - minuteMs - guard)
-  local missing = (perMinute - minRemaining) - redis.call("ZCARD", KEYS[2])
+  local mark = redis.call("ZSCORE", KEYS[2], "built") and 1 or 0
+  local missing = (perMinute - minRemaining) - (redis.call("ZCARD", KEYS[2]) - mark)
   for i = 1, missing do redis.call("ZADD", KEYS[2], now, "platform:" .. now .. ":" .. i) end
 end
 if dayRemaining >= 0 then

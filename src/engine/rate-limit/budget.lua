@@ -1,8 +1,10 @@
 -- Checks and charges one provider call against an integration's caps, atomically.
 -- KEYS: 1 leases (ZSET leaseId -> expiry ms), 2 minute log (ZSET), 3 export minute log (ZSET),
 --       4 day counters (HASH dayIndex -> calls, "x:"..dayIndex -> export calls), 5 blocked-until (STRING ms),
---       6 interactive waiters (ZSET waiterId -> expiry ms), 7 built (STRING: the windows were rebuilt
---       from the call ledger; missing when Redis lost them)
+--       6 interactive waiters (ZSET waiterId -> expiry ms)
+-- Rebuilt from the call ledger, each of keys 1-4 carries a mark ("built": a member scored +inf in the
+-- ZSETs, never trimmed and never counted; a field of the HASH). A key without it was lost (a flush, a
+-- failover, an eviction), or never built: nothing is admitted until the windows are rebuilt.
 -- ARGV: 1 concurrent, 2 perMinute, 3 perDay, 4 exportPerMinute (0: not an export call),
 --       5 exportPerDay, 6 minuteMs, 7 dayMs, 8 leaseTtlMs, 9 leaseId, 10 guardMs,
 --       11 waiter id ("" unless a person waits on this call), 12 waiter TTL ms,
@@ -11,7 +13,7 @@
 -- A caller of the top lane (a user waiting on a live read) that is denied registers as a waiter; while any
 -- waiter is registered, the lower lanes are denied ("interactive"), so the next free unit is its.
 -- Returns {1, "ok", 0, minuteUsed, dayUsed, now} or {0, reason, waitMs, minuteUsed, dayUsed, now};
--- reason "rebuild": Redis lost the windows (the built mark is gone), rebuild them first (budget-rebuild.lua).
+-- reason "rebuild": Redis lost a window (its mark is gone), rebuild them first (budget-rebuild.lua).
 -- Time comes from Redis, so every worker process agrees on it.
 local t = redis.call("TIME")
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -23,7 +25,13 @@ local waiterId, waiterTtl = ARGV[11], tonumber(ARGV[12])
 local isExport = exportPerMinute > 0
 local rank = tonumber(ARGV[13])
 local isInteractive = rank == 0 and waiterId ~= ""
-if tonumber(ARGV[14]) == 1 and redis.call("EXISTS", KEYS[7]) == 0 then return {0, "rebuild", 0, 0, 0, now} end
+local function marked(key) return redis.call("ZSCORE", key, "built") ~= false end
+if tonumber(ARGV[14]) == 1 and not (marked(KEYS[1]) and marked(KEYS[2]) and marked(KEYS[3])
+    and redis.call("HEXISTS", KEYS[4], "built") == 1) then
+  return {0, "rebuild", 0, 0, 0, now}
+end
+-- Calls in a log, not counting its mark.
+local function count(key) return redis.call("ZCARD", key) - (marked(key) and 1 or 0) end
 -- An optional guard lengthens the window beyond the platform's minute (see CallBudget.release for why
 -- it is not needed to stay exact).
 local window = minuteMs + guard
@@ -35,7 +43,7 @@ redis.call("ZREMRANGEBYSCORE", KEYS[6], "-inf", now)
 
 local day = math.floor(now / dayMs)
 local untilNextDay = (day + 1) * dayMs - now
-local minuteUsed = redis.call("ZCARD", KEYS[2])
+local minuteUsed = count(KEYS[2])
 local dayUsed = tonumber(redis.call("HGET", KEYS[4], tostring(day)) or "0")
 
 local function deny(reason, wait)
@@ -55,7 +63,7 @@ if rank > 0 and redis.call("ZCARD", KEYS[6]) > 0 then
   return {0, "interactive", math.max(1, math.min(50, math.ceil(minuteMs / 60))), minuteUsed, dayUsed, now}
 end
 
-if redis.call("ZCARD", KEYS[1]) >= concurrent then
+if count(KEYS[1]) >= concurrent then
   local first = redis.call("ZRANGE", KEYS[1], 0, 0, "WITHSCORES")
   return deny("concurrent", tonumber(first[2]) - now)
 end
@@ -64,7 +72,7 @@ if minuteUsed >= perMinute then return deny("minute", untilOldestLeaves(KEYS[2])
 if isExport then
   local exportDay = tonumber(redis.call("HGET", KEYS[4], "x:" .. day) or "0")
   if exportDay >= exportPerDay then return deny("exportDay", untilNextDay) end
-  if redis.call("ZCARD", KEYS[3]) >= exportPerMinute then return deny("exportMinute", untilOldestLeaves(KEYS[3])) end
+  if count(KEYS[3]) >= exportPerMinute then return deny("exportMinute", untilOldestLeaves(KEYS[3])) end
 end
 
 if isInteractive then redis.call("ZREM", KEYS[6], waiterId) end
@@ -78,6 +86,6 @@ if isExport then
   redis.call("HINCRBY", KEYS[4], "x:" .. day, 1)
 end
 redis.call("HDEL", KEYS[4], tostring(day - 1), "x:" .. (day - 1))
-for _, i in ipairs({1, 2, 3, 4, 7}) do redis.call("PEXPIRE", KEYS[i], dayMs * 2) end
+for i = 1, 4 do redis.call("PEXPIRE", KEYS[i], dayMs * 2) end
 if isInteractive then redis.call("PEXPIRE", KEYS[6], waiterTtl * 2) end
 return {1, "ok", 0, minuteUsed + 1, dayUsed + 1, now}

@@ -113,10 +113,10 @@ export class CallBudget {
       callTimeoutMs?: number;
     },
   ) {
-    redis.defineCommand("budgetAcquire", { numberOfKeys: 7, lua: script("budget.lua") });
-    redis.defineCommand("budgetRead", { numberOfKeys: 7, lua: script("budget-read.lua") });
+    redis.defineCommand("budgetAcquire", { numberOfKeys: 6, lua: script("budget.lua") });
+    redis.defineCommand("budgetRead", { numberOfKeys: 6, lua: script("budget-read.lua") });
     redis.defineCommand("budgetRelease", { numberOfKeys: 6, lua: script("budget-release.lua") });
-    redis.defineCommand("budgetRebuild", { numberOfKeys: 5, lua: script("budget-rebuild.lua") });
+    redis.defineCommand("budgetRebuild", { numberOfKeys: 4, lua: script("budget-rebuild.lua") });
     redis.defineCommand("budgetRenew", { numberOfKeys: 1, lua: script("budget-renew.lua") });
     this.redis = redis as Redis & BudgetCommands;
     this.leaseTtlMs = options.leaseTtlMs ?? 60_000;
@@ -193,7 +193,6 @@ export class CallBudget {
     return this.redis.budgetAcquire(
       ...this.keys(integrationId),
       names.waiters,
-      names.built,
       limits.caps.concurrent,
       limits.caps.perMinute,
       limits.caps.perDay,
@@ -227,7 +226,7 @@ export class CallBudget {
     const recentFrom = now - minuteMs - this.guardMs - 2 * callTimeoutMs;
     const windows = await ledger.windows(integrationId, day * dayMs, recentFrom);
     const names = this.names(integrationId);
-    const keys = [names.leases, names.minute, names.exportMinute, names.day, names.built];
+    const keys = [names.leases, names.minute, names.exportMinute, names.day];
     const rows = windows.recent.flatMap((call: LedgerCall) => [
       call.id,
       call.startedAt,
@@ -337,7 +336,6 @@ export class CallBudget {
         await this.redis.budgetRead(
           ...this.keys(integrationId),
           names.platform,
-          names.built,
           minuteMs,
           dayMs,
           this.guardMs,
@@ -345,7 +343,7 @@ export class CallBudget {
       ).map(Number);
     let figures = await read();
     // Lost windows read as empty: show them as the ledger has them.
-    if (this.options.ledger && figures[14] === 0) {
+    if (this.options.ledger && figures[13] === 0) {
       await this.rebuild(integrationId);
       figures = await read();
     }
@@ -413,6 +411,6 @@ export class CallBudget {
   async reset(integrationId: string): Promise<void> {
     await this.options.ledger?.forget(integrationId);
     const names = this.names(integrationId);
-    await this.redis.del(...this.keys(integrationId), names.waiters, names.built, names.platform);
+    await this.redis.del(...this.keys(integrationId), names.waiters, names.platform);
   }
 }
