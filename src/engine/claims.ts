@@ -50,6 +50,26 @@ export type SetValue = string | number | Date | null | { sql: string } | { json:
 /** The engine's fencing tokens (written by the composition root's store: db/engine-store.ts). */
 const FENCES = `"ActivationFence"`;
 
+/**
+ * Whether `fence` is still the integration's current fencing token, for work that is not a claimed row
+ * (a pull run's page). Call it first inside the transaction that settles the work: it locks the token's
+ * row for the rest of the transaction, so an activation taking the integration over (which takes the
+ * next token) waits for this settlement to commit, then sees it, and a superseded activation settles
+ * nothing.
+ */
+export async function holdsFence(
+  db: { $queryRawUnsafe<T>(query: string, ...values: unknown[]): Promise<T> },
+  integrationId: string,
+  fence: number,
+): Promise<boolean> {
+  const rows = await db.$queryRawUnsafe<unknown[]>(
+    `SELECT 1 FROM ${FENCES} WHERE "integrationId" = $1::uuid AND fence = $2::bigint FOR SHARE`,
+    integrationId,
+    fence,
+  );
+  return rows.length > 0;
+}
+
 export class ClaimQueue<S extends string, Row, Moved = Row> {
   constructor(readonly spec: ClaimSpec<S>) {}
 
@@ -109,6 +129,41 @@ export class ClaimQueue<S extends string, Row, Moved = Row> {
       { prepared: true },
     );
     return rows[0] ?? null;
+  }
+
+  /**
+   * Claims, along with a row just claimed, the other due rows of its group that the same call can carry
+   * (export edits of other fields of one remote object), for the same activation: at most `limit`, oldest
+   * first, from `from` (waiting: to in flight; in doubt: to `verifying`), each claimable in its own right.
+   * `sameGroup` is SQL comparing the table's row with `p`, the row already claimed.
+   */
+  async claimAlong(
+    sql: SqlPool,
+    claimedId: string,
+    sameGroup: string,
+    from: S,
+    claim: Pick<ClaimContext, "fence">,
+    limit: number,
+  ): Promise<(Row & { claimedFrom: S })[]> {
+    const { inFlight, inDoubt, verifying, dueColumn, orderColumn, returning } = this.spec;
+    const to = from === inDoubt && verifying ? verifying : inFlight;
+    return sql.query<Row & { claimedFrom: S }>(
+      `WITH c AS (
+         SELECT ${this.t}.id AS claimed_id FROM ${this.t}, ${this.t} p
+         WHERE p.id = $1::uuid AND ${this.t}.id <> p.id AND ${sameGroup}
+           AND ${this.t}.${this.state} = ${this.literal(from)}
+           AND (${this.t}."${dueColumn}" IS NULL OR ${this.t}."${dueColumn}" <= now())
+           ${this.spec.claimable ? `AND ${this.spec.claimable}` : ""}
+         ORDER BY ${this.t}."${orderColumn}"
+         LIMIT $3
+         FOR UPDATE OF ${this.t} SKIP LOCKED)
+       UPDATE ${this.t} SET ${this.state} = ${this.literal(to)}, attempts = attempts + 1, fence = $2::bigint,
+         "updatedAt" = now()
+       FROM c
+       WHERE ${this.t}.id = c.claimed_id AND ${this.currentFence("$2")}
+       RETURNING ${returning}, '${from}' AS "claimedFrom"`,
+      [claimedId, claim.fence, limit],
+    );
   }
 
   /** The budget said wait: the claimed row goes back to where it was claimed from, its attempt not counted. */

@@ -12,7 +12,7 @@ import {
   ORGANISATION_REQUEST,
 } from "../platforms/xero-accounting/journal.ts";
 import { XERO_ACCOUNTING_PULLERS } from "../platforms/xero-accounting/pull.ts";
-import { nextDeferredDue } from "../sync/pull-source.ts";
+import { deferredDue } from "../sync/pull-source.ts";
 import { upsertRecords } from "../sync/records.ts";
 import { deferRun, integrationsWithActiveRuns, resumeRun, runUpdated } from "../sync/run-state.ts";
 import type { WorkDeps } from "../sync/work-deps.ts";
@@ -72,11 +72,14 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
           deps.publish((await deferRun(prisma, run, settlement.retryAfterMs)).events);
         }
       };
+      const deferred = deferredDue(deps, integration.id, { kind: "PUSH" });
       return {
         announced: () => {
           mayWait = true;
         },
         async next() {
+          if (deferred.arrived()) mayWait = true;
+          const looked = mayWait;
           while (mayWait) {
             const run = await prisma.syncRun.findFirst({
               where: {
@@ -138,7 +141,7 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
           }
           return {
             kind: "none",
-            dueAt: await nextDeferredDue(deps, integration.id, { kind: "PUSH" }),
+            dueAt: looked ? await deferred.refresh() : deferred.at(),
           };
         },
         async unclaim(work, denial) {

@@ -1,6 +1,7 @@
 import { LANES, type Lane } from "../engine/lanes.ts";
 import type { CallTarget } from "../engine/provider-call.ts";
 import { settlementOf } from "../engine/settlement.ts";
+import type { ClaimContext } from "../engine/store.ts";
 import type { WorkSource } from "../engine/work-source.ts";
 import type { SyncRun } from "../generated/prisma/client.ts";
 import type { SyncKind } from "../generated/prisma/enums.ts";
@@ -32,7 +33,7 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
     // A pull's page in flight when its worker died is simply asked for again: its cursor never moved.
     recoverOrphans: async () => 0,
     integrationsWithWork: () => integrationsWithActiveRuns(prisma, PULL_KINDS),
-    open(target: CallTarget) {
+    open(target: CallTarget, claim: ClaimContext) {
       const integration = target.integration;
       /** Runs with a page in flight. */
       const busy = new Set<string>();
@@ -62,6 +63,8 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
         return rows[0] ? prisma.syncRun.findUnique({ where: { id: rows[0].id } }) : null;
       };
 
+      const deferred = deferredDue(deps, integration.id, { kind: { in: PULL_KINDS } });
+
       return {
         announced: () => {
           mayWait = true;
@@ -69,6 +72,8 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
         async next() {
           let backoffUntil: number | null = null;
           const skipped = new Set<string>();
+          if (deferred.arrived()) mayWait = true;
+          const looked = mayWait;
           while (mayWait) {
             // Cleared before the query, so an announcement that lands during it is not lost.
             mayWait = false;
@@ -102,8 +107,8 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
               logContext: { runId: run.id },
             };
           }
-          const deferred = await nextDeferredDue(deps, integration.id, { kind: { in: PULL_KINDS } });
-          const due = [backoffUntil, deferred].filter((at): at is number => at !== null);
+          const deferredAt = looked ? await deferred.refresh() : deferred.at();
+          const due = [backoffUntil, deferredAt].filter((at): at is number => at !== null);
           return { kind: "none", dueAt: due.length > 0 ? Math.min(...due) : null };
         },
         async unclaim({ run }, denial) {
@@ -122,7 +127,7 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
                   step.cursor.page,
                   settlement.headers,
                 );
-                deps.publish(await applyPage(prisma, run, step, page));
+                deps.publish(await applyPage(prisma, run, step, page, claim.fence));
                 break;
               }
               case "requeue":
@@ -130,10 +135,12 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
                   deps.publish((await deferRun(prisma, run, settlement.retryAfterMs)).events);
                 break;
               case "retry":
-                deps.publish(await backOffPage(prisma, run, step, settlement.notBefore, settlement.message));
+                deps.publish(
+                  await backOffPage(prisma, run, step, settlement.notBefore, settlement.message, claim.fence),
+                );
                 break;
               case "failed":
-                deps.publish(await skipEntity(prisma, run, step.cursor, settlement.message));
+                deps.publish(await skipEntity(prisma, run, step.cursor, settlement.message, claim.fence));
                 break;
             }
           } finally {
@@ -141,6 +148,28 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
           }
         },
       };
+    },
+  };
+}
+
+/**
+ * When the first of an integration's deferred runs is due again, as a session last looked: read with
+ * each look at the runs and kept between looks (runs change only with an announcement or the session's
+ * own moves), so a source with no runs due costs no query per call while its activation drains exports.
+ * `arrived` says the time has come: the session looks at its runs again.
+ */
+export function deferredDue(
+  deps: Pick<WorkDeps, "prisma">,
+  integrationId: string,
+  where: { kind: SyncKind | { in: SyncKind[] } },
+) {
+  let at: number | null = null;
+  return {
+    arrived: () => at !== null && at <= Date.now(),
+    at: () => at,
+    async refresh(): Promise<number | null> {
+      at = await nextDeferredDue(deps, integrationId, where);
+      return at;
     },
   };
 }

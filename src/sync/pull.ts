@@ -1,3 +1,4 @@
+import { holdsFence } from "../engine/claims.ts";
 import type { DomainEvent } from "../events.ts";
 import type { Integration, Prisma, PrismaClient, SyncRun } from "../generated/prisma/client.ts";
 import type { SyncKind } from "../generated/prisma/enums.ts";
@@ -262,16 +263,19 @@ function contextOf(
 
 /**
  * Commits one page: the records, the run's counts and its cursor together, and, when records changed,
- * the host's `records.changed` webhook.
+ * the host's `records.changed` webhook. Only while `fence` is still the integration's current token: an
+ * activation that lost the integration (its lock lapsed, another took over and asks for the page again)
+ * commits nothing, so a page is never counted twice and a run's cursor never moves back.
  */
 export async function applyPage(
   prisma: PrismaClient,
   run: SyncRun,
   step: Extract<PullStep, { kind: "call" }>,
   page: PulledPage,
+  fence: number,
 ): Promise<DomainEvent[]> {
   const entity = step.cursor.entities[step.cursor.index]!;
-  if (step.cursor.followUp) return applyFollowUp(prisma, run, step, page);
+  if (step.cursor.followUp) return applyFollowUp(prisma, run, step, page, fence);
   const target = { integrationId: run.integrationId, entity, runId: run.id };
   const listsEverything = step.puller.listsEverything(step.context);
   const followUp = lastPageOf(page) && step.puller.followUp?.wanted(step.context);
@@ -279,6 +283,7 @@ export async function applyPage(
   const window = listsEverything ? null : (step.puller.listedWindow?.(step.context) ?? null);
   const changed = await prisma.$transaction(
     async (tx) => {
+      if (!(await holdsFence(tx, run.integrationId, fence))) return null;
       const counts = await upsertRecords(tx, target, page.records);
       const lastPage = page.next === null;
       const gone =
@@ -326,7 +331,7 @@ export async function applyPage(
     },
     { timeout: 60_000 },
   );
-  return [...changed, ...runUpdated(run)];
+  return changed ? [...changed, ...runUpdated(run)] : [];
 }
 
 const lastPageOf = (page: PulledPage) => page.next === null;
@@ -337,9 +342,11 @@ async function applyFollowUp(
   run: SyncRun,
   step: Extract<PullStep, { kind: "call" }>,
   page: PulledPage,
+  fence: number,
 ): Promise<DomainEvent[]> {
   const target = { integrationId: run.integrationId, entity: step.followUpEntity!, runId: run.id };
   const changed = await prisma.$transaction(async (tx) => {
+    if (!(await holdsFence(tx, run.integrationId, fence))) return null;
     const counts = await upsertRecords(tx, target, page.records);
     const cursor: RunCursor = {
       ...step.cursor,
@@ -353,7 +360,7 @@ async function applyFollowUp(
     });
     return recordPageChanges(tx, { ...target, ...counts, deleted: 0, first: counts.first ?? null });
   });
-  return [...changed, ...runUpdated(run)];
+  return changed ? [...changed, ...runUpdated(run)] : [];
 }
 
 function addCounts(before: EntityCounts | undefined, page: EntityCounts): EntityCounts {
@@ -374,6 +381,7 @@ export async function backOffPage(
   step: Extract<PullStep, { kind: "call" }>,
   notBefore: Date,
   message: string,
+  fence: number,
 ): Promise<DomainEvent[]> {
   const entity = step.cursor.entities[step.cursor.index]!;
   const cursor: RunCursor = {
@@ -381,12 +389,27 @@ export async function backOffPage(
     attempts: step.cursor.attempts + 1,
     notBefore: notBefore.toISOString(),
   };
-  await prisma.syncRun.update({
-    where: { id: run.id },
-    data: { cursor: cursor as unknown as Prisma.InputJsonValue },
+  return moveCursor(prisma, run, cursor, fence, "WARN", entity, `${message}; retrying`);
+}
+
+/** Writes the run's cursor and a log line, while `fence` is current (see applyPage). */
+async function moveCursor(
+  prisma: PrismaClient,
+  run: SyncRun,
+  cursor: RunCursor,
+  fence: number,
+  ...log: [level: "WARN" | "ERROR", entity: string, message: string]
+): Promise<DomainEvent[]> {
+  const moved = await prisma.$transaction(async (tx) => {
+    if (!(await holdsFence(tx, run.integrationId, fence))) return false;
+    await tx.syncRun.update({
+      where: { id: run.id },
+      data: { cursor: cursor as unknown as Prisma.InputJsonValue },
+    });
+    await appendLog(tx, run.id, ...log);
+    return true;
   });
-  await appendLog(prisma, run.id, "WARN", entity, `${message}; retrying`);
-  return runUpdated(run);
+  return moved ? runUpdated(run) : [];
 }
 
 /** The platform refused a page, or it failed too often: the entity is skipped (its watermark stays) and the run goes on. */
@@ -395,6 +418,7 @@ export async function skipEntity(
   run: SyncRun,
   cursor: RunCursor,
   message: string,
+  fence: number,
 ): Promise<DomainEvent[]> {
   const entity = cursor.entities[cursor.index]!;
   const next: RunCursor = {
@@ -407,12 +431,7 @@ export async function skipEntity(
     notBefore: null,
     failedEntities: [...cursor.failedEntities, entity],
   };
-  await prisma.syncRun.update({
-    where: { id: run.id },
-    data: { cursor: next as unknown as Prisma.InputJsonValue },
-  });
-  await appendLog(prisma, run.id, "ERROR", entity, message);
-  return runUpdated(run);
+  return moveCursor(prisma, run, next, fence, "ERROR", entity, message);
 }
 
 /**

@@ -42,11 +42,33 @@ export async function upsertRecords(
   target: { integrationId: string; entity: string; runId: string },
   records: RemoteRecord[],
 ): Promise<UpsertCounts> {
-  if (records.length === 0) return { created: 0, updated: 0, unchanged: 0, first: null };
+  const total: UpsertCounts = { created: 0, updated: 0, unchanged: 0, first: null };
   // The last copy of a record wins if a page repeats one.
-  const latest = new Map(records.map((record) => [record.remoteId, record]));
+  const latest = [...new Map(records.map((record) => [record.remoteId, record])).values()];
+  // A listing with no paging (XPM's client list, a year of time entries) can hold hundreds of thousands
+  // of records: they go in statements of STATEMENT_RECORDS, so hashing and serializing one holds the
+  // event loop for milliseconds, not seconds (the worker's heartbeats and other calls go on meanwhile).
+  for (let start = 0; start < latest.length; start += STATEMENT_RECORDS) {
+    const counts = await upsertChunk(tx, target, latest.slice(start, start + STATEMENT_RECORDS));
+    total.created += counts.created;
+    total.updated += counts.updated;
+    total.unchanged += counts.unchanged;
+    // Positions grow through the transaction: the first chunk with a change holds the page's first.
+    total.first ??= counts.first;
+  }
+  return total;
+}
+
+/** Records mirrored per statement (see upsertRecords). */
+const STATEMENT_RECORDS = 2_000;
+
+async function upsertChunk(
+  tx: Prisma.TransactionClient,
+  target: { integrationId: string; entity: string; runId: string },
+  latest: RemoteRecord[],
+): Promise<UpsertCounts> {
   const page = JSON.stringify(
-    [...latest.values()].map((record) => ({
+    latest.map((record) => ({
       remoteId: record.remoteId,
       data: record.data ?? null,
       contentHash: contentHash(record.data),
