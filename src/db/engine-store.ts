@@ -48,16 +48,49 @@ class CallLedgerTable {
   private ends = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
+  /** Calls granted while an insert was in flight: they go in the next one, together. */
+  private waiting: { call: Omit<LedgerRow, "endedAt">; done: (err?: unknown) => void }[] = [];
+  private inserting = false;
 
   constructor(private readonly sql: SqlPool) {}
 
-  async begin(call: Omit<LedgerRow, "endedAt">): Promise<void> {
-    await this.sql.query(
-      `INSERT INTO "CallLedger" (id, "integrationId", lane, export, "startedAt")
-       VALUES ($1::uuid, $2::uuid, $3::"Lane", $4, $5)`,
-      [call.id, call.integrationId, call.lane, call.export, call.startedAt],
-      { prepared: true },
-    );
+  /**
+   * Records a granted call; resolves once its row is committed (the call may then go out). Inserts are
+   * group-committed: one statement is in flight at a time, and the calls granted meanwhile share the
+   * next one, so an idle process writes each call at once and a busy one pays one commit for many.
+   */
+  begin(call: Omit<LedgerRow, "endedAt">): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ call, done: (err) => (err === undefined ? resolve() : reject(err)) });
+      if (!this.inserting) void this.insertWaiting();
+    });
+  }
+
+  private async insertWaiting(): Promise<void> {
+    this.inserting = true;
+    while (this.waiting.length > 0) {
+      const batch = this.waiting;
+      this.waiting = [];
+      const calls = batch.map((entry) => entry.call);
+      try {
+        await this.sql.query(
+          `INSERT INTO "CallLedger" (id, "integrationId", lane, export, "startedAt")
+           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::"Lane"[], $4::boolean[], $5::bigint[])`,
+          [
+            calls.map((call) => call.id),
+            calls.map((call) => call.integrationId),
+            calls.map((call) => call.lane),
+            calls.map((call) => call.export),
+            calls.map((call) => call.startedAt),
+          ],
+          { prepared: true },
+        );
+        for (const entry of batch) entry.done();
+      } catch (err) {
+        for (const entry of batch) entry.done(err ?? new Error("call ledger insert failed"));
+      }
+    }
+    this.inserting = false;
   }
 
   end(id: string, endedAt: number): void {
