@@ -38,6 +38,29 @@ const STALL_MS = 1000;
 
 const log = logger.child({ component: "live-log" });
 
+/** How long deliveries may run before requests waiting on the node get a turn. */
+const SLICE_MS = 20;
+let sliceStarted = performance.now();
+let turn: Promise<void> | null = null;
+
+/**
+ * A burst (a push's packets built in one commit) delivered to a thousand subscribers is a long run of
+ * executions and sends, each ready at once. Every subscriber waits here before taking an entry; once
+ * deliveries have run for SLICE_MS, they all wait for one turn of the event loop (one shared
+ * setImmediate), so a query or a health check on the node is served between slices, not after the burst.
+ */
+function yieldToRequests(): Promise<void> | undefined {
+  if (performance.now() - sliceStarted < SLICE_MS) return undefined;
+  turn ??= new Promise<void>((resolve) =>
+    setImmediate(() => {
+      turn = null;
+      sliceStarted = performance.now();
+      resolve();
+    }),
+  );
+  return turn;
+}
+
 /**
  * One log as this node knows it, shared by every subscriber to it: the latest `capacity` entries up to
  * `head` (every entry up to there is known, in order). Live events extend it; an event that arrives
@@ -237,6 +260,7 @@ export class LogSubscription<T extends Sequenced> implements AsyncIterableIterat
   async next(): Promise<IteratorResult<T | StreamEnd>> {
     this.pulling = true;
     try {
+      await yieldToRequests();
       return await this.take();
     } finally {
       this.pulling = false;

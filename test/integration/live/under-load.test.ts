@@ -166,7 +166,9 @@ describe("packet transitions", () => {
     const before = subscribe(dropping, PacketLogSubscription, { runId: runGlobalId });
     await before.reached((results) => results.length >= 30);
     await dropping.dispose();
-    const resumeAfter = before.results.at(-1)!.data!.packetStateChanged.eventSequence;
+    // What it saw when it dropped the connection (results still in flight then are not its to keep).
+    const seenBefore = [...before.results];
+    const resumeAfter = seenBefore.at(-1)!.data!.packetStateChanged.eventSequence;
 
     // Redis drops the API node's subscriptions while moves keep coming.
     await first.reached((results) => results.length >= 40);
@@ -220,7 +222,7 @@ describe("packet transitions", () => {
     expect(total(log)).toBeGreaterThanOrEqual(240);
     expect(sequencesOf(first.results)).toEqual(all);
     expect(sequencesOf(late.results)).toEqual(all);
-    expect([...sequencesOf(before.results), ...sequencesOf(after.results)]).toEqual(all);
+    expect([...sequencesOf(seenBefore), ...sequencesOf(after.results)]).toEqual(all);
     expect(sseSeen.map((event) => event.sequence)).toEqual(all);
     // What they got is the log: each move as PostgreSQL has it, every packet's moves a chain ending SENT.
     expect(
