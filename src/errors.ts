@@ -24,10 +24,17 @@ export interface FieldIssue {
   message: string;
 }
 
-/** Bad input, with the path of every offending field. */
+/** Most issues one ValidationError reports: a huge bad input is answered briefly, not issue by issue. */
+export const MAX_ISSUES = 100;
+
+/** Bad input, with the path of every offending field (the first MAX_ISSUES of them). */
 export class ValidationError extends BaseError {
-  constructor(readonly issues: FieldIssue[]) {
-    super(issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; "));
+  readonly issues: FieldIssue[];
+
+  constructor(issues: FieldIssue[]) {
+    const kept = issues.slice(0, MAX_ISSUES);
+    super(kept.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; "));
+    this.issues = kept;
   }
 
   static at(path: (string | number)[], message: string): ValidationError {

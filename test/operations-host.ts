@@ -101,7 +101,7 @@ export const ReplayWebhookDeliveryMutation = graphql(`
 
 export const WebhookEndpointsQuery = graphql(`
   query WebhookEndpoints($status: WebhookDeliveryStatus) {
-    webhookEndpoints(first: 50) {
+    webhookEndpoints(first: 10) {
       totalCount
       edges {
         node {
@@ -111,7 +111,7 @@ export const WebhookEndpointsQuery = graphql(`
             edges {
               node {
                 id eventId eventName eventType status attemptCount deliveredAt replayOfId payload
-                attempts { attemptedAt responseStatus responseTimeMs error }
+                attempts(first: 20) { totalCount edges { node { attemptedAt responseStatus responseTimeMs error } } }
               }
             }
           }

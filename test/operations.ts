@@ -82,7 +82,10 @@ export const IntegrationQuery = graphql(`
             frequencyMinutes { value source }
           }
         }
-        mappingRules { id sourceType sourceValue isDefault targetType targetValue }
+        mappingRules(first: 50) {
+          totalCount
+          edges { node { id sourceType sourceValue isDefault targetType targetValue } }
+        }
         syncRuns(first: 10) { totalCount edges { node { id kind trigger lane status } } }
       }
       ...ErrorFields

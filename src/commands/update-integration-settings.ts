@@ -2,15 +2,22 @@ import { z } from "zod";
 import { findOwnIntegration } from "../integrations/lifecycle.ts";
 import { updateIntegrationSettings as writeIntegrationSettings } from "../settings/update.ts";
 import { type Actor, type CommandDeps, runCommand, type Target } from "./command.ts";
-import { validate } from "./validate.ts";
+import { jsonBounds, storable, text, validate } from "./validate.ts";
+
+/** Most custom fields one entity's settings may choose, and the longest name of one. */
+const MAX_CUSTOM_FIELDS = 50;
+const MAX_CUSTOM_FIELD_NAME = 100;
 
 const EntitySettingsInput = z.object({
-  entity: z.string(),
+  entity: storable(100),
   enabled: z.boolean().nullable().optional(),
   fetchOnFirstLink: z.boolean().nullable().optional(),
+  // Stored as given: every name bounded, and the selection as a whole through the same bounded-JSON
+  // check as export values (a flat list, at most 8 KB as JSON).
   customFields: z
-    .array(z.string().trim().min(1, "must not be empty").max(100))
-    .max(50, "at most 50 custom fields")
+    .array(text(MAX_CUSTOM_FIELD_NAME))
+    .max(MAX_CUSTOM_FIELDS, `at most ${MAX_CUSTOM_FIELDS} custom fields`)
+    .superRefine(jsonBounds({ maxBytes: 8_192, maxDepth: 1 }))
     .nullable()
     .optional(),
   frequencyMinutes: z

@@ -1,13 +1,13 @@
 import { z } from "zod";
 import { updateTenantSettings as writeTenantSettings } from "../settings/update.ts";
 import { type Actor, type CommandDeps, runCommand } from "./command.ts";
-import { localTime, validate } from "./validate.ts";
+import { localTime, storable, validate } from "./validate.ts";
 
 const TenantSettingsInput = z.object({
   oneOffSync: z.boolean().nullish(),
   summarizeData: z.boolean().nullish(),
   nightlySyncTime: localTime.nullish(),
-  timeZone: z.string().refine(isTimeZone, "must be an IANA time zone such as Europe/London").nullish(),
+  timeZone: storable(100).refine(isTimeZone, "must be an IANA time zone such as Europe/London").nullish(),
 });
 
 function isTimeZone(zone: string): boolean {

@@ -118,8 +118,19 @@ export const instant = z
   .max(LATEST, `must not be after ${LATEST.toISOString()}`);
 
 /** A JSON value (export values, custom fields) of at most `maxBytes` serialised and `maxDepth` levels. */
-export const boundedJson = ({ maxBytes = 65_536, maxDepth = 10 } = {}) =>
-  z.unknown().superRefine((value, ctx) => {
+export const boundedJson = (bounds: JsonBounds = {}) => z.unknown().superRefine(jsonBounds(bounds));
+
+interface JsonBounds {
+  maxBytes?: number;
+  maxDepth?: number;
+}
+
+/**
+ * The bounded-JSON check as a refinement, for a value stored as JSON (or as a list) that already has a
+ * schema of its own: `.superRefine(jsonBounds({ maxBytes: 8192, maxDepth: 1 }))` keeps its type.
+ */
+export function jsonBounds({ maxBytes = 65_536, maxDepth = 10 }: JsonBounds = {}) {
+  return (value: unknown, ctx: z.RefinementCtx): void => {
     if (depthOf(value, maxDepth + 1) > maxDepth) {
       ctx.addIssue({ code: "custom", message: `must be nested at most ${maxDepth} levels deep` });
       return;
@@ -127,7 +138,8 @@ export const boundedJson = ({ maxBytes = 65_536, maxDepth = 10 } = {}) =>
     const size = value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value) ?? "");
     if (size > maxBytes)
       ctx.addIssue({ code: "custom", message: `must be at most ${maxBytes} bytes as JSON` });
-  });
+  };
+}
 
 function depthOf(value: unknown, stopAt: number): number {
   if (value === null || typeof value !== "object" || stopAt <= 0) return 0;

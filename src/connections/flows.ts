@@ -14,6 +14,7 @@ import {
   type TokenSet,
   XERO_OAUTH_PLATFORMS,
 } from "../platforms/xero-oauth.ts";
+import { redactText } from "../redact.ts";
 import { consumeState, createFlow, moveFlow } from "./flow-state.ts";
 import { authorizesWithOAuth, identityFor, platformName } from "./identity.ts";
 import { openCredentials, sealCredentials } from "./token-set.ts";
@@ -326,7 +327,7 @@ export async function chosenOrganisation(
 
 /** Ends a flow that came to nothing, with the reason (and forgets any token set it held). */
 export function failFlow(db: Tx | PrismaClient, flow: Pick<ConnectionFlow, "id">, message: string) {
-  return moveFlow(db, flow.id, "FAILED", { error: message, tokenSetEncrypted: null });
+  return moveFlow(db, flow.id, "FAILED", { error: redactText(message), tokenSetEncrypted: null });
 }
 
 function storedTokens(tokens: TokenSet, connectionId: string | null) {

@@ -3,6 +3,7 @@ import { sourcesOf, type TransitionTable } from "../engine/transitions.ts";
 import type { DomainEvent } from "../events.ts";
 import type { Integration, Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import type { AuthorizationProblem, IntegrationStatus } from "../generated/prisma/enums.ts";
+import { redactText } from "../redact.ts";
 import { integrationStatusChanged, recordHostEvents } from "../webhooks/host-events.ts";
 
 /**
@@ -117,7 +118,7 @@ export function markNeedsAuthorization(
     db,
     integration,
     "NEEDS_AUTHORIZATION",
-    { authorizationProblem: problem, lastError: message },
+    { authorizationProblem: problem, lastError: redactText(message) },
     undefined,
     { credentialsVersion },
   );

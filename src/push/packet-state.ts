@@ -6,6 +6,7 @@ import type { DomainEvent } from "../events.ts";
 import type { Prisma, PrismaClient, SyncPacket, SyncRun } from "../generated/prisma/client.ts";
 import type { PacketState } from "../generated/prisma/enums.ts";
 import { journalAnswer } from "../platforms/xero-accounting/journal.ts";
+import { redactText } from "../redact.ts";
 import { logPacketMoves } from "./packet-log.ts";
 import type { MappedState } from "./payload.ts";
 
@@ -149,8 +150,9 @@ export async function settlePacket(
           to = "FAILED";
           moved = await packetQueue.move(sql, packet.id, "FAILED", {
             errorCode: answer.kind === "refused" ? "PLATFORM_REJECTED" : "PLATFORM_UNREADABLE",
-            errorMessage:
+            errorMessage: redactText(
               answer.kind === "refused" ? `HTTP 200 (ERROR): ${answer.messages.join("; ")}` : answer.message,
+            ),
           });
           if (moved) await count("failedCount");
         }
@@ -159,7 +161,7 @@ export async function settlePacket(
       case "failed":
         moved = await packetQueue.move(sql, packet.id, "FAILED", {
           errorCode: settlement.code,
-          errorMessage: settlement.message,
+          errorMessage: redactText(settlement.message),
         });
         if (moved) await count("failedCount");
         to = "FAILED";
@@ -167,14 +169,14 @@ export async function settlePacket(
       case "retry":
         moved = await packetQueue.move(sql, packet.id, "MAPPED", {
           nextAttemptAt: settlement.notBefore,
-          errorMessage: settlement.message,
+          errorMessage: redactText(settlement.message),
         });
         to = "MAPPED";
         break;
       case "inDoubt":
         moved = await packetQueue.move(sql, packet.id, "IN_DOUBT", {
           nextAttemptAt: settlement.notBefore,
-          errorMessage: `outcome unknown: ${settlement.message}`,
+          errorMessage: redactText(`outcome unknown: ${settlement.message}`),
         });
         to = "IN_DOUBT";
         break;

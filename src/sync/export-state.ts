@@ -5,6 +5,7 @@ import type { TransitionTable } from "../engine/transitions.ts";
 import type { DomainEvent } from "../events.ts";
 import type { Prisma } from "../generated/prisma/client.ts";
 import type { ConflictPolicy, ExportItemStatus } from "../generated/prisma/enums.ts";
+import { redactText } from "../redact.ts";
 
 /**
  * An outbox item's status, and the only code that writes it (sync/export.ts creates items PENDING and
@@ -128,14 +129,14 @@ export async function settleExport(
       await exportQueue.move(sql, item.id, "PENDING", { attempts: { sql: "attempts - 1" } }, guard);
       return;
     case "failed":
-      await exportQueue.move(sql, item.id, "FAILED", { error: settlement.message }, guard);
+      await exportQueue.move(sql, item.id, "FAILED", { error: redactText(settlement.message) }, guard);
       return;
     case "retry":
       await exportQueue.move(
         sql,
         item.id,
         "PENDING",
-        { error: settlement.message, notBefore: settlement.notBefore },
+        { error: redactText(settlement.message), notBefore: settlement.notBefore },
         guard,
       );
       return;
@@ -144,7 +145,7 @@ export async function settleExport(
         sql,
         item.id,
         "IN_DOUBT",
-        { error: `outcome unknown: ${settlement.message}`, notBefore: settlement.notBefore },
+        { error: redactText(`outcome unknown: ${settlement.message}`), notBefore: settlement.notBefore },
         guard,
       );
       return;
@@ -195,7 +196,7 @@ export async function settleVerification(
     case "conflict":
       return holdConflict(sql, item, found.remote, policy, fence, "VERIFYING");
     case "failed":
-      await exportQueue.move(sql, item.id, "FAILED", { error: found.message }, guard);
+      await exportQueue.move(sql, item.id, "FAILED", { error: redactText(found.message) }, guard);
       return [];
     case "again":
       await exportQueue.move(
@@ -203,7 +204,7 @@ export async function settleVerification(
         item.id,
         "IN_DOUBT",
         {
-          error: `outcome unknown: ${found.message}`,
+          error: redactText(`outcome unknown: ${found.message}`),
           notBefore: found.notBefore,
           ...(found.countAttempt ? {} : { attempts: { sql: "attempts - 1" } }),
         },

@@ -8,6 +8,7 @@ import type { DomainEvent } from "../events.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { logger } from "../logger.ts";
 import { SETTLED_BELOW_SQL } from "../records/position.ts";
+import { redactText } from "../redact.ts";
 import { MAX_DELIVERY_ATTEMPTS, retryDelayMs } from "./backoff.ts";
 import { type AttemptOutcome, settleDelivery } from "./delivery-state.ts";
 import { moveEndpoint } from "./endpoint-state.ts";
@@ -219,16 +220,19 @@ export class WebhookDeliverer {
         },
       );
       request.on("timeout", () => request.destroy(new Error(`no answer within ${webhooks.timeoutMs} ms`)));
-      request.on("error", (err: NodeJS.ErrnoException) => done(null, describe(err)));
+      request.on("error", (err: NodeJS.ErrnoException) => done(null, describeFailure(err)));
       request.end(delivery.body);
     });
   }
 }
 
-/** A failure as it is stored and shown: its kind, never anything the receiver sent. */
-function describe(err: NodeJS.ErrnoException): string {
+/**
+ * A failure as it is stored and shown: its kind, never anything the receiver sent; any other message
+ * redacted (the second line of defence: anything credential-shaped never reaches WebhookAttempt.error).
+ */
+export function describeFailure(err: NodeJS.ErrnoException): string {
   if (err.code === "ENOTPUBLIC") return "refused: the target resolves to a non-public address";
   if (err.code === "ECONNREFUSED") return "connection refused";
   if (err.code === "ENOTFOUND") return "host not found";
-  return err.message.slice(0, 200);
+  return redactText(err.message).slice(0, 200);
 }

@@ -19,6 +19,9 @@ import { IntegrationPayload } from "./integration.ts";
  * using connectIntegration.
  */
 
+/** Most organisations one flow lists: every list the API returns has a documented bound. */
+const MAX_ORGANISATIONS_LISTED = 500;
+
 const ConnectionFlowStatusEnum = builder.enumType("ConnectionFlowStatus", {
   description: "Where a connection being authorized is.",
   values: {
@@ -94,14 +97,13 @@ builder.prismaNode("ConnectionFlow", {
     }),
     organisations: t.field({
       type: [OrganisationRef],
-      description: "The organisations authorized, while one is to be chosen (CHOOSING_ORGANISATION).",
+      description: `The organisations authorized, while one is to be chosen (CHOOSING_ORGANISATION): at most ${MAX_ORGANISATIONS_LISTED}, in the order the platform listed them.`,
       select: { organisations: true, status: true },
       resolve: (flow) =>
         flow.status === "CHOOSING_ORGANISATION"
-          ? ((flow.organisations ?? []) as unknown as Organisation[]).map(({ remoteTenantId, name }) => ({
-              remoteTenantId,
-              name,
-            }))
+          ? ((flow.organisations ?? []) as unknown as Organisation[])
+              .slice(0, MAX_ORGANISATIONS_LISTED)
+              .map(({ remoteTenantId, name }) => ({ remoteTenantId, name }))
           : [],
     }),
     integration: t.relation("integration", {
@@ -241,9 +243,11 @@ builder.mutationField("startConnection", (t) =>
         platform: input.platform,
         name: input.name,
         returnUrl: input.returnUrl,
-        integration: input.integrationId
-          ? targetOf(input.integrationId, "Integration", ["input", "integrationId"])
-          : null,
+        // "" is a malformed id (ValidationError), not an omitted one.
+        integration:
+          input.integrationId != null
+            ? targetOf(input.integrationId, "Integration", ["input", "integrationId"])
+            : null,
       }),
   }),
 );

@@ -4,6 +4,7 @@ import {
   type FieldIssue,
   ForbiddenError,
   InvalidStateError,
+  MAX_ISSUES,
   NotFoundError,
   PlatformError,
   RateLimitedError,
@@ -56,7 +57,7 @@ builder.objectType(ValidationError, {
   fields: (t) => ({
     issues: t.field({
       type: [FieldIssueRef],
-      description: "Every problem found, each with the path of its field.",
+      description: `Every problem found, each with the path of its field (at most ${MAX_ISSUES}).`,
       resolve: (error) => error.issues,
     }),
   }),

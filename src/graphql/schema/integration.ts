@@ -81,9 +81,13 @@ export const IntegrationRef = builder.prismaNode("Integration", {
       select: { id: true },
       resolve: (integration) => loadIntegrationEffectiveSettings(prisma(), integration.id),
     }),
-    mappingRules: t.relation("mappingRules", {
-      description: "Mapping rules, default rules first, then by source.",
-      query: { orderBy: [{ sourceType: "asc" }, { sourceValue: "asc" }] },
+    // A connection like every list that grows with data: a page of rules, never all of them (nested under
+    // MappingRule.integration an unpaged list multiplied the work at every level).
+    mappingRules: t.relatedConnection("mappingRules", {
+      description: "Mapping rules, default rules first, then by source type and value.",
+      cursor: "id",
+      totalCount: true,
+      query: { orderBy: [{ sourceType: "asc" }, { sourceValue: "asc" }, { id: "asc" }] },
     }),
     syncRuns: t.relatedConnection("syncRuns", {
       description: "Sync runs, newest first.",
@@ -281,7 +285,9 @@ builder.subscriptionField("integrationStatusChanged", (t) =>
     subscribe: (_root, args, ctx) =>
       subscriptionSetup(async () => {
         const tenantId = viewerOf(ctx).tenantId;
-        const only = args.integrationId ? await ownIntegrationId(ctx, String(args.integrationId)) : null;
+        // Only an omitted (null) id means "every integration": "" is a malformed id like any other.
+        const only =
+          args.integrationId != null ? await ownIntegrationId(ctx, String(args.integrationId)) : null;
         return liveState(ctx, {
           topic: "integrationStatusChanged",
           channel: tenantId,

@@ -89,7 +89,7 @@ const IngestOrdersPayload = builder.objectRef<IngestResult>("IngestOrdersPayload
     unchanged: t.exposeInt("unchanged", { description: "Known orders sent again unchanged." }),
     rejected: t.field({
       type: [OrderRejectionRef],
-      description: "Invalid orders, not taken in.",
+      description: `Invalid orders, not taken in (at most one per order sent, so at most ${MAX_ORDERS_PER_CALL}).`,
       resolve: (result) => result.rejected,
     }),
   }),

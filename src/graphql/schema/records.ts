@@ -87,6 +87,9 @@ const SCALAR_OF: Record<
 };
 
 /** One object type per entity shape: the interface's fields plus the shape's typed ones. */
+/** Most references one record's list field returns: every list the API returns has a documented bound. */
+const MAX_REFS_LISTED = 100;
+
 function typedRecord(shape: RecordShape) {
   builder.objectRef<TypedRow>(shape.typeName).implement({
     description: shape.description,
@@ -109,7 +112,12 @@ function typedRecord(shape: RecordShape) {
           if (spec.kind === "refList")
             return [
               spec.name,
-              t.field({ ...options, type: [RemoteRefRef], resolve: (row) => read(row) as RemoteRef[] }),
+              t.field({
+                ...options,
+                description: `${spec.description.replace(/\.$/, "")} (at most ${MAX_REFS_LISTED}).`,
+                type: [RemoteRefRef],
+                resolve: (row) => (read(row) as RemoteRef[]).slice(0, MAX_REFS_LISTED),
+              }),
             ];
           return [
             spec.name,

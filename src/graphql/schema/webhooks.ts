@@ -157,9 +157,12 @@ builder.prismaNode("WebhookDelivery", {
       select: { replayOfId: true },
       resolve: (delivery) => (delivery.replayOfId ? globalId("WebhookDelivery", delivery.replayOfId) : null),
     }),
-    attempts: t.relation("attempts", {
-      description: "Every attempt, in order, with the status answered and the response time.",
-      query: { orderBy: [{ attemptedAt: "asc" }] },
+    // Paged: retries and replays add attempts without end, so the list is never returned whole.
+    attempts: t.relatedConnection("attempts", {
+      description: "Its attempts, oldest first, with the status answered and the response time.",
+      cursor: "id",
+      totalCount: true,
+      query: { orderBy: [{ attemptedAt: "asc" }, { id: "asc" }] },
     }),
   }),
 });

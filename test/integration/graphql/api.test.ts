@@ -605,7 +605,9 @@ describe("mapping rules", () => {
 
     const read = await t.data(IntegrationQuery, { id: integration.id }, tenant.viewer);
     if (read.integration.__typename !== "Integration") throw new Error("expected integration");
-    expect(read.integration.mappingRules.map((r) => [r.sourceValue, r.isDefault, r.targetValue])).toEqual([
+    const rules = read.integration.mappingRules.edges.map((e) => e.node);
+    expect(read.integration.mappingRules.totalCount).toBe(2);
+    expect(rules.map((r) => [r.sourceValue, r.isDefault, r.targetValue])).toEqual([
       [null, true, "299"],
       ["Classes", false, "210"],
     ]);
@@ -613,7 +615,7 @@ describe("mapping rules", () => {
     const empty = await t.data(UpsertMappingRuleMutation, rule("Retail", " "), tenant.admin);
     expect(empty.upsertMappingRule).toMatchObject({ issues: [{ path: ["input", "targetValue"] }] });
 
-    const ruleId = read.integration.mappingRules[1]!.id;
+    const ruleId = rules[1]!.id;
     const forbidden = await t.data(DeleteMappingRuleMutation, { id: ruleId }, tenant.viewer);
     expect(forbidden.deleteMappingRule.__typename).toBe("ForbiddenError");
     const foreign = await t.data(DeleteMappingRuleMutation, { id: ruleId }, acme.owner);

@@ -16,11 +16,17 @@ import {
   isScalarType,
 } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { globalId } from "../../../src/graphql/ids.ts";
+import { failFlow } from "../../../src/connections/flows.ts";
+import { sqlOf } from "../../../src/db/client.ts";
+import { globalId, parseGlobalId } from "../../../src/graphql/ids.ts";
 import { schema } from "../../../src/graphql/schema/index.ts";
+import { markNeedsAuthorization } from "../../../src/integrations/integration-state.ts";
 import { callProvider } from "../../../src/platforms/http.ts";
+import { settlePacket } from "../../../src/push/packet-state.ts";
+import { settleExport } from "../../../src/sync/export-state.ts";
 import { appendLog } from "../../../src/sync/logs.ts";
 import { timeScale } from "../../../src/time.ts";
+import { describeFailure } from "../../../src/webhooks/deliverer.ts";
 import { ConnectIntegrationMutation, UpsertMappingRuleMutation } from "../../operations.ts";
 import { startTestApp, type TestApp, type TestTenant, tableCounts } from "../../support/harness.ts";
 
@@ -73,6 +79,36 @@ async function raw(query: string, variables: Record<string, unknown>, token: str
   return { status: response.status, text, body: JSON.parse(text) as { data?: unknown; errors?: Err[] } };
 }
 type Err = { message: string; extensions?: { code?: string } };
+
+/** The first event a subscription sends over SSE (its error, when it is refused at the start). */
+async function firstEvent(query: string, variables: Record<string, unknown>, token: string) {
+  const response = await t.app.yoga.fetch("http://syncline.test/graphql", {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "text/event-stream",
+      authorization: `Bearer ${token}`,
+    },
+    body: JSON.stringify({ query, variables }),
+  });
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    for (;;) {
+      const match = /^data: (.*)\r?\n\r?\n/m.exec(text);
+      if (match) {
+        responses.push(match[1]!);
+        return JSON.parse(match[1]!) as { data?: unknown; errors?: Err[] };
+      }
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`the stream ended without an event: ${text}`);
+      text += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}
 
 // ---- hostile values, by GraphQL input type ----
 
@@ -317,6 +353,180 @@ describe("hostile input, driven from the schema", () => {
     expect(JSON.stringify(empty.body)).toContain("integrationId");
   });
 
+  it("refuses every stored string over its field's maximum length, with the field's path", async () => {
+    const emojiNames = Array.from({ length: 50 }, (_, i) => `${i}${"😀".repeat(49)}`);
+    const cases: [string, string, Record<string, unknown>, string[]][] = [
+      [
+        "connectIntegration",
+        "ConnectIntegrationInput",
+        {
+          platform: "XPM",
+          name: "n".repeat(201),
+          remoteTenantId: "r",
+          credentials: { accessToken: "ok-token" },
+        },
+        ["input", "name"],
+      ],
+      [
+        "connectIntegration",
+        "ConnectIntegrationInput",
+        {
+          platform: "XPM",
+          name: "n",
+          remoteTenantId: "r".repeat(201),
+          credentials: { accessToken: "ok-token" },
+        },
+        ["input", "remoteTenantId"],
+      ],
+      [
+        "upsertMappingRule",
+        "UpsertMappingRuleInput",
+        {
+          integrationId: ownIntegration,
+          sourceType: "REVENUE_CATEGORY",
+          sourceValue: "s".repeat(201),
+          targetType: "ACCOUNT_CODE",
+          targetValue: "200",
+        },
+        ["input", "sourceValue"],
+      ],
+      [
+        "upsertMappingRule",
+        "UpsertMappingRuleInput",
+        {
+          integrationId: ownIntegration,
+          sourceType: "REVENUE_CATEGORY",
+          targetType: "ACCOUNT_CODE",
+          targetValue: "t".repeat(201),
+        },
+        ["input", "targetValue"],
+      ],
+      [
+        "enqueueExports",
+        "EnqueueExportsInput",
+        {
+          integrationId: ownIntegration,
+          items: [{ entity: "job", remoteId: "j".repeat(256), field: "name", value: "x" }],
+        },
+        ["input", "items", "0", "remoteId"],
+      ],
+      [
+        "updateIntegrationSettings",
+        "UpdateIntegrationSettingsInput",
+        { integrationId: ownIntegration, entities: [{ entity: "e".repeat(101) }] },
+        ["input", "entities", "0", "entity"],
+      ],
+      [
+        "updateIntegrationSettings",
+        "UpdateIntegrationSettingsInput",
+        { integrationId: ownIntegration, entities: [{ entity: "client", customFields: ["f".repeat(101)] }] },
+        ["input", "entities", "0", "customFields", "0"],
+      ],
+      [
+        "updateIntegrationSettings",
+        "UpdateIntegrationSettingsInput",
+        {
+          integrationId: ownIntegration,
+          entities: [{ entity: "client", customFields: Array.from({ length: 51 }, (_, i) => `f${i}`) }],
+        },
+        ["input", "entities", "0", "customFields"],
+      ],
+      // Each name within its 100 characters, 50 of them, yet over 8 KB as JSON: the bounded-JSON check.
+      [
+        "updateIntegrationSettings",
+        "UpdateIntegrationSettingsInput",
+        { integrationId: ownIntegration, entities: [{ entity: "client", customFields: emojiNames }] },
+        ["input", "entities", "0", "customFields"],
+      ],
+      [
+        "updateTenantSettings",
+        "UpdateTenantSettingsInput",
+        { timeZone: "Z".repeat(101) },
+        ["input", "timeZone"],
+      ],
+      [
+        "createWebhookEndpoint",
+        "CreateWebhookEndpointInput",
+        { url: `https://example.com/${"u".repeat(2001)}`, events: ["INTEGRATION_STATUS_CHANGED"] },
+        ["input", "url"],
+      ],
+      [
+        "createWebhookEndpoint",
+        "CreateWebhookEndpointInput",
+        {
+          url: "https://example.com/hook",
+          events: ["INTEGRATION_STATUS_CHANGED"],
+          description: "d".repeat(501),
+        },
+        ["input", "description"],
+      ],
+      [
+        "startConnection",
+        "StartConnectionInput",
+        { platform: "XPM", integrationId: "" },
+        ["input", "integrationId"],
+      ],
+    ];
+    for (const [field, inputType, input, path] of cases) {
+      const label = `${field} ${path.join(".")}`;
+      const before = await tableCounts(t.app);
+      const { status, body } = await raw(
+        `mutation($input: ${inputType}!) { ${field}(input: $input) { __typename ... on ValidationError { issues { path message } } } }`,
+        { input },
+        acme.owner,
+      );
+      expectTyped(label, status, body);
+      const result = (body.data as Record<string, { __typename: string; issues?: { path: string[] }[] }>)[
+        field
+      ]!;
+      expect(result.__typename, `${label}: ${JSON.stringify(body).slice(0, 300)}`).toBe("ValidationError");
+      expect(
+        result.issues!.map((i) => i.path),
+        label,
+      ).toContainEqual(path);
+      expect(await tableCounts(t.app), label).toEqual(before);
+    }
+  });
+
+  it("refuses an empty id in every subscription, and answers NotFound for another tenant's", async () => {
+    const otherRun = await t.app.db.prisma.syncRun.create({
+      data: {
+        tenantId: other.id,
+        integrationId: parseGlobalId(otherIntegration, "Integration", ["id"]),
+        kind: "DAILY",
+        trigger: "SCHEDULE",
+        lane: "DAILY",
+      },
+    });
+    const theirs: Record<string, string> = {
+      integrationId: otherIntegration,
+      runId: globalId("SyncRun", otherRun.id),
+      id: globalId("SyncRun", otherRun.id),
+    };
+    const fields = Object.values(schema.getSubscriptionType()!.getFields()).filter((f) =>
+      f.args.some((a) => getNamedType(a.type).name === "ID"),
+    );
+    expect(fields.map((f) => f.name)).toContain("integrationStatusChanged");
+    for (const field of fields) {
+      const idArg = field.args.find((a) => getNamedType(a.type).name === "ID")!;
+      const query = `subscription($id: ID) { ${field.name}(${idArg.name}: $id) { __typename } }`.replace(
+        "$id: ID",
+        `$id: ${typeString(idArg.type)}`,
+      );
+      for (const [value, code] of [
+        ["", "BAD_USER_INPUT"],
+        ["AAAA", "BAD_USER_INPUT"],
+        [theirs[idArg.name]!, "NOT_FOUND"],
+      ] as const) {
+        const first = await firstEvent(query, { id: value }, acme.viewer);
+        expect(
+          first.errors?.[0]?.extensions?.code,
+          `${field.name}(${idArg.name}: ${JSON.stringify(value)})`,
+        ).toBe(code);
+      }
+    }
+  });
+
   it("names the roles that may in a ForbiddenError", async () => {
     const { body } = await raw(
       `mutation($id: ID!) { disconnectIntegration(id: $id) { __typename ... on ForbiddenError { requiredRoles } } }`,
@@ -380,6 +590,113 @@ describe("secrets never leave", () => {
     expect(lines[0]!.message).not.toContain(SECRET_REFRESH);
   });
 
+  it("redacts credentials from every stored error column, whatever the caller passes", async () => {
+    // The first line of defence (platforms/http.ts) keeps headers out of call errors; these messages
+    // bypass it, as a careless future caller might, to show the second line: each column stores them
+    // redacted.
+    const leak = `fetch failed: Authorization: Bearer ${SECRET_ACCESS} {"refresh_token":"${SECRET_REFRESH}"}`;
+    const prisma = t.app.db.prisma;
+    const sql = sqlOf(prisma);
+    const integrationId = parseGlobalId(await connect(acme, "remote-secrets"), "Integration", ["id"]);
+    const fence = 7;
+    await prisma.$executeRawUnsafe(
+      `INSERT INTO "ActivationFence" ("integrationId", fence) VALUES ($1::uuid, $2)
+       ON CONFLICT ("integrationId") DO UPDATE SET fence = EXCLUDED.fence`,
+      integrationId,
+      fence,
+    );
+
+    // ExportItem.error: a refusal, and an outcome in doubt.
+    const exports = await Promise.all(
+      ["failed", "inDoubt"].map((kind) =>
+        prisma.exportItem.create({
+          data: {
+            integrationId,
+            entity: "job",
+            remoteId: `J-${kind}`,
+            field: "name",
+            value: "x",
+            status: "SENDING",
+            idempotencyKey: `secrets-${kind}`,
+            fence,
+          },
+        }),
+      ),
+    );
+    await settleExport(
+      sql,
+      exports[0] as never,
+      { kind: "failed", code: "PLATFORM_REJECTED", message: leak },
+      fence,
+    );
+    await settleExport(
+      sql,
+      exports[1] as never,
+      { kind: "inDoubt", notBefore: new Date(), message: leak },
+      fence,
+    );
+
+    // SyncPacket.errorMessage: a refusal, and a retry.
+    const run = await prisma.syncRun.create({
+      data: { tenantId: acme.id, integrationId, kind: "PUSH", trigger: "USER", lane: "INTERACTIVE" },
+    });
+    for (const [sequence, settlement] of [
+      [1, { kind: "failed", code: "PLATFORM_REJECTED", message: leak }],
+      [2, { kind: "retry", notBefore: new Date(), message: leak }],
+    ] as const) {
+      const packet = await prisma.syncPacket.create({
+        data: {
+          runId: run.id,
+          integrationId,
+          sequence,
+          state: "SENDING",
+          idempotencyKey: `secrets-packet-${sequence}`,
+          label: `P-${sequence}`,
+          fence,
+        },
+      });
+      await settlePacket(prisma, packet as never, settlement, fence);
+    }
+
+    // Integration.lastError, ConnectionFlow.error, and a webhook attempt's error.
+    const integration = await prisma.integration.findUniqueOrThrow({ where: { id: integrationId } });
+    const moved = await markNeedsAuthorization(
+      prisma,
+      integration,
+      "CREDENTIALS_REFUSED",
+      leak,
+      integration.credentialsVersion,
+    );
+    expect(moved.integration).toBeTruthy();
+    const flow = await prisma.connectionFlow.create({
+      data: {
+        tenantId: acme.id,
+        platform: "XPM",
+        name: "Secrets",
+        stateHash: "secrets-state-hash",
+        codeVerifierEncrypted: "x",
+        expiresAt: new Date(Date.now() + 60_000),
+      },
+    });
+    await failFlow(prisma, flow, leak);
+    const attemptError = describeFailure(Object.assign(new Error(leak), { code: "EPROTO" }));
+
+    const stored = {
+      exports: (await prisma.exportItem.findMany({ where: { integrationId } })).map((e) => e.error),
+      packets: (await prisma.syncPacket.findMany({ where: { runId: run.id } })).map((p) => p.errorMessage),
+      lastError: (await prisma.integration.findUniqueOrThrow({ where: { id: integrationId } })).lastError,
+      flow: (await prisma.connectionFlow.findUniqueOrThrow({ where: { id: flow.id } })).error,
+      attemptError,
+    };
+    const texts = Object.values(stored).flat();
+    expect(texts).toHaveLength(7);
+    for (const text of texts) {
+      expect(text).toContain("[redacted]");
+      expect(text).not.toContain(SECRET_ACCESS);
+      expect(text).not.toContain(SECRET_REFRESH);
+    }
+  });
+
   it("keeps every secret this file used out of log lines, stored messages and responses", async () => {
     // Log lines: a real process logging what a careless caller might pass.
     const script = `
@@ -401,6 +718,9 @@ describe("secrets never leave", () => {
       await t.app.db.prisma.exportItem.findMany({ select: { error: true } }),
       await t.app.db.prisma.syncPacket.findMany({ select: { errorMessage: true } }),
       await t.app.db.prisma.integration.findMany({ select: { lastError: true, name: true } }),
+      await t.app.db.prisma.connectionFlow.findMany({ select: { error: true } }),
+      await t.app.db.prisma.webhookAttempt.findMany({ select: { error: true } }),
+      await t.app.db.prisma.webhookEndpoint.findMany({ select: { disabledReason: true } }),
     ]);
     for (const secret of [SECRET_ACCESS, SECRET_REFRESH]) {
       expect(stdout).not.toContain(secret);

@@ -77,15 +77,17 @@ function nestedRuns(levels: number): string {
   return `{ integrations(first: 1) { edges { node { id syncRuns(first: 1) { edges { node { id ${inner} } } } } } } }`;
 }
 
-function deep(depth: number): string {
+/** integrations → mappingRules → integration → mappingRules …: four levels of selection per round. */
+function deep(rounds: number): string {
   let inner = "id";
-  for (let i = 0; i < depth; i++) inner = `integration { mappingRules { ${inner} } }`;
-  return `{ integrations(first: 1) { edges { node { mappingRules { ${inner} } } } } }`;
+  for (let i = 0; i < rounds; i++)
+    inner = `integration { mappingRules(first: 1) { edges { node { ${inner} } } } }`;
+  return `{ integrations(first: 1) { edges { node { mappingRules(first: 1) { edges { node { ${inner} } } } } } } }`;
 }
 
 describe("limits before execution", () => {
   it("refuses a query 50 deep with a typed error, while /healthz stays up", async () => {
-    const query = deep(25);
+    const query = deep(12);
     const bomb = post(query);
     const health = await healthz();
     const { status, body, ms } = await bomb;
@@ -159,7 +161,7 @@ describe("limits before execution", () => {
     try {
       const errors = await new Promise<unknown>((resolve) => {
         client.subscribe(
-          { query: deep(25) },
+          { query: deep(12) },
           { next: (value) => resolve(value.errors), error: (error) => resolve(error), complete: () => {} },
         );
       });
@@ -175,7 +177,7 @@ describe("limits before execution", () => {
         authorization: `Bearer ${acme.viewer}`,
       },
       body: JSON.stringify({
-        query: `subscription { integrationStatusChanged { integration { ${"mappingRules { integration { ".repeat(10)} id ${"} } ".repeat(10)} } } }`,
+        query: `subscription { integrationStatusChanged { integration { ${"mappingRules(first: 1) { edges { node { integration { ".repeat(10)} id ${"} } } } ".repeat(10)} } } }`,
       }),
     });
     expect(await sse.text()).toContain("QUERY_LIMIT");

@@ -110,7 +110,8 @@ describe("an API process", () => {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${tenant.viewer}` },
         body: JSON.stringify({
-          query: "query ($id: ID!) { integration(id: $id) { ... on Integration { mappingRules { id } } } }",
+          query:
+            "query ($id: ID!) { integration(id: $id) { ... on Integration { mappingRules(first: 1) { edges { node { id } } } } } }",
           variables: { id: globalId("Integration", integration.id) },
         }),
       });
