@@ -63,6 +63,16 @@ export interface Config {
     /** Endpoints one worker process delivers to at once. */
     concurrency: number;
   };
+  /**
+   * How long what is over is kept, in platform days (SYNCLINE_MINUTE_MS scales them): the scheduler
+   * prunes older rows in batches, once a platform hour.
+   */
+  retention: {
+    /** Webhook deliveries delivered or given up this long ago are deleted, with their attempts. */
+    webhookDays: number;
+    /** Tombstones (records deleted on the platform) found this long ago are deleted. */
+    tombstoneDays: number;
+  };
   /** What operators scrape and trace (`/metrics` is always on an API node's port). */
   observability: {
     /** A port for /metrics in processes without the API role (null: none). */
@@ -90,6 +100,16 @@ export interface Config {
     /** A wait for budget up to this many real ms is slept in place; a longer one parks the activation
      * as a delayed job, freeing its worker slot. */
     parkAfterMs: number;
+    /** App-wide caps (platforms/catalog.ts, `appCaps`) as this deployment's apps have them. */
+    apps: {
+      /** Calls a minute per app, overriding the catalog's figure (by the catalog's app name, e.g. "xero"). */
+      perMinute: Record<string, number>;
+      /**
+       * The share of an app's minute the lowest lane (EXPORT) leaves to the lanes above it; the lanes in
+       * between leave a part of it in proportion to their rank (engine/rate-limit/budget.ts, appKeep).
+       */
+      laneHeadroom: number;
+    };
   };
 }
 
@@ -162,6 +182,8 @@ const EnvSchema = z.object({
   SYNCLINE_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   SYNCLINE_WEBHOOK_POLL_MS: z.coerce.number().int().positive().default(200),
   SYNCLINE_WEBHOOK_CONCURRENCY: z.coerce.number().int().positive().default(50),
+  SYNCLINE_WEBHOOK_RETENTION_DAYS: z.coerce.number().positive().default(30),
+  SYNCLINE_TOMBSTONE_RETENTION_DAYS: z.coerce.number().positive().default(30),
   SYNCLINE_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   SYNCLINE_OTLP_TRACES_URL: z.url({ protocol: /^https?$/ }).optional(),
   SYNCLINE_WORKER_CONCURRENCY: z.coerce.number().int().positive().default(200),
@@ -170,6 +192,9 @@ const EnvSchema = z.object({
   SYNCLINE_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(2_000),
   SYNCLINE_WINDOW_GUARD_MS: z.coerce.number().int().nonnegative().default(0),
   SYNCLINE_PARK_AFTER_MS: z.coerce.number().int().nonnegative().default(1000),
+  /** Calls a minute across every tenant of the Xero app (Xero's figure is 10,000; tiers may differ). */
+  SYNCLINE_XERO_APP_PER_MINUTE: z.coerce.number().int().positive().optional(),
+  SYNCLINE_APP_LANE_HEADROOM: z.coerce.number().min(0).max(0.5).default(0.02),
 });
 
 /** Reads the environment into one validated config object; throws with every problem listed. */
@@ -234,6 +259,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pollIntervalMs: e.SYNCLINE_WEBHOOK_POLL_MS,
       concurrency: e.SYNCLINE_WEBHOOK_CONCURRENCY,
     },
+    retention: {
+      webhookDays: e.SYNCLINE_WEBHOOK_RETENTION_DAYS,
+      tombstoneDays: e.SYNCLINE_TOMBSTONE_RETENTION_DAYS,
+    },
     observability: {
       metricsPort: e.SYNCLINE_METRICS_PORT ?? null,
       otlpTracesUrl: e.SYNCLINE_OTLP_TRACES_URL ?? null,
@@ -245,6 +274,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sweepIntervalMs: e.SYNCLINE_SWEEP_INTERVAL_MS,
       windowGuardMs: e.SYNCLINE_WINDOW_GUARD_MS,
       parkAfterMs: e.SYNCLINE_PARK_AFTER_MS,
+      apps: {
+        perMinute: e.SYNCLINE_XERO_APP_PER_MINUTE ? { xero: e.SYNCLINE_XERO_APP_PER_MINUTE } : {},
+        laneHeadroom: e.SYNCLINE_APP_LANE_HEADROOM,
+      },
     },
   };
 }

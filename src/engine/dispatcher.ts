@@ -200,7 +200,7 @@ export class Dispatcher {
   private async prepare(integrationId: string, claim: ClaimContext): Promise<Activation | undefined> {
     const integration = await this.deps.servable(integrationId);
     if (!integration) return undefined;
-    const target = callTargetOf(integration, rootLogger);
+    const target = callTargetOf(integration, rootLogger, this.deps.config);
     return {
       target,
       sessions: this.sources.map((source) => ({ source, session: source.open(target, claim) })),

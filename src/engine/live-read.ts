@@ -39,7 +39,7 @@ export class LiveReader {
 
   async read(integration: Integration, request: OutgoingRequest): Promise<LiveReadOutcome> {
     const { budget, credentials, maxWaitMs } = this.deps;
-    const target = callTargetOf(integration, logger.child({ lane: "INTERACTIVE" }));
+    const target = callTargetOf(integration, logger.child({ lane: "INTERACTIVE" }), this.deps.config);
     const credential = await credentials.accessTokenFor(integration);
     if (credential.kind === "unavailable") return { kind: "busy", retryAfterMs: credential.retryAfterMs };
     if (credential.kind === "lost")
@@ -55,7 +55,7 @@ export class LiveReader {
         );
       }
       if (Date.now() + grant.waitMs > deadline) {
-        await budget.withdraw(integration.id, waiter.waiterId);
+        await budget.withdraw(integration.id, waiter.waiterId, target.limits);
         return { kind: "busy", retryAfterMs: grant.waitMs };
       }
       await sleep(Math.min(grant.waitMs, MAX_POLL_MS));

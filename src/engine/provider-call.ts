@@ -13,11 +13,14 @@ export interface CallTarget {
   log: Logger;
 }
 
-/** What calls for an integration need: its caps (catalog and override), a logger naming it. */
-export function callTargetOf(integration: Integration, log: Logger): CallTarget {
+/**
+ * What calls for an integration need: its caps (catalog and override, and its app's as configured), a
+ * logger naming it.
+ */
+export function callTargetOf(integration: Integration, log: Logger, config: Config): CallTarget {
   return {
     integration,
-    limits: limitsFor(integration.platform, integration.rateLimitOverride),
+    limits: limitsFor(integration.platform, integration.rateLimitOverride, config.engine.apps),
     log: log.child({ integrationId: integration.id, platform: integration.platform }),
   };
 }
@@ -25,7 +28,8 @@ export function callTargetOf(integration: Integration, log: Logger): CallTarget 
 /**
  * Makes one provider call with `token` under a budget lease the caller was granted, then releases the
  * lease the moment the answer is in: the call is dated at its end, and the platform's remaining figures
- * correct the counts (CallBudget.release). A 429 blocks the integration until its Retry-After.
+ * correct the counts (CallBudget.release). A 429 blocks the integration until its Retry-After; one
+ * whose problem is `appminute` (the app's cap across tenants) blocks every integration of the app.
  *
  * A 401 asks the credentials for a token to retry with (another worker's, or a fresh one) and retries
  * once, under the same lease: the platform refused the call at its door, so it served nothing. When
@@ -71,7 +75,9 @@ export async function callUnderLease(
       { problem: outcome.problem, retryAfterMs: outcome.retryAfterMs },
       "platform answered 429",
     );
-    await budget.blockFor(integration.id, outcome.retryAfterMs);
+    if (outcome.problem === "appminute" && target.limits.app)
+      await budget.blockApp(target.limits.app.app, outcome.retryAfterMs);
+    else await budget.blockFor(integration.id, outcome.retryAfterMs);
   }
   return outcome;
 }

@@ -21,6 +21,18 @@ export interface RateCaps {
   dayResets: "UTC_MIDNIGHT" | "ROLLING_24H";
 }
 
+/**
+ * A cap the platform enforces across every tenant of one app (syncline's registration with the
+ * platform), above the per-tenant caps: Xero allows one app 10,000 calls a minute, whatever the tenants.
+ * Platforms naming the same `app` share one window (XPM and Xero Accounting reached through one Xero app).
+ */
+export interface AppCaps {
+  /** Which app window the platform's calls count against (a Redis key part: letters and digits). */
+  app: string;
+  /** Calls in any sliding platform minute, across the app's tenants (configuration may override it). */
+  perMinute: number;
+}
+
 /** The part of the caps that exports and pushes may use, so scheduled pulls keep headroom. */
 export interface ExportReserve {
   perMinute: number;
@@ -52,6 +64,8 @@ export interface PlatformEntry {
   name: string;
   kind: "PRACTICE_MANAGEMENT" | "ACCOUNTING" | "PSA";
   caps: RateCaps;
+  /** The app-wide cap, if the platform has one: a call must fit it as well as the tenant's caps. */
+  appCaps?: AppCaps;
   exportReserve: ExportReserve;
   /** Integrations with continuous sync a tenant may hold on this platform at once. */
   continuousConnectionLimit: number;
@@ -67,6 +81,8 @@ export interface PlatformEntry {
 
 const XERO_CAPS: RateCaps = { concurrent: 3, perMinute: 60, perDay: 5000, dayResets: "UTC_MIDNIGHT" };
 const XERO_EXPORT_RESERVE: ExportReserve = { perMinute: 30, perDay: 4500 };
+/** One Xero app serves both Xero APIs: their calls share its 10,000 a minute (PLATFORMS.md). */
+const XERO_APP_CAPS: AppCaps = { app: "xero", perMinute: 10_000 };
 
 export const PLATFORMS: Readonly<Record<PlatformKey, PlatformEntry>> = {
   XPM: {
@@ -74,6 +90,7 @@ export const PLATFORMS: Readonly<Record<PlatformKey, PlatformEntry>> = {
     name: "Xero Practice Manager",
     kind: "PRACTICE_MANAGEMENT",
     caps: XERO_CAPS,
+    appCaps: XERO_APP_CAPS,
     exportReserve: XERO_EXPORT_RESERVE,
     continuousConnectionLimit: 25,
     // The XPM v3.1 contract declares no Idempotency-Key on job.api/update (PLATFORMS.md).
@@ -92,6 +109,7 @@ export const PLATFORMS: Readonly<Record<PlatformKey, PlatformEntry>> = {
     name: "Xero Accounting",
     kind: "ACCOUNTING",
     caps: XERO_CAPS,
+    appCaps: XERO_APP_CAPS,
     exportReserve: XERO_EXPORT_RESERVE,
     continuousConnectionLimit: 25,
     // The Accounting API takes an optional Idempotency-Key on PUT, POST and PATCH (PLATFORMS.md).

@@ -39,6 +39,8 @@ export interface ProviderRequest {
 export interface RemainingBudget {
   minute?: number;
   day?: number;
+  /** What the app may still call this minute across all its tenants (Xero's X-AppMinLimit-Remaining). */
+  app?: number;
 }
 
 export type RateLimitProblem = "minute" | "day" | "concurrent" | "appminute";
@@ -163,7 +165,11 @@ function readRemaining(headers: Headers): RemainingBudget {
     const value = headers.get(name);
     return value === null || value === "" || Number.isNaN(Number(value)) ? undefined : Number(value);
   };
-  return { minute: number("x-minlimit-remaining"), day: number("x-daylimit-remaining") };
+  return {
+    minute: number("x-minlimit-remaining"),
+    day: number("x-daylimit-remaining"),
+    app: number("x-appminlimit-remaining"),
+  };
 }
 
 async function readBody(response: Response): Promise<unknown> {

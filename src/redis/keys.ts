@@ -16,6 +16,25 @@ export interface RedisKeys {
     /** The platform's own remaining figures, as its headers last said. */
     platform: string;
   };
+  /**
+   * The keys of an app-wide cap (platforms/catalog.ts, `appCaps`), shared by every integration of the
+   * app and taken by budget.lua together with the integration's own. (On a Redis Cluster the script
+   * would need both on one slot: the app's {tag} is not the integration's.)
+   */
+  appBudget(app: string): {
+    /** Sliding minute log of the app's calls (ZSET leaseId -> time). */
+    minute: string;
+    /** Blocked-until after the platform's `appminute` 429 (STRING ms). */
+    blocked: string;
+    /** Integrations waiting for the app's budget, by lane (ZSET id -> rank * 1e13 + since). */
+    waiting: string;
+    /** The waiting integrations under their fair share (ZSET id -> rank * 1e13 + since). */
+    starving: string;
+    /** When each waiting integration's place lapses (ZSET id -> ms). */
+    expiry: string;
+    /** Integrations that asked for the app's budget, by when they last did (ZSET id -> ms). */
+    active: string;
+  };
   /** The lock an activation holds while it serves an integration. */
   activationLock(integrationId: string): string;
   /** Set by producers of new work, so a releasing activation serves again instead of leaving. */
@@ -47,6 +66,17 @@ export function redisKeys(prefix: string): RedisKeys {
         blocked: `${base}:blocked`,
         waiters: `${base}:waiters`,
         platform: `${base}:platform`,
+      };
+    },
+    appBudget: (app) => {
+      const base = `${prefix}:app:{${app}}`;
+      return {
+        minute: `${base}:minute`,
+        blocked: `${base}:blocked`,
+        waiting: `${base}:waiting`,
+        starving: `${base}:starving`,
+        expiry: `${base}:expiry`,
+        active: `${base}:active`,
       };
     },
     activationLock: (id) => `${integration(id)}:activation`,

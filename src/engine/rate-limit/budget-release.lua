@@ -1,32 +1,48 @@
 -- Ends a call: frees its concurrency lease, moves its entries in the minute logs to now, and applies
 -- the platform's remaining figures, if it sent any, keeping them as the platform said them too.
--- KEYS as in budget.lua (1-5), then 6 the platform's figures (HASH minute, day, at).
+-- KEYS as in budget.lua (1-5), then 6 the platform's figures (HASH minute, day, at), 7 the app's minute
+-- log (budget.lua's KEYS[7]; untouched when the platform has no app cap).
 -- Returns the time the call ended (Redis ms), for the call ledger.
 -- ARGV: 1 leaseId, 2 perMinute, 3 perDay, 4 minRemaining (-1: not given), 5 dayRemaining (-1),
---       6 minuteMs, 7 dayMs, 8 guardMs
+--       6 minuteMs, 7 dayMs, 8 guardMs, 9 the app's calls a minute (0: no app cap),
+--       10 appRemaining (X-AppMinLimit-Remaining; -1: not given)
 --
 -- Why "now": the platform counted the call when it arrived, somewhere between our charge and our receipt
 -- of the answer; dating it at the receipt means the next call is never charged before the platform's
 -- window has let go of this one, however long the call spent on the way.
 --
 -- The remaining figures correct the counts downward only (another client may share the platform's
--- budget): they never give budget back.
+-- budget): they never give budget back. One answer adds at most MAX_CORRECTION entries to a log: where
+-- an override lifts a cap far above the platform's own (tests, benchmarks), "cap - remaining" would be a
+-- million entries, a script that holds Redis for seconds; a real shortfall is made up over a few answers.
 local t = redis.call("TIME")
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local leaseId = ARGV[1]
 local perMinute, perDay = tonumber(ARGV[2]), tonumber(ARGV[3])
 local minRemaining, dayRemaining = tonumber(ARGV[4]), tonumber(ARGV[5])
 local minuteMs, dayMs, guard = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+local MAX_CORRECTION = 1000
 
 redis.call("ZREM", KEYS[1], leaseId)
 redis.call("ZADD", KEYS[2], "XX", now, leaseId)
 redis.call("ZADD", KEYS[3], "XX", now, leaseId)
+local appLimit, appRemaining = tonumber(ARGV[9]), tonumber(ARGV[10])
+if appLimit > 0 then redis.call("ZADD", KEYS[7], "XX", now, leaseId) end
 
 if minRemaining >= 0 then
   redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", now - minuteMs - guard)
   local mark = redis.call("ZSCORE", KEYS[2], "built") and 1 or 0
   local missing = (perMinute - minRemaining) - (redis.call("ZCARD", KEYS[2]) - mark)
-  for i = 1, missing do redis.call("ZADD", KEYS[2], now, "platform:" .. now .. ":" .. i) end
+  for i = 1, math.min(missing, MAX_CORRECTION) do redis.call("ZADD", KEYS[2], now, "platform:" .. now .. ":" .. i) end
+end
+-- The app's window, the same way: other clients of the app (another syncline, a script with the same
+-- app's credentials) use it too.
+if appLimit > 0 and appRemaining >= 0 then
+  redis.call("ZREMRANGEBYSCORE", KEYS[7], "-inf", now - minuteMs - guard)
+  local missing = (appLimit - appRemaining) - redis.call("ZCARD", KEYS[7])
+  for i = 1, math.min(missing, MAX_CORRECTION) do
+    redis.call("ZADD", KEYS[7], now, "platform:" .. leaseId .. ":" .. i)
+  end
 end
 if dayRemaining >= 0 then
   local day = tostring(math.floor(now / dayMs))

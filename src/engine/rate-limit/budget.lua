@@ -1,7 +1,8 @@
 -- Checks and charges one provider call against an integration's caps, atomically.
 -- KEYS: 1 leases (ZSET leaseId -> expiry ms), 2 minute log (ZSET), 3 export minute log (ZSET),
 --       4 day counters (HASH dayIndex -> calls, "x:"..dayIndex -> export calls), 5 blocked-until (STRING ms),
---       6 interactive waiters (ZSET waiterId -> expiry ms)
+--       6 interactive waiters (ZSET waiterId -> expiry ms),
+--       7-12 the app's (redis/keys.ts appBudget): minute log, blocked-until, waiting, starving, expiry, active
 -- Rebuilt from the call ledger, each of keys 1-4 carries a mark ("built": a member scored +inf in the
 -- ZSETs, never trimmed and never counted; a field of the HASH). A key without it was lost (a flush, a
 -- failover, an eviction), or never built: nothing is admitted until the windows are rebuilt.
@@ -9,11 +10,28 @@
 --       5 exportPerDay, 6 minuteMs, 7 dayMs, 8 leaseTtlMs, 9 leaseId, 10 guardMs,
 --       11 waiter id ("" unless a person waits on this call), 12 waiter TTL ms,
 --       13 the lane's rank (engine/lanes.ts: 0 is the highest lane, INTERACTIVE),
---       14 1 when the windows must have been built from the ledger before anything is admitted
+--       14 1 when the windows must have been built from the ledger before anything is admitted,
+--       15 the app's calls a minute (0: the platform has no app cap), 16 the units of the app's minute this
+--       lane leaves to the lanes above it, 17 the integration's id, 18 real ms a waiting integration's
+--       place outlives the wait it was told
 -- A caller of the top lane (a user waiting on a live read) that is denied registers as a waiter; while any
 -- waiter is registered, the lower lanes are denied ("interactive"), so the next free unit is its.
 -- Returns {1, "ok", 0, minuteUsed, dayUsed, now} or {0, reason, waitMs, minuteUsed, dayUsed, now};
 -- reason "rebuild": Redis lost a window (its mark is gone), rebuild them first (budget-rebuild.lua).
+--
+-- The app-wide cap (one window for every integration of the app, e.g. Xero's 10,000 a minute) is checked
+-- after the integration's own caps, in the same step, and shared by priority and fairness:
+-- - lanes rank across the fleet: an integration denied the app's budget waits in "waiting" by its lane;
+--   while one of a higher lane waits, lower lanes of every integration are denied ("appLane"), and each
+--   lane leaves the lanes above it a few units of the app's minute (ARGV 16), so a pull that arrives
+--   usually finds room at once;
+-- - fair share: share = the app's minute / integrations that asked for it within the window. An
+--   integration with fewer calls than its share in the window, denied, waits in "starving" too; while
+--   one of its lane or above starves, integrations at or over their share are denied ("appShare"). With
+--   nobody starving, anyone may use what is free (max-min: unused shares go to whoever has work).
+-- - waits: an integration over its share comes back when its own oldest call leaves the window (which
+--   frees the unit it then takes); a starving one when the call at its place in line leaves. So the
+--   fleet does not wake all at once for each freed unit.
 -- Time comes from Redis, so every worker process agrees on it.
 local t = redis.call("TIME")
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -75,6 +93,58 @@ if isExport then
   if count(KEYS[3]) >= exportPerMinute then return deny("exportMinute", untilOldestLeaves(KEYS[3])) end
 end
 
+local appLimit = tonumber(ARGV[15])
+if appLimit > 0 then
+  local keep, self, slack = tonumber(ARGV[16]), ARGV[17], tonumber(ARGV[18])
+  -- Places in line sort by lane, then by when the integration started waiting.
+  local RANK = 1e13
+  local since = rank * RANK + now
+  redis.call("ZREMRANGEBYSCORE", KEYS[7], "-inf", now - window)
+  redis.call("ZREMRANGEBYSCORE", KEYS[12], "-inf", now - window)
+  local lapsed = redis.call("ZRANGEBYSCORE", KEYS[11], "-inf", now, "LIMIT", 0, 100)
+  if #lapsed > 0 then
+    for i = 9, 11 do redis.call("ZREM", KEYS[i], unpack(lapsed)) end
+  end
+  local appBlocked = tonumber(redis.call("GET", KEYS[8]) or "0")
+  if appBlocked > now then return deny("appBlocked", appBlocked - now) end
+  redis.call("ZADD", KEYS[12], now, self)
+  local share = math.max(1, math.floor(appLimit / redis.call("ZCARD", KEYS[12])))
+  -- Every call of the integration is a call of its app: its minute log is its part of the app's window.
+  local own = minuteUsed
+  local underShare = own < share
+  local appUsed = count(KEYS[7])
+  local room = appUsed < appLimit - keep
+  local function appWait()
+    if not underShare then return untilOldestLeaves(KEYS[2]) end
+    local place = redis.call("ZRANK", KEYS[10], self) or 0
+    if appUsed == 0 then return 1 end
+    local nth = redis.call("ZRANGE", KEYS[7], place % appUsed, place % appUsed, "WITHSCORES")
+    return tonumber(nth[2]) + window - now + math.floor(place / appUsed) * window
+  end
+  -- Takes (or keeps) the integration's place in line, then says how long to wait: `short`, or appWait.
+  local function appDeny(reason, short)
+    redis.call("ZADD", KEYS[9], "LT", since, self)
+    if underShare then redis.call("ZADD", KEYS[10], "LT", since, self) end
+    local wait = math.max(1, math.ceil(short or appWait()))
+    redis.call("ZADD", KEYS[11], now + wait + slack, self)
+    for i = 9, 12 do redis.call("PEXPIRE", KEYS[i], dayMs * 2) end
+    return deny(reason, wait)
+  end
+  local function another(key, below)
+    for _, id in ipairs(redis.call("ZRANGEBYSCORE", key, "-inf", "(" .. below, "LIMIT", 0, 2)) do
+      if id ~= self then return true end
+    end
+    return false
+  end
+  if another(KEYS[9], rank * RANK) then
+    -- A higher lane takes the next free unit; with room now, it is back in a moment.
+    return appDeny("appLane", room and math.min(50, math.ceil(minuteMs / 60)) or nil)
+  end
+  if not underShare and another(KEYS[10], (rank + 1) * RANK) then return appDeny("appShare") end
+  if not room then return appDeny("appMinute") end
+  for i = 9, 11 do redis.call("ZREM", KEYS[i], self) end
+end
+
 if isInteractive then redis.call("ZREM", KEYS[6], waiterId) end
 -- The lease id names the call in the minute logs too, so `release` can move it to when the call ended.
 local member = leaseId
@@ -84,6 +154,10 @@ redis.call("HINCRBY", KEYS[4], tostring(day), 1)
 if isExport then
   redis.call("ZADD", KEYS[3], now, member)
   redis.call("HINCRBY", KEYS[4], "x:" .. day, 1)
+end
+if appLimit > 0 then
+  redis.call("ZADD", KEYS[7], now, member)
+  redis.call("PEXPIRE", KEYS[7], dayMs * 2)
 end
 redis.call("HDEL", KEYS[4], tostring(day - 1), "x:" .. (day - 1))
 for i = 1, 4 do redis.call("PEXPIRE", KEYS[i], dayMs * 2) end

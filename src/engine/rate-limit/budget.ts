@@ -3,9 +3,9 @@ import { readFileSync } from "node:fs";
 import type { Redis } from "ioredis";
 import { redisKeys } from "../../redis/keys.ts";
 import type { TimeScale } from "../../time.ts";
-import { EXPORT_LANE, type Lane, laneRank } from "../lanes.ts";
+import { EXPORT_LANE, LANES, type Lane, laneRank } from "../lanes.ts";
 import type { CallLedger, LedgerCall } from "../store.ts";
-import type { CallLimits } from "./limits.ts";
+import type { AppLimits, CallLimits } from "./limits.ts";
 
 /**
  * Per-integration call budget in Redis (DESIGN.md, "Caps"). Before every provider call one Lua script
@@ -18,6 +18,11 @@ import type { CallLimits } from "./limits.ts";
  * script refuses every call until they are rebuilt from the ledger (budget-rebuild.lua), so the minute,
  * day and export sub-caps hold across the loss. Leases of calls in flight are renewed while the calls
  * run (the worker's heartbeat), so their TTL can be a few seconds: a killed worker's slots free at once.
+ *
+ * A platform with an app-wide cap (Xero: 10,000 calls a minute across all tenants of one app) has one
+ * more window, shared by every integration of the app: the same script admits a call only if it fits the
+ * integration's caps and the app's, ranking lanes across the fleet and sharing the app's minute fairly
+ * between the integrations with work (budget.lua says how).
  */
 
 const script = (name: string) => readFileSync(new URL(name, import.meta.url), "utf8");
@@ -30,7 +35,15 @@ export type DenyReason =
   | "exportMinute"
   | "exportDay"
   /** An INTERACTIVE caller is waiting for this integration's next free unit. */
-  | "interactive";
+  | "interactive"
+  /** The platform refused the whole app (a 429 `appminute`): every integration of it waits. */
+  | "appBlocked"
+  /** A call of a higher lane, of any integration of the app, waits for the app's next free unit. */
+  | "appLane"
+  /** The app is scarce and this integration has its fair share while another has less and waits. */
+  | "appShare"
+  /** The app's minute is full (up to what this lane must leave to the lanes above it). */
+  | "appMinute";
 
 export type Grant =
   /**
@@ -113,9 +126,9 @@ export class CallBudget {
       callTimeoutMs?: number;
     },
   ) {
-    redis.defineCommand("budgetAcquire", { numberOfKeys: 6, lua: script("budget.lua") });
+    redis.defineCommand("budgetAcquire", { numberOfKeys: 12, lua: script("budget.lua") });
     redis.defineCommand("budgetRead", { numberOfKeys: 6, lua: script("budget-read.lua") });
-    redis.defineCommand("budgetRelease", { numberOfKeys: 6, lua: script("budget-release.lua") });
+    redis.defineCommand("budgetRelease", { numberOfKeys: 7, lua: script("budget-release.lua") });
     redis.defineCommand("budgetRebuild", { numberOfKeys: 4, lua: script("budget-rebuild.lua") });
     redis.defineCommand("budgetRenew", { numberOfKeys: 1, lua: script("budget-renew.lua") });
     this.redis = redis as Redis & BudgetCommands;
@@ -139,6 +152,24 @@ export class CallBudget {
 
   private waitersKey(integrationId: string): string {
     return this.names(integrationId).waiters;
+  }
+
+  /** The app's keys; a platform without an app cap gets names the scripts never touch. */
+  private appNames(app: AppLimits | null) {
+    return redisKeys(this.options.prefix).appBudget(app?.app ?? "none");
+  }
+
+  private appKeys(app: AppLimits | null): string[] {
+    const { minute, blocked, waiting, starving, expiry, active } = this.appNames(app);
+    return [minute, blocked, waiting, starving, expiry, active];
+  }
+
+  /**
+   * Real ms an integration's place in the app's line outlives the wait it was told: enough for a slot
+   * that slept (or parked) to come back, short enough that one which no longer needs it is soon forgotten.
+   */
+  private get appWaiterSlackMs(): number {
+    return Math.min(2000, Math.max(100, this.options.time.minuteMs / 20));
   }
 
   /** Allowance for the time between our charge and the platform's count of the call. */
@@ -193,6 +224,7 @@ export class CallBudget {
     return this.redis.budgetAcquire(
       ...this.keys(integrationId),
       names.waiters,
+      ...this.appKeys(limits.app ?? null),
       limits.caps.concurrent,
       limits.caps.perMinute,
       limits.caps.perDay,
@@ -207,6 +239,11 @@ export class CallBudget {
       interactive?.waiterTtlMs ?? 0,
       laneRank(lane),
       this.options.ledger ? 1 : 0,
+      // 15-18: the app-wide cap's figures (budget.lua); 0: no app cap.
+      limits.app?.perMinute ?? 0,
+      limits.app ? appKeep(limits.app, lane) : 0,
+      integrationId,
+      this.appWaiterSlackMs,
     );
   }
 
@@ -295,12 +332,14 @@ export class CallBudget {
     integrationId: string,
     leaseId: string,
     limits?: CallLimits,
-    remaining: { minute?: number; day?: number } = {},
+    remaining: { minute?: number; day?: number; app?: number } = {},
   ): Promise<void> {
     this.drop(integrationId, leaseId);
+    const app = limits?.app ?? null;
     const endedAt = await this.redis.budgetRelease(
       ...this.keys(integrationId),
       this.names(integrationId).platform,
+      this.appNames(app).minute,
       leaseId,
       limits?.caps.perMinute ?? 0,
       limits?.caps.perDay ?? 0,
@@ -309,18 +348,38 @@ export class CallBudget {
       this.options.time.minuteMs,
       this.options.time.dayMs,
       this.guardMs,
+      app?.perMinute ?? 0,
+      app ? (remaining.app ?? -1) : -1,
     );
     this.options.ledger?.end(leaseId, Number(endedAt));
   }
 
-  /** An INTERACTIVE caller gives up waiting: the lower lanes need not hold back for it any longer. */
-  async withdraw(integrationId: string, waiterId: string): Promise<void> {
+  /**
+   * An INTERACTIVE caller gives up waiting: the lower lanes need not hold back for it any longer, on
+   * the integration nor across its app.
+   */
+  async withdraw(integrationId: string, waiterId: string, limits?: CallLimits): Promise<void> {
     await this.redis.zrem(this.waitersKey(integrationId), waiterId);
+    if (limits?.app) {
+      const { waiting, starving, expiry } = this.appNames(limits.app);
+      await Promise.all([waiting, starving, expiry].map((key) => this.redis.zrem(key, integrationId)));
+    }
   }
 
   /** A platform 429: no call goes out for this integration until Retry-After has passed. */
   async blockFor(integrationId: string, retryAfterMs: number): Promise<void> {
-    const key = this.keys(integrationId)[4]!;
+    await this.blockUntil(this.keys(integrationId)[4]!, retryAfterMs);
+  }
+
+  /**
+   * The platform's `appminute` 429: the app's cap across tenants is spent, so no call of any integration
+   * of the app goes out until Retry-After has passed.
+   */
+  async blockApp(app: string, retryAfterMs: number): Promise<void> {
+    await this.blockUntil(redisKeys(this.options.prefix).appBudget(app).blocked, retryAfterMs);
+  }
+
+  private async blockUntil(key: string, retryAfterMs: number): Promise<void> {
     const time = await this.redis.time();
     const until = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000) + Math.max(0, retryAfterMs);
     const current = Number((await this.redis.get(key)) ?? 0);
@@ -407,10 +466,51 @@ export class CallBudget {
     };
   }
 
+  /**
+   * Where an app's window stands: calls in it, integrations that asked for it within it, those waiting
+   * for it (and how many of them are under their fair share), and the block of an `appminute` 429.
+   */
+  async appUsage(app: string): Promise<{
+    used: number;
+    active: number;
+    waiting: number;
+    starving: number;
+    blockedUntil: number | null;
+  }> {
+    const keys = redisKeys(this.options.prefix).appBudget(app);
+    const [seconds, micros] = await this.redis.time();
+    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const from = now - this.options.time.minuteMs - this.guardMs;
+    const [used, active, waiting, starving, blocked] = await Promise.all([
+      this.redis.zcount(keys.minute, `(${from}`, "+inf"),
+      this.redis.zcount(keys.active, `(${from}`, "+inf"),
+      this.redis.zcount(keys.expiry, `(${now}`, "+inf"),
+      this.redis.zcard(keys.starving),
+      this.redis.get(keys.blocked),
+    ]);
+    const until = Number(blocked ?? 0);
+    return { used, active, waiting, starving, blockedUntil: until > now ? until : null };
+  }
+
+  /** Forgets an app's window, lines and block (tests and benchmarks start clean). */
+  async resetApp(app: string): Promise<void> {
+    const keys = redisKeys(this.options.prefix).appBudget(app);
+    await this.redis.del(...Object.values(keys));
+  }
+
   /** Forgets an integration's counts, in Redis and in the ledger (tests and benchmarks start clean). */
   async reset(integrationId: string): Promise<void> {
     await this.options.ledger?.forget(integrationId);
     const names = this.names(integrationId);
     await this.redis.del(...this.keys(integrationId), names.waiters, names.platform);
   }
+}
+
+/**
+ * Units of the app's minute a lane leaves to the lanes above it: none for the top lane, the configured
+ * headroom for the lowest (EXPORT), in proportion to rank between. A pull arriving while exports fill
+ * the app's minute finds these free at once instead of waiting for the next unit to free.
+ */
+export function appKeep(app: AppLimits, lane: Lane): number {
+  return Math.floor((app.perMinute * app.laneHeadroom * laneRank(lane)) / (LANES.length - 1));
 }

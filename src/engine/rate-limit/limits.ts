@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { Config } from "../../config.ts";
 import type { ExportReserve, PlatformKey, RateCaps } from "../../platforms/catalog.ts";
 import { PLATFORMS } from "../../platforms/catalog.ts";
 
@@ -6,6 +7,17 @@ import { PLATFORMS } from "../../platforms/catalog.ts";
 export interface CallLimits {
   caps: Pick<RateCaps, "concurrent" | "perMinute" | "perDay">;
   exportReserve: ExportReserve;
+  /** The app-wide cap the platform's calls share with every integration of the same app; null: none. */
+  app?: AppLimits | null;
+}
+
+/** An app's window as the engine enforces it (catalog figure, or the deployment's configuration). */
+export interface AppLimits {
+  /** The app's name (its Redis keys), e.g. "xero". */
+  app: string;
+  perMinute: number;
+  /** The share of the app's minute the lowest lane leaves to the lanes above it (Config.engine.apps). */
+  laneHeadroom: number;
 }
 
 const positive = z.number().int().positive();
@@ -23,8 +35,14 @@ export const RateLimitOverride = z
 
 export type RateLimitOverride = z.infer<typeof RateLimitOverride>;
 
-export function limitsFor(platform: PlatformKey, override: unknown): CallLimits {
+/** `apps`: the deployment's app figures; without them, the catalog's with no lane headroom. */
+export function limitsFor(
+  platform: PlatformKey,
+  override: unknown,
+  apps?: Config["engine"]["apps"],
+): CallLimits {
   const entry = PLATFORMS[platform];
+  const appCaps = entry.appCaps;
   const parsed = override == null ? {} : RateLimitOverride.parse(override);
   const caps = {
     concurrent: parsed.concurrent ?? entry.caps.concurrent,
@@ -38,5 +56,12 @@ export function limitsFor(platform: PlatformKey, override: unknown): CallLimits 
       perMinute: Math.min(parsed.exportPerMinute ?? entry.exportReserve.perMinute, caps.perMinute),
       perDay: Math.min(parsed.exportPerDay ?? entry.exportReserve.perDay, caps.perDay),
     },
+    app: appCaps
+      ? {
+          app: appCaps.app,
+          perMinute: apps?.perMinute[appCaps.app] ?? appCaps.perMinute,
+          laneHeadroom: apps?.laneHeadroom ?? 0,
+        }
+      : null,
   };
 }

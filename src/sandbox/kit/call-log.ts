@@ -23,6 +23,8 @@ export interface CallLogEntry {
   admitted: boolean;
   /** Why the call failed: a cap (429), or an injected fault. */
   problem?: RateProblem | "fault";
+  /** A 429 a test ordered (a rateLimit fault), not one the counts called for. */
+  forced?: boolean;
   idempotencyKey?: string;
   /** A repeated Idempotency-Key: the stored answer was replayed and nothing was applied again. */
   replayed?: boolean;
@@ -60,8 +62,9 @@ export class CallLog {
   }
 
   /** A 429 is answered as the call arrives, so it ends when it started. */
-  refused(entry: CallLogEntry, problem: RateProblem): void {
+  refused(entry: CallLogEntry, problem: RateProblem, forced = false): void {
     entry.problem = problem;
+    if (forced) entry.forced = true;
     entry.status = 429;
     entry.endedAt = entry.startedAt;
   }
@@ -115,6 +118,21 @@ export class CallLog {
       max = Math.max(max, last - first + 1);
     }
     return max;
+  }
+
+  /**
+   * Calls that arrived over a cap (refused by the counts, not by a test's order), by level: the
+   * tenant's caps (concurrent, minute, day) and the app's (`appminute`).
+   */
+  violations(): { tenant: number; app: number } {
+    let tenant = 0;
+    let app = 0;
+    for (const e of this.entries) {
+      if (e.status !== 429 || e.forced || e.problem === undefined || e.problem === "fault") continue;
+      if (e.problem === "appminute") app++;
+      else tenant++;
+    }
+    return { tenant, app };
   }
 
   clear(): void {

@@ -83,7 +83,7 @@ export class CapJudge {
   private readonly tenants = new Map<string, TenantUsage>();
   private readonly overrides = new Map<string, Partial<SandboxCapLimits>>();
   private readonly app: SlidingLog;
-  private readonly appPerMinute: number;
+  private appPerMinute: number;
 
   constructor(
     private limits: SandboxCapLimits,
@@ -101,6 +101,15 @@ export class CapJudge {
   setLimits(limits: Partial<SandboxCapLimits>, tenantId?: string): void {
     if (tenantId === undefined) this.limits = { ...this.limits, ...limits };
     else this.overrides.set(tenantId, { ...this.overrides.get(tenantId), ...limits });
+  }
+
+  /** Changes the app's calls a minute across all tenants. */
+  setAppLimit(perMinute: number): void {
+    this.appPerMinute = perMinute;
+  }
+
+  get appLimit(): number {
+    return this.appPerMinute;
   }
 
   limitsFor(tenantId: string): SandboxCapLimits {

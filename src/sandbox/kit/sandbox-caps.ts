@@ -115,7 +115,7 @@ export class SandboxCaps {
     const forced = this.faults.takeRefusal(entry);
     const verdict = this.judge.admit(tenantId, entry.startedAt, forced);
     if (!verdict.admitted) {
-      this.calls.refused(entry, verdict.problem);
+      this.calls.refused(entry, verdict.problem, forced !== undefined);
       return { ...verdict, entry, forced: forced !== undefined };
     }
     entry.admitted = true;
@@ -142,6 +142,16 @@ export class SandboxCaps {
 
   limitsFor(tenantId: string): SandboxCapLimits {
     return this.judge.limitsFor(tenantId);
+  }
+
+  /** Changes the app's calls a minute across all tenants (Xero: 10,000). */
+  setAppLimit(perMinute: number): void {
+    this.judge.setAppLimit(perMinute);
+  }
+
+  /** The app's calls a minute across all tenants. */
+  get appLimit(): number {
+    return this.judge.appLimit;
   }
 
   /** Where a tenant stands now. */
@@ -213,6 +223,14 @@ export class SandboxCaps {
     filter?: (entry: CallLogEntry) => boolean,
   ): number {
     return this.calls.maxInSlidingWindow(tenantId, windowMs, filter);
+  }
+
+  /**
+   * Calls that arrived over a cap, by level (the tenant's, the app's): 429s the counts called for, not
+   * those a test ordered.
+   */
+  violations(): { tenant: number; app: number } {
+    return this.calls.violations();
   }
 
   /** Empties the log (the caps' own counts are kept: see resetUsage). */
