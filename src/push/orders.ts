@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import type { FieldIssue } from "../errors.ts";
+import { type FieldIssue, MAX_ISSUES } from "../errors.ts";
 import type { Prisma } from "../generated/prisma/client.ts";
 import { contentHash } from "../sync/records.ts";
 import { formatCents, parseCents, sumCents } from "./money.ts";
@@ -112,7 +112,8 @@ export function validateOrders(orders: readonly unknown[]): {
       rejected.push({
         index,
         externalId,
-        issues: result.error.issues.map((issue) => ({
+        // At most MAX_ISSUES per order, like a ValidationError: 500 bad items need not answer 3,000 lines.
+        issues: result.error.issues.slice(0, MAX_ISSUES).map((issue) => ({
           path: [...base, ...issue.path.map(String)],
           message: issue.message,
         })),

@@ -2,7 +2,7 @@ import { ingestOrders } from "../../commands/ingest-orders.ts";
 import { retryFailedPackets } from "../../commands/retry-failed-packets.ts";
 import { startAccountingSync } from "../../commands/start-accounting-sync.ts";
 import { prisma } from "../../db/client.ts";
-import { NotFoundError } from "../../errors.ts";
+import { MAX_ISSUES, NotFoundError } from "../../errors.ts";
 import type { PacketTransition } from "../../events.ts";
 import { type IngestResult, MAX_ORDERS_PER_CALL, type OrderRejection } from "../../push/orders.ts";
 import { packetLogHead, packetTransitionsAfter } from "../../push/packet-log.ts";
@@ -73,7 +73,7 @@ const OrderRejectionRef = builder.objectRef<OrderRejection>("OrderRejection").im
     externalId: t.exposeString("externalId", { nullable: true, description: "Its host id, if it had one." }),
     issues: t.field({
       type: [FieldIssueRef],
-      description: 'Every problem, each with its field\'s path (e.g. ["orders", "3", "payments"]).',
+      description: `Every problem, each with its field's path (e.g. ["orders", "3", "payments"]): at most ${MAX_ISSUES}.`,
       resolve: (rejection) => rejection.issues,
     }),
   }),

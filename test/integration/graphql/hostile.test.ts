@@ -527,6 +527,32 @@ describe("hostile input, driven from the schema", () => {
     }
   });
 
+  it("answers an order with thousands of problems with at most 100 of them, changing nothing", async () => {
+    const item = { revenueCategory: "", quantity: "1", netAmount: "1.00", taxRate: "", taxAmount: "0.00" };
+    const order = {
+      externalId: "huge-bad-order",
+      orderedAt: "2026-11-02T10:00:00Z",
+      currency: "NZD",
+      totalAmount: "1.00",
+      items: Array.from({ length: 500 }, () => item),
+      payments: [{ method: "", amount: "1.00" }],
+    };
+    const before = await tableCounts(t.app);
+    const { status, body } = await raw(
+      `mutation($input: IngestOrdersInput!) { ingestOrders(input: $input) { __typename
+        ... on IngestOrdersPayload { created rejected { index issues { path } } } } }`,
+      { input: { orders: [order] } },
+      acme.owner,
+    );
+    expectTyped("ingestOrders", status, body);
+    const result = (body.data as { ingestOrders: { created: number; rejected: { issues: unknown[] }[] } })
+      .ingestOrders;
+    expect(result.created).toBe(0);
+    expect(result.rejected).toHaveLength(1);
+    expect(result.rejected[0]!.issues).toHaveLength(100);
+    expect(await tableCounts(t.app)).toEqual(before);
+  });
+
   it("names the roles that may in a ForbiddenError", async () => {
     const { body } = await raw(
       `mutation($id: ID!) { disconnectIntegration(id: $id) { __typename ... on ForbiddenError { requiredRoles } } }`,
