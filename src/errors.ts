@@ -85,6 +85,24 @@ export class RateLimitedError extends BaseError {
   }
 }
 
+/**
+ * A records cursor from before the entity's tombstones were last pruned: deletions it would read next
+ * are gone. The reader resyncs from a zero cursor (no `after`), which returns every record that exists.
+ */
+export class CursorExpiredError extends BaseError {
+  readonly code = "CURSOR_EXPIRED";
+
+  constructor(
+    readonly entity: string,
+    readonly prunedAt: Date,
+  ) {
+    super(
+      `This cursor is older than the ${entity} deletions kept (tombstones were pruned at ${prunedAt.toISOString()}): ` +
+        "resync from a zero cursor (read without after)",
+    );
+  }
+}
+
 /** The platform failed or refused a live read. */
 export class PlatformError extends BaseError {
   constructor(

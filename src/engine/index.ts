@@ -47,6 +47,8 @@ export interface EngineWork {
   store: EngineStore;
   /** The secret each call carries (the engine knows no OAuth: refreshes happen behind this). */
   credentials: CallCredentials;
+  /** The domain's housekeeping (pruning what is past its retention), on the scheduler leader's ticks. */
+  housekeep?: () => Promise<void>;
 }
 
 export async function startEngine(options: {
@@ -118,7 +120,7 @@ export async function startEngine(options: {
       ],
       activate: (integrationId) => dispatcher.activateIfUnattended(integrationId),
       announce: (integrationId) => dispatcher.notify(integrationId),
-      housekeep: ledgerPruner(work.store, config),
+      housekeep: housekeeping(ledgerPruner(work.store, config), work.housekeep),
     });
     scheduler.start();
   }
@@ -145,6 +147,15 @@ export async function startEngine(options: {
       await budget.close();
       await Promise.all(clients.map((redis) => redis.quit().catch(() => redis.disconnect())));
     },
+  };
+}
+
+/** The engine's housekeeping, then the domain's; a failure of one does not skip the other. */
+function housekeeping(...tasks: (undefined | (() => Promise<void>))[]): () => Promise<void> {
+  return async () => {
+    for (const task of tasks) {
+      await task?.().catch((err) => logger.error({ err }, "housekeeping failed"));
+    }
   };
 }
 

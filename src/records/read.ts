@@ -1,5 +1,6 @@
 import type { SqlPool } from "../db/client.ts";
 import { encodeCursor, type Position, SETTLED_BELOW_SQL, ZERO } from "./position.ts";
+import { assertCursorKept } from "./retention.ts";
 
 /** One mirrored record as a reader gets it. */
 export interface RecordRow {
@@ -38,7 +39,8 @@ export interface RecordPage {
  * A page of an entity's records in change order, after `after`, by keyset on (changeXid, changeSeq) —
  * the index SyncedRecord_integrationId_entity_changeXid_changeSeq_idx — and only among settled changes
  * (src/records/position.ts): so a reader who saves the cursor and asks again gets every create, update
- * and delete since, once, never stepping over a transaction that commits late. Reads only.
+ * and delete since, once, never stepping over a transaction that commits late. Reads only. A cursor from
+ * before the entity's tombstones were pruned is refused (CursorExpiredError, records/retention.ts).
  */
 export async function readRecords(
   sql: SqlPool,
@@ -87,6 +89,9 @@ export async function readRecords(
      LIMIT $5`,
     params,
   );
+  // A cursor below pruned tombstones would miss deletions: refused (a reader of live records only
+  // needs no tombstone). Asked after the page: a prune that took one from the page had committed its mark.
+  if (filter.includeDeleted !== false) await assertCursorKept(sql, query);
   const page = rows.slice(0, query.first).map(
     (row): RecordRow => ({
       id: row.id,

@@ -166,6 +166,33 @@ export function dayBudgetExhausted(run: {
   };
 }
 
+/**
+ * Exports hit a day cap (the platform's day cap, `day`, or the export reserve's, `exportDay`): the
+ * integration's waiting exports go out when the day resets, at `deferredUntil`. Sent once per platform
+ * day (sync/export-budget.ts), with the cap's figure and how many exports wait.
+ */
+export function exportDayBudgetExhausted(notice: {
+  integrationId: string;
+  cap: "day" | "exportDay";
+  limit: number;
+  waiting: number;
+  resetsAt: Date;
+}): HostEvent {
+  return {
+    type: "DAY_BUDGET_EXHAUSTED",
+    integrationId: notice.integrationId,
+    data: {
+      integrationId: gid("Integration", notice.integrationId),
+      runId: null,
+      kind: "EXPORT",
+      deferredUntil: iso(notice.resetsAt),
+      cap: notice.cap,
+      limit: notice.limit,
+      waiting: notice.waiting,
+    },
+  };
+}
+
 /** A Prisma transaction (or client), or raw SQL inside one. */
 type Db = Prisma.TransactionClient | Pick<PrismaClient, "$executeRawUnsafe"> | SqlPool;
 

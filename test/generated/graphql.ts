@@ -495,7 +495,7 @@ export type WebhookEndpointStatus =
 
 /** What a webhook tells the host about. */
 export type WebhookEventType =
-  /** `budget.day_exhausted`: the platform's day budget is spent; a run waits for the next day. */
+  /** `budget.day_exhausted`: a day cap is spent; a run, or the integration's exports (told once a day, with the cap's figures), wait for the next day. */
   | 'DAY_BUDGET_EXHAUSTED'
   /** `integration.status_changed`: an integration's status changed (e.g. it needs authorization again). */
   | 'INTEGRATION_STATUS_CHANGED'
@@ -517,6 +517,7 @@ export type RecordsQueryVariables = Exact<{
 
 export type RecordsQuery = { integration:
     | { __typename: 'Integration', records:
+        | { __typename: 'CursorExpiredError', message: string }
         | { __typename: 'RecordConnection', cursor: string, pageInfo: { hasNextPage: boolean }, edges: Array<{ cursor: string, node:
               | { __typename: 'GenericRecord', entity: string, remoteId: string, data: unknown, deleted: boolean, deletedAt: string | null, remoteUpdatedAt: string | null, changedAt: string, cursor: string }
               | { __typename: 'PsaCompany', entity: string, remoteId: string, data: unknown, deleted: boolean, deletedAt: string | null, remoteUpdatedAt: string | null, changedAt: string, cursor: string }
@@ -549,6 +550,7 @@ export type TypedRecordsQueryVariables = Exact<{
 
 export type TypedRecordsQuery = { integration:
     | { __typename: 'Integration', records:
+        | { __typename: 'CursorExpiredError', message: string }
         | { __typename: 'RecordConnection', edges: Array<{ node:
               | { __typename: 'GenericRecord', remoteId: string }
               | { __typename: 'PsaCompany', companyId: number | null, identifier: string | null, name: string | null, website: string | null, lastUpdated: string | null, remoteId: string, companyStatus: { id: string, name: string | null } | null }
@@ -658,6 +660,8 @@ type ErrorFields_BaseError_Fragment = { __typename: 'BaseError', message: string
 
 type ErrorFields_ContinuousConnectionLimitError_Fragment = { __typename: 'ContinuousConnectionLimitError', platformKey: PlatformKey, limit: number, current: number, message: string };
 
+type ErrorFields_CursorExpiredError_Fragment = { __typename: 'CursorExpiredError', message: string };
+
 type ErrorFields_ForbiddenError_Fragment = { __typename: 'ForbiddenError', requiredRoles: Array<string>, message: string };
 
 type ErrorFields_InvalidStateError_Fragment = { __typename: 'InvalidStateError', currentState: string, message: string };
@@ -673,6 +677,7 @@ type ErrorFields_ValidationError_Fragment = { __typename: 'ValidationError', mes
 export type ErrorFieldsFragment =
   | ErrorFields_BaseError_Fragment
   | ErrorFields_ContinuousConnectionLimitError_Fragment
+  | ErrorFields_CursorExpiredError_Fragment
   | ErrorFields_ForbiddenError_Fragment
   | ErrorFields_InvalidStateError_Fragment
   | ErrorFields_NotFoundError_Fragment

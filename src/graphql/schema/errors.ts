@@ -1,6 +1,7 @@
 import {
   BaseError,
   ContinuousConnectionLimitError,
+  CursorExpiredError,
   type FieldIssue,
   ForbiddenError,
   InvalidStateError,
@@ -118,6 +119,23 @@ builder.objectType(PlatformError, {
   isTypeOf: (value) => value instanceof PlatformError,
   fields: (t) => ({
     httpStatus: t.exposeInt("status", { nullable: true, description: "The platform's HTTP status, if any." }),
+  }),
+});
+
+builder.objectType(CursorExpiredError, {
+  name: "CursorExpiredError",
+  description:
+    "The records cursor is older than the deletions kept (tombstones are pruned after a retention): read again without `after` (a zero cursor) to resync.",
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof CursorExpiredError,
+  fields: (t) => ({
+    code: t.exposeString("code", { description: "Always CURSOR_EXPIRED." }),
+    entity: t.exposeString("entity", { description: "The entity whose cursor expired." }),
+    prunedAt: t.field({
+      type: "DateTime",
+      description: "When the entity's tombstones were last pruned.",
+      resolve: (error) => error.prunedAt,
+    }),
   }),
 });
 

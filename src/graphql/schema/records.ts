@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { validate } from "../../commands/validate.ts";
 import { prisma, sqlOf } from "../../db/client.ts";
-import { ValidationError } from "../../errors.ts";
+import { CursorExpiredError, ValidationError } from "../../errors.ts";
 import type { RecordsChange } from "../../events.ts";
 import { PLATFORMS } from "../../platforms/catalog.ts";
 import { RECORD_SHAPES } from "../../platforms/record-shapes.ts";
@@ -197,9 +197,10 @@ builder.prismaObjectFields("Integration", (t) => ({
     description:
       "The integration's mirrored records of one entity, by delta cursor: every create, update and deletion (tombstone), in the order committed, " +
       "each once. Start without `after`; keep the connection's `cursor` and pass it as `after` next time. A change committed late by a slower " +
-      "transaction is never stepped over. Typed by entity (e.g. XpmJob, PsaContact).",
+      "transaction is never stepped over. Typed by entity (e.g. XpmJob, PsaContact). Tombstones are kept for a retention (30 days by default): " +
+      "a cursor from before the newest one pruned gets CursorExpiredError, and the reader resyncs from a zero cursor (without `after`).",
     errors: {
-      types: [ValidationError],
+      types: [ValidationError, CursorExpiredError],
       directResult: true,
       union: { description: "The result of records: a page of records, or a typed error." },
     },

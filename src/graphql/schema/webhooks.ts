@@ -33,7 +33,7 @@ const EVENT_DESCRIPTIONS: Record<WebhookEventType, string> = {
     "`integration.status_changed`: an integration's status changed (e.g. it needs authorization again).",
   PACKET_FAILED: "`packet.failed`: a push packet failed (unmapped, or refused by the platform).",
   DAY_BUDGET_EXHAUSTED:
-    "`budget.day_exhausted`: the platform's day budget is spent; a run waits for the next day.",
+    "`budget.day_exhausted`: a day cap is spent; a run, or the integration's exports (told once a day, with the cap's figures), wait for the next day.",
 };
 
 const WebhookEventTypeEnum = builder.enumType("WebhookEventType", {
