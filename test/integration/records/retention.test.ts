@@ -116,6 +116,24 @@ async function read(integrationId: string, after: string | null, filter?: { incl
   return integration.records;
 }
 
+/**
+ * Reads until `count` changes are there: a change is readable once every older transaction on the server
+ * has ended (src/records/position.ts), a moment after its commit on a busy server.
+ */
+async function readSettled(integrationId: string, after: string | null, count: number) {
+  let page = await read(integrationId, after);
+  await until(
+    `${count} changes readable`,
+    async () => {
+      page = await read(integrationId, after);
+      return page.__typename !== "RecordConnection" || page.edges.length >= count;
+    },
+    10_000,
+  );
+  if (page.__typename !== "RecordConnection") throw new Error(page.__typename);
+  return page;
+}
+
 const tombstones = (integrationId: string) =>
   t.app.db.prisma.syncedRecord.count({ where: { integrationId, deleted: true } });
 
@@ -123,15 +141,13 @@ describe("tombstone retention", () => {
   it("prunes old tombstones from the scheduler, and a cursor below them expires instead of missing them", async () => {
     const { id } = await integration();
     await pull(id, ["a", "b", "c", "d", "e"]);
-    const start = await read(id, null);
-    if (start.__typename !== "RecordConnection") throw new Error(start.__typename);
+    const start = await readSettled(id, null, 5);
     expect(start.edges).toHaveLength(5);
     const beforeDeletions = start.cursor;
 
     // A complete listing without d and e: two tombstones; a reader that keeps up sees them.
     await pull(id, [], ["a", "b", "c"]);
-    const caughtUp = await read(id, beforeDeletions);
-    if (caughtUp.__typename !== "RecordConnection") throw new Error(caughtUp.__typename);
+    const caughtUp = await readSettled(id, beforeDeletions, 2);
     expect(caughtUp.edges.map((e) => [e.node.remoteId, e.node.deleted])).toEqual([
       ["d", true],
       ["e", true],
@@ -159,12 +175,10 @@ describe("tombstone retention", () => {
     const current = await read(id, afterDeletions);
     expect(current).toMatchObject({ __typename: "RecordConnection", edges: [] });
     await pull(id, [], ["a", "b"]);
-    const next = await read(id, afterDeletions);
-    if (next.__typename !== "RecordConnection") throw new Error(next.__typename);
+    const next = await readSettled(id, afterDeletions, 1);
     expect(next.edges.map((e) => [e.node.remoteId, e.node.deleted])).toEqual([["c", true]]);
     // A resync from a zero cursor gets every record that exists (and the tombstone still kept).
-    const resync = await read(id, null);
-    if (resync.__typename !== "RecordConnection") throw new Error(resync.__typename);
+    const resync = await readSettled(id, null, 3);
     expect(resync.edges.map((e) => [e.node.remoteId, e.node.deleted])).toEqual([
       ["a", false],
       ["b", false],
