@@ -42,6 +42,13 @@ const DEFAULT_PAGE = 20;
 /** A connection's largest page (Pothos' maximum: a larger `first` is cut to it). */
 const MAX_PAGE = 100;
 
+/**
+ * Bytes a request may carry, over HTTP (its Content-Length) and in one WebSocket message: the query's
+ * own limits apply to the document only, and this bounds what is read and parsed before them (variables
+ * included). Far above the largest real request (1,000 orders of `ingestOrders`).
+ */
+export const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+
 export function limitError(limit: keyof typeof QUERY_LIMITS, message: string): GraphQLError {
   return new GraphQLError(message.replace(/^Syntax Error: /, ""), {
     extensions: { code: "QUERY_LIMIT", limit, max: QUERY_LIMITS[limit], http: { status: 400 } },

@@ -10,7 +10,7 @@ import { logger } from "../logger.ts";
 import { metricsExposition, subscriptionsOpen } from "../observability/metrics.ts";
 import { configureBuilder } from "./builder.ts";
 import type { Context, Services, Viewer } from "./context.ts";
-import { queryLimits } from "./limits.ts";
+import { MAX_REQUEST_BYTES, queryLimits } from "./limits.ts";
 import { LiveHub } from "./live/hub.ts";
 import { useEventSequences } from "./live/transport.ts";
 import { monitorPage } from "./monitor-page.ts";
@@ -204,13 +204,19 @@ export async function startApiServer(options: {
     }
     if (req.url === "/metrics") return void metrics(res);
     if (page(req, res)) return;
+    if (refusedBody(req, res)) return;
     if (!req.headers.accept?.includes("text/event-stream")) {
       pending++;
       res.once("close", () => pending--);
     }
     yoga(req, res);
   });
-  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  // A larger message closes its socket with 1009 (Message Too Big) before it is parsed.
+  const wsServer = new WebSocketServer({
+    server,
+    path: yoga.graphqlEndpoint,
+    maxPayload: MAX_REQUEST_BYTES,
+  });
   const wsCleanup = useServer(
     {
       // The enveloped execute/subscribe travel on rootValue from onSubscribe (yoga's graphql-ws recipe).
@@ -310,6 +316,27 @@ async function readiness(res: ServerResponse, ready: () => Promise<Record<string
   const checks = await ready().catch(() => ({ checks: false }));
   const ok = Object.values(checks).every(Boolean);
   json(res, ok ? 200 : 503, { status: ok ? "ready" : "not ready", checks });
+}
+
+/**
+ * A body over MAX_REQUEST_BYTES is refused before any of it is read (413), and so is one whose length is
+ * not declared (411: a chunked body could grow without bound while it is read).
+ */
+function refusedBody(req: IncomingMessage, res: ServerResponse<IncomingMessage>): boolean {
+  const declared = req.headers["content-length"];
+  const refuse = (status: number, message: string) => {
+    json(res, status, {
+      errors: [{ message, extensions: { code: "QUERY_LIMIT", limit: "bytes", max: MAX_REQUEST_BYTES } }],
+    });
+    // The body is not read: the connection closes once the answer is out.
+    res.once("finish", () => req.destroy());
+    return true;
+  };
+  if (declared === undefined)
+    return req.headers["transfer-encoding"] ? refuse(411, "A request body needs a Content-Length") : false;
+  if (Number(declared) > MAX_REQUEST_BYTES)
+    return refuse(413, `Request body over ${MAX_REQUEST_BYTES} bytes`);
+  return false;
 }
 
 function json(res: ServerResponse<IncomingMessage>, status: number, body: unknown) {

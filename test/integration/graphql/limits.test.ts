@@ -1,3 +1,4 @@
+import { request as httpRequest } from "node:http";
 import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
 import { createComplexityRule } from "@pothos/plugin-complexity";
@@ -5,7 +6,7 @@ import { type DocumentNode, Kind, print, validate } from "graphql";
 import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { QUERY_LIMITS } from "../../../src/graphql/limits.ts";
+import { MAX_REQUEST_BYTES, QUERY_LIMITS } from "../../../src/graphql/limits.ts";
 import { schema } from "../../../src/graphql/schema/index.ts";
 import * as web from "../../../web/src/generated/graphql.ts";
 import * as operations from "../../generated/graphql.ts";
@@ -118,6 +119,44 @@ describe("limits before execution", () => {
     expect(status).toBeLessThan(500);
     expect(body.errors?.[0]?.extensions).toMatchObject({ code: "QUERY_LIMIT", limit: "characters" });
     expect((await healthz()).status).toBe(200);
+  });
+
+  it("refuses a body over 16 MB, or of undeclared length, before reading it", async () => {
+    // Only the headers go out: the answer comes before any of the body is read.
+    const answer = (headers: Record<string, string>) =>
+      new Promise<{ status: number; body: { errors: { extensions: Record<string, unknown> }[] } }>(
+        (resolve, reject) => {
+          const request = httpRequest(t.app.api!.url, {
+            method: "POST",
+            headers: {
+              "content-type": "application/json",
+              authorization: `Bearer ${acme.viewer}`,
+              ...headers,
+            },
+          });
+          request.on("error", reject);
+          request.on("response", (response) => {
+            let text = "";
+            response.on("data", (chunk: Buffer) => {
+              text += chunk.toString();
+            });
+            response.on("end", () => resolve({ status: response.statusCode!, body: JSON.parse(text) }));
+          });
+          request.flushHeaders();
+        },
+      );
+    const big = await answer({ "content-length": String(MAX_REQUEST_BYTES + 1) });
+    expect(big.status).toBe(413);
+    expect(big.body.errors[0]!.extensions).toMatchObject({
+      code: "QUERY_LIMIT",
+      limit: "bytes",
+      max: MAX_REQUEST_BYTES,
+    });
+    const chunked = await answer({ "transfer-encoding": "chunked" });
+    expect(chunked.status).toBe(411);
+    expect((await healthz()).status).toBe(200);
+    // A body at the limit's side of it is read as usual.
+    expect((await post("{ viewer { id } }")).status).toBe(200);
   });
 
   it("refuses more tokens than the limit", async () => {
