@@ -29,9 +29,10 @@
 --   integration with fewer calls than its share in the window, denied, waits in "starving" too; while
 --   one of its lane or above starves, integrations at or over their share are denied ("appShare"). With
 --   nobody starving, anyone may use what is free (max-min: unused shares go to whoever has work).
--- - waits: an integration over its share comes back when its own oldest call leaves the window (which
---   frees the unit it then takes); a starving one when the call at its place in line leaves. So the
---   fleet does not wake all at once for each freed unit.
+-- - waits: an integration refused for its share comes back when its own oldest call leaves the window
+--   (which frees the unit it then takes); one refused for room, when the call at its place in line (lane,
+--   then arrival) leaves. So the fleet does not wake all at once for each freed unit, and a waiting pull
+--   comes back for the very next one.
 -- Time comes from Redis, so every worker process agrees on it.
 local t = redis.call("TIME")
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -114,9 +115,11 @@ if appLimit > 0 then
   local underShare = own < share
   local appUsed = count(KEYS[7])
   local room = appUsed < appLimit - keep
-  local function appWait()
-    if not underShare then return untilOldestLeaves(KEYS[2]) end
-    local place = redis.call("ZRANK", KEYS[10], self) or 0
+  -- Over its share and refused for it, an integration comes back when its own oldest call leaves the
+  -- window (then it is under its share again); otherwise when the call at its place in line leaves.
+  local function appWait(overShare)
+    if overShare then return untilOldestLeaves(KEYS[2]) end
+    local place = redis.call("ZRANK", KEYS[9], self) or 0
     if appUsed == 0 then return 1 end
     local nth = redis.call("ZRANGE", KEYS[7], place % appUsed, place % appUsed, "WITHSCORES")
     return tonumber(nth[2]) + window - now + math.floor(place / appUsed) * window
@@ -125,7 +128,7 @@ if appLimit > 0 then
   local function appDeny(reason, short)
     redis.call("ZADD", KEYS[9], "LT", since, self)
     if underShare then redis.call("ZADD", KEYS[10], "LT", since, self) end
-    local wait = math.max(1, math.ceil(short or appWait()))
+    local wait = math.max(1, math.ceil(short or appWait(reason == "appShare")))
     redis.call("ZADD", KEYS[11], now + wait + slack, self)
     for i = 9, 12 do redis.call("PEXPIRE", KEYS[i], dayMs * 2) end
     return deny(reason, wait)
