@@ -209,6 +209,7 @@ export const UpdateIntegrationSettingsMutation = graphql(`
           id
           settings {
             summarizeData { value source }
+            exportReserveMode { value source }
             entities { entity enabled { value source } customFields { value source } frequencyMinutes { value source } }
           }
         }

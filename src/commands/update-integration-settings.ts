@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { findOwnIntegration } from "../integrations/lifecycle.ts";
+import { EXPORT_RESERVE_MODES } from "../settings/effective.ts";
 import { updateIntegrationSettings as writeIntegrationSettings } from "../settings/update.ts";
 import { type Actor, type CommandDeps, runCommand, type Target } from "./command.ts";
 import { jsonBounds, storable, text, validate } from "./validate.ts";
@@ -31,6 +32,7 @@ const EntitySettingsInput = z.object({
 
 const IntegrationSettingsInput = z.object({
   summarizeData: z.boolean().nullable().optional(),
+  exportReserveMode: z.enum(EXPORT_RESERVE_MODES).nullable().optional(),
   entities: z.array(EntitySettingsInput).max(50).nullable().optional(),
 });
 

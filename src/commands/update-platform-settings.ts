@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { PlatformSettings } from "../generated/prisma/client.ts";
 import { PLATFORM_KEYS } from "../platforms/catalog.ts";
+import { EXPORT_RESERVE_MODES } from "../settings/effective.ts";
 import { updatePlatformSettings as writePlatformSettings } from "../settings/update.ts";
 import { type Actor, type CommandDeps, runCommand } from "./command.ts";
 import { localTime, validate } from "./validate.ts";
@@ -10,6 +11,7 @@ const PlatformSettingsInput = z.object({
   oneOffSync: z.boolean().nullable().optional(),
   summarizeData: z.boolean().nullable().optional(),
   nightlySyncTime: localTime.nullable().optional(),
+  exportReserveMode: z.enum(EXPORT_RESERVE_MODES).nullable().optional(),
 });
 
 /** Changes the tenant's settings for one platform: omitted fields stay, null clears an override. */

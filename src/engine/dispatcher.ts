@@ -265,7 +265,13 @@ export class Dispatcher {
         if (offer.dueAt !== null) dueAt = Math.min(dueAt ?? offer.dueAt, offer.dueAt);
         continue;
       }
-      const grant = await budget.acquire(target.integration.id, target.limits, offer.lane);
+      const grant = await budget.acquire(
+        target.integration.id,
+        target.limits,
+        offer.lane,
+        null,
+        offer.allowance ?? null,
+      );
       if (!grant.granted) {
         await session.unclaim(offer.work, grant);
         return { kind: "wait", waitMs: Math.max(1, grant.waitMs) };

@@ -2,6 +2,7 @@ import type { CallOutcome, OutgoingRequest } from "../platforms/http.ts";
 import type { Lane } from "./lanes.ts";
 import type { CallTarget } from "./provider-call.ts";
 import type { DenyReason } from "./rate-limit/budget.ts";
+import type { ExportAllowance } from "./rate-limit/export-allowance.ts";
 import type { ClaimContext } from "./store.ts";
 
 /**
@@ -60,5 +61,7 @@ export type Offer<W> =
       idempotencyKey?: string;
       /** Ids every log line of the call and its settlement carries (e.g. the run's), to follow it. */
       logContext?: Record<string, string>;
+      /** An EXPORT call in ADAPTIVE reserve mode: what it may use beyond the reserve (none: strict). */
+      allowance?: ExportAllowance;
     }
   | { kind: "none"; dueAt: number | null };

@@ -8,6 +8,14 @@ import { PLATFORMS } from "../platforms/catalog.ts";
  */
 export type SettingSource = "DEFAULT" | "TENANT" | "PLATFORM" | "INTEGRATION";
 
+/**
+ * How exports use the platform's export reserve (README, "The dispatch engine"): STRICT keeps them to
+ * the reserve (XPM: 30 a minute, 4,500 a day) whatever the schedule, as the seed does; ADAPTIVE lets
+ * them use the headroom the pull schedule proves no pull will need (sync/export-reserve.ts).
+ */
+export type ExportReserveMode = "STRICT" | "ADAPTIVE";
+export const EXPORT_RESERVE_MODES = ["STRICT", "ADAPTIVE"] as const satisfies readonly ExportReserveMode[];
+
 export interface Resolved<T> {
   value: T;
   source: SettingSource;
@@ -23,6 +31,7 @@ export interface PlatformLayer {
   oneOffSync: boolean | null;
   summarizeData: boolean | null;
   nightlySyncTime: string | null;
+  exportReserveMode?: ExportReserveMode | null;
 }
 
 export interface EntityLayer {
@@ -35,6 +44,7 @@ export interface EntityLayer {
 
 export interface IntegrationLayer {
   summarizeData: boolean | null;
+  exportReserveMode?: ExportReserveMode | null;
   entitySettings: EntityLayer[];
 }
 
@@ -52,6 +62,8 @@ export interface EffectiveSettings {
   oneOffSync: Resolved<boolean>;
   summarizeData: Resolved<boolean>;
   nightlySyncTime: Resolved<string>;
+  /** A platform or integration choice (STRICT unless set): the tenant layer has none. */
+  exportReserveMode: Resolved<ExportReserveMode>;
   entities: EffectiveEntitySettings[];
 }
 
@@ -61,6 +73,9 @@ export const TENANT_DEFAULTS: TenantLayer = {
   summarizeData: false,
   nightlySyncTime: "02:00",
 };
+
+/** The seed's way: exports use the export reserve only. */
+export const DEFAULT_EXPORT_RESERVE_MODE: ExportReserveMode = "STRICT";
 
 /** Default period of the scheduled kinds, in platform minutes. */
 export const DEFAULT_PERIOD_MINUTES = { DAILY: 24 * 60, FREQUENT: 10 } as const;
@@ -104,6 +119,13 @@ export function resolveSettings(input: {
         [tenant?.nightlySyncTime, "TENANT"],
       ],
       TENANT_DEFAULTS.nightlySyncTime,
+    ),
+    exportReserveMode: pick(
+      [
+        [integration?.exportReserveMode, "INTEGRATION"],
+        [platformLayer?.exportReserveMode, "PLATFORM"],
+      ],
+      DEFAULT_EXPORT_RESERVE_MODE,
     ),
     entities: entry.entities.map((definition) => {
       const row = bySetting.get(definition.key);

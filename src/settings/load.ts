@@ -25,7 +25,13 @@ export async function loadIntegrationEffectiveSettings(
 ): Promise<EffectiveSettings> {
   const integration = await db.integration.findUniqueOrThrow({
     where: { id: integrationId },
-    select: { tenantId: true, platform: true, summarizeData: true, entitySettings: true },
+    select: {
+      tenantId: true,
+      platform: true,
+      summarizeData: true,
+      exportReserveMode: true,
+      entitySettings: true,
+    },
   });
   const tenant = await db.tenantSettings.findUnique({ where: { tenantId: integration.tenantId } });
   const platformLayer = await db.platformSettings.findUnique({

@@ -1,7 +1,7 @@
 import { type FieldIssue, ValidationError } from "../errors.ts";
 import type { Prisma } from "../generated/prisma/client.ts";
 import { PLATFORMS, type PlatformKey } from "../platforms/catalog.ts";
-import type { PlatformLayer } from "./effective.ts";
+import type { ExportReserveMode, PlatformLayer } from "./effective.ts";
 
 /**
  * Writing the three settings layers (DESIGN.md "Settings"), inside the caller's transaction. The input
@@ -53,6 +53,7 @@ export interface EntitySettingsChange {
 
 export interface IntegrationSettingsChanges {
   summarizeData?: boolean | null;
+  exportReserveMode?: ExportReserveMode | null;
   entities?: EntitySettingsChange[] | null;
 }
 
@@ -68,10 +69,13 @@ export async function updateIntegrationSettings(
 ) {
   const entities = changes.entities ?? [];
   checkEntities(integration.platform, entities, entitiesPath);
-  if (changes.summarizeData !== undefined) {
+  if (changes.summarizeData !== undefined || changes.exportReserveMode !== undefined) {
     await tx.integration.update({
       where: { id: integration.id },
-      data: { summarizeData: changes.summarizeData },
+      data: {
+        ...(changes.summarizeData !== undefined && { summarizeData: changes.summarizeData }),
+        ...(changes.exportReserveMode !== undefined && { exportReserveMode: changes.exportReserveMode }),
+      },
     });
   }
   for (const { entity, customFields, ...rest } of entities) {

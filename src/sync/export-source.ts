@@ -5,6 +5,7 @@ import { SERVABLE } from "../integrations/integration-state.ts";
 import { PLATFORMS } from "../platforms/catalog.ts";
 import { knownExportTarget } from "../platforms/exports.ts";
 import { isConflict, knownRemote, verificationOf } from "./export-conflict.ts";
+import { exportReserveView, type ReserveView } from "./export-reserve.ts";
 import {
   type ClaimedExport,
   exportQueue,
@@ -55,8 +56,17 @@ export function exportSource(deps: WorkDeps): WorkSource<ExportWork> {
       const scope = { column: "integrationId", id: integration.id };
       const verifyInDoubt = !PLATFORMS[integration.platform].honoursIdempotencyKey;
       const base = (item: ClaimedExport): Known => (item.baseKnown ? { value: item.baseValue } : undefined);
+      // The reserve mode's allowance (export-reserve.ts), worked out again when it runs out or work arrives.
+      let reserve: ReserveView | null = null;
+      const allowance = async () => {
+        if (!reserve || Date.now() >= reserve.validUntil)
+          reserve = await exportReserveView(deps, integration, target.limits);
+        return reserve.allowance ? { allowance: reserve.allowance } : {};
+      };
       return {
-        announced: () => {},
+        announced: () => {
+          reserve = null;
+        },
         async next() {
           for (;;) {
             const item = await exportQueue.claim(sql, scope, claim, { verify: verifyInDoubt });
@@ -70,6 +80,7 @@ export function exportSource(deps: WorkDeps): WorkSource<ExportWork> {
                 work: { item, verifying: true },
                 request: exportTarget.read(item.remoteId),
                 logContext,
+                ...(await allowance()),
               };
             }
             const remote = knownRemote(exportTarget, item);
@@ -93,6 +104,7 @@ export function exportSource(deps: WorkDeps): WorkSource<ExportWork> {
               request: exportTarget.request(item.remoteId, item.field, item.value),
               idempotencyKey: item.idempotencyKey,
               logContext,
+              ...(await allowance()),
             };
           }
         },

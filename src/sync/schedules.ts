@@ -18,6 +18,8 @@ const PERIODIC: { kind: SyncKind; defaultMinutes: number }[] = [
 export interface ScheduledSync {
   kind: SyncKind;
   dueAt: Date;
+  /** Real ms between two runs of the kind (a NIGHTLY run: a day), for what the rest of a day needs. */
+  periodMs: number;
 }
 
 type ScheduledIntegration = Pick<
@@ -58,7 +60,7 @@ export async function syncSchedule(
   ) {
     const since = await sinceLast("NIGHTLY");
     const dueAt = nextWallClock(settings.nightlySyncTime.value, integration.tenant.timeZone, since);
-    schedule.push({ kind: "NIGHTLY", dueAt });
+    schedule.push({ kind: "NIGHTLY", dueAt, periodMs: time.dayMs });
   }
   for (const { kind, defaultMinutes } of PERIODIC) {
     if (!PLATFORMS[integration.platform].syncKinds.includes(kind)) continue;
@@ -71,7 +73,7 @@ export async function syncSchedule(
       .map((entity) => entity?.frequencyMinutes.value ?? defaultMinutes);
     if (frequencies.length === 0) continue;
     const periodMs = Math.min(...frequencies) * time.minuteMs;
-    schedule.push({ kind, dueAt: new Date((await sinceLast(kind)).getTime() + periodMs) });
+    schedule.push({ kind, dueAt: new Date((await sinceLast(kind)).getTime() + periodMs), periodMs });
   }
   return schedule;
 }

@@ -14,6 +14,9 @@
 --       15 the app's calls a minute (0: the platform has no app cap), 16 the units of the app's minute this
 --       lane leaves to the lanes above it, 17 the integration's id, 18 real ms a waiting integration's
 --       place outlives the wait it was told
+-- ARGV 19: an ADAPTIVE export's day keep (-1: the strict reserve): past exportPerDay, an export is
+--   admitted only while that many day calls stay free after it, for the rest of the day's scheduled pulls
+--   (ARGV 4 then carries the minute figure the schedule allows: engine/rate-limit/export-allowance.ts).
 -- A caller of the top lane (a user waiting on a live read) that is denied registers as a waiter; while any
 -- waiter is registered, the lower lanes are denied ("interactive"), so the next free unit is its.
 -- Returns {1, "ok", 0, minuteUsed, dayUsed, now} or {0, reason, waitMs, minuteUsed, dayUsed, now};
@@ -90,7 +93,9 @@ if dayUsed >= perDay then return deny("day", untilNextDay) end
 if minuteUsed >= perMinute then return deny("minute", untilOldestLeaves(KEYS[2])) end
 if isExport then
   local exportDay = tonumber(redis.call("HGET", KEYS[4], "x:" .. day) or "0")
-  if exportDay >= exportPerDay then return deny("exportDay", untilNextDay) end
+  local dayKeep = tonumber(ARGV[19] or "-1")
+  local spareDay = dayKeep >= 0 and dayUsed + 1 + dayKeep <= perDay
+  if exportDay >= exportPerDay and not spareDay then return deny("exportDay", untilNextDay) end
   if count(KEYS[3]) >= exportPerMinute then return deny("exportMinute", untilOldestLeaves(KEYS[3])) end
 end
 

@@ -5,6 +5,7 @@ import { redisKeys } from "../../redis/keys.ts";
 import type { TimeScale } from "../../time.ts";
 import { EXPORT_LANE, LANES, type Lane, laneRank } from "../lanes.ts";
 import type { CallLedger, LedgerCall } from "../store.ts";
+import type { ExportAllowance } from "./export-allowance.ts";
 import type { AppLimits, CallLimits } from "./limits.ts";
 
 /**
@@ -180,20 +181,22 @@ export class CallBudget {
   /**
    * Charges one call if every cap allows it. An INTERACTIVE caller passes `waiterId` (the same on every
    * retry): when denied it stays registered for `waiterTtlMs`, and the lower lanes hold back meanwhile.
+   * An EXPORT call in ADAPTIVE reserve mode passes its `allowance` (none: the strict reserve).
    */
   async acquire(
     integrationId: string,
     limits: CallLimits,
     lane: Lane,
     interactive: { waiterId: string; waiterTtlMs: number } | null = null,
+    allowance: ExportAllowance | null = null,
   ): Promise<Grant> {
     const leaseId = randomUUID();
     const exporting = lane === EXPORT_LANE;
-    let answer = await this.charge(integrationId, limits, lane, leaseId, interactive);
+    let answer = await this.charge(integrationId, limits, lane, leaseId, interactive, allowance);
     // Redis lost the windows: rebuild them from the ledger before anything is admitted.
     for (let tries = 0; answer[1] === "rebuild" && tries < 3; tries++) {
       await this.rebuild(integrationId);
-      answer = await this.charge(integrationId, limits, lane, leaseId, interactive);
+      answer = await this.charge(integrationId, limits, lane, leaseId, interactive, allowance);
     }
     const [granted, reason, waitMs, minuteUsed, dayUsed, at] = answer;
     if (granted !== 1) return { granted: false, reason: reason as DenyReason, waitMs: Math.max(1, waitMs) };
@@ -218,8 +221,10 @@ export class CallBudget {
     lane: Lane,
     leaseId: string,
     interactive: { waiterId: string; waiterTtlMs: number } | null,
+    allowance: ExportAllowance | null,
   ) {
     const exporting = lane === EXPORT_LANE;
+    const adaptive = exporting ? allowance : null;
     const names = this.names(integrationId);
     return this.redis.budgetAcquire(
       ...this.keys(integrationId),
@@ -228,7 +233,7 @@ export class CallBudget {
       limits.caps.concurrent,
       limits.caps.perMinute,
       limits.caps.perDay,
-      exporting ? limits.exportReserve.perMinute : 0,
+      exporting ? Math.min(adaptive?.perMinute ?? limits.exportReserve.perMinute, limits.caps.perMinute) : 0,
       exporting ? limits.exportReserve.perDay : 0,
       this.options.time.minuteMs,
       this.options.time.dayMs,
@@ -244,6 +249,8 @@ export class CallBudget {
       limits.app ? appKeep(limits.app, lane) : 0,
       integrationId,
       this.appWaiterSlackMs,
+      // 19: an ADAPTIVE export's day keep; -1: the strict reserve's day figure.
+      adaptive ? adaptive.dayKeep : -1,
     );
   }
 

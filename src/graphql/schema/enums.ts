@@ -143,6 +143,17 @@ export const ConflictPolicyEnum = describedEnum(
   },
 );
 
+export const ExportReserveModeEnum = describedEnum(
+  "ExportReserveMode",
+  Prisma.ExportReserveMode,
+  "How exports use the platform's export reserve (the share of its caps kept for scheduled pulls).",
+  {
+    STRICT: "Exports use only the export reserve (XPM: 30 a minute, 4,500 a day), whatever the schedule.",
+    ADAPTIVE:
+      "Exports may also use the headroom the pull schedule proves no pull will need; a pull that is queued or due still finds what the reserve keeps.",
+  },
+);
+
 export const LogLevelEnum = describedEnum("LogLevel", Prisma.LogLevel, "Severity of a sync log line.", {
   INFO: "What happened.",
   WARN: "Something was skipped or retried.",

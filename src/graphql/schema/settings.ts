@@ -6,6 +6,7 @@ import type { PlatformKey } from "../../platforms/catalog.ts";
 import {
   type EffectiveEntitySettings,
   type EffectiveSettings,
+  type ExportReserveMode,
   type PlatformLayer,
   type Resolved,
   type SettingSource,
@@ -16,7 +17,7 @@ import { loadPlatformEffectiveSettings } from "../../settings/load.ts";
 import { builder } from "../builder.ts";
 import { commandDeps, viewerOf } from "../context.ts";
 import { targetOf } from "../ids.ts";
-import { PlatformKeyEnum, SettingSourceEnum } from "./enums.ts";
+import { ExportReserveModeEnum, PlatformKeyEnum, SettingSourceEnum } from "./enums.ts";
 import { MUTATION_ERRORS } from "./errors.ts";
 
 /** Effective settings, each value with the layer it comes from. */
@@ -54,6 +55,24 @@ const IntSetting = resolvedType<number | null>(
 const StringListSetting = resolvedType<string[]>("StringListSetting", "An effective list setting.", [
   "String",
 ]);
+
+const ExportReserveModeSetting = builder
+  .objectRef<Resolved<ExportReserveMode>>("ExportReserveModeSetting")
+  .implement({
+    description: "The effective export reserve mode.",
+    fields: (t) => ({
+      value: t.field({
+        type: ExportReserveModeEnum,
+        description: "The effective value.",
+        resolve: (setting) => setting.value,
+      }),
+      source: t.field({
+        type: SettingSourceEnum,
+        description: "The layer it comes from.",
+        resolve: (setting) => setting.source satisfies SettingSource,
+      }),
+    }),
+  });
 
 const EntitySettingsRef = builder.objectRef<EffectiveEntitySettings>("EntitySettings").implement({
   description: "Effective settings of one entity of an integration.",
@@ -96,6 +115,12 @@ export const EffectiveSettingsRef = builder.objectRef<EffectiveSettings>("Effect
       type: StringSetting,
       description: "Local time (HH:MM) of nightly syncs, in the tenant's zone.",
       resolve: (s) => s.nightlySyncTime,
+    }),
+    exportReserveMode: t.field({
+      type: ExportReserveModeSetting,
+      description:
+        "How exports use the export reserve: STRICT (the reserve only) or ADAPTIVE (also the headroom no pull will need).",
+      resolve: (s) => s.exportReserveMode,
     }),
     entities: t.field({
       type: [EntitySettingsRef],
@@ -206,6 +231,12 @@ const PlatformSettingsRef = builder.objectRef<PlatformSettingsShape>("PlatformSe
       nullable: true,
       description: "Overrides the tenant's nightly sync time.",
     }),
+    exportReserveMode: t.field({
+      type: ExportReserveModeEnum,
+      nullable: true,
+      description: "How exports on this platform use the export reserve (null: STRICT).",
+      resolve: (s) => s.exportReserveMode ?? null,
+    }),
     effective: t.field({
       type: EffectiveSettingsRef,
       description: "What applies to a new integration on this platform.",
@@ -218,7 +249,16 @@ async function platformSettings(tenantId: string, platform: PlatformKey): Promis
   const row = await prisma().platformSettings.findUnique({
     where: { tenantId_platform: { tenantId, platform } },
   });
-  return row ?? { tenantId, platform, oneOffSync: null, summarizeData: null, nightlySyncTime: null };
+  return (
+    row ?? {
+      tenantId,
+      platform,
+      oneOffSync: null,
+      summarizeData: null,
+      nightlySyncTime: null,
+      exportReserveMode: null,
+    }
+  );
 }
 
 builder.queryField("platformSettings", (t) =>
@@ -238,6 +278,11 @@ const UpdatePlatformSettingsInput = builder.inputType("UpdatePlatformSettingsInp
     oneOffSync: t.boolean({ required: false, description: "One-off sync for this platform; null inherits." }),
     summarizeData: t.boolean({ required: false, description: "Summarize pushes; null inherits." }),
     nightlySyncTime: t.string({ required: false, description: "Nightly time HH:MM; null inherits." }),
+    exportReserveMode: t.field({
+      type: ExportReserveModeEnum,
+      required: false,
+      description: "How exports use the export reserve; null: STRICT.",
+    }),
   }),
 });
 
@@ -290,6 +335,11 @@ const UpdateIntegrationSettingsInput = builder.inputType("UpdateIntegrationSetti
   fields: (t) => ({
     integrationId: t.id({ description: "The integration's global id." }),
     summarizeData: t.boolean({ required: false, description: "Summarize accounting pushes; null inherits." }),
+    exportReserveMode: t.field({
+      type: ExportReserveModeEnum,
+      required: false,
+      description: "How this integration's exports use the export reserve; null inherits the platform's.",
+    }),
     entities: t.field({
       type: [EntitySettingsInput],
       required: false,

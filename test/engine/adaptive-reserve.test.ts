@@ -1,0 +1,243 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { globalId } from "../../src/graphql/ids.ts";
+import type { CallLogEntry } from "../../src/sandbox/kit/call-log.ts";
+import { enqueueEdits } from "../../src/sync/export.ts";
+import { EnqueueExportsMutation, UpdateIntegrationSettingsMutation } from "../operations.ts";
+import { connectedXpm, type EngineHarness, startEngineHarness, until } from "../support/engine.ts";
+import type { TestTenant } from "../support/harness.ts";
+
+/**
+ * The export reserve's ADAPTIVE mode (sync/export-reserve.ts) next to STRICT, against the XPM sandbox in
+ * compressed time. Each integration's 10-minute sync is scheduled for real (the scheduler role runs).
+ */
+let h: EngineHarness;
+let tenant: TestTenant;
+
+const isExport = (c: CallLogEntry) => c.method === "PUT";
+const sent = (integrationId: string) =>
+  h.t.app.db.prisma.exportItem.count({ where: { integrationId, status: "SENT" } });
+
+async function adaptive(integrationId: string) {
+  const { updateIntegrationSettings } = await h.t.data(
+    UpdateIntegrationSettingsMutation,
+    { input: { integrationId: globalId("Integration", integrationId), exportReserveMode: "ADAPTIVE" } },
+    tenant.admin,
+  );
+  if (updateIntegrationSettings.__typename !== "IntegrationSettingsPayload")
+    throw new Error(updateIntegrationSettings.__typename);
+  expect(updateIntegrationSettings.integration.settings.exportReserveMode).toEqual({
+    value: "ADAPTIVE",
+    source: "INTEGRATION",
+  });
+}
+
+describe("the adaptive export reserve (a minute of 3 s)", () => {
+  const MINUTE_MS = 3000;
+
+  beforeAll(async () => {
+    h = await startEngineHarness({ minuteMs: MINUTE_MS });
+    tenant = await h.t.createTenant("Adaptive reserve");
+  });
+  afterAll(() => h.close());
+
+  it("drains faster than STRICT, and a 10-minute sync that falls due mid-drain goes first and finds the strict reserve's headroom", async () => {
+    const EDITS = 240;
+    const connect = async () => {
+      const made = await connectedXpm(h, { tenantId: tenant.id, seed: { jobs: EDITS, clients: 2 } });
+      // Connected 6 platform minutes ago: the 10-minute sync falls due 4 minutes into the drain.
+      await h.t.app.db.prisma.integration.update({
+        where: { id: made.integration.id },
+        data: { connectedAt: new Date(Date.now() - 6 * MINUTE_MS) },
+      });
+      return made;
+    };
+    const strict = await connect();
+    const flexible = await connect();
+    await adaptive(flexible.integration.id);
+
+    const start = Date.now();
+    await Promise.all(
+      [strict, flexible].map(async ({ integration, practice }) => {
+        const items = [...practice.jobs.keys()].map((job) => ({
+          entity: "job",
+          remoteId: job,
+          field: "budget",
+          value: 4242,
+        }));
+        const { enqueueExports } = await h.t.data(
+          EnqueueExportsMutation,
+          { input: { integrationId: globalId("Integration", integration.id), items } },
+          tenant.admin,
+        );
+        if (enqueueExports.__typename !== "EnqueueExportsPayload") throw new Error(enqueueExports.message);
+      }),
+    );
+    // DEBUG_RESERVE=1 prints each integration's calls per minute and its runs.
+    const debug = async () => {
+      if (!process.env.DEBUG_RESERVE) return;
+      for (const r of [strict.remoteTenantId, flexible.remoteTenantId]) {
+        const perMinute = new Map<string, number>();
+        for (const c of h.xpm.caps.log.filter((c) => c.tenantId === r)) {
+          const k = `${Math.floor((c.startedAt - start) / MINUTE_MS)}${isExport(c) ? "x" : "p"}${c.status}`;
+          perMinute.set(k, (perMinute.get(k) ?? 0) + 1);
+        }
+        const runs = await h.t.app.db.prisma.syncRun.findMany({
+          where: { integration: { remoteTenantId: r } },
+          select: { kind: true, status: true, queuedAt: true, finishedAt: true },
+        });
+        const at = (d: Date | null) => (d ? d.getTime() - start : null);
+        console.log(r, JSON.stringify([...perMinute]));
+        console.log(JSON.stringify(runs.map((x) => [x.kind, x.status, at(x.queuedAt), at(x.finishedAt)])));
+      }
+    };
+    const timer = setTimeout(() => void debug(), 19 * MINUTE_MS);
+    await until(
+      "both drained",
+      async () =>
+        (await sent(strict.integration.id)) === EDITS && (await sent(flexible.integration.id)) === EDITS,
+      20 * MINUTE_MS,
+    );
+    clearTimeout(timer);
+    await debug();
+    // From each one's first export to its last (the engine's start-up is not the reserve's doing).
+    const firstExport = (remoteTenantId: string) =>
+      Math.min(
+        ...h.xpm.caps
+          .accepted(remoteTenantId)
+          .filter(isExport)
+          .map((c) => c.startedAt),
+      );
+    const drain = (remoteTenantId: string) => {
+      const calls = h.xpm.caps.accepted(remoteTenantId).filter(isExport);
+      return (Math.max(...calls.map((c) => c.endedAt!)) - firstExport(remoteTenantId)) / MINUTE_MS;
+    };
+    const [strictMinutes, adaptiveMinutes] = [drain(strict.remoteTenantId), drain(flexible.remoteTenantId)];
+    // STRICT: 30 a minute, so the last 30 go in the eighth minute. ADAPTIVE: up to 60 a minute, but 30
+    // while the sync is near.
+    expect(strictMinutes).toBeGreaterThanOrEqual(7);
+    expect(adaptiveMinutes).toBeLessThan(strictMinutes * 0.85);
+    expect(h.xpm.caps.maxInSlidingWindow(strict.remoteTenantId, MINUTE_MS, isExport)).toBeLessThanOrEqual(30);
+    expect(h.xpm.caps.maxInSlidingWindow(flexible.remoteTenantId, MINUTE_MS, isExport)).toBeGreaterThan(40);
+
+    for (const { integration, remoteTenantId } of [strict, flexible]) {
+      const calls = h.xpm.caps.accepted(remoteTenantId);
+      expect(h.xpm.caps.maxInSlidingWindow(remoteTenantId, MINUTE_MS)).toBeLessThanOrEqual(60);
+      expect(h.xpm.caps.maxConcurrency(remoteTenantId)).toBeLessThanOrEqual(3);
+      expect(h.xpm.caps.log.filter((c) => c.tenantId === remoteTenantId && c.status === 429)).toHaveLength(0);
+      expect(calls.filter((c) => isExport(c) && c.replayed)).toHaveLength(0);
+
+      // The 10-minute sync fell due mid-drain and was served first.
+      const run = await h.t.app.db.prisma.syncRun.findFirstOrThrow({
+        where: { integrationId: integration.id, kind: "FREQUENT" },
+        orderBy: { queuedAt: "asc" },
+      });
+      expect(run.status).toBe("SUCCEEDED");
+      expect(run.queuedAt.getTime()).toBeLessThan(start + 5 * MINUTE_MS);
+      const pulls = calls.filter((c) => !isExport(c) && c.startedAt >= run.queuedAt.getTime());
+      expect(pulls.length).toBeGreaterThan(0);
+      const first = Math.min(...pulls.map((c) => c.startedAt));
+      // It found the headroom the strict reserve keeps: at most 30 exports in the minute before it, and
+      // its first call went out without waiting for the window (a call slot frees within one call).
+      const exportsBefore = calls.filter(
+        (c) => isExport(c) && c.endedAt! > first - MINUTE_MS && c.startedAt <= first,
+      );
+      expect(exportsBefore.length).toBeLessThanOrEqual(30);
+      expect(first - run.queuedAt.getTime()).toBeLessThan(MINUTE_MS / 2);
+      expect(run.finishedAt!.getTime() - run.queuedAt.getTime()).toBeLessThan(MINUTE_MS);
+    }
+  }, 120_000);
+});
+
+describe("the adaptive export reserve's day (a minute of 5 ms, a day of 7.2 s)", () => {
+  const MINUTE_MS = 5;
+  const DAY_MS = MINUTE_MS * 1440;
+
+  beforeAll(async () => {
+    h = await startEngineHarness({ minuteMs: MINUTE_MS });
+    tenant = await h.t.createTenant("Adaptive reserve day");
+  });
+  afterAll(() => h.close());
+
+  it("uses the day beyond the reserve only as far as the rest of the day's pulls allow, never past the day cap", async () => {
+    const { integration, practice, remoteTenantId } = await connectedXpm(h, {
+      tenantId: tenant.id,
+      seed: { jobs: 150, clients: 1, timeEntries: 5 },
+      // A day of 100 calls, of which 50 for exports, the minute lifted so only the day binds (small
+      // figures, so the day's calls fit a 7.2 s day on a loaded machine).
+      override: { perMinute: 1_000_000, exportPerMinute: 1_000_000, perDay: 100, exportPerDay: 50 },
+    });
+    h.xpm.caps.setLimits({ perMinute: 1_000_000, perDay: 100 }, remoteTenantId);
+    await adaptive(integration.id);
+    const prisma = h.t.app.db.prisma;
+    // Only the 10-minute kind is scheduled (jobs and clients are not pulled), every 6 hours: four runs a day.
+    for (const entity of ["client", "job"])
+      await prisma.integrationEntitySettings.create({
+        data: { integrationId: integration.id, entity, enabled: false },
+      });
+    for (const entity of ["staff", "time"])
+      await prisma.integrationEntitySettings.create({
+        data: { integrationId: integration.id, entity, frequencyMinutes: 360 },
+      });
+    // What one run of it cost yesterday, in the call ledger: 4 calls.
+    const yesterday = Date.now() - 1.5 * DAY_MS;
+    await prisma.syncRun.create({
+      data: {
+        tenantId: tenant.id,
+        integrationId: integration.id,
+        kind: "FREQUENT",
+        trigger: "SCHEDULE",
+        lane: "FREQUENT",
+        status: "SUCCEEDED",
+        queuedAt: new Date(yesterday),
+        startedAt: new Date(yesterday),
+        finishedAt: new Date(yesterday + 100),
+      },
+    });
+    await prisma.callLedger.createMany({
+      data: [0, 1, 2, 3].map((i) => ({
+        id: randomUUID(),
+        integrationId: integration.id,
+        lane: "FREQUENT" as const,
+        export: false,
+        startedAt: BigInt(yesterday + 10 + i),
+        endedAt: BigInt(yesterday + 20 + i),
+      })),
+    });
+
+    // Start at the top of a day.
+    await new Promise((resolve) => setTimeout(resolve, DAY_MS - (Date.now() % DAY_MS) + 5));
+    const day = Math.floor(Date.now() / DAY_MS);
+    const jobs = [...practice.jobs.keys()];
+    await prisma.$transaction(
+      (tx) =>
+        enqueueEdits(
+          tx,
+          integration.id,
+          jobs.map((job) => ({ entity: "job", remoteId: job, field: "budget", value: 9 })),
+        ),
+      { timeout: 30_000 },
+    );
+    await h.t.app.engine.notify(integration.id);
+    // Wait for the day to end.
+    await new Promise((resolve) => setTimeout(resolve, (day + 1) * DAY_MS - Date.now() + 50));
+
+    const today = h.xpm.caps.accepted(remoteTenantId).filter((c) => Math.floor(c.startedAt / DAY_MS) === day);
+    const exportsToday = today.filter(isExport).length;
+    // Beyond the strict reserve's 50, never past the day's 100, and the pulls found their calls.
+    expect(exportsToday).toBeGreaterThan(50);
+    expect(today.length).toBeLessThanOrEqual(100);
+    expect(h.xpm.caps.log.filter((c) => c.tenantId === remoteTenantId && c.status === 429)).toHaveLength(0);
+    const runs = await prisma.syncRun.findMany({
+      where: {
+        integrationId: integration.id,
+        kind: "FREQUENT",
+        queuedAt: { gte: new Date(day * DAY_MS), lt: new Date((day + 1) * DAY_MS) },
+      },
+    });
+    // Every run of the day found its calls: none was put off to the next day for a spent day.
+    expect(runs.length).toBeGreaterThanOrEqual(3);
+    expect(runs.filter((r) => r.status === "DEFERRED" || r.status === "FAILED")).toEqual([]);
+    expect(today.filter((c) => !isExport(c)).length).toBeGreaterThanOrEqual(runs.length);
+  }, 60_000);
+});
