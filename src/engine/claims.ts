@@ -163,6 +163,7 @@ export class ClaimQueue<S extends string, Row, Moved = Row> {
        WHERE ${this.t}.id = c.claimed_id AND ${this.currentFence("$2")}
        RETURNING ${returning}, '${from}' AS "claimedFrom"`,
       [claimedId, claim.fence, limit],
+      { prepared: true },
     );
   }
 

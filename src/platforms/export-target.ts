@@ -10,6 +10,14 @@ import type { OutgoingRequest } from "./http.ts";
 export interface ExportTarget {
   fields: Record<string, z.ZodType>;
   request(remoteId: string, field: string, value: unknown): OutgoingRequest & { method: "PUT" | "POST" };
+  /**
+   * The call that changes several fields of one object at once, where the platform's update takes them
+   * together (XPM job.api/update); absent: one call per field.
+   */
+  requestFields?(
+    remoteId: string,
+    values: Readonly<Record<string, unknown>>,
+  ): OutgoingRequest & { method: "PUT" | "POST" };
   /** The call that reads the remote object as it is now. */
   read(remoteId: string): OutgoingRequest & { method: "GET" };
   /** The field's value in the answer to `read` (undefined: the answer does not hold the object). */

@@ -1,13 +1,16 @@
+import { createHash } from "node:crypto";
 import type { CallTarget } from "../engine/provider-call.ts";
 import { settlementOf } from "../engine/settlement.ts";
 import type { WorkSource } from "../engine/work-source.ts";
 import { SERVABLE } from "../integrations/integration-state.ts";
 import { PLATFORMS } from "../platforms/catalog.ts";
+import type { ExportTarget } from "../platforms/export-target.ts";
 import { knownExportTarget } from "../platforms/exports.ts";
 import { isConflict, knownRemote, verificationOf } from "./export-conflict.ts";
 import { exportReserveView, type ReserveView } from "./export-reserve.ts";
 import {
   type ClaimedExport,
+  claimSameObject,
   exportQueue,
   holdConflict,
   type Known,
@@ -17,22 +20,29 @@ import {
 } from "./export-state.ts";
 import type { WorkDeps } from "./work-deps.ts";
 
-/** An item's call: its write, or the read that verifies an in-doubt write. */
+/**
+ * An object's call: the write of one or more of its fields' items, or the read that verifies items in
+ * doubt. The first item is the one claimed in its turn; the others came along (claimSameObject).
+ */
 interface ExportWork {
-  item: ClaimedExport;
+  items: ClaimedExport[];
   verifying: boolean;
 }
 
 /**
- * The outbox as engine work, in the EXPORT lane: the oldest due item, one call each, sent with its
- * Idempotency-Key. An item is claimed before the budget is asked, so a granted call starts at once; if
- * the budget says wait, it goes back in line untouched.
+ * The outbox as engine work, in the EXPORT lane: the oldest due item, sent with its Idempotency-Key.
+ * Where the platform's update takes several fields of one object together (XPM job.api/update), the
+ * object's other due fields go in the same call; each stays an item of its own, so repeated edits of a
+ * field still coalesce to the latest value while they wait. Items are claimed before the budget is
+ * asked, so a granted call starts at once; if the budget says wait, they go back in line untouched.
  *
- * Before a write, the field's platform value as last known (the last pull's, or an export's since) is
+ * Before a write, each field's platform value as last known (the last pull's, or an export's since) is
  * compared with the value the edit was based on: someone else's change is a conflict, decided by the
- * integration's policy, never silently overwritten. An item in doubt is resent with its key where the
- * platform honours idempotency keys (the catalog says, from its contract); elsewhere its object is read
- * first, through the budget like any call, and the item settled by what is there.
+ * integration's policy, never silently overwritten. Items in doubt are resent with their key where the
+ * platform honours idempotency keys (the catalog says, from its contract); elsewhere their object is
+ * read first, through the budget like any call (one read for every field of it in doubt), and each item
+ * settled by what is there for its field. In ADAPTIVE reserve mode each call carries what it may use
+ * beyond the export reserve (export-reserve.ts).
  */
 export function exportSource(deps: WorkDeps): WorkSource<ExportWork> {
   const { sql } = deps;
@@ -69,66 +79,110 @@ export function exportSource(deps: WorkDeps): WorkSource<ExportWork> {
         },
         async next() {
           for (;;) {
-            const item = await exportQueue.claim(sql, scope, claim, { verify: verifyInDoubt });
-            if (!item) return { kind: "none", dueAt: await exportQueue.nextDue(sql, scope) };
-            const exportTarget = knownExportTarget(integration.platform, item.entity);
-            const logContext = { exportItemId: item.id };
-            if (item.status === "VERIFYING") {
+            const first = await exportQueue.claim(sql, scope, claim, { verify: verifyInDoubt });
+            if (!first) return { kind: "none", dueAt: await exportQueue.nextDue(sql, scope) };
+            const exportTarget = knownExportTarget(integration.platform, first.entity);
+            // Other fields of the same object go in the same call where the platform's update takes them.
+            // Only where items in doubt are read back, field by field: a platform that honours keys
+            // would get each resent with its own key, which a call of several did not carry.
+            const items =
+              exportTarget.requestFields && verifyInDoubt && first.otherFields
+                ? [first, ...(await claimSameObject(sql, first, claim))]
+                : [first];
+            const logContext = { exportItemId: items.map((item) => item.id).join(",") };
+            if (first.status === "VERIFYING") {
               return {
                 kind: "call",
                 lane: "EXPORT",
-                work: { item, verifying: true },
-                request: exportTarget.read(item.remoteId),
+                work: { items, verifying: true },
+                request: exportTarget.read(first.remoteId),
                 logContext,
                 ...(await allowance()),
               };
             }
-            const remote = knownRemote(exportTarget, item);
-            if (remote && isConflict(exportTarget, item.field, base(item), remote.value, item.value)) {
-              const policy = integration.conflictPolicy;
-              target.log.warn(
-                { item: item.id, field: item.field, remote: remote.value, policy },
-                "export conflicts with a change made on the platform",
-              );
-              deps.publish([
-                ...(await holdConflict(sql, item, remote.value, policy, claim.fence, "SENDING")),
-                { topic: "queueProgress", integrationId: integration.id },
-              ]);
-              // Held or dropped without a call: look for the next item. LOCAL_WINS sends it now.
-              if (policy !== "LOCAL_WINS") continue;
+            // Each field is checked on its own: one held as a conflict leaves the call, the others go.
+            const sending: ClaimedExport[] = [];
+            for (const item of items) {
+              const remote = knownRemote(exportTarget, item);
+              if (remote && isConflict(exportTarget, item.field, base(item), remote.value, item.value)) {
+                const policy = integration.conflictPolicy;
+                target.log.warn(
+                  { item: item.id, field: item.field, remote: remote.value, policy },
+                  "export conflicts with a change made on the platform",
+                );
+                deps.publish([
+                  ...(await holdConflict(sql, item, remote.value, policy, claim.fence, "SENDING")),
+                  { topic: "queueProgress", integrationId: integration.id },
+                ]);
+                // Held or dropped without a call. LOCAL_WINS sends it now.
+                if (policy !== "LOCAL_WINS") continue;
+              }
+              sending.push(item);
             }
+            if (sending.length === 0) continue;
             return {
               kind: "call",
               lane: "EXPORT",
-              work: { item, verifying: false },
-              request: exportTarget.request(item.remoteId, item.field, item.value),
-              idempotencyKey: item.idempotencyKey,
+              work: { items: sending, verifying: false },
+              request: requestFor(exportTarget, sending),
+              idempotencyKey: idempotencyKeyOf(sending),
               logContext,
               ...(await allowance()),
             };
           }
         },
-        unclaim: ({ item }) => exportQueue.unclaim(sql, item, claim.fence),
-        async settle({ item, verifying }, outcome) {
+        async unclaim({ items }) {
+          for (const item of items) await exportQueue.unclaim(sql, item, claim.fence);
+        },
+        async settle({ items, verifying }, outcome) {
+          const attempts = Math.max(...items.map((item) => item.attempts));
+          const exportTarget = knownExportTarget(integration.platform, items[0]!.entity);
           if (verifying) {
-            const settlement = settlementOf(outcome, item.attempts, deps.time);
-            const exportTarget = knownExportTarget(integration.platform, item.entity);
-            const found = verificationOf(exportTarget, { ...item, base: base(item) }, settlement);
-            if (found.kind !== "again")
-              target.log.info(
-                { item: item.id, found: found.kind },
-                "read back an export whose outcome was unknown",
+            // One read, each field judged by what it shows.
+            const settlement = settlementOf(outcome, attempts, deps.time);
+            for (const item of items) {
+              const found = verificationOf(exportTarget, { ...item, base: base(item) }, settlement);
+              if (found.kind !== "again")
+                target.log.info(
+                  { item: item.id, found: found.kind },
+                  "read back an export whose outcome was unknown",
+                );
+              deps.publish(
+                await settleVerification(sql, item, found, integration.conflictPolicy, claim.fence),
               );
-            deps.publish(await settleVerification(sql, item, found, integration.conflictPolicy, claim.fence));
+            }
             return;
           }
-          const settlement = settlementOf(outcome, item.attempts, deps.time, { write: true });
-          await settleExport(sql, item, settlement, claim.fence);
-          if (settlement.kind === "failed") target.log.warn({ item: item.id, outcome }, "export failed");
+          // One answer for every field the call carried.
+          const settlement = settlementOf(outcome, attempts, deps.time, { write: true });
+          for (const item of items) await settleExport(sql, item, settlement, claim.fence);
+          const ids = items.map((item) => item.id);
+          if (settlement.kind === "failed") target.log.warn({ items: ids, outcome }, "export failed");
           if (settlement.kind === "inDoubt")
-            target.log.warn({ item: item.id, reason: settlement.message }, "export's outcome unknown");
+            target.log.warn({ items: ids, reason: settlement.message }, "export's outcome unknown");
         },
       };
     },
   };
+}
+
+/** One field's call as before; several fields of one object in one call (the target takes them together). */
+function requestFor(target: ExportTarget, items: readonly ClaimedExport[]) {
+  const [first] = items as [ClaimedExport, ...ClaimedExport[]];
+  if (items.length === 1 || !target.requestFields)
+    return target.request(first.remoteId, first.field, first.value);
+  return target.requestFields(
+    first.remoteId,
+    Object.fromEntries(items.map((item) => [item.field, item.value])),
+  );
+}
+
+/**
+ * A call's Idempotency-Key: its item's own, or for several items one derived from theirs, so the same
+ * set of edits resent carries the same key and any other set a key of its own.
+ */
+function idempotencyKeyOf(items: readonly ClaimedExport[]): string {
+  if (items.length === 1) return items[0]!.idempotencyKey;
+  const keys = items.map((item) => item.idempotencyKey).sort();
+  return createHash("sha256").update(keys.join(",")).digest("hex").slice(0, 64);
 }

@@ -66,6 +66,8 @@ export interface ClaimedExport {
   mirror: { data: Prisma.JsonValue; at: string } | null;
   /** The last value of this field an export sent, and when; null: none. */
   lastSent: { value: Prisma.JsonValue; at: string } | null;
+  /** Whether other fields of the same object wait too (so one call may carry them: claimSameObject). */
+  otherFields: boolean;
 }
 
 const ITEM = `"ExportItem"`;
@@ -90,7 +92,11 @@ const RETURNING = `id, "integrationId", entity, "remoteId", field, value, "idemp
     (SELECT jsonb_build_object('value', s.value, 'at', s."sentAt") FROM ${ITEM} s
      WHERE s."integrationId" = ${ITEM}."integrationId" AND s."remoteId" = ${ITEM}."remoteId"
        AND s.entity = ${ITEM}.entity AND s.field = ${ITEM}.field AND s.status = 'SENT'
-     ORDER BY s."sentAt" DESC LIMIT 1) END AS "lastSent"`;
+     ORDER BY s."sentAt" DESC LIMIT 1) END AS "lastSent",
+  EXISTS (SELECT 1 FROM ${ITEM} o
+    WHERE o."integrationId" = ${ITEM}."integrationId" AND o."remoteId" = ${ITEM}."remoteId"
+      AND o.entity = ${ITEM}.entity AND o.field <> ${ITEM}.field AND o.status IN ('PENDING', 'IN_DOUBT'))
+    AS "otherFields"`;
 
 export const exportQueue = new ClaimQueue<
   ExportItemStatus,
@@ -112,6 +118,28 @@ export const exportQueue = new ClaimQueue<
   // Edits of one field reach the platform in the order they were made.
   claimable: BEHIND_AN_OLDER_ONE,
 });
+
+/** Most fields one call carries (XPM's JobUpdateRequestDto has five updatable ones). */
+const MAX_FIELDS_PER_CALL = 20;
+
+/**
+ * Claims, along with a claimed item, the due items of other fields of the same remote object, so one
+ * call carries them all (where the platform's update takes several fields): waiting items to be sent
+ * with it, or, when it is being read back, items in doubt to be verified by the same read. Each is
+ * claimable in its own right (no older edit of its field is still on its way), so edits of one field
+ * still reach the platform in order, and each stays an item of its own: settled, verified and held as a
+ * conflict field by field.
+ */
+export function claimSameObject(
+  sql: SqlPool,
+  item: ClaimedExport,
+  claim: { fence: number },
+): Promise<ClaimedExport[]> {
+  const from: ExportItemStatus = item.status === "VERIFYING" ? "IN_DOUBT" : "PENDING";
+  const sameObject = `${ITEM}."integrationId" = p."integrationId" AND ${ITEM}.entity = p.entity
+    AND ${ITEM}."remoteId" = p."remoteId" AND ${ITEM}.field <> p.field`;
+  return exportQueue.claimAlong(sql, item.id, sameObject, from, claim, MAX_FIELDS_PER_CALL - 1);
+}
 
 /** Records what the platform's answer to the item's write means (engine/settlement.ts decided). */
 export async function settleExport(

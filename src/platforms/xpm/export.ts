@@ -35,6 +35,12 @@ export const XPM_EXPORTS: Record<string, ExportTarget> = {
       path: "v3.1/job.api/update",
       body: { id: remoteId, [field]: value },
     }),
+    // JobUpdateRequestDto takes every updatable field at once; fields left out are left as they are.
+    requestFields: (remoteId, values) => ({
+      method: "PUT",
+      path: "v3.1/job.api/update",
+      body: { ...values, id: remoteId },
+    }),
     read: (remoteId) => ({ method: "GET", path: `v3.1/job.api/get/${encodeURIComponent(remoteId)}` }),
     valueIn: (body, field) => {
       const job = record(record(body)?.job);
