@@ -1,0 +1,360 @@
+/**
+ * npm run bench:fleet — a fleet of XPM integrations behind ONE Xero app, judged by the XPM sandbox's log.
+ *
+ * Xero caps each tenant (3 concurrent, 60 a minute, 5,000 a day) and the app across all its tenants
+ * (10,000 a minute). Here the app's cap is scaled to the run (BENCH_APP_PER_MINUTE, enforced by the
+ * sandbox and given to syncline as SYNCLINE_XERO_APP_PER_MINUTE) so that it, not the machine, binds:
+ * every integration's export backlog asks 30 a minute, far more than its share. Mixed lanes: export
+ * backlogs of different sizes, FREQUENT pulls at the start, DAILY pulls arriving behind the backlogs, a
+ * few INTERACTIVE reads. Two worker processes; the benchmark process only schedules.
+ *
+ * Prints: calls made; cap violations at each level (the sandbox's 429s the counts called for, and the
+ * log's own sliding-window maxima), 429s, the app's utilisation while the fleet is backlogged, Jain's
+ * fairness index over the calls of integrations that had work throughout a minute, and preemption latency
+ * (a DAILY run or an INTERACTIVE read arriving behind the backlogs, until its first call starts).
+ *
+ * Needs PostgreSQL and Redis (BENCH_DATABASE_URL, default the local server; REDIS_URL, default local).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { type App, startApp } from "../src/app.ts";
+import { encryptSecret } from "../src/auth/secrets.ts";
+import { createTenant } from "../src/auth/tenants.ts";
+import { loadConfig } from "../src/config.ts";
+import type { Integration } from "../src/generated/prisma/client.ts";
+import type { CallLogEntry } from "../src/sandbox/kit/call-log.ts";
+import { startXpmSandbox, type XpmSandbox } from "../src/sandbox/xpm/server.ts";
+import { enqueueEdits } from "../src/sync/export.ts";
+import { timeScale } from "../src/time.ts";
+import { adminQuery, benchEnv, printTable } from "./support.ts";
+
+// The issue asks for 2,000; on this shared 2-core machine setting up 1,000 (their practices, rows and
+// outbox) already took over 10 minutes, so the default is 300 (BENCH_INTEGRATIONS to change it).
+const INTEGRATIONS = Number(process.env.BENCH_INTEGRATIONS ?? 300);
+const MINUTE_MS = Number(process.env.BENCH_MINUTE_MS ?? 20_000);
+/** The app's calls a minute: a share of 4 a minute per integration, where each backlog asks 30. */
+const APP_PER_MINUTE = Number(process.env.BENCH_APP_PER_MINUTE ?? INTEGRATIONS * 4);
+const WORKERS = 2;
+/** Every 4th integration has a big backlog (it works for the whole run); the others small ones. */
+const backlogOf = (i: number) => (i % 4 === 0 ? 30 : 4 + (i % 7));
+
+interface Stage {
+  database: string;
+  app: App;
+  xpm: XpmSandbox;
+  workers: ChildProcess[];
+  tenantId: string;
+}
+
+async function stage(): Promise<Stage> {
+  const database = `syncline_bench_fleet_${randomBytes(3).toString("hex")}`;
+  await adminQuery(`CREATE DATABASE ${database}`);
+  const xpm = await startXpmSandbox({ time: timeScale(MINUTE_MS), appPerMinute: APP_PER_MINUTE });
+  const env = benchEnv(database, {
+    SYNCLINE_MINUTE_MS: String(MINUTE_MS),
+    SYNCLINE_XPM_URL: xpm.url,
+    SYNCLINE_XERO_APP_PER_MINUTE: String(APP_PER_MINUTE),
+    SYNCLINE_SWEEP_INTERVAL_MS: "5000",
+    SYNCLINE_HEARTBEAT_LAPSE_MS: "5000",
+  });
+  const app = await startApp(loadConfig(env), ["scheduler"]);
+  const { tenantId } = await createTenant(app.db.prisma, { name: "bench fleet" });
+  const workers: ChildProcess[] = [];
+  for (let i = 0; i < WORKERS; i++) workers.push(await startWorker(env));
+  return { database, app, xpm, workers, tenantId };
+}
+
+function startWorker(env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "--role", "worker"], {
+    env: { ...process.env, ...env, LOG_LEVEL: "info" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return new Promise((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`worker exited with ${code}`)));
+    child.stdout!.on("data", (chunk: Buffer) => {
+      if (chunk.toString().includes("syncline started")) resolve(child);
+    });
+  });
+}
+
+async function teardown(s: Stage) {
+  for (const child of s.workers) child.kill("SIGTERM");
+  await Promise.all(s.workers.map((child) => new Promise((resolve) => child.once("exit", resolve))));
+  await s.app.stop();
+  await s.xpm.close();
+  await adminQuery(`DROP DATABASE IF EXISTS ${s.database} WITH (FORCE)`);
+}
+
+async function addIntegration(s: Stage, index: number, jobs: number) {
+  const remoteTenantId = `practice-${index}`;
+  s.xpm.addPractice(remoteTenantId, { jobs, clients: 5, staff: 2, timeEntries: 5 });
+  const integration = await s.app.db.prisma.integration.create({
+    data: {
+      tenantId: s.tenantId,
+      platform: "XPM",
+      name: `Practice ${index}`,
+      remoteTenantId,
+      syncMode: "CONTINUOUS",
+      status: "CONNECTED",
+      credentialsEncrypted: encryptSecret(
+        s.app.config.encryptionKey,
+        JSON.stringify({ accessToken: "bench" }),
+      ),
+    },
+  });
+  return { integration, remoteTenantId };
+}
+
+async function queueExports(s: Stage, integrationId: string, remoteTenantId: string) {
+  const jobs = [...s.xpm.practice(remoteTenantId).jobs.keys()];
+  await s.app.db.prisma.$transaction(
+    (tx) =>
+      enqueueEdits(
+        tx,
+        integrationId,
+        jobs.map((job) => ({ entity: "job", remoteId: job, field: "budget", value: 100 })),
+      ),
+    { timeout: 60_000, maxWait: 60_000 },
+  );
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`benchmark timed out waiting for ${what}`);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const percentile = (values: number[], p: number) => {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+};
+
+/** Jain's fairness index: (Σx)² / (n Σx²); 1 when every x is equal, 1/n when one takes everything. */
+const jain = (xs: number[]) => {
+  const sum = xs.reduce((a, b) => a + b, 0);
+  const squares = xs.reduce((a, b) => a + b * b, 0);
+  return squares === 0 ? 1 : (sum * sum) / (xs.length * squares);
+};
+
+async function fleet() {
+  const s = await stage();
+  try {
+    const integrations: { integration: Integration; remote: string; backlog: number }[] = [];
+    for (let i = 0; i < INTEGRATIONS; i++) {
+      const { integration, remoteTenantId } = await addIntegration(s, i, backlogOf(i));
+      integrations.push({ integration, remote: remoteTenantId, backlog: backlogOf(i) });
+    }
+    // The scheduler's sweep finds the first backlogs while the rest are queued: the run starts here.
+    const started = Date.now();
+    for (const { integration, remote } of integrations) await queueExports(s, integration.id, remote);
+    await Promise.all(integrations.map(({ integration }) => s.app.engine.notify(integration.id)));
+    // FREQUENT pulls on every 10th integration at once.
+    for (const [i, { integration }] of integrations.entries()) {
+      if (i % 10 !== 5) continue;
+      await s.app.db.prisma.syncRun.create({
+        data: {
+          tenantId: s.tenantId,
+          integrationId: integration.id,
+          kind: "FREQUENT",
+          trigger: "SCHEDULE",
+          lane: "FREQUENT",
+        },
+      });
+      await s.app.engine.notify(integration.id);
+    }
+    // Once the app is full: DAILY pulls behind big backlogs (every 20th integration) and a few
+    // INTERACTIVE reads, spread over the next minute.
+    await sleep(MINUTE_MS / 2);
+    const preemptions: { remote: string; queuedAt: number }[] = [];
+    const reads: Promise<number>[] = [];
+    const arrivals = integrations.filter((_, i) => i % 20 === 0);
+    for (const [k, { integration, remote }] of arrivals.entries()) {
+      await sleep(MINUTE_MS / arrivals.length);
+      const queuedAt = Date.now();
+      if (k % 5 === 4) {
+        // A live read while a user waits (INTERACTIVE): the time until its call starts.
+        reads.push(
+          s.app.engine.live
+            .read(integration, { method: "GET", path: "v3.1/staff.api/list" })
+            .then(() => firstCall(s, remote, queuedAt, "staff.api/list")),
+        );
+        continue;
+      }
+      await s.app.db.prisma.syncRun.create({
+        data: {
+          tenantId: s.tenantId,
+          integrationId: integration.id,
+          kind: "DAILY",
+          trigger: "SCHEDULE",
+          lane: "DAILY",
+        },
+      });
+      await s.app.engine.notify(integration.id);
+      preemptions.push({ remote, queuedAt });
+    }
+
+    const total = integrations.reduce((sum, { backlog }) => sum + backlog, 0);
+    await waitFor(
+      async () => (await s.app.db.prisma.exportItem.count({ where: { status: "SENT" } })) === total,
+      MINUTE_MS * 60,
+      "every export",
+    );
+    await waitFor(
+      async () => (await s.app.db.prisma.syncRun.count({ where: { status: { not: "SUCCEEDED" } } })) === 0,
+      MINUTE_MS * 20,
+      "every pull run",
+    );
+    const elapsed = Date.now() - started;
+    const readLatencies = await Promise.all(reads);
+
+    const { caps } = s.xpm;
+    const isExport = (e: CallLogEntry) => e.method === "PUT";
+    const refusedByCounts = caps.violations();
+    // The log's own judgement, from the intervals the calls occupied.
+    let tenantOver = 0;
+    for (const { remote } of integrations) {
+      if (caps.maxInSlidingWindow(remote, MINUTE_MS) > 60) tenantOver++;
+      if (caps.maxInSlidingWindow(remote, MINUTE_MS, isExport) > 30) tenantOver++;
+      if (caps.maxConcurrency(remote) > 3) tenantOver++;
+    }
+    const appMax = caps.maxInSlidingWindow(undefined, MINUTE_MS);
+
+    // Minute by minute, from the start until the fleet's backlog is gone.
+    const exportsOf = new Map<string, CallLogEntry[]>();
+    for (const e of caps.accepted().filter(isExport)) {
+      const list = exportsOf.get(e.tenantId) ?? [];
+      list.push(e);
+      exportsOf.set(e.tenantId, list);
+    }
+    const allExports = [...exportsOf.values()].flat().map((e) => e.startedAt);
+    const firstExport = Math.min(...allExports);
+    const lastExport = Math.max(...allExports);
+    const utilisation: number[] = [];
+    const fairness: number[] = [];
+    // Platform minutes from the first export on, while the exports still waiting at the minute's start
+    // are more than the app's minute allows: the app, not the work, is what limits them.
+    for (let from = firstExport; from + MINUTE_MS <= lastExport; from += MINUTE_MS) {
+      const to = from + MINUTE_MS;
+      const waiting = total - allExports.filter((at) => at < from).length;
+      if (waiting < APP_PER_MINUTE) break;
+      const inMinute = caps.accepted().filter((e) => e.startedAt >= from && e.startedAt < to);
+      utilisation.push(inMinute.length / APP_PER_MINUTE);
+      // Integrations with work throughout the minute: exports sent before it and after it.
+      const busy = integrations.filter(({ remote }) => {
+        const sent = exportsOf.get(remote) ?? [];
+        return sent.some((e) => e.startedAt < from) && sent.some((e) => e.startedAt >= to);
+      });
+      if (busy.length < 2) continue;
+      fairness.push(jain(busy.map(({ remote }) => inMinute.filter((e) => e.tenantId === remote).length)));
+    }
+    const latencies = preemptions.map(({ remote, queuedAt }) => firstCall(s, remote, queuedAt, ""));
+    if (process.env.BENCH_DEBUG) {
+      for (const { remote, backlog } of integrations.slice(0, 12)) {
+        const counts: number[] = [];
+        for (let from = firstExport; from < lastExport; from += MINUTE_MS)
+          counts.push(
+            caps.accepted(remote).filter((e) => e.startedAt >= from && e.startedAt < from + MINUTE_MS).length,
+          );
+        console.log(remote, backlog, counts.join(" "));
+      }
+      console.log(
+        "preemptions",
+        JSON.stringify(preemptions.map((p) => [p.remote, p.queuedAt - started])),
+        JSON.stringify(latencies),
+      );
+    }
+    // Small backlogs' drain: from the start to their last export, in platform minutes.
+    const drains = (pick: (backlog: number) => boolean) =>
+      integrations
+        .filter(({ backlog }) => pick(backlog))
+        .map(
+          ({ remote }) =>
+            (Math.max(...(exportsOf.get(remote) ?? []).map((e) => e.startedAt)) - started) / MINUTE_MS,
+        );
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    return {
+      elapsed,
+      firstExportAfter: firstExport - started,
+      calls: caps.accepted().length,
+      refusedByCounts,
+      tenantOver,
+      appMax,
+      refused: caps.log.filter((e) => e.status === 429).length,
+      utilisation: mean(utilisation),
+      utilisationWorst: Math.min(...utilisation),
+      minutes: utilisation.length,
+      fairness: mean(fairness),
+      fairnessWorst: Math.min(...fairness),
+      smallDrain: Math.max(...drains((b) => b < 30)),
+      bigDrain: mean(drains((b) => b >= 30)),
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      preemptions: latencies.length,
+      readP50: percentile(readLatencies, 50),
+      readMax: Math.max(...readLatencies),
+      reads: readLatencies.length,
+    };
+  } finally {
+    await teardown(s);
+  }
+}
+
+/** When the integration's first read (GET) of `path` started after `queuedAt`, in ms after it. */
+function firstCall(s: Stage, remote: string, queuedAt: number, path: string): number {
+  const call = s.xpm.caps
+    .accepted(remote)
+    .find((e) => e.method === "GET" && e.startedAt >= queuedAt && e.path.includes(path));
+  return call ? call.startedAt - queuedAt : Number.NaN;
+}
+
+async function main() {
+  console.log(
+    `syncline fleet benchmark: ${INTEGRATIONS} XPM integrations on one app of ${APP_PER_MINUTE} calls a minute, ` +
+      `${WORKERS} worker processes, a minute = ${MINUTE_MS} ms\n`,
+  );
+  const r = await fleet();
+  const rows: [string, string][] = [
+    ["provider calls made", String(r.calls)],
+    ["wall time from queueing the first backlog to the last pull", `${(r.elapsed / 1000).toFixed(0)} s`],
+    [
+      "cap violations, tenant level (sandbox 429s the counts called for / log windows over a cap)",
+      `${r.refusedByCounts.tenant} / ${r.tenantOver}`,
+    ],
+    [
+      `cap violations, app level (sandbox 429s / most calls in any sliding minute, of ${APP_PER_MINUTE})`,
+      `${r.refusedByCounts.app} / ${r.appMax}`,
+    ],
+    ["429s received", String(r.refused)],
+    [
+      `app budget utilisation while backlogged, mean / worst minute (${r.minutes} minutes)`,
+      `${(r.utilisation * 100).toFixed(1)} % / ${(r.utilisationWorst * 100).toFixed(1)} %`,
+    ],
+    [
+      "Jain's fairness index, calls of integrations with work throughout a minute, mean / worst minute",
+      `${r.fairness.toFixed(3)} / ${r.fairnessWorst.toFixed(3)}`,
+    ],
+    [
+      "small backlogs (4-10 exports): the last one done / big backlogs (30): mean, platform minutes",
+      `${r.smallDrain.toFixed(2)} / ${r.bigDrain.toFixed(2)}`,
+    ],
+    [`preemption latency p50 / p99 (${r.preemptions} DAILY runs behind backlogs)`, `${r.p50} / ${r.p99} ms`],
+    [`INTERACTIVE reads: first call p50 / worst (${r.reads} reads)`, `${r.readP50} / ${r.readMax} ms`],
+  ];
+  printTable(rows);
+  console.log(
+    `\n(first export ${((r.firstExportAfter ?? 0) / 1000).toFixed(1)} s after the backlogs were announced)`,
+  );
+  const clean =
+    r.refusedByCounts.tenant + r.refusedByCounts.app + r.tenantOver === 0 && r.appMax <= APP_PER_MINUTE;
+  process.exit(clean ? 0 : 1);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
