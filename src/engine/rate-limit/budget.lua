@@ -121,10 +121,11 @@ if appLimit > 0 then
   local appUsed = count(KEYS[7])
   local room = appUsed < appLimit - keep
   -- Over its share and refused for it, an integration comes back when its own oldest call leaves the
-  -- window (then it is under its share again); otherwise when the call at its place in line leaves.
+  -- window (then it is under its share again); otherwise when the call at its place in line leaves: in
+  -- the line of those under their share if it is, else in the whole line (lane, then arrival).
   local function appWait(overShare)
     if overShare then return untilOldestLeaves(KEYS[2]) end
-    local place = redis.call("ZRANK", KEYS[9], self) or 0
+    local place = redis.call("ZRANK", underShare and KEYS[10] or KEYS[9], self) or 0
     if appUsed == 0 then return 1 end
     local nth = redis.call("ZRANGE", KEYS[7], place % appUsed, place % appUsed, "WITHSCORES")
     return tonumber(nth[2]) + window - now + math.floor(place / appUsed) * window
