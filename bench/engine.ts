@@ -10,7 +10,7 @@
  *
  * Needs PostgreSQL and Redis (BENCH_DATABASE_URL, default the local server; REDIS_URL, default local).
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import BeeQueue from "bee-queue";
 import { type App, startApp } from "../src/app.ts";
@@ -21,7 +21,7 @@ import type { RateLimitOverride } from "../src/engine/rate-limit/limits.ts";
 import { startXpmSandbox, type XpmSandbox } from "../src/sandbox/xpm/server.ts";
 import { enqueueEdits } from "../src/sync/export.ts";
 import { timeScale } from "../src/time.ts";
-import { adminQuery, benchEnv, LIFTED_CAPS, printTable, REDIS_URL } from "./support.ts";
+import { adminQuery, benchEnv, LIFTED_CAPS, printTable, REDIS_URL, startWorker } from "./support.ts";
 
 const INTEGRATIONS = Number(process.env.BENCH_INTEGRATIONS ?? 200);
 // 200 integrations × 30 exports a minute need ~150 calls/s at a 40 s "minute": about half of what two
@@ -56,19 +56,6 @@ async function stage(name: string, minuteMs: number, workers: number): Promise<S
   const children: ChildProcess[] = [];
   for (let i = 0; i < workers; i++) children.push(await startWorker(env));
   return { name, database, env, app, xpm, workers: children, tenantId };
-}
-
-function startWorker(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "--role", "worker"], {
-    env: { ...process.env, ...env, LOG_LEVEL: "info" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`worker exited with ${code}`)));
-    child.stdout!.on("data", (chunk: Buffer) => {
-      if (chunk.toString().includes("syncline started")) resolve(child);
-    });
-  });
 }
 
 async function teardown(s: Stage) {

@@ -12,7 +12,7 @@
  *
  * Needs PostgreSQL and Redis (BENCH_DATABASE_URL, default the local server; REDIS_URL, default local).
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { Redis } from "ioredis";
 import { startApp } from "../src/app.ts";
 import { encryptSecret } from "../src/auth/secrets.ts";
@@ -22,7 +22,7 @@ import type { CallLogEntry } from "../src/sandbox/kit/call-log.ts";
 import { startXpmSandbox } from "../src/sandbox/xpm/server.ts";
 import { enqueueEdits } from "../src/sync/export.ts";
 import { timeScale } from "../src/time.ts";
-import { benchEnv, freshDatabase, printTable, REDIS_URL } from "./support.ts";
+import { benchEnv, freshDatabase, printTable, REDIS_URL, startWorker } from "./support.ts";
 
 const ROUNDS_EACH = Number(process.env.BENCH_ROUNDS ?? 10);
 const EDITS = Number(process.env.BENCH_EDITS ?? 600);
@@ -52,22 +52,6 @@ const isJobUpdate = (e: { method: string; path: string }) =>
   e.method === "PUT" && e.path === "/v3.1/job.api/update";
 const isJobRead = (e: { method: string; path: string }) =>
   e.method === "GET" && e.path.startsWith("/v3.1/job.api/get/");
-
-function startWorker(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "--role", "worker"], {
-    env: { ...process.env, ...env, LOG_LEVEL: "info" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((resolve, reject) => {
-    const failed = (code: number | null) => reject(new Error(`worker exited with ${code}`));
-    child.once("exit", failed);
-    child.stdout!.on("data", (chunk: Buffer) => {
-      if (!chunk.toString().includes("syncline started")) return;
-      child.off("exit", failed);
-      resolve(child);
-    });
-  });
-}
 
 function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   return new Promise((resolve) => {

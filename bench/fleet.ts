@@ -15,7 +15,7 @@
  *
  * Needs PostgreSQL and Redis (BENCH_DATABASE_URL, default the local server; REDIS_URL, default local).
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { type App, startApp } from "../src/app.ts";
 import { encryptSecret } from "../src/auth/secrets.ts";
@@ -26,7 +26,7 @@ import type { CallLogEntry } from "../src/sandbox/kit/call-log.ts";
 import { startXpmSandbox, type XpmSandbox } from "../src/sandbox/xpm/server.ts";
 import { enqueueEdits } from "../src/sync/export.ts";
 import { timeScale } from "../src/time.ts";
-import { adminQuery, benchEnv, printTable } from "./support.ts";
+import { adminQuery, benchEnv, printTable, startWorker } from "./support.ts";
 
 // The issue asks for 2,000; on this shared 2-core machine setting up 1,000 (their practices, rows and
 // outbox) already took over 10 minutes, so the default is 300 (BENCH_INTEGRATIONS to change it).
@@ -62,19 +62,6 @@ async function stage(): Promise<Stage> {
   const workers: ChildProcess[] = [];
   for (let i = 0; i < WORKERS; i++) workers.push(await startWorker(env));
   return { database, app, xpm, workers, tenantId };
-}
-
-function startWorker(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "--role", "worker"], {
-    env: { ...process.env, ...env, LOG_LEVEL: "info" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`worker exited with ${code}`)));
-    child.stdout!.on("data", (chunk: Buffer) => {
-      if (chunk.toString().includes("syncline started")) resolve(child);
-    });
-  });
 }
 
 async function teardown(s: Stage) {

@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 
@@ -83,4 +84,21 @@ export function printTable(rows: [string, string][], header: [string, string] = 
   console.log(`| ${header[0].padEnd(width)} | ${header[1]} |`);
   console.log(`| ${"-".repeat(width)} | ${"-".repeat(header[1].length)} |`);
   for (const [label, value] of rows) console.log(`| ${label.padEnd(width)} | ${value} |`);
+}
+
+/** A worker process (`src/main.ts --role worker`) with `env`; resolves once it has started. */
+export function startWorker(env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "--role", "worker"], {
+    env: { ...process.env, ...env, LOG_LEVEL: "info" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return new Promise((resolve, reject) => {
+    const failed = (code: number | null) => reject(new Error(`worker exited with ${code}`));
+    child.once("exit", failed);
+    child.stdout!.on("data", (chunk: Buffer) => {
+      if (!chunk.toString().includes("syncline started")) return;
+      child.off("exit", failed);
+      resolve(child);
+    });
+  });
 }
