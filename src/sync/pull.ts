@@ -185,8 +185,10 @@ export async function nextPullStep(
 }
 
 /**
- * The next record of the entity to follow up, in remote id order: one this run created or changed, or
- * one with no follow-up record yet (an unchanged record keeps the follow-up it has).
+ * The next record of the entity to follow up, in remote id order: one created or changed since the
+ * entity's listing started, or one with no follow-up record yet (an unchanged record keeps the follow-up
+ * it has). Not "one this run listed": another run of the integration (a FREQUENT pull beside an INITIAL
+ * one) may have listed the same records meanwhile and marked them as its own.
  */
 async function nextToFollowUp(
   prisma: PrismaClient,
@@ -197,15 +199,14 @@ async function nextToFollowUp(
 ): Promise<{ remoteId: string; data: unknown } | null> {
   const rows = await prisma.$queryRawUnsafe<{ remoteId: string; data: unknown }[]>(
     `SELECT s."remoteId", s.data FROM "SyncedRecord" s
-     WHERE s."integrationId" = $1::uuid AND s.entity = $2 AND NOT s.deleted AND s."lastRunId" = $3::uuid
-       AND s."remoteId" > $4
-       AND (s."updatedAt" >= $5::timestamp(3) OR NOT EXISTS (
+     WHERE s."integrationId" = $1::uuid AND s.entity = $2 AND NOT s.deleted
+       AND s."remoteId" > $3
+       AND (s."updatedAt" >= $4::timestamp(3) OR NOT EXISTS (
          SELECT 1 FROM "SyncedRecord" f
-         WHERE f."integrationId" = s."integrationId" AND f.entity = $6 AND f."remoteId" = s."remoteId"))
+         WHERE f."integrationId" = s."integrationId" AND f.entity = $5 AND f."remoteId" = s."remoteId"))
      ORDER BY s."remoteId" LIMIT 1`,
     run.integrationId,
     entity,
-    run.id,
     cursor.followUp?.after ?? "",
     new Date(cursor.entityStartedAt ?? 0),
     followUpEntity,

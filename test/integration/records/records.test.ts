@@ -69,6 +69,20 @@ async function readAll(integrationId: string, entity: string, after: string | nu
   }
 }
 
+/**
+ * readAll once `count` rows are readable: a change is handed to readers once every transaction older than
+ * it on the database server has ended (other test files' included), a moment after the run commits.
+ */
+async function readWhen(integrationId: string, entity: string, after: string | null, count: number) {
+  let read = await readAll(integrationId, entity, after);
+  await until(
+    `${count} readable ${entity} changes`,
+    async () => (read = await readAll(integrationId, entity, after)).rows.length >= count,
+    10_000,
+  );
+  return read;
+}
+
 async function typed(integrationId: string, entity: string) {
   const { integration } = await h.t.data(
     TypedRecordsQuery,
@@ -93,7 +107,7 @@ describe("records out", () => {
     expect(h.xpm.caps.accepted(remoteTenantId).filter((c) => c.path === "/v3.1/time.api/list")).toHaveLength(
       1,
     );
-    const first = await readAll(integration.id, "client", null);
+    const first = await readWhen(integration.id, "client", null, practice.clients.size);
     expect(first.rows.map((r) => r.remoteId).sort()).toEqual([...practice.clients.keys()].sort());
 
     const [edited, gone] = [...practice.clients.keys()];
@@ -101,7 +115,7 @@ describe("records out", () => {
     practice.deleteClient(gone!);
     const daily = await runToEnd(integration.id, "DAILY");
     expect(daily.deletedCount).toBe(1);
-    const next = await readAll(integration.id, "client", first.cursor);
+    const next = await readWhen(integration.id, "client", first.cursor, 2);
     expect(next.rows.map((r) => [r.remoteId, r.deleted])).toEqual([
       [edited, false],
       [gone, true],
