@@ -105,7 +105,9 @@ describe("refreshing", () => {
   it("refreshes before each expiry, once each time; a refresh whose answer is lost is recovered in the grace period", {
     timeout: 120_000,
   }, async () => {
-    const { tenantId, practice, integration } = await connectedPractice(200);
+    // 400 exports at the reserve's 30 a (1-second) minute take at least 13 s: more than three token
+    // lifetimes (a refresh every 3.5 s) however fast the machine.
+    const { tenantId, practice, integration } = await connectedPractice(400);
     const jobs = [...practice.jobs.keys()];
     h.identity.loseRefreshAnswers(1);
     await queueBudgets(integration.id, jobs, 7);
@@ -244,6 +246,12 @@ describe("dropping out", () => {
       30_000,
     );
     expect((await authorizationOf(integration.globalId)).authorization.problem).toBe("REFRESH_REFUSED");
-    expect(await outbox(integration.id)).toEqual({ PENDING: practice.jobs.size });
+    // Calls in flight when the refresh was refused come back refused too, and their items go back.
+    await until(
+      "every export waiting again",
+      async () =>
+        JSON.stringify(await outbox(integration.id)) === JSON.stringify({ PENDING: practice.jobs.size }),
+      10_000,
+    );
   });
 });

@@ -350,7 +350,12 @@ describe("seeded data", () => {
     const { companyId, data } = newCompany({ companies: 50_000, tickets: 0 });
     expect(data.contacts).toHaveLength(150_000);
     const query = `pageSize=1000&orderBy=lastName%20desc&${where('firstName like "a*" and inactiveFlag = false')}`;
-    const page = await list<{ firstName: string }>(companyId, `company/contacts?${query}`);
+    // Seeding held this process's event loop for seconds: a kept-alive socket to the sandbox (in this
+    // process too) may have been closed under the client meanwhile (ECONNRESET). One more try is the
+    // client's business, not the sandbox's.
+    const page = await list<{ firstName: string }>(companyId, `company/contacts?${query}`).catch(() =>
+      list<{ firstName: string }>(companyId, `company/contacts?${query}`),
+    );
     expect(page).toHaveLength(1000);
     expect(page.every((c) => c.firstName.startsWith("A"))).toBe(true);
     psa.addCompany(companyId, { companies: 0 });
