@@ -135,15 +135,17 @@ describe("XPM pulls that see every change", () => {
     async () => {
       const { integration, practice, remoteTenantId } = await connectedXpm(h, {
         tenantId: tenant.id,
-        seed: { clients: 3, jobs: 2, staff: 1, timeEntries: 0 },
+        seed: { clients: 3, jobs: 4, staff: 1, timeEntries: 0 },
       });
       practice.addCustomField({ name: "Risk rating", type: "Text", useClient: true, useJob: false });
       practice.addCustomField({ name: "Internal code", type: "Text", useClient: true, useJob: true });
       practice.addCustomField({ name: "Fee cap", type: "Decimal", useClient: false, useJob: true });
       const [firstClient] = [...practice.clients.keys()];
+      // A current job (job.api/current lists those): the seed makes some jobs completed, at random.
+      const job = practice.currentJobs()[0]!.dto.id;
       practice.setCustomField({ client: firstClient! }, "Risk rating", { text: "High" });
       practice.setCustomField({ client: firstClient! }, "Internal code", { text: "C-17" });
-      practice.setCustomField({ job: "J000001" }, "Fee cap", { decimal: 1250.5 });
+      practice.setCustomField({ job }, "Fee cap", { decimal: 1250.5 });
       // Chosen: one field of clients (by name, any case) and one of jobs; "Internal code" is not chosen.
       await h.t.app.db.prisma.integrationEntitySettings.createMany({
         data: [
@@ -158,7 +160,7 @@ describe("XPM pulls that see every change", () => {
       expect(clientFields.data).toEqual({
         customFields: [{ uuid: expect.any(String), name: "Risk rating", value: "High" }],
       });
-      const jobFields = await mirrored(integration.id, "jobCustomFields", "J000001");
+      const jobFields = await mirrored(integration.id, "jobCustomFields", job);
       expect(jobFields.data).toEqual({
         customFields: [{ uuid: expect.any(String), name: "Fee cap", value: 1250.5 }],
       });
