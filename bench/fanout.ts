@@ -36,6 +36,7 @@ import {
   UpsertMappingRuleMutation,
   ViewerQuery,
 } from "../test/operations.ts";
+import { retailOrder } from "../test/support/orders.ts";
 import { benchEnv, freshDatabase, printTable, REDIS_URL } from "./support.ts";
 
 const MINUTE_MS = Number(process.env.BENCH_MINUTE_MS ?? 400);
@@ -463,22 +464,9 @@ async function main() {
         input: { integrationId: accountsId, sourceType, sourceValue, targetType, targetValue },
       });
     }
-    const orders = Array.from({ length: PUSH_PACKETS }, (_, n) => ({
-      externalId: `bench-${n}`,
-      orderedAt: new Date(Date.UTC(2026, 10, 1) + n * 60_000).toISOString(),
-      currency: "NZD",
-      totalAmount: "115.00",
-      items: [
-        {
-          revenueCategory: "Retail",
-          quantity: "1",
-          netAmount: "100.00",
-          taxRate: "GST 15%",
-          taxAmount: "15.00",
-        },
-      ],
-      payments: [{ method: "CARD", amount: "115.00" }],
-    }));
+    const orders = Array.from({ length: PUSH_PACKETS }, (_, n) =>
+      retailOrder(`bench-${n}`, new Date(Date.UTC(2026, 10, 1) + n * 60_000).toISOString()),
+    );
     await post(nodes[1]!, owner, IngestOrdersMutation, { input: { integrationId: accountsId, orders } });
 
     const queueSeen: QueueSeen[][] = [];

@@ -24,6 +24,7 @@ import {
 } from "../../support/engine.ts";
 import { TEST_REDIS_URL } from "../../support/env.ts";
 import type { TestTenant } from "../../support/harness.ts";
+import { retailOrder } from "../../support/orders.ts";
 import { wsClient as connect, RawSubscriber, sseSubscribe, subscribe } from "../../support/subscribers.ts";
 
 /**
@@ -97,22 +98,12 @@ async function startPush(count: number) {
     );
     expect(upsertMappingRule.__typename).toBe("MappingRulePayload");
   }
-  const orders = Array.from({ length: count }, (_, n) => ({
-    externalId: `L-${integration.id.slice(0, 8)}-${n}`,
-    orderedAt: new Date(Date.UTC(2026, 10, 1) + n * 60_000).toISOString(),
-    currency: "NZD",
-    totalAmount: "115.00",
-    items: [
-      {
-        revenueCategory: "Retail",
-        quantity: "1",
-        netAmount: "100.00",
-        taxRate: "GST 15%",
-        taxAmount: "15.00",
-      },
-    ],
-    payments: [{ method: "CARD", amount: "115.00" }],
-  }));
+  const orders = Array.from({ length: count }, (_, n) =>
+    retailOrder(
+      `L-${integration.id.slice(0, 8)}-${n}`,
+      new Date(Date.UTC(2026, 10, 1) + n * 60_000).toISOString(),
+    ),
+  );
   const { ingestOrders } = await h.t.data(
     IngestOrdersMutation,
     { input: { integrationId: id, orders } },

@@ -18,6 +18,7 @@ import {
   until,
 } from "../../support/engine.ts";
 import type { TestTenant } from "../../support/harness.ts";
+import { retailOrder } from "../../support/orders.ts";
 
 /**
  * The monitor page in a real browser (Debian's Chromium, driven by playwright-core; no browser is ever
@@ -210,22 +211,9 @@ describe("the monitor page", () => {
         tenant.owner,
       );
     }
-    const orders = [1, 2, 3].map((n) => ({
-      externalId: `M-${n}`,
-      orderedAt: new Date(Date.UTC(2026, 10, 20 + n, 1)).toISOString(),
-      currency: "NZD",
-      totalAmount: "115.00",
-      items: [
-        {
-          revenueCategory: "Retail",
-          quantity: "1",
-          netAmount: "100.00",
-          taxRate: "GST 15%",
-          taxAmount: "15.00",
-        },
-      ],
-      payments: [{ method: "CARD", amount: "115.00" }],
-    }));
+    const orders = [1, 2, 3].map((n) =>
+      retailOrder(`M-${n}`, new Date(Date.UTC(2026, 10, 20 + n, 1)).toISOString()),
+    );
     await h.t.data(IngestOrdersMutation, { input: { integrationId: xeroId, orders } } as never, tenant.owner);
     // Each journal takes a second at the platform, so the packets are seen on their way.
     h.xero.caps.setLatency(1000);

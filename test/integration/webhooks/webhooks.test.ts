@@ -18,6 +18,7 @@ import {
   until,
 } from "../../support/engine.ts";
 import type { TestTenant } from "../../support/harness.ts";
+import { retailOrder } from "../../support/orders.ts";
 import { WebhookReceiver } from "../../support/webhook-receiver.ts";
 
 /**
@@ -277,24 +278,7 @@ describe("webhooks to the host", () => {
   it("tells the host of each packet a push could not map (packet.failed), and of the push's end with its counts", async () => {
     const { integration } = await connectedXero(h, { tenantId: acme.id, syncMode: "ONE_OFF" });
     const integrationId = globalId("Integration", integration.id);
-    const orders = [
-      {
-        externalId: "W-1",
-        orderedAt: "2026-11-20T01:00:00.000Z",
-        currency: "NZD",
-        totalAmount: "115.00",
-        items: [
-          {
-            revenueCategory: "Retail",
-            quantity: "1",
-            netAmount: "100.00",
-            taxRate: "GST 15%",
-            taxAmount: "15.00",
-          },
-        ],
-        payments: [{ method: "CARD", amount: "115.00" }],
-      },
-    ];
+    const orders = [retailOrder("W-1", "2026-11-20T01:00:00.000Z")];
     const ingested = await h.t.data(IngestOrdersMutation, { input: { integrationId, orders } }, acme.owner);
     expect(ingested.ingestOrders.__typename).toBe("IngestOrdersPayload");
     const before = receiver.received.length;
