@@ -220,13 +220,18 @@ export class ClaimQueue<S extends string, Row, Moved = Row> {
     return rows.length > 0;
   }
 
-  /** When the scope's next backed-off row becomes due (ms since epoch), if one waits only for that. */
+  /**
+   * When the scope's next claimable row becomes due (ms since epoch), asked after a claim found none.
+   * The time may already have passed: a row whose backoff ended between the claim and this look (a
+   * retry's backoff can be a few milliseconds in compressed time) is due now, and the caller comes
+   * back for it at once instead of leaving it behind with nothing to wake it.
+   */
   async nextDue(sql: SqlPool, scope: { column: string; id: string }): Promise<number | null> {
     const { waiting, inDoubt, dueColumn } = this.spec;
     const rows = await sql.query<{ due: Date | null }>(
-      `SELECT min("${dueColumn}") AS due FROM ${this.t}
+      `SELECT min(coalesce("${dueColumn}", now())) AS due FROM ${this.t}
        WHERE "${scope.column}" = $1::uuid AND ${this.state} IN (${this.literal(waiting)}, ${this.literal(inDoubt)})
-         AND "${dueColumn}" > now()`,
+         ${this.spec.claimable ? `AND ${this.spec.claimable}` : ""}`,
       [scope.id],
       { prepared: true },
     );

@@ -177,6 +177,8 @@ export class Dispatcher {
           parkUntil = await this.serveRound(current).finally(unwatch);
           if (current.lockLost) return;
         }
+        // Work that fell due while the slots were finding none (a short backoff ending): serve again now.
+        if (parkUntil !== null && parkUntil <= Date.now()) continue;
         if (parkUntil !== null) await lock.markParked(integrationId, parkUntil);
         const released = await lock.release(integrationId, token);
         if (this.draining) {
