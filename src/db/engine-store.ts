@@ -17,6 +17,15 @@ interface LedgerRow {
   endedAt: number | null;
 }
 
+/** A row as the engine reads it: its times as numbers. */
+function ledgerCall(row: LedgerRow): LedgerRow {
+  return {
+    ...row,
+    startedAt: Number(row.startedAt),
+    endedAt: row.endedAt === null ? null : Number(row.endedAt),
+  };
+}
+
 /** Ends written together, at most this long after the first of them. */
 const END_FLUSH_MS = 50;
 
@@ -139,12 +148,24 @@ class CallLedgerTable {
     );
     return {
       day: { calls: Number(day?.calls ?? 0), exports: Number(day?.exports ?? 0) },
-      recent: recent.map((row) => ({
-        ...row,
-        startedAt: Number(row.startedAt),
-        endedAt: row.endedAt === null ? null : Number(row.endedAt),
-      })),
+      recent: recent.map(ledgerCall),
     };
+  }
+
+  /**
+   * Ranges over the start-time index (the last minute or so of the whole deployment's calls) and keeps
+   * those of the platforms' integrations: one statement however many integrations the app has.
+   */
+  async platformCalls(platforms: readonly string[], recentFrom: number) {
+    await this.flush();
+    const rows = await this.sql.query<LedgerRow>(
+      `SELECT l.id, l."integrationId", l.lane, l.export, l."startedAt"::float8 AS "startedAt",
+              l."endedAt"::float8 AS "endedAt"
+       FROM "CallLedger" l JOIN "Integration" i ON i.id = l."integrationId"
+       WHERE l."startedAt" >= $1 AND i.platform = ANY($2::"PlatformKey"[])`,
+      [recentFrom, platforms],
+    );
+    return rows.map(ledgerCall);
   }
 
   async prune(before: number): Promise<number> {

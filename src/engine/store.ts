@@ -1,3 +1,4 @@
+import type { PlatformKey } from "../platforms/catalog.ts";
 import type { Lane } from "./lanes.ts";
 
 /**
@@ -63,6 +64,11 @@ export interface CallLedger {
   end(id: string, endedAt: number): void;
   /** An integration's calls since `dayStart` (counts) and since `recentFrom` (rows). */
   windows(integrationId: string, dayStart: number, recentFrom: number): Promise<LedgerWindows>;
+  /**
+   * The calls started at or after `recentFrom` of every integration of the given platforms (an app's
+   * window: the integrations of all its tenants), read by start time, not integration by integration.
+   */
+  platformCalls(platforms: readonly PlatformKey[], recentFrom: number): Promise<LedgerCall[]>;
   /** Deletes the rows of calls started before `before`; returns how many. */
   prune(before: number): Promise<number>;
   /** Forgets an integration's calls (tests and benchmarks start from a clean budget). */

@@ -5,7 +5,8 @@
 -- Returns the time the call ended (Redis ms), for the call ledger.
 -- ARGV: 1 leaseId, 2 perMinute, 3 perDay, 4 minRemaining (-1: not given), 5 dayRemaining (-1),
 --       6 minuteMs, 7 dayMs, 8 guardMs, 9 the app's calls a minute (0: no app cap),
---       10 appRemaining (X-AppMinLimit-Remaining; -1: not given)
+--       10 appRemaining (X-AppMinLimit-Remaining; -1: not given), 11 1 when windows are rebuilt from the
+--       call ledger (budget.lua's ARGV 14)
 --
 -- Why "now": the platform counted the call when it arrived, somewhere between our charge and our receipt
 -- of the answer; dating it at the receipt means the next call is never charged before the platform's
@@ -27,7 +28,18 @@ redis.call("ZREM", KEYS[1], leaseId)
 redis.call("ZADD", KEYS[2], "XX", now, leaseId)
 redis.call("ZADD", KEYS[3], "XX", now, leaseId)
 local appLimit, appRemaining = tonumber(ARGV[9]), tonumber(ARGV[10])
-if appLimit > 0 then redis.call("ZADD", KEYS[7], "XX", now, leaseId) end
+local appMarked = redis.call("ZSCORE", KEYS[7], "built") and 1 or 0
+if appLimit > 0 then
+  if appMarked == 1 then
+    redis.call("ZADD", KEYS[7], "XX", now, leaseId)
+  else
+    -- The app's window was lost and is not rebuilt yet (or, without a ledger, never is): the call goes in
+    -- at its end, which the rebuild keeps (it merges by lease id), where it would date the call at its
+    -- start while the ledger has not written its end yet.
+    redis.call("ZADD", KEYS[7], now, leaseId)
+    redis.call("PEXPIRE", KEYS[7], dayMs * 2)
+  end
+end
 
 if minRemaining >= 0 then
   redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", now - minuteMs - guard)
@@ -36,10 +48,11 @@ if minRemaining >= 0 then
   for i = 1, math.min(missing, MAX_CORRECTION) do redis.call("ZADD", KEYS[2], now, "platform:" .. now .. ":" .. i) end
 end
 -- The app's window, the same way: other clients of the app (another syncline, a script with the same
--- app's credentials) use it too.
-if appLimit > 0 and appRemaining >= 0 then
+-- app's credentials) use it too. Not while it waits for its rebuild from the ledger: the rebuild brings
+-- back the calls the platform's figure counts, and the two together would count them twice.
+if appLimit > 0 and appRemaining >= 0 and (appMarked == 1 or ARGV[11] ~= "1") then
   redis.call("ZREMRANGEBYSCORE", KEYS[7], "-inf", now - minuteMs - guard)
-  local missing = (appLimit - appRemaining) - redis.call("ZCARD", KEYS[7])
+  local missing = (appLimit - appRemaining) - (redis.call("ZCARD", KEYS[7]) - appMarked)
   for i = 1, math.min(missing, MAX_CORRECTION) do
     redis.call("ZADD", KEYS[7], now, "platform:" .. leaseId .. ":" .. i)
   end

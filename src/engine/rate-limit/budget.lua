@@ -3,9 +3,9 @@
 --       4 day counters (HASH dayIndex -> calls, "x:"..dayIndex -> export calls), 5 blocked-until (STRING ms),
 --       6 interactive waiters (ZSET waiterId -> expiry ms),
 --       7-12 the app's (redis/keys.ts appBudget): minute log, blocked-until, waiting, starving, expiry, active
--- Rebuilt from the call ledger, each of keys 1-4 carries a mark ("built": a member scored +inf in the
--- ZSETs, never trimmed and never counted; a field of the HASH). A key without it was lost (a flush, a
--- failover, an eviction), or never built: nothing is admitted until the windows are rebuilt.
+-- Rebuilt from the call ledger, each of keys 1-4 and the app's minute log (7) carries a mark ("built": a
+-- member scored +inf in the ZSETs, never trimmed and never counted; a field of the HASH). A key without it
+-- was lost (a flush, a failover, an eviction), or never built: nothing is admitted until it is rebuilt.
 -- ARGV: 1 concurrent, 2 perMinute, 3 perDay, 4 exportPerMinute (0: not an export call),
 --       5 exportPerDay, 6 minuteMs, 7 dayMs, 8 leaseTtlMs, 9 leaseId, 10 guardMs,
 --       11 waiter id ("" unless a person waits on this call), 12 waiter TTL ms,
@@ -20,7 +20,8 @@
 -- A caller of the top lane (a user waiting on a live read) that is denied registers as a waiter; while any
 -- waiter is registered, the lower lanes are denied ("interactive"), so the next free unit is its.
 -- Returns {1, "ok", 0, minuteUsed, dayUsed, now} or {0, reason, waitMs, minuteUsed, dayUsed, now};
--- reason "rebuild": Redis lost a window (its mark is gone), rebuild them first (budget-rebuild.lua).
+-- reason "rebuild": Redis lost a window (its mark is gone), rebuild them first (budget-rebuild.lua);
+-- "rebuildApp": the app's minute log, for every integration of the app (budget-rebuild-app.lua).
 --
 -- The app-wide cap (one window for every integration of the app, e.g. Xero's 10,000 a minute) is checked
 -- after the integration's own caps, in the same step, and shared by priority and fairness:
@@ -47,10 +48,15 @@ local waiterId, waiterTtl = ARGV[11], tonumber(ARGV[12])
 local isExport = exportPerMinute > 0
 local rank = tonumber(ARGV[13])
 local isInteractive = rank == 0 and waiterId ~= ""
+local appLimit = tonumber(ARGV[15])
 local function marked(key) return redis.call("ZSCORE", key, "built") ~= false end
-if tonumber(ARGV[14]) == 1 and not (marked(KEYS[1]) and marked(KEYS[2]) and marked(KEYS[3])
-    and redis.call("HEXISTS", KEYS[4], "built") == 1) then
-  return {0, "rebuild", 0, 0, 0, now}
+if tonumber(ARGV[14]) == 1 then
+  if not (marked(KEYS[1]) and marked(KEYS[2]) and marked(KEYS[3])
+      and redis.call("HEXISTS", KEYS[4], "built") == 1) then
+    return {0, "rebuild", 0, 0, 0, now}
+  end
+  -- Without it, every worker would admit a whole app minute again while the platform still counts the last.
+  if appLimit > 0 and not marked(KEYS[7]) then return {0, "rebuildApp", 0, 0, 0, now} end
 end
 -- Calls in a log, not counting its mark.
 local function count(key) return redis.call("ZCARD", key) - (marked(key) and 1 or 0) end
@@ -99,7 +105,6 @@ if isExport then
   if count(KEYS[3]) >= exportPerMinute then return deny("exportMinute", untilOldestLeaves(KEYS[3])) end
 end
 
-local appLimit = tonumber(ARGV[15])
 if appLimit > 0 then
   local keep, self, slack = tonumber(ARGV[16]), ARGV[17], tonumber(ARGV[18])
   -- Places in line sort by lane, then by when the integration started waiting.

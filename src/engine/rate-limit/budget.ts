@@ -6,7 +6,7 @@ import type { TimeScale } from "../../time.ts";
 import { EXPORT_LANE, LANES, type Lane, laneRank } from "../lanes.ts";
 import type { CallLedger, LedgerCall } from "../store.ts";
 import type { ExportAllowance } from "./export-allowance.ts";
-import type { AppLimits, CallLimits } from "./limits.ts";
+import { type AppLimits, type CallLimits, platformsOfApp } from "./limits.ts";
 
 /**
  * Per-integration call budget in Redis (DESIGN.md, "Caps"). Before every provider call one Lua script
@@ -23,7 +23,9 @@ import type { AppLimits, CallLimits } from "./limits.ts";
  * A platform with an app-wide cap (Xero: 10,000 calls a minute across all tenants of one app) has one
  * more window, shared by every integration of the app: the same script admits a call only if it fits the
  * integration's caps and the app's, ranking lanes across the fleet and sharing the app's minute fairly
- * between the integrations with work (budget.lua says how).
+ * between the integrations with work (budget.lua says how). The app's window is rebuilt from the ledger
+ * too (the calls of every integration of the app), so a lost Redis does not let every worker admit a
+ * whole app minute again while the platform still counts the last one.
  */
 
 const script = (name: string) => readFileSync(new URL(name, import.meta.url), "utf8");
@@ -44,7 +46,10 @@ export type DenyReason =
   /** The app is scarce and this integration has its fair share while another has less and waits. */
   | "appShare"
   /** The app's minute is full (up to what this lane must leave to the lanes above it). */
-  | "appMinute";
+  | "appMinute"
+  /** Redis lost a window and it is being rebuilt from the call ledger (CallBudget.acquire retried). */
+  | "rebuild"
+  | "rebuildApp";
 
 export type Grant =
   /**
@@ -92,12 +97,34 @@ export interface BudgetSnapshot {
   platform: { minute: PlatformFigure | null; day: PlatformFigure | null };
 }
 
+/**
+ * An app's window (Xero: one per app, shared by every tenant of every integration of it), as figures
+ * only: it is shared across tenants, so it names no integration.
+ */
+export interface AppBudgetSnapshot {
+  /** The app's key in the catalog (e.g. "xero"). */
+  app: string;
+  at: number;
+  minute: BudgetWindow;
+  /** Integrations that asked for the app's budget within its window. */
+  active: number;
+  /** Integrations waiting in the app's line now. */
+  waiting: number;
+  /** Of those waiting, the ones under their fair share ("starving"). */
+  starving: number;
+  /** The platform refused the whole app (an `appminute` 429): no call of it goes out before this. */
+  blockedUntil: number | null;
+}
+
 interface BudgetCommands {
   budgetAcquire(...args: (string | number)[]): Promise<[number, string, number, number, number, number]>;
   budgetRead(...args: (string | number)[]): Promise<number[]>;
   budgetRelease(...args: (string | number)[]): Promise<number>;
   budgetRebuild(...args: (string | number)[]): Promise<number>;
   budgetRenew(...args: (string | number)[]): Promise<number>;
+  budgetRebuildApp(...args: (string | number)[]): Promise<number>;
+  budgetConfirm(...args: (string | number)[]): Promise<number>;
+  budgetAppRead(...args: (string | number)[]): Promise<number[]>;
 }
 
 /** Calls per rebuild script run (a rebuild after a loss passes every recent call by its lease id). */
@@ -109,6 +136,8 @@ export class CallBudget {
   /** Leases of calls in flight from this process, by integration: renewed until released. */
   private readonly held = new Map<string, Set<string>>();
   private readonly renewal: NodeJS.Timeout | null = null;
+  /** An app's rebuild in progress in this process: every activation of the app waits for the same one. */
+  private readonly appRebuilds = new Map<string, Promise<void>>();
 
   constructor(
     redis: Redis,
@@ -132,6 +161,9 @@ export class CallBudget {
     redis.defineCommand("budgetRelease", { numberOfKeys: 7, lua: script("budget-release.lua") });
     redis.defineCommand("budgetRebuild", { numberOfKeys: 4, lua: script("budget-rebuild.lua") });
     redis.defineCommand("budgetRenew", { numberOfKeys: 1, lua: script("budget-renew.lua") });
+    redis.defineCommand("budgetRebuildApp", { numberOfKeys: 2, lua: script("budget-rebuild-app.lua") });
+    redis.defineCommand("budgetConfirm", { numberOfKeys: 4, lua: script("budget-confirm.lua") });
+    redis.defineCommand("budgetAppRead", { numberOfKeys: 6, lua: script("budget-app-read.lua") });
     this.redis = redis as Redis & BudgetCommands;
     this.leaseTtlMs = options.leaseTtlMs ?? 60_000;
     if (options.renewEveryMs) {
@@ -156,11 +188,12 @@ export class CallBudget {
   }
 
   /** The app's keys; a platform without an app cap gets names the scripts never touch. */
-  private appNames(app: AppLimits | null) {
-    return redisKeys(this.options.prefix).appBudget(app?.app ?? "none");
+  private appNames(app: AppLimits | string | null) {
+    const name = typeof app === "string" ? app : app?.app;
+    return redisKeys(this.options.prefix).appBudget(name ?? "none");
   }
 
-  private appKeys(app: AppLimits | null): string[] {
+  private appKeys(app: AppLimits | string | null): string[] {
     const { minute, blocked, waiting, starving, expiry, active } = this.appNames(app);
     return [minute, blocked, waiting, starving, expiry, active];
   }
@@ -193,9 +226,12 @@ export class CallBudget {
     const leaseId = randomUUID();
     const exporting = lane === EXPORT_LANE;
     let answer = await this.charge(integrationId, limits, lane, leaseId, interactive, allowance);
-    // Redis lost the windows: rebuild them from the ledger before anything is admitted.
-    for (let tries = 0; answer[1] === "rebuild" && tries < 3; tries++) {
-      await this.rebuild(integrationId);
+    // Redis lost the windows: rebuild them from the ledger before anything is admitted (the
+    // integration's, then its app's, when both were lost).
+    for (let tries = 0; tries < 3; tries++) {
+      if (answer[1] === "rebuild") await this.rebuild(integrationId);
+      else if (answer[1] === "rebuildApp" && limits.app) await this.rebuildApp(limits.app.app);
+      else break;
       answer = await this.charge(integrationId, limits, lane, leaseId, interactive, allowance);
     }
     const [granted, reason, waitMs, minuteUsed, dayUsed, at] = answer;
@@ -206,6 +242,7 @@ export class CallBudget {
     const recorded = this.options.ledger
       ? this.options.ledger
           .begin({ id: leaseId, integrationId, lane, export: exporting, startedAt: at })
+          .then(() => this.confirm(integrationId, limits, leaseId, at, exporting))
           .catch(async (error: unknown) => {
             await this.release(integrationId, leaseId);
             throw error;
@@ -297,6 +334,80 @@ export class CallBudget {
     }
   }
 
+  /**
+   * Rebuilds an app's minute window from the call ledger (budget-rebuild-app.lua says how): the recent
+   * calls of every integration of the app's platforms, read in one statement by start time (an index
+   * range, however many integrations the app has) and merged in chunks. One rebuild per app at a time in
+   * this process; other processes may rebuild at once, harmlessly (the merge is by lease id).
+   */
+  private rebuildApp(app: string): Promise<void> {
+    const running = this.appRebuilds.get(app);
+    if (running) return running;
+    const rebuild = this.readAndMergeApp(app).finally(() => this.appRebuilds.delete(app));
+    this.appRebuilds.set(app, rebuild);
+    return rebuild;
+  }
+
+  private async readAndMergeApp(app: string): Promise<void> {
+    const ledger = this.options.ledger;
+    if (!ledger) return;
+    const { minuteMs, dayMs } = this.options.time;
+    const callTimeoutMs = this.options.callTimeoutMs ?? this.leaseTtlMs;
+    const [seconds, micros] = await this.redis.time();
+    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    // As for an integration: a call in the window ended inside it; one still open started at most a call
+    // timeout before.
+    const recentFrom = now - minuteMs - this.guardMs - 2 * callTimeoutMs;
+    const calls = await ledger.platformCalls(platformsOfApp(app), recentFrom);
+    const { minute, active } = this.appNames(app);
+    const rows = calls.flatMap((call: LedgerCall) => [
+      call.id,
+      call.integrationId,
+      call.startedAt,
+      call.endedAt ?? -1,
+    ]);
+    for (let start = 0; ; start += REBUILD_CHUNK * 4) {
+      const last = start + REBUILD_CHUNK * 4 >= rows.length;
+      const done = await this.redis.budgetRebuildApp(
+        minute,
+        active,
+        minuteMs,
+        dayMs,
+        this.guardMs,
+        callTimeoutMs,
+        last ? 1 : 0,
+        ...rows.slice(start, start + REBUILD_CHUNK * 4),
+      );
+      if (done === 0 || last) return;
+    }
+  }
+
+  /**
+   * Once a granted call is in the ledger: puts it back in any window a Redis loss took it from since the
+   * grant (budget-confirm.lua says why), before the call goes out. One round trip per call.
+   */
+  private async confirm(
+    integrationId: string,
+    limits: CallLimits,
+    leaseId: string,
+    at: number,
+    exporting: boolean,
+  ): Promise<void> {
+    const names = this.names(integrationId);
+    await this.redis.budgetConfirm(
+      names.leases,
+      names.minute,
+      names.exportMinute,
+      this.appNames(limits.app ?? null).minute,
+      leaseId,
+      at,
+      this.leaseTtlMs,
+      exporting ? 1 : 0,
+      limits.app ? 1 : 0,
+      this.options.time.dayMs,
+    );
+  }
+
   private hold(integrationId: string, leaseId: string): void {
     if (!this.renewal) return;
     const leases = this.held.get(integrationId) ?? new Set<string>();
@@ -357,6 +468,7 @@ export class CallBudget {
       this.guardMs,
       app?.perMinute ?? 0,
       app ? (remaining.app ?? -1) : -1,
+      this.options.ledger ? 1 : 0,
     );
     this.options.ledger?.end(leaseId, Number(endedAt));
   }
@@ -484,25 +596,68 @@ export class CallBudget {
     starving: number;
     blockedUntil: number | null;
   }> {
-    const keys = redisKeys(this.options.prefix).appBudget(app);
-    const [seconds, micros] = await this.redis.time();
-    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-    const from = now - this.options.time.minuteMs - this.guardMs;
-    const [used, active, waiting, starving, blocked] = await Promise.all([
-      this.redis.zcount(keys.minute, `(${from}`, "+inf"),
-      this.redis.zcount(keys.active, `(${from}`, "+inf"),
-      this.redis.zcount(keys.expiry, `(${now}`, "+inf"),
-      this.redis.zcard(keys.starving),
-      this.redis.get(keys.blocked),
-    ]);
-    const until = Number(blocked ?? 0);
-    return { used, active, waiting, starving, blockedUntil: until > now ? until : null };
+    const { minute, active, waiting, starving, blockedUntil } = await this.readApp(app);
+    return { used: minute.used, active, waiting, starving, blockedUntil };
   }
 
-  /** Forgets an app's window, lines and block (tests and benchmarks start clean). */
+  /**
+   * An app's window with its limit, for GraphQL and metrics. `rebuild` (GraphQL, as `snapshot` does): a
+   * window Redis lost is shown as the ledger has it, rebuilt first; without it (a metrics scrape) it is
+   * read as it stands, never costing a ledger read.
+   */
+  async appSnapshot(app: AppLimits, options: { rebuild: boolean }): Promise<AppBudgetSnapshot> {
+    let read = await this.readApp(app.app, app.perMinute);
+    if (options.rebuild && this.options.ledger && !read.built) {
+      await this.rebuildApp(app.app);
+      read = await this.readApp(app.app, app.perMinute);
+    }
+    const { built: _built, ...snapshot } = read;
+    return snapshot;
+  }
+
+  private async readApp(app: string, limit = 0): Promise<AppBudgetSnapshot & { built: boolean }> {
+    const figures = (
+      await this.redis.budgetAppRead(...this.appKeys(app), this.options.time.minuteMs, this.guardMs)
+    ).map(Number);
+    const [now, used, oldest, active, waiting, starving, blocked, built] = figures as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    return {
+      app,
+      at: now,
+      minute: {
+        limit,
+        used,
+        remaining: Math.max(0, limit - used),
+        resetsAt: oldest >= 0 ? oldest + this.options.time.minuteMs + this.guardMs : now,
+      },
+      active,
+      waiting,
+      starving,
+      blockedUntil: blocked > now ? blocked : null,
+      built: built === 1,
+    };
+  }
+
+  /**
+   * Forgets an app's window, lines and block (tests and benchmarks start clean): an empty window, marked
+   * as built, so it is not rebuilt from the ledger's recent calls.
+   */
   async resetApp(app: string): Promise<void> {
     const keys = redisKeys(this.options.prefix).appBudget(app);
-    await this.redis.del(...Object.values(keys));
+    await this.redis
+      .multi()
+      .del(...Object.values(keys))
+      .zadd(keys.minute, "+inf", "built")
+      .pexpire(keys.minute, this.options.time.dayMs * 2)
+      .exec();
   }
 
   /** Forgets an integration's counts, in Redis and in the ledger (tests and benchmarks start clean). */

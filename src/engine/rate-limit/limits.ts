@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Config } from "../../config.ts";
-import type { ExportReserve, PlatformKey, RateCaps } from "../../platforms/catalog.ts";
+import type { AppCaps, ExportReserve, PlatformKey, RateCaps } from "../../platforms/catalog.ts";
 import { PLATFORMS } from "../../platforms/catalog.ts";
 
 /** The caps the engine enforces for one integration: the catalog's, with any per-integration override. */
@@ -56,12 +56,21 @@ export function limitsFor(
       perMinute: Math.min(parsed.exportPerMinute ?? entry.exportReserve.perMinute, caps.perMinute),
       perDay: Math.min(parsed.exportPerDay ?? entry.exportReserve.perDay, caps.perDay),
     },
-    app: appCaps
-      ? {
-          app: appCaps.app,
-          perMinute: apps?.perMinute[appCaps.app] ?? appCaps.perMinute,
-          laneHeadroom: apps?.laneHeadroom ?? 0,
-        }
-      : null,
+    app: appCaps ? appLimits(appCaps, apps) : null,
   };
+}
+
+function appLimits(appCaps: AppCaps, apps?: Config["engine"]["apps"]): AppLimits {
+  return {
+    app: appCaps.app,
+    perMinute: apps?.perMinute[appCaps.app] ?? appCaps.perMinute,
+    laneHeadroom: apps?.laneHeadroom ?? 0,
+  };
+}
+
+/** The platforms whose calls count against an app's window (XPM and Xero Accounting: "xero"). */
+export function platformsOfApp(app: string): PlatformKey[] {
+  return Object.values(PLATFORMS)
+    .filter((entry) => entry.appCaps?.app === app)
+    .map((entry) => entry.key);
 }
