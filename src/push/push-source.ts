@@ -12,6 +12,7 @@ import {
   ORGANISATION_REQUEST,
 } from "../platforms/xero-accounting/journal.ts";
 import { XERO_ACCOUNTING_PULLERS } from "../platforms/xero-accounting/pull.ts";
+import { exportAllowances } from "../sync/export-reserve.ts";
 import { deferredDue } from "../sync/pull-source.ts";
 import { upsertRecords } from "../sync/records.ts";
 import { deferRun, integrationsWithActiveRuns, resumeRun, runUpdated } from "../sync/run-state.ts";
@@ -32,7 +33,8 @@ type PushWork =
  * someone started and is watching, while the outbox drains continuously. A queued run's packets are
  * built (no call) once the organisation's base currency is known (one GET Organisation, mirrored, when
  * no pull has brought it yet); then each packet is one call, in order, with its content-derived
- * Idempotency-Key; the run ends when every packet is done.
+ * Idempotency-Key; the run ends when every packet is done. Its calls count against the export reserve
+ * like the outbox's, so in ADAPTIVE reserve mode they carry the same allowance (export-reserve.ts).
  */
 export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
   const { prisma, sql } = deps;
@@ -73,9 +75,11 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
         }
       };
       const deferred = deferredDue(deps, integration.id, { kind: "PUSH" });
+      const reserve = exportAllowances(deps, target);
       return {
         announced: () => {
           mayWait = true;
+          reserve.forget();
         },
         async next() {
           if (deferred.arrived()) mayWait = true;
@@ -104,6 +108,8 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
               if (!baseUnreadable.has(run.id) && (await baseCurrency(prisma, run.integrationId)) === null) {
                 // One read at a time: the other call slots wait for it rather than read it again.
                 if (readingOrganisation.has(run.id)) return { kind: "none", dueAt: null };
+                // Worked out before anything is claimed: a failure to work it out leaves nothing claimed.
+                const allowance = await reserve.offer();
                 readingOrganisation.add(run.id);
                 return {
                   kind: "call",
@@ -111,6 +117,7 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
                   work: { kind: "organisation", run },
                   request: ORGANISATION_REQUEST,
                   logContext: { runId: run.id },
+                  ...allowance,
                 };
               }
               deps.publish(await buildPackets(prisma, run));
@@ -118,6 +125,7 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
               continue;
             }
             const scope = { column: "runId", id: run.id };
+            const allowance = await reserve.offer();
             const packet = await packetQueue.claim(sql, scope, claim);
             if (!packet) {
               const ended = await finishPushIfDone(prisma, run);
@@ -137,6 +145,7 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
               request: journalRequest(journal),
               idempotencyKey: packet.idempotencyKey,
               logContext: { runId: run.id },
+              ...allowance,
             };
           }
           return {

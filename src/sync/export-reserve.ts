@@ -1,3 +1,4 @@
+import type { CallTarget } from "../engine/provider-call.ts";
 import type { ExportAllowance } from "../engine/rate-limit/export-allowance.ts";
 import type { CallLimits } from "../engine/rate-limit/limits.ts";
 import type { Integration } from "../generated/prisma/client.ts";
@@ -22,7 +23,9 @@ import type { WorkDeps } from "./work-deps.ts";
  *   learn from), the reserve's day figure holds.
  *
  * A pull nobody scheduled (a forced sync, a live read) cannot be foreseen: it still goes first, and takes
- * the next units the window frees. Pushes (also in the EXPORT lane) keep the strict reserve.
+ * the next units the window frees. Pushes travel in the EXPORT lane and count against the same reserve,
+ * so they carry the same allowance (exportAllowances): what it protects is the pulls' headroom, whoever
+ * the export call is.
  */
 
 /**
@@ -83,6 +86,27 @@ export async function exportReserveView(
       dayKeep: dayKeep(schedule, open, perRun, now, time.dayMs),
     },
     validUntil,
+  };
+}
+
+/**
+ * The allowance an EXPORT-lane work session hands the engine with each call (the outbox's and the
+ * pushes'): worked out again when its view runs out, or, after `forget`, when new work was announced.
+ */
+export function exportAllowances(
+  deps: Pick<WorkDeps, "prisma" | "sql" | "time">,
+  target: Pick<CallTarget, "integration" | "limits">,
+): { offer(): Promise<{ allowance?: ExportAllowance }>; forget(): void } {
+  let view: ReserveView | null = null;
+  return {
+    async offer() {
+      if (!view || Date.now() >= view.validUntil)
+        view = await exportReserveView(deps, target.integration, target.limits);
+      return view.allowance ? { allowance: view.allowance } : {};
+    },
+    forget() {
+      view = null;
+    },
   };
 }
 

@@ -7,7 +7,7 @@ import { PLATFORMS } from "../platforms/catalog.ts";
 import type { ExportTarget } from "../platforms/export-target.ts";
 import { knownExportTarget } from "../platforms/exports.ts";
 import { isConflict, knownRemote, verificationOf } from "./export-conflict.ts";
-import { exportReserveView, type ReserveView } from "./export-reserve.ts";
+import { exportAllowances } from "./export-reserve.ts";
 import {
   type ClaimedExport,
   claimSameObject,
@@ -67,16 +67,9 @@ export function exportSource(deps: WorkDeps): WorkSource<ExportWork> {
       const verifyInDoubt = !PLATFORMS[integration.platform].honoursIdempotencyKey;
       const base = (item: ClaimedExport): Known => (item.baseKnown ? { value: item.baseValue } : undefined);
       // The reserve mode's allowance (export-reserve.ts), worked out again when it runs out or work arrives.
-      let reserve: ReserveView | null = null;
-      const allowance = async () => {
-        if (!reserve || Date.now() >= reserve.validUntil)
-          reserve = await exportReserveView(deps, integration, target.limits);
-        return reserve.allowance ? { allowance: reserve.allowance } : {};
-      };
+      const reserve = exportAllowances(deps, target);
       return {
-        announced: () => {
-          reserve = null;
-        },
+        announced: () => reserve.forget(),
         async next() {
           for (;;) {
             const first = await exportQueue.claim(sql, scope, claim, { verify: verifyInDoubt });
@@ -97,7 +90,7 @@ export function exportSource(deps: WorkDeps): WorkSource<ExportWork> {
                 work: { items, verifying: true },
                 request: exportTarget.read(first.remoteId),
                 logContext,
-                ...(await allowance()),
+                ...(await reserve.offer()),
               };
             }
             // Each field is checked on its own: one held as a conflict leaves the call, the others go.
@@ -127,7 +120,7 @@ export function exportSource(deps: WorkDeps): WorkSource<ExportWork> {
               request: requestFor(exportTarget, sending),
               idempotencyKey: idempotencyKeyOf(sending),
               logContext,
-              ...(await allowance()),
+              ...(await reserve.offer()),
             };
           }
         },

@@ -1,10 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { globalId } from "../../src/graphql/ids.ts";
+import { ingestOrders, validateOrders } from "../../src/push/orders.ts";
 import type { CallLogEntry } from "../../src/sandbox/kit/call-log.ts";
 import { enqueueEdits } from "../../src/sync/export.ts";
+import { queuePushRun } from "../../src/sync/runs.ts";
 import { EnqueueExportsMutation, UpdateIntegrationSettingsMutation } from "../operations.ts";
-import { connectedXpm, type EngineHarness, startEngineHarness, until } from "../support/engine.ts";
+import {
+  connectedXero,
+  connectedXpm,
+  type EngineHarness,
+  startEngineHarness,
+  until,
+} from "../support/engine.ts";
 import type { TestTenant } from "../support/harness.ts";
 
 /**
@@ -146,6 +154,86 @@ describe("the adaptive export reserve (a minute of 3 s)", () => {
       expect(first - run.queuedAt.getTime()).toBeLessThan(MINUTE_MS / 2);
       expect(run.finishedAt!.getTime() - run.queuedAt.getTime()).toBeLessThan(MINUTE_MS);
     }
+  }, 120_000);
+
+  it("pushes carry the same allowance: an ADAPTIVE push uses the whole minute while no pull is due, a STRICT one the reserve's", async () => {
+    // A minute of 20 calls, 10 of them for exports and pushes (figures a loaded machine keeps up with).
+    const override = { perMinute: 20, exportPerMinute: 10 };
+    const PACKETS = 40;
+    const isJournal = (c: CallLogEntry) => c.method === "PUT" && c.path === "/ManualJournals";
+    const prisma = h.t.app.db.prisma;
+    // Orders are the tenant's, by the host's id: each integration gets its own.
+    const withOrders = async (prefix: string) => {
+      const made = await connectedXero(h, { tenantId: tenant.id, syncMode: "ONE_OFF", override });
+      const rules = [
+        ["REVENUE_CATEGORY", "ACCOUNT_CODE", "200"],
+        ["TAX_RATE", "TAX_TYPE", "OUTPUT"],
+        ["PAYMENT_METHOD", "ACCOUNT_CODE", "090"],
+      ] as const;
+      await prisma.mappingRule.createMany({
+        data: rules.map(([sourceType, targetType, targetValue]) => ({
+          integrationId: made.integration.id,
+          sourceType,
+          sourceValue: "",
+          targetType,
+          targetValue,
+        })),
+      });
+      // Not summarized (the default): one packet, one call, per order.
+      const { valid } = validateOrders(
+        Array.from({ length: PACKETS }, (_, i) => ({
+          externalId: `${prefix}-${i}`,
+          orderedAt: new Date(Date.UTC(2026, 10, 20, 1, i)),
+          currency: "NZD",
+          totalAmount: "11.50",
+          items: [
+            {
+              revenueCategory: "Retail",
+              quantity: "1",
+              netAmount: "10.00",
+              taxRate: "GST",
+              taxAmount: "1.50",
+            },
+          ],
+          payments: [{ method: "CARD", amount: "11.50" }],
+        })),
+      );
+      await prisma.$transaction((tx) =>
+        ingestOrders(tx, { tenantId: tenant.id, integrationId: made.integration.id }, valid),
+      );
+      return made;
+    };
+    const strict = await withOrders("S");
+    const flexible = await withOrders("A");
+    await adaptive(flexible.integration.id);
+    const runs: string[] = [];
+    for (const { integration } of [strict, flexible]) {
+      const { run } = await prisma.$transaction((tx) =>
+        queuePushRun(tx, integration, { requestedById: null as unknown as string }),
+      );
+      runs.push(run.id);
+      await h.t.app.engine.notify(integration.id);
+    }
+    await until(
+      "both pushes finished",
+      async () =>
+        (await prisma.syncRun.count({
+          where: { id: { in: runs }, status: "SUCCEEDED" },
+        })) === 2,
+      20 * MINUTE_MS,
+    );
+    for (const { remoteTenantId, organisation } of [strict, flexible]) {
+      expect(organisation.journals).toHaveLength(PACKETS);
+      expect(h.xero.caps.log.filter((c) => c.tenantId === remoteTenantId && c.status === 429)).toHaveLength(
+        0,
+      );
+      expect(h.xero.caps.maxInSlidingWindow(remoteTenantId, MINUTE_MS)).toBeLessThanOrEqual(20);
+    }
+    // STRICT: the reserve's 10 at most; ADAPTIVE: well past them, toward the whole 20.
+    expect(h.xero.caps.maxInSlidingWindow(strict.remoteTenantId, MINUTE_MS, isJournal)).toBeLessThanOrEqual(
+      10,
+    );
+    expect(h.xero.caps.maxInSlidingWindow(flexible.remoteTenantId, MINUTE_MS, isJournal)).toBeGreaterThan(14);
   }, 120_000);
 });
 
