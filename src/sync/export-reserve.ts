@@ -44,6 +44,12 @@ const PULL_KINDS: SyncKind[] = ["INITIAL", "DAILY", "FREQUENT", "NIGHTLY", "FORC
 export interface ReserveView {
   allowance: ExportAllowance | null;
   validUntil: number;
+  /**
+   * Until when the allowance's minute figure holds as the schedule stands: when the next scheduled pull
+   * comes near (Infinity: none is scheduled). `validUntil` is sooner: it is when the view is looked at
+   * again. Near a pull the figure is the strict one already; this is the horizon of an estimate.
+   */
+  minuteUntil: number;
 }
 
 export async function exportReserveView(
@@ -55,7 +61,8 @@ export async function exportReserveView(
   const { prisma, time } = deps;
   const settings = await loadIntegrationEffectiveSettings(prisma, integration.id);
   // STRICT: nothing changes it but a settings change, which a new activation reads.
-  if (settings.exportReserveMode.value !== "ADAPTIVE") return { allowance: null, validUntil: Infinity };
+  if (settings.exportReserveMode.value !== "ADAPTIVE")
+    return { allowance: null, validUntil: Infinity, minuteUntil: Infinity };
   const tenant = await prisma.tenant.findUniqueOrThrow({
     where: { id: integration.tenantId },
     select: { timeZone: true },
@@ -86,6 +93,7 @@ export async function exportReserveView(
       dayKeep: dayKeep(schedule, open, perRun, now, time.dayMs),
     },
     validUntil,
+    minuteUntil: pullNear ? now : nextNear,
   };
 }
 

@@ -1,9 +1,12 @@
+import { sqlOf } from "../db/client.ts";
 import { LANES, type Lane } from "../engine/lanes.ts";
-import type { BudgetSnapshot, CallBudget } from "../engine/rate-limit/budget.ts";
-import { limitsFor } from "../engine/rate-limit/limits.ts";
+import type { BudgetSnapshot, BudgetWindow, CallBudget } from "../engine/rate-limit/budget.ts";
+import type { ExportAllowance } from "../engine/rate-limit/export-allowance.ts";
+import { type CallLimits, limitsFor } from "../engine/rate-limit/limits.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { ExportItemStatus } from "../generated/prisma/enums.ts";
 import type { TimeScale } from "../time.ts";
+import { exportReserveView } from "./export-reserve.ts";
 
 type ExportCount =
   | "pending"
@@ -32,8 +35,12 @@ export interface QueueFigures {
   lanes: { lane: Lane; depth: number }[];
   /** Outbox items by status (CONFLICT items wait for a person; IN_DOUBT and VERIFYING for the engine). */
   exports: Record<ExportCount, number>;
+  /** The export windows' limits are the reserve mode's: under ADAPTIVE, what the schedule allows now. */
   budget: BudgetSnapshot;
-  /** Estimated real time until every pending export is sent, at the export reserve (null: nothing pending). */
+  /**
+   * Estimated real time until every pending export is sent, at the export reserve (under ADAPTIVE, at
+   * what the schedule allows while it holds, then the strict reserve's); null: nothing pending.
+   */
   estimatedDrainMs: number | null;
 }
 
@@ -43,12 +50,9 @@ export async function queueFigures(
   time: TimeScale,
   integrationId: string,
 ): Promise<QueueFigures> {
-  const integration = await prisma.integration.findUniqueOrThrow({
-    where: { id: integrationId },
-    select: { platform: true, rateLimitOverride: true },
-  });
+  const integration = await prisma.integration.findUniqueOrThrow({ where: { id: integrationId } });
   const limits = limitsFor(integration.platform, integration.rateLimitOverride);
-  const [exportCounts, runs, snapshot] = await Promise.all([
+  const [exportCounts, runs, snapshot, reserve] = await Promise.all([
     prisma.exportItem.groupBy({ by: ["status"], where: { integrationId }, _count: { _all: true } }),
     prisma.syncRun.groupBy({
       by: ["lane"],
@@ -56,7 +60,10 @@ export async function queueFigures(
       _count: { _all: true },
     }),
     budget.snapshot(integrationId, limits),
+    // The allowance the export and push sources pass to the budget now (none: STRICT).
+    exportReserveView({ prisma, sql: sqlOf(prisma), time }, integration, limits),
   ]);
+  const shown = withAllowance(snapshot, limits, reserve.allowance);
   const exports = Object.fromEntries(Object.values(COUNTED).map((count) => [count, 0])) as Record<
     ExportCount,
     number
@@ -72,8 +79,40 @@ export async function queueFigures(
       open,
     ),
     exports,
-    budget: snapshot,
-    estimatedDrainMs: estimateDrain(open, snapshot, time),
+    budget: shown,
+    estimatedDrainMs: estimateDrain(open, shown, time, {
+      strict: limits.exportReserve,
+      strictFrom: reserve.allowance ? reserve.minuteUntil : shown.at,
+    }),
+  };
+}
+
+/**
+ * The export windows as an ADAPTIVE allowance has them (STRICT: as they are, the reserve's). The minute:
+ * the figure the schedule allows now. The day: past the reserve's figure, exports may go on while the
+ * day calls left cover what the rest of the day's scheduled pulls keep (export-reserve.ts), so they may
+ * reach the cap less the calls pulls made today and the keep; an unknown keep (-1) leaves the reserve's.
+ */
+export function withAllowance<B extends Pick<BudgetSnapshot, "day" | "exportMinute" | "exportDay">>(
+  budget: B,
+  limits: CallLimits,
+  allowance: ExportAllowance | null,
+): B {
+  if (!allowance) return budget;
+  const withLimit = (window: BudgetWindow, limit: number): BudgetWindow => ({
+    ...window,
+    limit,
+    remaining: Math.max(0, limit - window.used),
+  });
+  const pullsToday = budget.day.used - budget.exportDay.used;
+  const dayLimit =
+    allowance.dayKeep < 0
+      ? limits.exportReserve.perDay
+      : Math.max(limits.exportReserve.perDay, limits.caps.perDay - allowance.dayKeep - pullsToday);
+  return {
+    ...budget,
+    exportMinute: withLimit(budget.exportMinute, Math.min(allowance.perMinute, limits.caps.perMinute)),
+    exportDay: withLimit(budget.exportDay, dayLimit),
   };
 }
 
@@ -89,23 +128,34 @@ export function laneDepths(
 }
 
 /**
- * Pending exports drain at the export reserve's minute rate, until the day's reserve runs out; the rest
- * waits for the next day, and so on. Blocks (a platform 429) delay the start.
+ * Pending exports drain at the export windows' minute rate (`budget`'s: the reserve's, or what an
+ * ADAPTIVE allowance allows now) until `strictFrom` (ms since epoch), then at the strict reserve's, until
+ * the day's export figure runs out; the rest waits for the next day, and drains at the strict reserve's
+ * figures from then on. Blocks (a platform 429) delay the start.
  */
-export function estimateDrain(pending: number, budget: BudgetSnapshot, time: TimeScale): number | null {
+export function estimateDrain(
+  pending: number,
+  budget: Pick<BudgetSnapshot, "at" | "minute" | "exportMinute" | "exportDay" | "blockedUntil">,
+  time: TimeScale,
+  reserve: { strict: CallLimits["exportReserve"]; strictFrom: number },
+): number | null {
   if (pending === 0) return null;
-  const perMinute = Math.max(1, Math.min(budget.exportMinute.limit, budget.minute.limit));
-  const perDay = Math.max(1, budget.exportDay.limit);
+  const minuteRate = (limit: number) => Math.max(1, Math.min(limit, budget.minute.limit)) / time.minuteMs;
+  const [rateNow, strictRate] = [minuteRate(budget.exportMinute.limit), minuteRate(reserve.strict.perMinute)];
+  const perDay = Math.max(1, reserve.strict.perDay);
   const start = Math.max(0, (budget.blockedUntil ?? budget.at) - budget.at);
   const today = Math.min(pending, budget.exportDay.remaining);
-  let ms = start + (today / perMinute) * time.minuteMs;
+  // At the rate allowed now until strictFrom, then at the strict rate.
+  const fast = Math.max(0, reserve.strictFrom - budget.at - start);
+  const sentFast = Math.min(today, fast * rateNow);
+  let ms = start + sentFast / rateNow + (today - sentFast) / strictRate;
   let rest = pending - today;
   if (rest > 0) {
     ms = Math.max(ms, budget.exportDay.resetsAt - budget.at);
     const fullDays = Math.floor((rest - 1) / perDay);
     ms += fullDays * time.dayMs;
     rest -= fullDays * perDay;
-    ms += (rest / perMinute) * time.minuteMs;
+    ms += rest / strictRate;
   }
   return Math.round(ms);
 }

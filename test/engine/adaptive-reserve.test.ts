@@ -5,7 +5,11 @@ import { ingestOrders, validateOrders } from "../../src/push/orders.ts";
 import type { CallLogEntry } from "../../src/sandbox/kit/call-log.ts";
 import { enqueueEdits } from "../../src/sync/export.ts";
 import { queuePushRun } from "../../src/sync/runs.ts";
-import { EnqueueExportsMutation, UpdateIntegrationSettingsMutation } from "../operations.ts";
+import {
+  EnqueueExportsMutation,
+  ExportQueueQuery,
+  UpdateIntegrationSettingsMutation,
+} from "../operations.ts";
 import {
   connectedXero,
   connectedXpm,
@@ -154,6 +158,60 @@ describe("the adaptive export reserve (a minute of 3 s)", () => {
       expect(first - run.queuedAt.getTime()).toBeLessThan(MINUTE_MS / 2);
       expect(run.finishedAt!.getTime() - run.queuedAt.getTime()).toBeLessThan(MINUTE_MS);
     }
+  }, 120_000);
+
+  it("shows in GraphQL the export minute the engine applies and the drain it gives: ADAPTIVE with no pull due, all 60; STRICT, the reserve's 30", async () => {
+    const EDITS = 240;
+    // One-off: no pull is scheduled, so ADAPTIVE exports may use the whole minute.
+    const strict = await connectedXpm(h, { tenantId: tenant.id, seed: { jobs: EDITS }, syncMode: "ONE_OFF" });
+    const flexible = await connectedXpm(h, {
+      tenantId: tenant.id,
+      seed: { jobs: EDITS },
+      syncMode: "ONE_OFF",
+    });
+    await adaptive(flexible.integration.id);
+    const [strictQueue, adaptiveQueue] = await Promise.all(
+      [strict, flexible].map(async ({ integration, practice }) => {
+        const items = [...practice.jobs.keys()].map((job) => ({
+          entity: "job",
+          remoteId: job,
+          field: "budget",
+          value: 77,
+        }));
+        const { enqueueExports } = await h.t.data(
+          EnqueueExportsMutation,
+          { input: { integrationId: globalId("Integration", integration.id), items } },
+          tenant.admin,
+        );
+        if (enqueueExports.__typename !== "EnqueueExportsPayload") throw new Error(enqueueExports.message);
+        return enqueueExports.exportQueue;
+      }),
+    );
+    // Seconds per export still to send: 1/30 of a minute each under STRICT, 1/60 under ADAPTIVE.
+    const perExport = (q: { estimatedDrainSeconds: number | null; pending: number; inFlight: number }) =>
+      q.estimatedDrainSeconds! / (q.pending + q.inFlight);
+    expect(perExport(strictQueue!)).toBeCloseTo(MINUTE_MS / 30 / 1000, 2);
+    expect(perExport(adaptiveQueue!)).toBeCloseTo(MINUTE_MS / 60 / 1000, 2);
+
+    const budgets = await Promise.all(
+      [strict, flexible].map(async ({ integration }) => {
+        const id = globalId("Integration", integration.id);
+        const { integration: read } = await h.t.data(ExportQueueQuery, { id }, tenant.viewer);
+        if (read.__typename !== "Integration") throw new Error(read.__typename);
+        return read;
+      }),
+    );
+    expect(budgets.map((b) => b.rateBudget.exportMinute.limit)).toEqual([30, 60]);
+    // The day: no scheduled pull to keep calls for, so the whole cap is there for exports.
+    expect(budgets.map((b) => b.rateBudget.exportDay.limit)).toEqual([4500, 5000]);
+    for (const b of budgets) {
+      const { exportMinute } = b.rateBudget;
+      expect(exportMinute.remaining).toBe(Math.max(0, exportMinute.limit - exportMinute.used));
+    }
+    // What the engine does with the figures is the first test's; the rest need not be sent.
+    await h.t.app.db.prisma.exportItem.deleteMany({
+      where: { integrationId: { in: [strict.integration.id, flexible.integration.id] }, status: "PENDING" },
+    });
   }, 120_000);
 
   it("pushes carry the same allowance: an ADAPTIVE push uses the whole minute while no pull is due, a STRICT one the reserve's", async () => {

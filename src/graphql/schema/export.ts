@@ -59,13 +59,15 @@ const ExportQueueRef = builder.objectRef<QueueFigures>("ExportQueue").implement(
     }),
     estimatedDrainSeconds: t.float({
       nullable: true,
-      description: "Estimated seconds until every pending export is sent (null: nothing pending).",
+      description:
+        "Estimated seconds until every pending export is sent (null: nothing pending), at the export windows of `rateBudget`. STRICT reserve mode: at the export reserve's rate. ADAPTIVE: at the rate the pull schedule allows now (`rateBudget.exportMinute.limit`) until the next scheduled pull comes near, then at the strict reserve's (after that pull exports may speed up again: the estimate does not count on it); days after today at the strict reserve's figures.",
       resolve: (q) => (q.estimatedDrainMs === null ? null : q.estimatedDrainMs / 1000),
     }),
     estimatedDrainAt: t.field({
       type: "DateTime",
       nullable: true,
-      description: "When the outbox is expected to be empty.",
+      description:
+        "When the outbox is expected to be empty: estimatedDrainSeconds after the figures were read, in either reserve mode.",
       resolve: (q) => (q.estimatedDrainMs === null ? null : new Date(q.budget.at + q.estimatedDrainMs)),
     }),
   }),
@@ -145,12 +147,14 @@ const RateBudgetRef = builder.objectRef<QueueFigures["budget"]>("RateBudget").im
     }),
     exportMinute: t.field({
       type: BudgetWindowRef,
-      description: "Export reserve, sliding minute.",
+      description:
+        "Export calls (the outbox's and pushes'), sliding minute. STRICT reserve mode: the export reserve (XPM: 30 of 60). ADAPTIVE: what the pull schedule allows now, the same figure the engine applies: the whole minute cap while no pull is queued, running or due within the next minute window, else the reserve's figure; it changes as pulls come near and end.",
       resolve: (b) => b.exportMinute,
     }),
     exportDay: t.field({
       type: BudgetWindowRef,
-      description: "Export reserve, today.",
+      description:
+        "Export calls (the outbox's and pushes'), today. STRICT reserve mode: the export reserve (XPM: 4,500 of 5,000). ADAPTIVE: past the reserve's figure as far as the rest of the day's scheduled pulls leave room (the day cap, less the calls pulls made today and what the day's remaining scheduled runs are expected to need), the same figure the engine applies; the reserve's figure while that need is unknown.",
       resolve: (b) => b.exportDay,
     }),
     blockedUntil: t.field({
