@@ -6,11 +6,11 @@ import { createEventBus, type EventBus, publishEvents } from "./events.ts";
 import { oauthCallbackRoute } from "./graphql/oauth-callback.ts";
 import { type ApiServer, createYogaApp, startApiServer, type Yoga } from "./graphql/server.ts";
 import { configureLogger, logger } from "./logger.ts";
-import { observeFleet } from "./observability/metrics.ts";
+import { observeApps, observeFleet } from "./observability/metrics.ts";
 import { startMetricsServer } from "./observability/metrics-server.ts";
 import { startTracing } from "./observability/tracing.ts";
 import { createRedisClient, resolveRedis } from "./redis/client.ts";
-import { fleetFigures } from "./sync/fleet-figures.ts";
+import { appFigures, fleetFigures } from "./sync/fleet-figures.ts";
 import { WebhookDeliverer } from "./webhooks/deliverer.ts";
 import { engineWork } from "./work.ts";
 
@@ -110,6 +110,9 @@ export async function startApp(config: Config, roles: Role[]): Promise<App> {
       // API nodes report the fleet's budgets, lanes and outbox when scraped (read from PostgreSQL and Redis).
       const unobserve = observeFleet(() => fleetFigures(db.prisma, engine.budget));
       stack.push(async () => unobserve());
+      // And each app-wide cap's window, by app (figures only: an app is shared across tenants).
+      const unobserveApps = observeApps(() => appFigures(engine.budget, config.engine.apps));
+      stack.push(async () => unobserveApps());
     } else if (config.observability.metricsPort !== null) {
       const metrics = await startMetricsServer(config.host, config.observability.metricsPort);
       stack.push(() => metrics.close());

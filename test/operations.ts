@@ -284,6 +284,26 @@ export const ExportQueueQuery = graphql(`
   }
 `);
 
+export const AppBudgetQuery = graphql(`
+  query AppBudget($id: ID!) {
+    integration(id: $id) {
+      __typename
+      ... on Integration {
+        rateBudget {
+          minute { used }
+          app {
+            app
+            minute { limit used remaining resetsAt }
+            activeIntegrations waitingIntegrations starvingIntegrations
+            blockedUntil
+          }
+        }
+      }
+      ...ErrorFields
+    }
+  }
+`);
+
 export const ExportConflictsQuery = graphql(`
   query ExportConflicts($id: ID!) {
     integration(id: $id) {

@@ -162,6 +162,97 @@ const fleetScrapeErrors = new Counter({
 
 const FLEET_GAUGES = [budgetUsed, budgetLimit, budgetBlocked, laneDepth, outboxItems];
 
+/**
+ * One app-wide cap's window (Xero's: every XPM and Xero Accounting integration of the deployment), as the
+ * app reader returns it: figures only, no integration (the app is shared across tenants).
+ */
+export interface AppGauges {
+  app: string;
+  /** Calls in the app's sliding minute, and the app's calls a minute. */
+  used: number;
+  limit: number;
+  /** Integrations that asked for the app's budget within its window (its fair share's divisor). */
+  active: number;
+  /** Integrations waiting in the app's line, and those of them under their fair share. */
+  waiting: number;
+  starving: number;
+  /** Seconds until the block of the platform's `appminute` 429 ends (0: not blocked). */
+  blockedSeconds: number;
+}
+
+export type AppReader = () => Promise<AppGauges[]>;
+
+let appReader: AppReader | null = null;
+
+/** Registers the reader of the apps' windows; returns the function that removes it again. */
+export function observeApps(reader: AppReader): () => void {
+  appReader = reader;
+  return () => {
+    if (appReader === reader) appReader = null;
+  };
+}
+
+const appLabels = ["app"] as const;
+const appUsed = new Gauge({
+  name: "syncline_app_budget_used",
+  help: "Calls in an app-wide cap's sliding minute, across every integration of the app.",
+  labelNames: appLabels,
+  registers: [registry],
+});
+const appLimit = new Gauge({
+  name: "syncline_app_budget_limit",
+  help: "An app-wide cap's calls a minute (Xero: 10,000 per app, unless configured otherwise).",
+  labelNames: appLabels,
+  registers: [registry],
+});
+const appActive = new Gauge({
+  name: "syncline_app_integrations_active",
+  help: "Integrations that asked for an app-wide cap's budget within its window (the app's minute divided by them is each one's fair share).",
+  labelNames: appLabels,
+  registers: [registry],
+});
+const appWaiting = new Gauge({
+  name: "syncline_app_integrations_waiting",
+  help: "Integrations waiting for an app-wide cap's budget now.",
+  labelNames: appLabels,
+  registers: [registry],
+});
+const appStarving = new Gauge({
+  name: "syncline_app_integrations_starving",
+  help: "Of the integrations waiting for an app's budget, those under their fair share of it.",
+  labelNames: appLabels,
+  registers: [registry],
+});
+const appBlocked = new Gauge({
+  name: "syncline_app_budget_blocked_seconds",
+  help: "Seconds until an app's block from the platform's appminute 429 ends (0: not blocked).",
+  labelNames: appLabels,
+  registers: [registry],
+});
+const APP_GAUGES = [appUsed, appLimit, appActive, appWaiting, appStarving, appBlocked];
+
+/** One read of Redis per app per scrape (a few commands in one script), whatever the fleet's size. */
+async function readApps(): Promise<void> {
+  for (const gauge of APP_GAUGES) gauge.reset();
+  if (!appReader) return;
+  let apps: AppGauges[];
+  try {
+    apps = await appReader();
+  } catch {
+    fleetScrapeErrors.inc();
+    return;
+  }
+  for (const a of apps) {
+    const labels = { app: a.app };
+    appUsed.set(labels, a.used);
+    appLimit.set(labels, a.limit);
+    appActive.set(labels, a.active);
+    appWaiting.set(labels, a.waiting);
+    appStarving.set(labels, a.starving);
+    appBlocked.set(labels, a.blockedSeconds);
+  }
+}
+
 async function readFleet(): Promise<void> {
   for (const gauge of FLEET_GAUGES) gauge.reset();
   if (!fleetReader) return;
@@ -186,7 +277,7 @@ async function readFleet(): Promise<void> {
 
 /** The exposition: every metric in Prometheus' text format, the fleet's state read fresh. */
 export async function metricsExposition(): Promise<{ contentType: string; body: string }> {
-  await readFleet();
+  await Promise.all([readFleet(), readApps()]);
   return { contentType: registry.contentType, body: await registry.metrics() };
 }
 

@@ -1,7 +1,8 @@
+import type { Config } from "../config.ts";
 import type { CallBudget } from "../engine/rate-limit/budget.ts";
-import { limitsFor } from "../engine/rate-limit/limits.ts";
+import { catalogApps, limitsFor } from "../engine/rate-limit/limits.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
-import type { IntegrationGauges } from "../observability/metrics.ts";
+import type { AppGauges, IntegrationGauges } from "../observability/metrics.ts";
 import { laneDepths } from "./queue-figures.ts";
 import { ACTIVE_RUN_STATUSES } from "./run-state.ts";
 
@@ -53,6 +54,28 @@ export async function fleetFigures(prisma: PrismaClient, budget: CallBudget): Pr
           { window: "exportDay", used: snapshot.exportDay.used, limit: snapshot.exportDay.limit },
           { window: "concurrent", used: snapshot.concurrent.inFlight, limit: snapshot.concurrent.limit },
         ],
+        blockedSeconds: snapshot.blockedUntil === null ? 0 : (snapshot.blockedUntil - snapshot.at) / 1000,
+      };
+    }),
+  );
+}
+
+/**
+ * Every app-wide cap's window, for a metrics scrape: one Redis script per app, read as it stands (a
+ * window Redis lost shows empty until the next call of the app rebuilds it; a scrape never reads the
+ * ledger).
+ */
+export async function appFigures(budget: CallBudget, apps: Config["engine"]["apps"]): Promise<AppGauges[]> {
+  return Promise.all(
+    catalogApps(apps).map(async (app): Promise<AppGauges> => {
+      const snapshot = await budget.appSnapshot(app, { rebuild: false });
+      return {
+        app: snapshot.app,
+        used: snapshot.minute.used,
+        limit: snapshot.minute.limit,
+        active: snapshot.active,
+        waiting: snapshot.waiting,
+        starving: snapshot.starving,
         blockedSeconds: snapshot.blockedUntil === null ? 0 : (snapshot.blockedUntil - snapshot.at) / 1000,
       };
     }),

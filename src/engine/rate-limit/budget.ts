@@ -95,6 +95,8 @@ export interface BudgetSnapshot {
   exportDay: BudgetWindow;
   blockedUntil: number | null;
   platform: { minute: PlatformFigure | null; day: PlatformFigure | null };
+  /** The app whose window the integration's calls also count against (`appSnapshot`); null: none. */
+  app: string | null;
 }
 
 /**
@@ -582,6 +584,7 @@ export class CallBudget {
         minute: platformFigure(platformMinute, platformMinuteAt),
         day: platformFigure(platformDay, platformDayAt),
       },
+      app: limits.app?.app ?? null,
     };
   }
 

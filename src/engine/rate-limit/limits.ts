@@ -68,6 +68,20 @@ function appLimits(appCaps: AppCaps, apps?: Config["engine"]["apps"]): AppLimits
   };
 }
 
+/** Every app of the catalog (each once), with the deployment's figures. */
+export function catalogApps(apps?: Config["engine"]["apps"]): AppLimits[] {
+  const byName = new Map<string, AppLimits>();
+  for (const entry of Object.values(PLATFORMS))
+    if (entry.appCaps && !byName.has(entry.appCaps.app))
+      byName.set(entry.appCaps.app, appLimits(entry.appCaps, apps));
+  return [...byName.values()];
+}
+
+/** An app of the catalog by its name, with the deployment's figures; null: no such app. */
+export function appNamed(app: string, apps?: Config["engine"]["apps"]): AppLimits | null {
+  return catalogApps(apps).find((limits) => limits.app === app) ?? null;
+}
+
 /** The platforms whose calls count against an app's window (XPM and Xero Accounting: "xero"). */
 export function platformsOfApp(app: string): PlatformKey[] {
   return Object.values(PLATFORMS)

@@ -73,7 +73,7 @@ const ExportQueueRef = builder.objectRef<QueueFigures>("ExportQueue").implement(
   }),
 });
 
-const BudgetWindowRef = builder.objectRef<BudgetWindow>("BudgetWindow").implement({
+export const BudgetWindowRef = builder.objectRef<BudgetWindow>("BudgetWindow").implement({
   description: "Calls used and left in one rate window.",
   fields: (t) => ({
     limit: t.exposeInt("limit", { description: "Calls allowed in the window." }),
@@ -128,7 +128,7 @@ const ConcurrencyRef = builder
     }),
   });
 
-const RateBudgetRef = builder.objectRef<QueueFigures["budget"]>("RateBudget").implement({
+export const RateBudgetRef = builder.objectRef<QueueFigures["budget"]>("RateBudget").implement({
   description:
     "An integration's call budget now: what the engine may still spend in each window. The windows are syncline's own count of the calls it made (kept in Redis, rebuilt from its durable call ledger if Redis loses them), raised, never lowered, to what the platform's headers say was used; `platform` has the platform's own figures as it last said them.",
   fields: (t) => ({

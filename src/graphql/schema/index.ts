@@ -10,6 +10,7 @@ import "./integration.ts";
 import "./mapping.ts";
 import "./sync-run.ts";
 import "./export.ts";
+import "./app-budget.ts";
 import "./tickets.ts";
 import "./push.ts";
 import "./connections.ts";
