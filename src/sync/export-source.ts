@@ -15,6 +15,7 @@ import {
   holdConflict,
   type Known,
   OPEN_EXPORT_STATUSES,
+  refusedTogether,
   settleExport,
   settleVerification,
 } from "./export-state.ts";
@@ -41,8 +42,10 @@ interface ExportWork {
  * integration's policy, never silently overwritten. Items in doubt are resent with their key where the
  * platform honours idempotency keys (the catalog says, from its contract); elsewhere their object is
  * read first, through the budget like any call (one read for every field of it in doubt), and each item
- * settled by what is there for its field. In ADAPTIVE reserve mode each call carries what it may use
- * beyond the export reserve (export-reserve.ts).
+ * settled by what is there for its field. A call of several fields the platform refuses applied none
+ * of them: each is sent again in a call of its own, so only a field the platform will not take fails
+ * (export-state.ts refusedTogether). In ADAPTIVE reserve mode each call carries what it may use beyond
+ * the export reserve (export-reserve.ts).
  */
 export function exportSource(deps: WorkDeps): WorkSource<ExportWork> {
   const { sql } = deps;
@@ -148,8 +151,15 @@ export function exportSource(deps: WorkDeps): WorkSource<ExportWork> {
           }
           // One answer for every field the call carried.
           const settlement = settlementOf(outcome, attempts, deps.time, { write: true });
-          for (const item of items) await settleExport(sql, item, settlement, claim.fence);
           const ids = items.map((item) => item.id);
+          if (items.length > 1 && settlement.kind === "failed" && settlement.code === "PLATFORM_REJECTED") {
+            // Refused, so nothing of it was applied: each field goes once more on its own, and only the
+            // one the platform will not take fails.
+            for (const item of items) await refusedTogether(sql, item, settlement.message, claim.fence);
+            target.log.warn({ items: ids, outcome }, "a call of several fields was refused; each goes alone");
+            return;
+          }
+          for (const item of items) await settleExport(sql, item, settlement, claim.fence);
           if (settlement.kind === "failed") target.log.warn({ items: ids, outcome }, "export failed");
           if (settlement.kind === "inDoubt")
             target.log.warn({ items: ids, reason: settlement.message }, "export's outcome unknown");

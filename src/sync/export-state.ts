@@ -68,6 +68,8 @@ export interface ClaimedExport {
   lastSent: { value: Prisma.JsonValue; at: string } | null;
   /** Whether other fields of the same object wait too (so one call may carry them: claimSameObject). */
   otherFields: boolean;
+  /** Refused in a call with other fields (refusedTogether): it goes out in a call of its own. */
+  sendAlone: boolean;
 }
 
 const ITEM = `"ExportItem"`;
@@ -96,7 +98,7 @@ const RETURNING = `id, "integrationId", entity, "remoteId", field, value, "idemp
   EXISTS (SELECT 1 FROM ${ITEM} o
     WHERE o."integrationId" = ${ITEM}."integrationId" AND o."remoteId" = ${ITEM}."remoteId"
       AND o.entity = ${ITEM}.entity AND o.field <> ${ITEM}.field AND o.status IN ('PENDING', 'IN_DOUBT'))
-    AS "otherFields"`;
+    AS "otherFields", "sendAlone"`;
 
 export const exportQueue = new ClaimQueue<
   ExportItemStatus,
@@ -128,16 +130,20 @@ const MAX_FIELDS_PER_CALL = 20;
  * with it, or, when it is being read back, items in doubt to be verified by the same read. Each is
  * claimable in its own right (no older edit of its field is still on its way), so edits of one field
  * still reach the platform in order, and each stays an item of its own: settled, verified and held as a
- * conflict field by field.
+ * conflict field by field. An item refused in company (sendAlone) is sent by itself: never claimed along
+ * to be sent, and a claimed one brings none along (a read back may still carry it: a read applies nothing).
  */
-export function claimSameObject(
+export async function claimSameObject(
   sql: SqlPool,
   item: ClaimedExport,
   claim: { fence: number },
 ): Promise<ClaimedExport[]> {
-  const from: ExportItemStatus = item.status === "VERIFYING" ? "IN_DOUBT" : "PENDING";
+  const verifying = item.status === "VERIFYING";
+  if (!verifying && item.sendAlone) return [];
+  const from: ExportItemStatus = verifying ? "IN_DOUBT" : "PENDING";
   const sameObject = `${ITEM}."integrationId" = p."integrationId" AND ${ITEM}.entity = p.entity
-    AND ${ITEM}."remoteId" = p."remoteId" AND ${ITEM}.field <> p.field`;
+    AND ${ITEM}."remoteId" = p."remoteId" AND ${ITEM}.field <> p.field
+    ${verifying ? "" : `AND NOT ${ITEM}."sendAlone"`}`;
   return exportQueue.claimAlong(sql, item.id, sameObject, from, claim, MAX_FIELDS_PER_CALL - 1);
 }
 
@@ -178,6 +184,34 @@ export async function settleExport(
       );
       return;
   }
+}
+
+/**
+ * The platform refused a call that carried the item with other fields of its object. A refusal (a 4xx,
+ * or XPM's 500 that says what is wrong with the request: engine/settlement.ts "failed", code
+ * PLATFORM_REJECTED) applied none of them, so each goes back in line to be sent once more in a call of
+ * its own: the field the platform will not take is refused (and FAILED) alone, the others are applied.
+ * Never for a call whose outcome is unknown (it may have been applied): that stays in doubt.
+ */
+export async function refusedTogether(
+  sql: SqlPool,
+  item: ClaimedExport,
+  message: string,
+  fence: number,
+): Promise<void> {
+  await exportQueue.move(
+    sql,
+    item.id,
+    "PENDING",
+    {
+      sendAlone: { sql: "true" },
+      notBefore: null,
+      error: redactText(
+        `refused in a call with other fields of its object (${message}); sent on its own next`,
+      ),
+    },
+    { fence, from: ["SENDING"] },
+  );
 }
 
 /** What reading back an in-doubt item found. */

@@ -127,4 +127,47 @@ describe("multi-field exports", () => {
     expect(log.filter(isJobRead)).toHaveLength(1);
     expect(log.filter(isJobUpdate).filter((c) => c.applied)).toHaveLength(1);
   }, 30_000);
+
+  it("sends the fields of a refused call once more one by one: the valid one is applied, the one the platform refuses fails alone", async () => {
+    const { integration, practice, remoteTenantId } = await connectedXpm(h, {
+      tenantId: tenant.id,
+      seed: { jobs: 1 },
+      syncMode: "ONE_OFF",
+    });
+    const [job] = [...practice.jobs.keys()] as [string];
+    const dueBefore = practice.jobs.get(job)!.dto.dueDate;
+    await queue(integration.id, [
+      [
+        { entity: "job", remoteId: job, field: "budget", value: 321 },
+        // A day February does not have: the right form (syncline's check lets it through), refused by XPM.
+        { entity: "job", remoteId: job, field: "dueDate", value: "2027-02-30" },
+      ],
+    ]);
+    await until(
+      "both settled",
+      async () => (await items(integration.id)).every((i) => i.status === "SENT" || i.status === "FAILED"),
+      20 * MINUTE_MS,
+    );
+    const [budget, dueDate] = await items(integration.id);
+    expect(budget).toMatchObject({ status: "SENT", value: 321, error: null });
+    expect(dueDate).toMatchObject({ status: "FAILED", value: "2027-02-30" });
+    expect(dueDate!.error).toContain("dueDate must be a date yyyy-MM-dd");
+    expect(practice.jobs.get(job)!.dto).toMatchObject({ budget: 321, dueDate: dueBefore });
+
+    // The call log: the two fields in one call (its key derived from both items'), refused and applying
+    // nothing; then each field once in a call of its own (its own key), the budget applied.
+    const owner = (key: string | undefined) =>
+      key === budget!.idempotencyKey ? "budget" : key === dueDate!.idempotencyKey ? "dueDate" : "both";
+    const writes = h.xpm.caps.accepted(remoteTenantId).filter(isJobUpdate);
+    const [together, ...alone] = writes.map((c) => ({
+      fields: owner(c.idempotencyKey),
+      status: c.status,
+      applied: c.applied === true,
+    }));
+    expect(together).toEqual({ fields: "both", status: 500, applied: false });
+    expect(alone.sort((a, b) => a.fields.localeCompare(b.fields))).toEqual([
+      { fields: "budget", status: 200, applied: true },
+      { fields: "dueDate", status: 500, applied: false },
+    ]);
+  }, 30_000);
 });

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "ExportItem" ADD COLUMN     "sendAlone" BOOLEAN NOT NULL DEFAULT false;
