@@ -408,10 +408,13 @@ describe("startAccountingSync", () => {
     await mapAll(id);
     await ingest(id, [order("Y-1"), order("Y-2"), order("Y-3"), order("Y-4")]);
     const { runId } = await startPush(id);
+    // Deferred as soon as a packet is refused for the day, while another's call may still be in flight:
+    // the states are read once every call has settled.
     await until(
-      "the push deferred",
+      "the push deferred, no packet in flight",
       async () =>
-        (await h.t.app.db.prisma.syncRun.findUniqueOrThrow({ where: { id: runId } })).status === "DEFERRED",
+        (await h.t.app.db.prisma.syncRun.findUniqueOrThrow({ where: { id: runId } })).status === "DEFERRED" &&
+        (await h.t.app.db.prisma.syncPacket.count({ where: { runId, state: "SENDING" } })) === 0,
       10_000,
     );
     const deferred = await h.t.app.db.prisma.syncRun.findUniqueOrThrow({ where: { id: runId } });
