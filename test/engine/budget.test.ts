@@ -44,6 +44,26 @@ describe("call budget", () => {
     expect((await processes[1]!.acquire(id, limits(), "DAILY")).granted).toBe(true);
   });
 
+  it("keeps a call slow on its way in the minute until it ends, not a minute after its grant", async () => {
+    // The platform counts a call when it arrives: one granted long ago but still in flight may arrive
+    // now, so it must not leave the window while it is out (it did: a slow call let one too many in).
+    const redis = new Redis(TEST_REDIS_URL);
+    clients.push(redis);
+    const b = new CallBudget(redis, { prefix, time, guardMs: 4, callTimeoutMs: 5_000 });
+    const id = randomUUID();
+    const caps = limits({ perMinute: 2 });
+    const grants = [await b.acquire(id, caps, "DAILY"), await b.acquire(id, caps, "DAILY")];
+    expect(grants.every((g) => g.granted)).toBe(true);
+    // A minute and more later both are still out: no third call.
+    await new Promise((resolve) => setTimeout(resolve, time.minuteMs + 50));
+    expect(await b.acquire(id, caps, "DAILY")).toMatchObject({ granted: false, reason: "minute" });
+    // They end: each is dated at its end, a minute from now.
+    for (const grant of grants) if (grant.granted) await b.release(id, grant.leaseId, caps);
+    expect(await b.acquire(id, caps, "DAILY")).toMatchObject({ granted: false, reason: "minute" });
+    await new Promise((resolve) => setTimeout(resolve, time.minuteMs + 50));
+    expect((await b.acquire(id, caps, "DAILY")).granted).toBe(true);
+  });
+
   it("lets a crashed holder's lease expire", async () => {
     const id = randomUUID();
     const shortLeases = budget(150);

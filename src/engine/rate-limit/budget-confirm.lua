@@ -1,10 +1,11 @@
 -- A granted call's row is in the call ledger now, and the call is about to go out. Had Redis lost a window
 -- between the grant and the row's commit, and a rebuild read the ledger before the commit, the call would
--- be in no window while the platform counts it: it is put back (by its lease id, at its grant) wherever it
--- is missing. A window not rebuilt yet takes it too, harmlessly (the rebuild merges by lease id).
+-- be in no window while the platform counts it: it is put back (by its lease id, dated as the grant dated
+-- it) wherever it is missing. A window not rebuilt yet takes it too, harmlessly (the rebuild merges by
+-- lease id).
 -- KEYS: 1 leases, 2 minute log, 3 export minute log (budget.lua's 1-3), 4 the app's minute log (7).
--- ARGV: 1 leaseId, 2 when it was granted (Redis ms), 3 leaseTtlMs, 4 1: an export call, 5 1: the platform
---       has an app cap, 6 dayMs.
+-- ARGV: 1 leaseId, 2 its date in the minute logs (Redis ms: its grant plus the call timeout),
+--       3 leaseTtlMs, 4 1: an export call, 5 1: the platform has an app cap, 6 dayMs.
 local id, at, leaseTtl, dayMs = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[6])
 local restored = 0
 if not redis.call("ZSCORE", KEYS[2], id) then

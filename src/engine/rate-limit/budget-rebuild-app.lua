@@ -3,9 +3,9 @@
 -- KEYS: 1 the app's minute log, 2 the app's active integrations (budget.lua's KEYS 7 and 12).
 -- ARGV: 1 minuteMs, 2 dayMs, 3 guardMs, 4 callTimeoutMs, 5 1 on the last chunk (sets the built mark),
 --       then per call of any integration of the app: id, integrationId, startedAt, endedAt (-1: open).
--- Dated as budget-rebuild.lua dates an integration's calls: an ended call at its end; an open call its
--- worker may still be making (younger than a call timeout) at its start, where the grant put it (its
--- release moves it to its end); an older open call at the latest it could have ended. Merges, never
+-- Dated as budget-rebuild.lua dates an integration's calls: an ended call at its end; an open call at the
+-- latest it can reach the platform (a call timeout after its start), where the grant put it (its release
+-- moves it to its end). Merges, never
 -- lowers: a call is added by its lease id at most once (the platform's corrections already there stay),
 -- so chunks and concurrent rebuilds are harmless. The integrations with a call in the window are active
 -- again (by when they started it), so fair shares count them at once. Returns 1, or 0 when the window
@@ -21,7 +21,7 @@ for i = 6, #ARGV, 4 do
   local id, integration, started, ended = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
   local at = ended
   if ended < 0 then
-    if started + callTimeout > now then at = started else at = started + callTimeout end
+    at = started + callTimeout
   end
   if at >= now - window then
     redis.call("ZADD", KEYS[1], "NX", at, id)

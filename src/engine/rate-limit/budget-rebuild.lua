@@ -6,10 +6,9 @@
 --       call: id, startedAt, endedAt (-1: open), export (1/0).
 -- Merges, never lowers: counts already there (the platform's corrections) stay if higher, and a call
 -- is added by its lease id at most once, so chunks and concurrent rebuilds are harmless.
--- An open call is one its worker may still be making (started less than a call timeout ago): it gets a
--- lease again (renewed by its worker if alive, else gone after leaseTtlMs) and stays dated at its start
--- until it ends, as a granted call is. An older open call's worker died: it is dated at the latest its
--- call could have ended. The last chunk marks every key as built (budget.lua). Returns 1, or 0 when they
+-- An open call is dated at the latest it can reach the platform (a call timeout after its start), as
+-- budget.lua dates a granted call until it ends. One its worker may still be making (started less than a
+-- call timeout ago) gets a lease again (renewed by its worker if alive, else gone after leaseTtlMs). The last chunk marks every key as built (budget.lua). Returns 1, or 0 when they
 -- were all marked already (another process rebuilt them first).
 local function marked(key) return redis.call("ZSCORE", key, "built") ~= false end
 if marked(KEYS[1]) and marked(KEYS[2]) and marked(KEYS[3]) and redis.call("HEXISTS", KEYS[4], "built") == 1 then
@@ -35,12 +34,9 @@ for i = 10, #ARGV, 4 do
   local id, started, ended, isExport = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), ARGV[i + 3] == "1"
   local at = ended
   if ended < 0 then
-    if started + callTimeout > now then
-      redis.call("ZADD", KEYS[1], "NX", now + leaseTtl, id)
-      at = started
-    else
-      at = started + callTimeout
-    end
+    -- Dated at the latest it can reach the platform, as budget.lua dates a call in flight.
+    at = started + callTimeout
+    if at > now then redis.call("ZADD", KEYS[1], "NX", now + leaseTtl, id) end
   end
   if at >= now - window then
     redis.call("ZADD", KEYS[2], "NX", at, id)

@@ -17,6 +17,8 @@
 -- ARGV 19: an ADAPTIVE export's day keep (-1: the strict reserve): past exportPerDay, an export is
 --   admitted only while that many day calls stay free after it, for the rest of the day's scheduled pulls
 --   (ARGV 4 then carries the minute figure the schedule allows: engine/rate-limit/export-allowance.ts).
+-- ARGV 20: how long after its grant a call in flight may still reach the platform (the call timeout; 0:
+--   dated at its grant, as for callers that release at once).
 -- A caller of the top lane (a user waiting on a live read) that is denied registers as a waiter; while any
 -- waiter is registered, the lower lanes are denied ("interactive"), so the next free unit is its.
 -- Returns {1, "ok", 0, minuteUsed, dayUsed, now} or {0, reason, waitMs, minuteUsed, dayUsed, now};
@@ -79,9 +81,12 @@ local function deny(reason, wait)
   return {0, reason, math.max(1, math.ceil(wait)), minuteUsed, dayUsed, now}
 end
 
+-- When a call dated at `at` leaves the window; a call still in flight (dated ahead) is taken to end now,
+-- the soonest it can (its release dates it at its end).
+local function leaves(at) return math.min(tonumber(at), now) + window - now end
 local function untilOldestLeaves(log)
   local oldest = redis.call("ZRANGE", log, 0, 0, "WITHSCORES")
-  return tonumber(oldest[2]) + window - now
+  return leaves(oldest[2])
 end
 
 local blocked = tonumber(redis.call("GET", KEYS[5]) or "0")
@@ -133,7 +138,7 @@ if appLimit > 0 then
     local place = redis.call("ZRANK", underShare and KEYS[10] or KEYS[9], self) or 0
     if appUsed == 0 then return 1 end
     local nth = redis.call("ZRANGE", KEYS[7], place % appUsed, place % appUsed, "WITHSCORES")
-    return tonumber(nth[2]) + window - now + math.floor(place / appUsed) * window
+    return leaves(nth[2]) + math.floor(place / appUsed) * window
   end
   -- Takes (or keeps) the integration's place in line, then says how long to wait: `short`, or appWait.
   local function appDeny(reason, short)
@@ -161,16 +166,21 @@ end
 
 if isInteractive then redis.call("ZREM", KEYS[6], waiterId) end
 -- The lease id names the call in the minute logs too, so `release` can move it to when the call ended.
+-- Until then it is dated at the latest it can reach the platform (ARGV 20: the call timeout), not at
+-- its grant: the platform counts a call when it arrives, and a call slow on its way (a busy machine, a
+-- slow network) dated at its grant would leave our window before it left the platform's, letting a
+-- call more in than the platform allows.
 local member = leaseId
+local inFlightAt = now + tonumber(ARGV[20] or "0")
 redis.call("ZADD", KEYS[1], now + leaseTtl, leaseId)
-redis.call("ZADD", KEYS[2], now, member)
+redis.call("ZADD", KEYS[2], inFlightAt, member)
 redis.call("HINCRBY", KEYS[4], tostring(day), 1)
 if isExport then
-  redis.call("ZADD", KEYS[3], now, member)
+  redis.call("ZADD", KEYS[3], inFlightAt, member)
   redis.call("HINCRBY", KEYS[4], "x:" .. day, 1)
 end
 if appLimit > 0 then
-  redis.call("ZADD", KEYS[7], now, member)
+  redis.call("ZADD", KEYS[7], inFlightAt, member)
   redis.call("PEXPIRE", KEYS[7], dayMs * 2)
 end
 redis.call("HDEL", KEYS[4], tostring(day - 1), "x:" .. (day - 1))

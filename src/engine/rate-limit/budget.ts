@@ -290,6 +290,8 @@ export class CallBudget {
       this.appWaiterSlackMs,
       // 19: an ADAPTIVE export's day keep; -1: the strict reserve's day figure.
       adaptive ? adaptive.dayKeep : -1,
+      // 20: a call in flight is dated at the latest it can reach the platform.
+      this.options.callTimeoutMs ?? 0,
     );
   }
 
@@ -402,7 +404,8 @@ export class CallBudget {
       names.exportMinute,
       this.appNames(limits.app ?? null).minute,
       leaseId,
-      at,
+      // Where the grant dated it: at the latest it can reach the platform (budget.lua).
+      at + (this.options.callTimeoutMs ?? 0),
       this.leaseTtlMs,
       exporting ? 1 : 0,
       limits.app ? 1 : 0,
