@@ -80,6 +80,20 @@ export const DEFAULT_EXPORT_RESERVE_MODE: ExportReserveMode = "STRICT";
 /** Default period of the scheduled kinds, in platform minutes. */
 export const DEFAULT_PERIOD_MINUTES = { DAILY: 24 * 60, FREQUENT: 10 } as const;
 
+/** How exports use the reserve: the integration's override, else the platform layer's, else STRICT. */
+export function resolveExportReserveMode(
+  integration: { exportReserveMode?: ExportReserveMode | null } | null | undefined,
+  platformLayer: { exportReserveMode?: ExportReserveMode | null } | null | undefined,
+): Resolved<ExportReserveMode> {
+  return pick(
+    [
+      [integration?.exportReserveMode, "INTEGRATION"],
+      [platformLayer?.exportReserveMode, "PLATFORM"],
+    ],
+    DEFAULT_EXPORT_RESERVE_MODE,
+  );
+}
+
 function pick<T>(layers: [T | null | undefined, SettingSource][], fallback: T): Resolved<T> {
   for (const [value, source] of layers) if (value !== null && value !== undefined) return { value, source };
   return { value: fallback, source: "DEFAULT" };
@@ -120,13 +134,7 @@ export function resolveSettings(input: {
       ],
       TENANT_DEFAULTS.nightlySyncTime,
     ),
-    exportReserveMode: pick(
-      [
-        [integration?.exportReserveMode, "INTEGRATION"],
-        [platformLayer?.exportReserveMode, "PLATFORM"],
-      ],
-      DEFAULT_EXPORT_RESERVE_MODE,
-    ),
+    exportReserveMode: resolveExportReserveMode(integration, platformLayer),
     entities: entry.entities.map((definition) => {
       const row = bySetting.get(definition.key);
       const period = definition.syncKinds.includes("FREQUENT")

@@ -1,6 +1,12 @@
 import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { ExportReserveMode } from "../generated/prisma/enums.ts";
 import type { PlatformKey } from "../platforms/catalog.ts";
-import { type EffectiveSettings, resolveSettings, TENANT_DEFAULTS } from "./effective.ts";
+import {
+  type EffectiveSettings,
+  resolveExportReserveMode,
+  resolveSettings,
+  TENANT_DEFAULTS,
+} from "./effective.ts";
 
 /** A client or a transaction. Queries run one after another: a transaction's connection takes one at a time. */
 type Db = Pick<PrismaClient, "tenantSettings" | "platformSettings" | "integration">;
@@ -43,4 +49,22 @@ export async function loadIntegrationEffectiveSettings(
     platformLayer,
     integration,
   });
+}
+
+/**
+ * Only the export reserve mode of an integration (its row at hand): no query when the integration sets
+ * it, else one for its platform layer. Read on every queue-figures event, where the whole settings would
+ * cost four.
+ */
+export async function loadExportReserveMode(
+  db: Pick<PrismaClient, "platformSettings">,
+  integration: { tenantId: string; platform: PlatformKey; exportReserveMode: ExportReserveMode | null },
+): Promise<ExportReserveMode> {
+  const platformLayer = integration.exportReserveMode
+    ? null
+    : await db.platformSettings.findUnique({
+        where: { tenantId_platform: { tenantId: integration.tenantId, platform: integration.platform } },
+        select: { exportReserveMode: true },
+      });
+  return resolveExportReserveMode(integration, platformLayer).value;
 }

@@ -3,7 +3,7 @@ import type { ExportAllowance } from "../engine/rate-limit/export-allowance.ts";
 import type { CallLimits } from "../engine/rate-limit/limits.ts";
 import type { Integration } from "../generated/prisma/client.ts";
 import type { SyncKind } from "../generated/prisma/enums.ts";
-import { loadIntegrationEffectiveSettings } from "../settings/load.ts";
+import { loadExportReserveMode } from "../settings/load.ts";
 import { type ScheduledSync, syncSchedule } from "./schedules.ts";
 import type { WorkDeps } from "./work-deps.ts";
 
@@ -59,9 +59,8 @@ export async function exportReserveView(
   now = Date.now(),
 ): Promise<ReserveView> {
   const { prisma, time } = deps;
-  const settings = await loadIntegrationEffectiveSettings(prisma, integration.id);
   // STRICT: nothing changes it but a settings change, which a new activation reads.
-  if (settings.exportReserveMode.value !== "ADAPTIVE")
+  if ((await loadExportReserveMode(prisma, integration)) !== "ADAPTIVE")
     return { allowance: null, validUntil: Infinity, minuteUntil: Infinity };
   const tenant = await prisma.tenant.findUniqueOrThrow({
     where: { id: integration.tenantId },
