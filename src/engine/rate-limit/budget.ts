@@ -132,6 +132,21 @@ interface BudgetCommands {
 /** Calls per rebuild script run (a rebuild after a loss passes every recent call by its lease id). */
 const REBUILD_CHUNK = 1000;
 
+/**
+ * Passes a rebuild's calls (four values each) to its script a chunk at a time, the last chunk marked,
+ * until the script says the window was already built (0: another process finished first).
+ */
+async function mergeInChunks(
+  rows: (string | number)[],
+  merge: (chunk: (string | number)[], last: boolean) => Promise<number>,
+): Promise<void> {
+  const size = REBUILD_CHUNK * 4;
+  for (let start = 0; ; start += size) {
+    const last = start + size >= rows.length;
+    if ((await merge(rows.slice(start, start + size), last)) === 0 || last) return;
+  }
+}
+
 export class CallBudget {
   private readonly redis: Redis & BudgetCommands;
   private readonly leaseTtlMs: number;
@@ -303,12 +318,8 @@ export class CallBudget {
     const ledger = this.options.ledger;
     if (!ledger) return;
     const { minuteMs, dayMs } = this.options.time;
-    const callTimeoutMs = this.options.callTimeoutMs ?? this.leaseTtlMs;
-    const [seconds, micros] = await this.redis.time();
-    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const { now, recentFrom, callTimeoutMs } = await this.rebuildHorizon();
     const day = Math.floor(now / dayMs);
-    // A call in the minute window ended inside it; one still open started at most a call timeout before.
-    const recentFrom = now - minuteMs - this.guardMs - 2 * callTimeoutMs;
     const windows = await ledger.windows(integrationId, day * dayMs, recentFrom);
     const names = this.names(integrationId);
     const keys = [names.leases, names.minute, names.exportMinute, names.day];
@@ -318,10 +329,8 @@ export class CallBudget {
       call.endedAt ?? -1,
       call.export ? 1 : 0,
     ]);
-    for (let start = 0; ; start += REBUILD_CHUNK * 4) {
-      const chunk = rows.slice(start, start + REBUILD_CHUNK * 4);
-      const last = start + REBUILD_CHUNK * 4 >= rows.length;
-      const done = await this.redis.budgetRebuild(
+    await mergeInChunks(rows, (chunk, last) =>
+      this.redis.budgetRebuild(
         ...keys,
         minuteMs,
         dayMs,
@@ -333,9 +342,23 @@ export class CallBudget {
         windows.day.exports,
         last ? 1 : 0,
         ...chunk,
-      );
-      if (done === 0 || last) return;
-    }
+      ),
+    );
+  }
+
+  /**
+   * Redis's time, and how far back a rebuild reads the ledger: a call in the minute window ended inside
+   * it; one still open started at most a call timeout before.
+   */
+  private async rebuildHorizon(): Promise<{ now: number; recentFrom: number; callTimeoutMs: number }> {
+    const callTimeoutMs = this.options.callTimeoutMs ?? this.leaseTtlMs;
+    const [seconds, micros] = await this.redis.time();
+    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    return {
+      now,
+      recentFrom: now - this.options.time.minuteMs - this.guardMs - 2 * callTimeoutMs,
+      callTimeoutMs,
+    };
   }
 
   /**
@@ -356,12 +379,7 @@ export class CallBudget {
     const ledger = this.options.ledger;
     if (!ledger) return;
     const { minuteMs, dayMs } = this.options.time;
-    const callTimeoutMs = this.options.callTimeoutMs ?? this.leaseTtlMs;
-    const [seconds, micros] = await this.redis.time();
-    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-    // As for an integration: a call in the window ended inside it; one still open started at most a call
-    // timeout before.
-    const recentFrom = now - minuteMs - this.guardMs - 2 * callTimeoutMs;
+    const { recentFrom, callTimeoutMs } = await this.rebuildHorizon();
     const calls = await ledger.platformCalls(platformsOfApp(app), recentFrom);
     const { minute, active } = this.appNames(app);
     const rows = calls.flatMap((call: LedgerCall) => [
@@ -370,9 +388,8 @@ export class CallBudget {
       call.startedAt,
       call.endedAt ?? -1,
     ]);
-    for (let start = 0; ; start += REBUILD_CHUNK * 4) {
-      const last = start + REBUILD_CHUNK * 4 >= rows.length;
-      const done = await this.redis.budgetRebuildApp(
+    await mergeInChunks(rows, (chunk, last) =>
+      this.redis.budgetRebuildApp(
         minute,
         active,
         minuteMs,
@@ -380,10 +397,9 @@ export class CallBudget {
         this.guardMs,
         callTimeoutMs,
         last ? 1 : 0,
-        ...rows.slice(start, start + REBUILD_CHUNK * 4),
-      );
-      if (done === 0 || last) return;
-    }
+        ...chunk,
+      ),
+    );
   }
 
   /**
