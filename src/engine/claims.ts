@@ -221,15 +221,17 @@ export class ClaimQueue<S extends string, Row, Moved = Row> {
   }
 
   /**
-   * When the scope's next claimable row becomes due (ms since epoch), asked after a claim found none.
-   * The time may already have passed: a row whose backoff ended between the claim and this look (a
-   * retry's backoff can be a few milliseconds in compressed time) is due now, and the caller comes
-   * back for it at once instead of leaving it behind with nothing to wake it.
+   * When the scope's next backed-off claimable row becomes due (ms since epoch), asked after a claim
+   * found none. The time may already have passed: a row whose backoff ended between the claim and this
+   * look (a retry's backoff can be a few milliseconds in compressed time) is due now, and the caller
+   * comes back for it soon instead of leaving it behind with nothing to wake it. Rows without a due time
+   * are not counted: one the claim did not get is new or held by another transaction, whose commit
+   * announces it.
    */
   async nextDue(sql: SqlPool, scope: { column: string; id: string }): Promise<number | null> {
     const { waiting, inDoubt, dueColumn } = this.spec;
     const rows = await sql.query<{ due: Date | null }>(
-      `SELECT min(coalesce("${dueColumn}", now())) AS due FROM ${this.t}
+      `SELECT min("${dueColumn}") AS due FROM ${this.t}
        WHERE "${scope.column}" = $1::uuid AND ${this.state} IN (${this.literal(waiting)}, ${this.literal(inDoubt)})
          ${this.spec.claimable ? `AND ${this.spec.claimable}` : ""}`,
       [scope.id],

@@ -84,6 +84,9 @@ class SlotRound {
   }
 }
 
+/** Real ms an activation parks, at least, before it looks again at work that was due but not claimed. */
+const RECHECK_MS = 50;
+
 type Pick =
   | { kind: "idle"; dueAt: number | null }
   /** The integration's authorization is gone: it is no longer served (its work waits). */
@@ -177,8 +180,10 @@ export class Dispatcher {
           parkUntil = await this.serveRound(current).finally(unwatch);
           if (current.lockLost) return;
         }
-        // Work that fell due while the slots were finding none (a short backoff ending): serve again now.
-        if (parkUntil !== null && parkUntil <= Date.now()) continue;
+        // Work that fell due while the slots were finding none (a short backoff ending) is looked at again
+        // after a short park, not at once: a row due but not claimable yet (held by another transaction,
+        // a clock a little ahead of the database's) must not spin the activation.
+        if (parkUntil !== null) parkUntil = Math.max(parkUntil, Date.now() + RECHECK_MS);
         if (parkUntil !== null) await lock.markParked(integrationId, parkUntil);
         const released = await lock.release(integrationId, token);
         if (this.draining) {
