@@ -52,19 +52,25 @@ export async function loadIntegrationEffectiveSettings(
 }
 
 /**
- * Only the export reserve mode of an integration (its row at hand): no query when the integration sets
- * it, else one for its platform layer. Read on every queue-figures event, where the whole settings would
- * cost four.
+ * Only the export reserve mode of an integration, read fresh (a change made during a long drain counts at
+ * the next look): one statement, where the whole settings would cost four. Read on every queue-figures
+ * event.
  */
 export async function loadExportReserveMode(
-  db: Pick<PrismaClient, "platformSettings">,
-  integration: { tenantId: string; platform: PlatformKey; exportReserveMode: ExportReserveMode | null },
+  db: Pick<PrismaClient, "$queryRawUnsafe">,
+  integrationId: string,
 ): Promise<ExportReserveMode> {
-  const platformLayer = integration.exportReserveMode
-    ? null
-    : await db.platformSettings.findUnique({
-        where: { tenantId_platform: { tenantId: integration.tenantId, platform: integration.platform } },
-        select: { exportReserveMode: true },
-      });
-  return resolveExportReserveMode(integration, platformLayer).value;
+  const [row] = await db.$queryRawUnsafe<
+    { integration: ExportReserveMode | null; platform: ExportReserveMode | null }[]
+  >(
+    `SELECT i."exportReserveMode"::text AS integration, p."exportReserveMode"::text AS platform
+     FROM "Integration" i
+     LEFT JOIN "PlatformSettings" p ON p."tenantId" = i."tenantId" AND p.platform = i.platform
+     WHERE i.id = $1::uuid`,
+    integrationId,
+  );
+  return resolveExportReserveMode(
+    { exportReserveMode: row?.integration ?? null },
+    { exportReserveMode: row?.platform ?? null },
+  ).value;
 }
