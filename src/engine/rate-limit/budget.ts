@@ -352,8 +352,7 @@ export class CallBudget {
    */
   private async rebuildHorizon(): Promise<{ now: number; recentFrom: number; callTimeoutMs: number }> {
     const callTimeoutMs = this.options.callTimeoutMs ?? this.leaseTtlMs;
-    const [seconds, micros] = await this.redis.time();
-    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const now = await this.redisNow();
     return {
       now,
       recentFrom: now - this.options.time.minuteMs - this.guardMs - 2 * callTimeoutMs,
@@ -519,9 +518,14 @@ export class CallBudget {
     await this.blockUntil(redisKeys(this.options.prefix).appBudget(app).blocked, retryAfterMs);
   }
 
+  /** Redis's clock (ms), the one every script and process agrees on. */
+  private async redisNow(): Promise<number> {
+    const [seconds, micros] = await this.redis.time();
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  }
+
   private async blockUntil(key: string, retryAfterMs: number): Promise<void> {
-    const time = await this.redis.time();
-    const until = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000) + Math.max(0, retryAfterMs);
+    const until = (await this.redisNow()) + Math.max(0, retryAfterMs);
     const current = Number((await this.redis.get(key)) ?? 0);
     if (until > current)
       await this.redis.set(key, String(until), "PX", Math.max(1, Math.ceil(retryAfterMs)) + 1000);
@@ -583,7 +587,8 @@ export class CallBudget {
       limit,
       used,
       remaining: Math.max(0, limit - used),
-      resetsAt: oldestCall >= 0 ? oldestCall + window : now,
+      // A call still in flight is dated ahead of now (budget.lua): it frees a window after it ends, now at the soonest.
+      resetsAt: oldestCall >= 0 ? Math.min(oldestCall, now) + window : now,
     });
     const dayWindow = (limit: number, used: number): BudgetWindow => ({
       limit,
@@ -658,7 +663,7 @@ export class CallBudget {
         limit,
         used,
         remaining: Math.max(0, limit - used),
-        resetsAt: oldest >= 0 ? oldest + this.options.time.minuteMs + this.guardMs : now,
+        resetsAt: oldest >= 0 ? Math.min(oldest, now) + this.options.time.minuteMs + this.guardMs : now,
       },
       active,
       waiting,
