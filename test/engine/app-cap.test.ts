@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enqueueEdits } from "../../src/sync/export.ts";
-import { connectedXpm, type EngineHarness, startEngineHarness, until } from "../support/engine.ts";
+import {
+  connectedXpm,
+  type EngineHarness,
+  isJobUpdate,
+  startEngineHarness,
+  until,
+} from "../support/engine.ts";
 import type { TestTenant } from "../support/harness.ts";
 import { type RecordingProxy, startRecordingProxy } from "../support/proxy.ts";
 import { startWorkerProcess, stopAllWorkers, type WorkerProcess } from "../support/workers.ts";
@@ -35,8 +41,6 @@ afterAll(async () => {
 });
 
 const caps = () => h.xpm.caps;
-const isJobUpdate = (e: { method: string; path: string }) =>
-  e.method === "PUT" && e.path === "/v3.1/job.api/update";
 
 async function queueBudgets(integrationId: string, jobs: string[], value: number) {
   await h.t.app.db.prisma.$transaction(

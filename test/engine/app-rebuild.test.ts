@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { encryptSecret } from "../../src/auth/secrets.ts";
 import { engineStore } from "../../src/db/engine-store.ts";
 import { CallBudget } from "../../src/engine/rate-limit/budget.ts";
 import type { CallLimits } from "../../src/engine/rate-limit/limits.ts";
@@ -10,7 +9,7 @@ import type { PlatformKey } from "../../src/platforms/catalog.ts";
 import { redisKeys } from "../../src/redis/keys.ts";
 import { timeScale } from "../../src/time.ts";
 import { TEST_REDIS_URL } from "../support/env.ts";
-import { startTestApp, type TestApp, type TestTenant } from "../support/harness.ts";
+import { integrationRow, startTestApp, type TestApp, type TestTenant } from "../support/harness.ts";
 
 /**
  * The app's window (Xero's: every XPM and Xero Accounting integration of the deployment) rebuilt from the
@@ -68,17 +67,7 @@ function limits(platform: PlatformKey): CallLimits {
 
 /** An integration row: the app's rebuild finds its calls by the integration's platform. */
 async function integration(platform: PlatformKey): Promise<string> {
-  const row = await t.app.db.prisma.integration.create({
-    data: {
-      tenantId: tenant.id,
-      platform,
-      name: `${platform} ${randomUUID()}`,
-      remoteTenantId: randomUUID(),
-      syncMode: "ONE_OFF",
-      status: "CONNECTED",
-      credentialsEncrypted: encryptSecret(t.config.encryptionKey, JSON.stringify({ accessToken: "x" })),
-    },
-  });
+  const row = await integrationRow(t, tenant.id, platform);
   used.push(row.id);
   return row.id;
 }

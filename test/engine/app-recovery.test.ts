@@ -2,7 +2,13 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redisKeys } from "../../src/redis/keys.ts";
 import { enqueueEdits } from "../../src/sync/export.ts";
-import { connectedXpm, type EngineHarness, startEngineHarness, until } from "../support/engine.ts";
+import {
+  connectedXpm,
+  type EngineHarness,
+  isJobUpdate,
+  startEngineHarness,
+  until,
+} from "../support/engine.ts";
 import { TEST_REDIS_URL } from "../support/env.ts";
 import type { TestTenant } from "../support/harness.ts";
 import { type RecordingProxy, startRecordingProxy } from "../support/proxy.ts";
@@ -39,9 +45,6 @@ afterAll(async () => {
   await Promise.all(proxies.map((proxy) => proxy.close()));
   await h.close();
 });
-
-const isJobUpdate = (e: { method: string; path: string }) =>
-  e.method === "PUT" && e.path === "/v3.1/job.api/update";
 
 const sent = (integrationId: string) =>
   h.t.app.db.prisma.exportItem.count({ where: { integrationId, status: "SENT" } });

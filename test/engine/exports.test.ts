@@ -2,7 +2,13 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { globalId } from "../../src/graphql/ids.ts";
 import { EnqueueExportsMutation, ExportQueueQuery } from "../operations.ts";
-import { connectedXpm, type EngineHarness, startEngineHarness, until } from "../support/engine.ts";
+import {
+  connectedXpm,
+  type EngineHarness,
+  isJobUpdate,
+  startEngineHarness,
+  until,
+} from "../support/engine.ts";
 import { TEST_REDIS_URL } from "../support/env.ts";
 import type { TestTenant } from "../support/harness.ts";
 
@@ -20,9 +26,6 @@ beforeAll(async () => {
   tenant = await h.t.createTenant("Exports");
 });
 afterAll(() => h.close());
-
-const isJobUpdate = (e: { method: string; path: string }) =>
-  e.method === "PUT" && e.path === "/v3.1/job.api/update";
 
 describe("export queue", () => {
   it("takes 600 job budget updates at once and drains them at the export reserve, 30 a minute, over 20 minutes", async () => {

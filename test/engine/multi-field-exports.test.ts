@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { XpmPractice } from "../../src/sandbox/xpm/data.ts";
 import { type ExportEdit, enqueueEdits } from "../../src/sync/export.ts";
 import { upsertRecords } from "../../src/sync/records.ts";
-import { connectedXpm, type EngineHarness, startEngineHarness, until } from "../support/engine.ts";
+import {
+  connectedXpm,
+  type EngineHarness,
+  isJobRead,
+  isJobUpdate,
+  startEngineHarness,
+  until,
+} from "../support/engine.ts";
 import type { TestTenant } from "../support/harness.ts";
 
 /**
@@ -26,10 +33,6 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const isJobUpdate = (e: { method: string; path: string }) =>
-  e.method === "PUT" && e.path === "/v3.1/job.api/update";
-const isJobRead = (e: { method: string; path: string }) =>
-  e.method === "GET" && e.path.startsWith("/v3.1/job.api/get/");
 const items = (integrationId: string) =>
   h.t.app.db.prisma.exportItem.findMany({ where: { integrationId }, orderBy: { sequence: "asc" } });
 

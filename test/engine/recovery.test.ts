@@ -4,7 +4,14 @@ import { globalId } from "../../src/graphql/ids.ts";
 import type { CallLogEntry } from "../../src/sandbox/kit/call-log.ts";
 import { enqueueEdits } from "../../src/sync/export.ts";
 import { ExportQueueQuery } from "../operations.ts";
-import { connectedXpm, type EngineHarness, startEngineHarness, until } from "../support/engine.ts";
+import {
+  connectedXpm,
+  type EngineHarness,
+  isJobRead,
+  isJobUpdate,
+  startEngineHarness,
+  until,
+} from "../support/engine.ts";
 import { TEST_REDIS_URL } from "../support/env.ts";
 import type { TestTenant } from "../support/harness.ts";
 
@@ -28,11 +35,6 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const isJobUpdate = (e: { method: string; path: string }) =>
-  e.method === "PUT" && e.path === "/v3.1/job.api/update";
-/** A job read back to settle a write whose outcome the loss left unknown: an export call too. */
-const isJobRead = (e: { method: string; path: string }) =>
-  e.method === "GET" && e.path.startsWith("/v3.1/job.api/get/");
 const isExportCall = (e: { method: string; path: string }) => isJobUpdate(e) || isJobRead(e);
 
 /** Deletes every key of this deployment, as a flushed or failed-over Redis would have lost them. */

@@ -13,7 +13,7 @@ import {
   startConnection,
   startConnectionsHarness,
 } from "../support/connections.ts";
-import { until } from "../support/engine.ts";
+import { isJobUpdate, until } from "../support/engine.ts";
 import type { TestTenant } from "../support/harness.ts";
 import { type RecordingProxy, startRecordingProxy } from "../support/proxy.ts";
 import { startWorkerProcess, stopAllWorkers, workerEnv } from "../support/workers.ts";
@@ -61,8 +61,6 @@ afterAll(async () => {
 });
 
 const prisma = () => h.t.app.db.prisma;
-const isJobUpdate = (e: { method: string; path: string }) =>
-  e.method === "PUT" && e.path === "/v3.1/job.api/update";
 const hash = (token: string) => createHash("sha256").update(token).digest("hex").slice(0, 16);
 
 function grantsOf(tenantId: string): Set<string | undefined> {

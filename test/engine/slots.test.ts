@@ -3,7 +3,13 @@ import { globalId } from "../../src/graphql/ids.ts";
 import type { CallLogEntry } from "../../src/sandbox/kit/call-log.ts";
 import { enqueueEdits } from "../../src/sync/export.ts";
 import { TriggerSyncMutation } from "../operations.ts";
-import { connectedXpm, type EngineHarness, startEngineHarness, until } from "../support/engine.ts";
+import {
+  connectedXpm,
+  type EngineHarness,
+  isJobUpdate,
+  startEngineHarness,
+  until,
+} from "../support/engine.ts";
 import type { TestTenant } from "../support/harness.ts";
 
 /**
@@ -22,9 +28,6 @@ beforeAll(async () => {
   tenant = await h.t.createTenant("Slots");
 });
 afterAll(() => h.close());
-
-const isJobUpdate = (e: { method: string; path: string }) =>
-  e.method === "PUT" && e.path === "/v3.1/job.api/update";
 
 /** The most calls in flight at once among `calls` (from the sandbox's log intervals). */
 function mostAtOnce(calls: CallLogEntry[]): number {

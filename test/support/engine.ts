@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { encryptSecret } from "../../src/auth/secrets.ts";
 import type { RateLimitOverride } from "../../src/engine/rate-limit/limits.ts";
 import type { PlatformKey } from "../../src/platforms/catalog.ts";
 import type { PsaSeedSizes } from "../../src/sandbox/psa/data.ts";
@@ -13,7 +12,7 @@ import type { SeedSizes } from "../../src/sandbox/xpm/data.ts";
 import { startXpmSandbox, type XpmSandbox } from "../../src/sandbox/xpm/server.ts";
 import { upsertRecords } from "../../src/sync/records.ts";
 import { timeScale } from "../../src/time.ts";
-import { startTestApp, type TestApp } from "./harness.ts";
+import { integrationRow, startTestApp, type TestApp } from "./harness.ts";
 
 /** syncline (worker and scheduler roles) against the sandboxes, all in the same compressed time. */
 export interface EngineHarness {
@@ -78,23 +77,19 @@ interface ConnectOptions {
 }
 
 /** A CONNECTED integration row, as connectIntegration would leave it once its initial sync is done. */
-async function createIntegration(
+function createIntegration(
   h: EngineHarness,
   platform: PlatformKey,
   remoteTenantId: string,
   accessToken: string,
   options: ConnectOptions,
 ) {
-  return h.t.app.db.prisma.integration.create({
+  return integrationRow(h.t, options.tenantId, platform, {
+    accessToken,
     data: {
-      tenantId: options.tenantId,
-      platform,
       name: `${platform} ${remoteTenantId}`,
       remoteTenantId,
       syncMode: options.syncMode ?? "CONTINUOUS",
-      status: "CONNECTED",
-      connectedAt: new Date(),
-      credentialsEncrypted: encryptSecret(h.t.config.encryptionKey, JSON.stringify({ accessToken })),
       ...(options.override ? { rateLimitOverride: options.override } : {}),
     },
   });
@@ -146,6 +141,13 @@ export async function connectedXpm(
   );
   return { integration, practice, remoteTenantId };
 }
+
+/** An XPM job update (`PUT job.api/update`) in a sandbox's call log. */
+export const isJobUpdate = (e: { method: string; path: string }) =>
+  e.method === "PUT" && e.path === "/v3.1/job.api/update";
+/** An XPM job read (`GET job.api/get/{id}`), as a read-back of a write in doubt makes. */
+export const isJobRead = (e: { method: string; path: string }) =>
+  e.method === "GET" && e.path.startsWith("/v3.1/job.api/get/");
 
 /** Polls a condition (every 25 ms) until it holds; fails with `what` after `timeoutMs`. */
 export async function until(

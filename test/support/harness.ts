@@ -1,10 +1,12 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { type ExecutionResult, print } from "graphql";
 import { type App, startApp } from "../../src/app.ts";
+import { encryptSecret } from "../../src/auth/secrets.ts";
 import { addMember, createTenant } from "../../src/auth/tenants.ts";
 import { type Config, loadConfig, type Role } from "../../src/config.ts";
 import { Prisma } from "../../src/generated/prisma/client.ts";
+import type { PlatformKey } from "../../src/platforms/catalog.ts";
 import { adminQuery, databaseUrl, TEST_REDIS_URL, templateDatabase } from "./env.ts";
 
 /** A tenant with one token per role, as tests act as each of them. */
@@ -111,4 +113,32 @@ export async function tableCounts(app: App): Promise<Record<string, number>> {
     models.map((model) => delegates[model.charAt(0).toLowerCase() + model.slice(1)]!.count()),
   );
   return Object.fromEntries(models.map((model, i) => [model, counts[i]!]));
+}
+
+/**
+ * A CONNECTED integration row, straight in the database, with an encrypted access token: what connecting
+ * leaves once its initial sync is done. `data` sets any other column.
+ */
+export function integrationRow(
+  t: Pick<TestApp, "app" | "config">,
+  tenantId: string,
+  platform: PlatformKey,
+  options: { accessToken?: string; data?: Partial<Prisma.IntegrationUncheckedCreateInput> } = {},
+) {
+  return t.app.db.prisma.integration.create({
+    data: {
+      tenantId,
+      platform,
+      name: `${platform} ${randomUUID()}`,
+      remoteTenantId: randomUUID(),
+      syncMode: "ONE_OFF",
+      status: "CONNECTED",
+      connectedAt: new Date(),
+      credentialsEncrypted: encryptSecret(
+        t.config.encryptionKey,
+        JSON.stringify({ accessToken: options.accessToken ?? "x" }),
+      ),
+      ...options.data,
+    },
+  });
 }

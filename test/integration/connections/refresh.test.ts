@@ -9,7 +9,7 @@ import {
   governedPractice,
   startConnectionsHarness,
 } from "../../support/connections.ts";
-import { until } from "../../support/engine.ts";
+import { isJobUpdate, until } from "../../support/engine.ts";
 import type { TestTenant } from "../../support/harness.ts";
 import { readServerSentEvents } from "../../support/live.ts";
 
@@ -35,8 +35,6 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 const prisma = () => h.t.app.db.prisma;
-const isJobUpdate = (e: { method: string; path: string }) =>
-  e.method === "PUT" && e.path === "/v3.1/job.api/update";
 
 /** A connected practice with `jobs` jobs, its initial sync done. */
 async function connectedPractice(jobs: number) {

@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { globalId } from "../../../src/graphql/ids.ts";
 import { EnqueueExportsMutation } from "../../operations.ts";
-import { connectedXpm, type EngineHarness, startEngineHarness, until } from "../../support/engine.ts";
+import {
+  connectedXpm,
+  type EngineHarness,
+  isJobUpdate,
+  startEngineHarness,
+  until,
+} from "../../support/engine.ts";
 import type { TestTenant } from "../../support/harness.ts";
 
 /**
@@ -20,9 +26,6 @@ beforeAll(async () => {
   tenant = await h.t.createTenant("XPM errors");
 });
 afterAll(() => h.close());
-
-const isJobUpdate = (e: { method: string; path: string }) =>
-  e.method === "PUT" && e.path === "/v3.1/job.api/update";
 
 async function exportBudgets(integrationId: string, budgets: Record<string, number>) {
   const items = Object.entries(budgets).map(([job, value]) => ({

@@ -15,7 +15,14 @@ import {
   ResumeIntegrationMutation,
   SetExportConflictPolicyMutation,
 } from "../../operations.ts";
-import { connectedXpm, type EngineHarness, startEngineHarness, until } from "../../support/engine.ts";
+import {
+  connectedXpm,
+  type EngineHarness,
+  isJobRead,
+  isJobUpdate,
+  startEngineHarness,
+  until,
+} from "../../support/engine.ts";
 import { TEST_REDIS_URL } from "../../support/env.ts";
 import type { TestTenant } from "../../support/harness.ts";
 
@@ -45,11 +52,6 @@ afterAll(async () => {
   redis.disconnect();
   await h.close();
 });
-
-const isJobUpdate = (e: { method: string; path: string }) =>
-  e.method === "PUT" && e.path === "/v3.1/job.api/update";
-const isJobRead = (e: { method: string; path: string }) =>
-  e.method === "GET" && e.path.startsWith("/v3.1/job.api/get/");
 
 const items = (integrationId: string) =>
   h.t.app.db.prisma.exportItem.findMany({ where: { integrationId }, orderBy: { sequence: "asc" } });

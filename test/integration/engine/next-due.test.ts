@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportQueue } from "../../../src/sync/export-state.ts";
-import { startTestApp, type TestApp } from "../../support/harness.ts";
+import { integrationRow, startTestApp, type TestApp } from "../../support/harness.ts";
 
 /**
  * When a slot's claim finds nothing, the outbox says when its next item falls due, and the activation
@@ -17,17 +17,7 @@ const scope = () => ({ column: "integrationId", id: integrationId });
 beforeAll(async () => {
   t = await startTestApp();
   const tenant = await t.createTenant("Next due");
-  const integration = await t.app.db.prisma.integration.create({
-    data: {
-      tenantId: tenant.id,
-      platform: "XPM",
-      name: "XPM",
-      remoteTenantId: randomUUID(),
-      syncMode: "CONTINUOUS",
-      status: "CONNECTED",
-      credentialsEncrypted: "unused",
-    },
-  });
+  const integration = await integrationRow(t, tenant.id, "XPM", { data: { syncMode: "CONTINUOUS" } });
   integrationId = integration.id;
 });
 afterAll(() => t.close());

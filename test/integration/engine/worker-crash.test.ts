@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CallLogEntry } from "../../../src/sandbox/kit/call-log.ts";
 import { enqueueEdits } from "../../../src/sync/export.ts";
-import { connectedXpm, type EngineHarness, startEngineHarness, until } from "../../support/engine.ts";
+import {
+  connectedXpm,
+  type EngineHarness,
+  isJobRead,
+  isJobUpdate,
+  startEngineHarness,
+  until,
+} from "../../support/engine.ts";
 import type { TestTenant } from "../../support/harness.ts";
 import { startWorkerProcess, stopAllWorkers } from "../../support/workers.ts";
 
@@ -29,11 +36,6 @@ afterAll(async () => {
   await stopAllWorkers();
   await h.close();
 });
-
-const isJobUpdate = (e: { method: string; path: string }) =>
-  e.method === "PUT" && e.path === "/v3.1/job.api/update";
-const isJobRead = (e: { method: string; path: string }) =>
-  e.method === "GET" && e.path.startsWith("/v3.1/job.api/get/");
 
 const sent = (integrationId: string) =>
   h.t.app.db.prisma.exportItem.count({ where: { integrationId, status: "SENT" } });

@@ -1,14 +1,12 @@
-import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encryptSecret } from "../../../src/auth/secrets.ts";
 import { limitsFor } from "../../../src/engine/rate-limit/limits.ts";
 import { globalId } from "../../../src/graphql/ids.ts";
 import type { PlatformKey } from "../../../src/platforms/catalog.ts";
 import { redisKeys } from "../../../src/redis/keys.ts";
 import { AppBudgetQuery } from "../../operations.ts";
 import { TEST_REDIS_URL } from "../../support/env.ts";
-import { startTestApp, type TestApp, type TestTenant } from "../../support/harness.ts";
+import { integrationRow, startTestApp, type TestApp, type TestTenant } from "../../support/harness.ts";
 
 /**
  * The app-wide cap's figures (Xero's app, here allowing 20 calls a minute), as a tenant sees them beside
@@ -30,17 +28,7 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 async function integration(tenant: TestTenant, platform: PlatformKey): Promise<string> {
-  const row = await t.app.db.prisma.integration.create({
-    data: {
-      tenantId: tenant.id,
-      platform,
-      name: `${platform} ${randomUUID()}`,
-      remoteTenantId: randomUUID(),
-      syncMode: "ONE_OFF",
-      status: "CONNECTED",
-      credentialsEncrypted: encryptSecret(t.config.encryptionKey, JSON.stringify({ accessToken: "x" })),
-    },
-  });
+  const row = await integrationRow(t, tenant.id, platform);
   return row.id;
 }
 
