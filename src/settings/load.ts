@@ -52,6 +52,51 @@ export async function loadIntegrationEffectiveSettings(
 }
 
 /**
+ * Effective settings of many integrations at once (the scheduler's sweep looks at every one): three
+ * statements whatever their number. Integrations that do not exist are left out of the map.
+ */
+export async function loadIntegrationsEffectiveSettings(
+  db: Db,
+  integrationIds: readonly string[],
+): Promise<Map<string, EffectiveSettings>> {
+  const integrations = await db.integration.findMany({
+    where: { id: { in: [...integrationIds] } },
+    select: {
+      id: true,
+      tenantId: true,
+      platform: true,
+      summarizeData: true,
+      exportReserveMode: true,
+      entitySettings: true,
+    },
+  });
+  const tenantIds = [...new Set(integrations.map((integration) => integration.tenantId))];
+  const tenants = new Map(
+    (await db.tenantSettings.findMany({ where: { tenantId: { in: tenantIds } } })).map((row) => [
+      row.tenantId,
+      row,
+    ]),
+  );
+  const platformLayers = new Map(
+    (await db.platformSettings.findMany({ where: { tenantId: { in: tenantIds } } })).map((row) => [
+      `${row.tenantId}/${row.platform}`,
+      row,
+    ]),
+  );
+  return new Map(
+    integrations.map((integration) => [
+      integration.id,
+      resolveSettings({
+        platform: integration.platform,
+        tenant: tenants.get(integration.tenantId) ?? TENANT_DEFAULTS,
+        platformLayer: platformLayers.get(`${integration.tenantId}/${integration.platform}`) ?? null,
+        integration,
+      }),
+    ]),
+  );
+}
+
+/**
  * Only the export reserve mode of an integration, read fresh (a change made during a long drain counts at
  * the next look): one statement, where the whole settings would cost four. Read on every queue-figures
  * event.

@@ -2,8 +2,8 @@ import { nextWallClock } from "../engine/wall-clock.ts";
 import type { Integration, PrismaClient } from "../generated/prisma/client.ts";
 import type { IntegrationStatus, SyncKind } from "../generated/prisma/enums.ts";
 import { PLATFORMS } from "../platforms/catalog.ts";
-import { DEFAULT_PERIOD_MINUTES } from "../settings/effective.ts";
-import { loadIntegrationEffectiveSettings } from "../settings/load.ts";
+import { DEFAULT_PERIOD_MINUTES, type EffectiveSettings } from "../settings/effective.ts";
+import { loadIntegrationsEffectiveSettings } from "../settings/load.ts";
 import { entitiesFor } from "../sync/pull.ts";
 import { queuePullRun } from "../sync/runs.ts";
 import type { TimeScale } from "../time.ts";
@@ -38,19 +38,68 @@ export async function syncSchedule(
   time: TimeScale,
   integration: ScheduledIntegration,
 ): Promise<ScheduledSync[]> {
-  if (integration.syncMode !== "CONTINUOUS" || !SCHEDULED_STATUSES.includes(integration.status)) return [];
-  const settings = await loadIntegrationEffectiveSettings(prisma, integration.id);
-  const sinceLast = async (kind: SyncKind) => {
-    const last = await prisma.syncRun.findFirst({
-      where: {
-        integrationId: integration.id,
-        kind: { in: [kind, "INITIAL"] },
-        status: { not: "CANCELLED" },
-      },
-      orderBy: { queuedAt: "desc" },
-      select: { queuedAt: true },
-    });
-    return last?.queuedAt ?? integration.connectedAt ?? integration.createdAt;
+  return (await syncSchedules(prisma, time, [integration])).get(integration.id) ?? [];
+}
+
+/**
+ * syncSchedule for many integrations in a fixed number of statements (the scheduler's sweep looks at
+ * every integration every few seconds: one by one, a fleet of thousands kept PostgreSQL busy with it).
+ */
+export async function syncSchedules(
+  prisma: PrismaClient,
+  time: TimeScale,
+  integrations: readonly ScheduledIntegration[],
+): Promise<Map<string, ScheduledSync[]>> {
+  const scheduled = integrations.filter(
+    (integration) => integration.syncMode === "CONTINUOUS" && SCHEDULED_STATUSES.includes(integration.status),
+  );
+  const schedules = new Map<string, ScheduledSync[]>(integrations.map((i) => [i.id, []]));
+  if (scheduled.length === 0) return schedules;
+  const ids = scheduled.map((integration) => integration.id);
+  const settingsOf = await loadIntegrationsEffectiveSettings(prisma, ids);
+  const lastRuns = await lastRunsOf(prisma, ids);
+  for (const integration of scheduled) {
+    const settings = settingsOf.get(integration.id);
+    if (settings) schedules.set(integration.id, scheduleOf(integration, settings, lastRuns, time));
+  }
+  return schedules;
+}
+
+/** When the latest run of each scheduled kind (and INITIAL) was queued, by integration and kind. */
+async function lastRunsOf(prisma: PrismaClient, integrationIds: string[]): Promise<Map<string, Date>> {
+  // One index probe per integration and kind (SyncRun's integrationId, kind, queuedAt index), however
+  // long their history.
+  const rows = await prisma.$queryRawUnsafe<{ integrationId: string; kind: SyncKind; queuedAt: Date }[]>(
+    `SELECT i.id AS "integrationId", k.kind::text AS kind, r."queuedAt"
+     FROM unnest($1::uuid[]) AS i(id)
+     CROSS JOIN unnest($2::"SyncKind"[]) AS k(kind)
+     CROSS JOIN LATERAL (
+       SELECT "queuedAt" FROM "SyncRun"
+       WHERE "integrationId" = i.id AND kind = k.kind AND status <> 'CANCELLED'
+       ORDER BY "queuedAt" DESC LIMIT 1
+     ) AS r`,
+    integrationIds,
+    SCHEDULE_KINDS,
+  );
+  return new Map(rows.map((row) => [lastRunKey(row.integrationId, row.kind), row.queuedAt]));
+}
+
+const SCHEDULE_KINDS: SyncKind[] = ["INITIAL", "NIGHTLY", "DAILY", "FREQUENT"];
+const lastRunKey = (integrationId: string, kind: SyncKind) => `${integrationId}/${kind}`;
+
+function scheduleOf(
+  integration: ScheduledIntegration,
+  settings: EffectiveSettings,
+  lastRuns: ReadonlyMap<string, Date>,
+  time: TimeScale,
+): ScheduledSync[] {
+  // The latest run of the kind or the initial sync, else when the integration connected.
+  const sinceLast = (kind: SyncKind) => {
+    const runs = [kind, "INITIAL" as const]
+      .map((k) => lastRuns.get(lastRunKey(integration.id, k))?.getTime())
+      .filter((at): at is number => at !== undefined);
+    if (runs.length > 0) return new Date(Math.max(...runs));
+    return integration.connectedAt ?? integration.createdAt;
   };
   const schedule: ScheduledSync[] = [];
   // NIGHTLY: at the (platform or tenant) nightly time in the tenant's zone, once per local day.
@@ -58,8 +107,11 @@ export async function syncSchedule(
     PLATFORMS[integration.platform].syncKinds.includes("NIGHTLY") &&
     entitiesFor(integration.platform, "NIGHTLY", settings).length > 0
   ) {
-    const since = await sinceLast("NIGHTLY");
-    const dueAt = nextWallClock(settings.nightlySyncTime.value, integration.tenant.timeZone, since);
+    const dueAt = nextWallClock(
+      settings.nightlySyncTime.value,
+      integration.tenant.timeZone,
+      sinceLast("NIGHTLY"),
+    );
     schedule.push({ kind: "NIGHTLY", dueAt, periodMs: time.dayMs });
   }
   for (const { kind, defaultMinutes } of PERIODIC) {
@@ -73,7 +125,7 @@ export async function syncSchedule(
       .map((entity) => entity?.frequencyMinutes.value ?? defaultMinutes);
     if (frequencies.length === 0) continue;
     const periodMs = Math.min(...frequencies) * time.minuteMs;
-    schedule.push({ kind, dueAt: new Date((await sinceLast(kind)).getTime() + periodMs), periodMs });
+    schedule.push({ kind, dueAt: new Date(sinceLast(kind).getTime() + periodMs), periodMs });
   }
   return schedule;
 }
@@ -94,9 +146,10 @@ export async function queueDueRuns(
     where: { syncMode: "CONTINUOUS", status: { in: SCHEDULED_STATUSES } },
     include: { tenant: { select: { timeZone: true } } },
   });
+  const schedules = await syncSchedules(prisma, time, integrations);
   const announced: string[] = [];
   for (const integration of integrations) {
-    for (const { kind, dueAt } of await syncSchedule(prisma, time, integration)) {
+    for (const { kind, dueAt } of schedules.get(integration.id) ?? []) {
       if (dueAt.getTime() > now) continue;
       const { created } = await prisma.$transaction((tx) =>
         queuePullRun(tx, integration, kind, { trigger: "SCHEDULE" }),
