@@ -109,6 +109,11 @@ export interface Config {
        * between leave a part of it in proportion to their rank (engine/rate-limit/budget.ts, appKeep).
        */
       laneHeadroom: number;
+      /**
+       * Whether exports go no faster than the app's minute spread evenly (budget.lua: pace), so the window
+       * frees a unit at a time for a pull that arrives, not in bursts a minute apart. On unless turned off.
+       */
+      paced: boolean;
     };
   };
 }
@@ -195,6 +200,7 @@ const EnvSchema = z.object({
   /** Calls a minute across every tenant of the Xero app (Xero's figure is 10,000; tiers may differ). */
   SYNCLINE_XERO_APP_PER_MINUTE: z.coerce.number().int().positive().optional(),
   SYNCLINE_APP_LANE_HEADROOM: z.coerce.number().min(0).max(0.5).default(0.02),
+  SYNCLINE_APP_PACED: z.enum(["true", "false"]).default("true"),
 });
 
 /** Reads the environment into one validated config object; throws with every problem listed. */
@@ -277,6 +283,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       apps: {
         perMinute: e.SYNCLINE_XERO_APP_PER_MINUTE ? { xero: e.SYNCLINE_XERO_APP_PER_MINUTE } : {},
         laneHeadroom: e.SYNCLINE_APP_LANE_HEADROOM,
+        paced: e.SYNCLINE_APP_PACED === "true",
       },
     },
   };

@@ -10,7 +10,8 @@ import type { CallCredentials } from "./credentials.ts";
 import { laneRank } from "./lanes.ts";
 import { Mutex } from "./mutex.ts";
 import { type CallTarget, callTargetOf, callUnderLease } from "./provider-call.ts";
-import type { CallBudget } from "./rate-limit/budget.ts";
+import type { CallBudget, Grant } from "./rate-limit/budget.ts";
+import type { CallLimits } from "./rate-limit/limits.ts";
 import type { ActivationFences, ClaimContext } from "./store.ts";
 import type { WakeHub } from "./wake.ts";
 import type { WorkSession, WorkSource } from "./work-source.ts";
@@ -83,6 +84,8 @@ class SlotRound {
     return true;
   }
 }
+
+type GrantedCall = Extract<Grant, { granted: true }>;
 
 /** Real ms an activation parks, at least, before it looks again at work that was due but not claimed. */
 const RECHECK_MS = 50;
@@ -259,6 +262,8 @@ export class Dispatcher {
   private async pick(activation: Activation): Promise<Pick> {
     const { budget, credentials } = this.deps;
     const { target } = activation;
+    const { id } = target.integration;
+    const { limits } = target;
     const credential = await credentials.accessTokenFor(target.integration);
     if (credential.kind === "lost") return { kind: "stop" };
     if (credential.kind === "unavailable") {
@@ -267,18 +272,32 @@ export class Dispatcher {
     }
     let dueAt: number | null = null;
     for (const { session } of activation.sessions) {
-      const offer = await session.next();
+      // Work put back after a denial takes its budget before it is claimed again: claimed and put back
+      // on every look, a fleet held back by the budget kept the database busy with it.
+      const waiting = await session.waiting?.();
+      let ahead: GrantedCall | null = null;
+      if (waiting) {
+        const grant = await budget.acquire(id, limits, waiting.lane, null, waiting.allowance ?? null);
+        if (!grant.granted) {
+          await session.refused?.(grant);
+          return { kind: "wait", waitMs: Math.max(1, grant.waitMs) };
+        }
+        ahead = grant;
+      }
+      const offer = await session.next().catch(async (error: unknown) => {
+        if (ahead) await this.unused(id, ahead, limits);
+        throw error;
+      });
+      if (ahead && (offer.kind === "none" || offer.lane !== waiting?.lane)) {
+        // The waiting work went meanwhile (cancelled, superseded): the unit is given back as a call made.
+        await this.unused(id, ahead, limits);
+        ahead = null;
+      }
       if (offer.kind === "none") {
         if (offer.dueAt !== null) dueAt = Math.min(dueAt ?? offer.dueAt, offer.dueAt);
         continue;
       }
-      const grant = await budget.acquire(
-        target.integration.id,
-        target.limits,
-        offer.lane,
-        null,
-        offer.allowance ?? null,
-      );
+      const grant = ahead ?? (await budget.acquire(id, limits, offer.lane, null, offer.allowance ?? null));
       if (!grant.granted) {
         await session.unclaim(offer.work, grant);
         return { kind: "wait", waitMs: Math.max(1, grant.waitMs) };
@@ -304,6 +323,15 @@ export class Dispatcher {
       };
     }
     return { kind: "idle", dueAt };
+  }
+
+  /**
+   * A grant whose call will not be made: its lease is released at once. The unit stays charged, as a
+   * call made (the safe side of every cap); once it is in the ledger, so a rebuild sees it ended.
+   */
+  private async unused(integrationId: string, grant: GrantedCall, limits: CallLimits): Promise<void> {
+    await grant.recorded.catch(() => {});
+    await this.deps.budget.release(integrationId, grant.leaseId, limits);
   }
 }
 

@@ -43,6 +43,16 @@ export interface WorkSession<W> {
    * means the rest of the day is spent: a source with runs defers them.
    */
   unclaim(work: W, denial: { reason: DenyReason; waitMs: number }): Promise<void>;
+  /**
+   * The lane (and export allowance) of work the session put back after a denial and knows is still
+   * waiting (null: nothing known to wait; claim as usual). The dispatcher then takes the budget first
+   * and claims after, so an integration the budget holds back does not claim and put back its work on
+   * every look (should the claim find nothing, the unit is given back as a call made). Sessions that
+   * cannot tell without a query leave it out.
+   */
+  waiting?(): Promise<{ lane: Lane; allowance?: ExportAllowance } | null>;
+  /** The budget refused the waiting work before it was claimed (see `waiting`): as `unclaim`, with nothing to put back. */
+  refused?(denial: { reason: DenyReason; waitMs: number }): Promise<void>;
   /** The budget granted the work's call, which goes out now (a claimed packet is now SENDING). */
   calling?(work: W): void;
   /** Records the platform's answer to the work's call. */

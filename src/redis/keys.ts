@@ -34,6 +34,8 @@ export interface RedisKeys {
     expiry: string;
     /** Integrations that asked for the app's budget, by when they last did (ZSET id -> ms). */
     active: string;
+    /** When the app's paced rate has its next unit for an export (STRING ms; budget.lua). */
+    pace: string;
   };
   /** The lock an activation holds while it serves an integration. */
   activationLock(integrationId: string): string;
@@ -77,6 +79,7 @@ export function redisKeys(prefix: string): RedisKeys {
         starving: `${base}:starving`,
         expiry: `${base}:expiry`,
         active: `${base}:active`,
+        pace: `${base}:pace`,
       };
     },
     activationLock: (id) => `${integration(id)}:activation`,

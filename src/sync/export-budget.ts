@@ -1,3 +1,4 @@
+import type { DenyReason } from "../engine/rate-limit/budget.ts";
 import type { CallLimits } from "../engine/rate-limit/limits.ts";
 import type { WorkSource } from "../engine/work-source.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
@@ -18,19 +19,26 @@ export function withExportDayNotice<W>(source: WorkSource<W>, deps: WorkDeps): W
       const session = source.open(target, claim);
       // Until when this activation knows the host was told (saves a statement on each refusal after).
       let noticedUntil = 0;
+      const notice = async (denial: { reason: DenyReason; waitMs: number }) => {
+        if (denial.reason !== "day" && denial.reason !== "exportDay") return;
+        if (Date.now() < noticedUntil) return;
+        await noticeExportDayBudget(deps.prisma, deps.time, {
+          integrationId: target.integration.id,
+          limits: target.limits,
+          cap: denial.reason,
+          waitMs: denial.waitMs,
+        });
+        noticedUntil = Date.now() + denial.waitMs;
+      };
       return {
         ...session,
         async unclaim(work, denial) {
           await session.unclaim(work, denial);
-          if (denial.reason !== "day" && denial.reason !== "exportDay") return;
-          if (Date.now() < noticedUntil) return;
-          await noticeExportDayBudget(deps.prisma, deps.time, {
-            integrationId: target.integration.id,
-            limits: target.limits,
-            cap: denial.reason,
-            waitMs: denial.waitMs,
-          });
-          noticedUntil = Date.now() + denial.waitMs;
+          await notice(denial);
+        },
+        async refused(denial) {
+          await session.refused?.(denial);
+          await notice(denial);
         },
       };
     },

@@ -71,12 +71,18 @@ export function exportSource(deps: WorkDeps): WorkSource<ExportWork> {
       const base = (item: ClaimedExport): Known => (item.baseKnown ? { value: item.baseValue } : undefined);
       // The reserve mode's allowance (export-reserve.ts), worked out again when it runs out or work arrives.
       const reserve = exportAllowances(deps, target);
+      // Items were put back after a denial and wait for budget: looked at with a probe before a claim.
+      let putBack = false;
       return {
         announced: () => reserve.forget(),
+        waiting: async () => (putBack ? { lane: "EXPORT", ...(await reserve.offer()) } : null),
         async next() {
           for (;;) {
             const first = await exportQueue.claim(sql, scope, claim, { verify: verifyInDoubt });
-            if (!first) return { kind: "none", dueAt: await exportQueue.nextDue(sql, scope) };
+            if (!first) {
+              putBack = false;
+              return { kind: "none", dueAt: await exportQueue.nextDue(sql, scope) };
+            }
             const exportTarget = knownExportTarget(integration.platform, first.entity);
             // Other fields of the same object go in the same call where the platform's update takes them.
             // Only where items in doubt are read back, field by field: a platform that honours keys
@@ -129,6 +135,10 @@ export function exportSource(deps: WorkDeps): WorkSource<ExportWork> {
         },
         async unclaim({ items }) {
           for (const item of items) await exportQueue.unclaim(sql, item, claim.fence);
+          putBack = true;
+        },
+        calling() {
+          putBack = false;
         },
         async settle({ items, verifying }, outcome) {
           const attempts = Math.max(...items.map((item) => item.attempts));

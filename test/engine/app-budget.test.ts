@@ -22,12 +22,41 @@ afterAll(async () => {
   await Promise.all(clients.map((c) => c.quit()));
 });
 
-/** Roomy per-integration caps, so only the app's binds. */
-const limits = (app: string, perMinute: number, laneHeadroom = 0): CallLimits => ({
+/**
+ * Roomy per-integration caps, so only the app's binds. Unpaced unless asked: each test looks at one
+ * mechanism, and the pace has its own.
+ */
+const limits = (app: string, perMinute: number, laneHeadroom = 0, paced = false): CallLimits => ({
   caps: { concurrent: 100, perMinute: 1000, perDay: 100_000 },
   exportReserve: { perMinute: 1000, perDay: 100_000 },
-  app: { app, perMinute, laneHeadroom },
+  app: { app, perMinute, laneHeadroom, paced },
 });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Four integrations drain exports against the app for `ms`, each coming back when told; returns the
+ * Redis times of the grants.
+ */
+async function drainFor(b: CallBudget, caps: CallLimits, ms: number): Promise<number[]> {
+  const grants: number[] = [];
+  const until = Date.now() + ms;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      const id = randomUUID();
+      while (Date.now() < until) {
+        const grant = await b.acquire(id, caps, "EXPORT");
+        if (grant.granted) grants.push(grant.at);
+        else await sleep(Math.min(grant.waitMs, until - Date.now()));
+      }
+    }),
+  );
+  return grants.sort((x, y) => x - y);
+}
+
+/** The most grants in any span of `ms`. */
+const densest = (times: number[], ms: number) =>
+  Math.max(0, ...times.map((at, i) => times.filter((other, j) => j >= i && other < at + ms).length));
 
 const granted = (grant: Grant) => grant.granted;
 
@@ -103,6 +132,26 @@ describe("app-wide cap", () => {
     expect(await b.acquire(exporter, caps, "EXPORT")).toMatchObject({ granted: false, reason: "appLane" });
     expect((await b.acquire(puller, caps, "DAILY")).granted).toBe(true);
     expect((await b.acquire(exporter, caps, "EXPORT")).granted).toBe(true);
+  });
+
+  it("spreads exports evenly over the app's minute, so a pull arriving behind them waits one pace interval, not for a burst to leave", async () => {
+    // 40 a minute of 400 ms: paced, a unit every ~10 ms.
+    const paced = limits(`app-${randomUUID()}`, 40, 0, true);
+    const unpaced = limits(`app-${randomUUID()}`, 40, 0, false);
+    const b = budget();
+    const [spread, bursts] = await Promise.all([drainFor(b, paced, 900), drainFor(b, unpaced, 900)]);
+    // Both use the app's minute to the full and never more…
+    for (const grants of [spread, bursts]) {
+      expect(densest(grants, time.minuteMs)).toBeLessThanOrEqual(40);
+      expect(grants.length).toBeGreaterThanOrEqual(80);
+    }
+    // …but unpaced, the fleet takes a window in one burst; paced, about four units in any 40 ms.
+    expect(densest(bursts, 40)).toBeGreaterThanOrEqual(20);
+    expect(densest(spread, 40)).toBeLessThanOrEqual(6);
+    // A pull arriving now, with the paced window full, is told to wait about one interval (the next unit
+    // leaving the window is its); unpaced, until the last burst leaves.
+    const pull = await b.acquire(randomUUID(), paced, "DAILY");
+    if (!pull.granted) expect(pull.waitMs).toBeLessThanOrEqual(25);
   });
 
   it("leaves the lanes above EXPORT a headroom of the app's minute", async () => {

@@ -61,7 +61,8 @@ function limits(platform: PlatformKey): CallLimits {
   return {
     caps: { concurrent: 100, perMinute: 1000, perDay: 100_000 },
     exportReserve: { perMinute: 1000, perDay: 100_000 },
-    app: platform === "PSA" ? null : { app: "xero", perMinute: APP_PER_MINUTE, laneHeadroom: 0 },
+    app:
+      platform === "PSA" ? null : { app: "xero", perMinute: APP_PER_MINUTE, laneHeadroom: 0, paced: false },
   };
 }
 
@@ -151,7 +152,7 @@ describe("the app's window after Redis lost it", () => {
     ledger.end(calls.endedBefore.id, now - 12_000);
     await ledger.flush();
 
-    const app = { app: "xero", perMinute: APP_PER_MINUTE, laneHeadroom: 0 };
+    const app = { app: "xero", perMinute: APP_PER_MINUTE, laneHeadroom: 0, paced: false };
     const usage = await b.appSnapshot(app, { rebuild: true });
     expect(usage.minute).toMatchObject({ limit: APP_PER_MINUTE, used: 3, remaining: APP_PER_MINUTE - 3 });
     // The oldest is the abandoned call, dated at start + call timeout; the window lets it go a minute later.
@@ -226,7 +227,7 @@ describe("the app's window after Redis lost it", () => {
     const id = await integration("XPM");
     for (let i = 0; i < 3; i++) await call(b, id, "XPM");
     await wipeApp();
-    const app = { app: "xero", perMinute: APP_PER_MINUTE, laneHeadroom: 0 };
+    const app = { app: "xero", perMinute: APP_PER_MINUTE, laneHeadroom: 0, paced: false };
     expect((await b.appSnapshot(app, { rebuild: false })).minute.used).toBe(0);
     expect(await redis.exists(redisKeys(prefix).appBudget("xero").minute)).toBe(0);
     expect((await b.appSnapshot(app, { rebuild: true })).minute.used).toBe(3);

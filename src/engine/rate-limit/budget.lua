@@ -2,7 +2,8 @@
 -- KEYS: 1 leases (ZSET leaseId -> expiry ms), 2 minute log (ZSET), 3 export minute log (ZSET),
 --       4 day counters (HASH dayIndex -> calls, "x:"..dayIndex -> export calls), 5 blocked-until (STRING ms),
 --       6 interactive waiters (ZSET waiterId -> expiry ms),
---       7-12 the app's (redis/keys.ts appBudget): minute log, blocked-until, waiting, starving, expiry, active
+--       7-12 the app's (redis/keys.ts appBudget): minute log, blocked-until, waiting, starving, expiry, active,
+--       13 the app's pace (STRING: when the paced rate's next unit is due, ms)
 -- Rebuilt from the call ledger, each of keys 1-4 and the app's minute log (7) carries a mark ("built": a
 -- member scored +inf in the ZSETs, never trimmed and never counted; a field of the HASH). A key without it
 -- was lost (a flush, a failover, an eviction), or never built: nothing is admitted until it is rebuilt.
@@ -19,6 +20,8 @@
 --   (ARGV 4 then carries the minute figure the schedule allows: engine/rate-limit/export-allowance.ts).
 -- ARGV 20: how long after its grant a call in flight may still reach the platform (the call timeout; 0:
 --   dated at its grant, as for callers that release at once).
+-- ARGV 21: ms between two units of the app's paced rate (0: not paced), 22: how far (ms) the pace may have
+--   fallen behind and catch up at once.
 -- A caller of the top lane (a user waiting on a live read) that is denied registers as a waiter; while any
 -- waiter is registered, the lower lanes are denied ("interactive"), so the next free unit is its.
 -- Returns {1, "ok", 0, minuteUsed, dayUsed, now} or {0, reason, waitMs, minuteUsed, dayUsed, now};
@@ -35,10 +38,15 @@
 --   integration with fewer calls than its share in the window, denied, waits in "starving" too; while
 --   one of its lane or above starves, integrations at or over their share are denied ("appShare"). With
 --   nobody starving, anyone may use what is free (max-min: unused shares go to whoever has work).
+-- - pace: exports are admitted no faster than an even spread of what the app's minute leaves them (one unit
+--   every ARGV 21 ms). Admitted as fast as units free, a backlogged fleet takes the whole window in a burst,
+--   and the window then frees in bursts a minute apart: a pull arriving between two waits for the next
+--   one. Spread evenly, a unit leaves the window every interval, and the line's head takes it. Every
+--   lane's call counts against the pace; only exports wait for it.
 -- - waits: an integration refused for its share comes back when its own oldest call leaves the window
---   (which frees the unit it then takes); one refused for room, when the call at its place in line (lane,
---   then arrival) leaves. So the fleet does not wake all at once for each freed unit, and a waiting pull
---   comes back for the very next one.
+--   (which frees the unit it then takes); one refused in line, when the line has moved up to its place:
+--   one unit per pace interval, and (the window full) no sooner than the call at its place leaves. So the
+--   fleet does not wake all at once for each freed unit, and a waiting pull comes back for the very next one.
 -- Time comes from Redis, so every worker process agrees on it.
 local t = redis.call("TIME")
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -51,6 +59,7 @@ local isExport = exportPerMinute > 0
 local rank = tonumber(ARGV[13])
 local isInteractive = rank == 0 and waiterId ~= ""
 local appLimit = tonumber(ARGV[15])
+local pace, catchUp = tonumber(ARGV[21] or "0"), tonumber(ARGV[22] or "0")
 local function marked(key) return redis.call("ZSCORE", key, "built") ~= false end
 if tonumber(ARGV[14]) == 1 then
   if not (marked(KEYS[1]) and marked(KEYS[2]) and marked(KEYS[3])
@@ -130,15 +139,18 @@ if appLimit > 0 then
   local underShare = own < share
   local appUsed = count(KEYS[7])
   local room = appUsed < appLimit - keep
+  -- When the paced rate's next unit is due (no earlier than it may catch up to).
+  local paceAt = pace > 0 and math.max(tonumber(redis.call("GET", KEYS[13]) or "0"), now - catchUp) or now
   -- Over its share and refused for it, an integration comes back when its own oldest call leaves the
   -- window (then it is under its share again); otherwise when the call at its place in line leaves: in
   -- the line of those under their share if it is, else in the whole line (lane, then arrival).
   local function appWait(overShare)
     if overShare then return untilOldestLeaves(KEYS[2]) end
     local place = redis.call("ZRANK", underShare and KEYS[10] or KEYS[9], self) or 0
-    if appUsed == 0 then return 1 end
+    local byPace = math.max(0, paceAt - now) + place * pace
+    if room or appUsed == 0 then return byPace end
     local nth = redis.call("ZRANGE", KEYS[7], place % appUsed, place % appUsed, "WITHSCORES")
-    return leaves(nth[2]) + math.floor(place / appUsed) * window
+    return math.max(byPace, leaves(nth[2]) + math.floor(place / appUsed) * window)
   end
   -- Takes (or keeps) the integration's place in line, then says how long to wait: `short`, or appWait.
   local function appDeny(reason, short)
@@ -156,11 +168,12 @@ if appLimit > 0 then
     return false
   end
   if another(KEYS[9], rank * RANK) then
-    -- A higher lane takes the next free unit; with room now, it is back in a moment.
-    return appDeny("appLane", room and math.min(50, math.ceil(minuteMs / 60)) or nil)
+    -- A higher lane takes the next free unit; with room now and no pace to go by, it is back in a moment.
+    return appDeny("appLane", room and pace == 0 and math.min(50, math.ceil(minuteMs / 60)) or nil)
   end
   if not underShare and another(KEYS[10], (rank + 1) * RANK) then return appDeny("appShare") end
   if not room then return appDeny("appMinute") end
+  if isExport and paceAt > now then return appDeny("appPace") end
   for i = 9, 11 do redis.call("ZREM", KEYS[i], self) end
 end
 
@@ -182,6 +195,10 @@ end
 if appLimit > 0 then
   redis.call("ZADD", KEYS[7], inFlightAt, member)
   redis.call("PEXPIRE", KEYS[7], dayMs * 2)
+  if pace > 0 then
+    local due = math.max(tonumber(redis.call("GET", KEYS[13]) or "0"), now - catchUp) + pace
+    redis.call("SET", KEYS[13], string.format("%.3f", due), "PX", math.ceil(window * 2))
+  end
 end
 redis.call("HDEL", KEYS[4], tostring(day - 1), "x:" .. (day - 1))
 for i = 1, 4 do redis.call("PEXPIRE", KEYS[i], dayMs * 2) end

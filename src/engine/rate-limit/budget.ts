@@ -47,6 +47,8 @@ export type DenyReason =
   | "appShare"
   /** The app's minute is full (up to what this lane must leave to the lanes above it). */
   | "appMinute"
+  /** Exports go no faster than the app's minute spread evenly (budget.lua: pace); the next unit is not due. */
+  | "appPace"
   /** Redis lost a window and it is being rebuilt from the call ledger (CallBudget.acquire retried). */
   | "rebuild"
   | "rebuildApp";
@@ -65,6 +67,13 @@ export type Grant =
       recorded: Promise<void>;
     }
   | { granted: false; reason: DenyReason; waitMs: number };
+
+/** The call one look at the budget is for: its lease id, a person waiting on it, an export's allowance. */
+interface BudgetCall {
+  leaseId: string;
+  interactive: { waiterId: string; waiterTtlMs: number } | null;
+  allowance: ExportAllowance | null;
+}
 
 export interface BudgetWindow {
   limit: number;
@@ -173,7 +182,7 @@ export class CallBudget {
       callTimeoutMs?: number;
     },
   ) {
-    redis.defineCommand("budgetAcquire", { numberOfKeys: 12, lua: script("budget.lua") });
+    redis.defineCommand("budgetAcquire", { numberOfKeys: 13, lua: script("budget.lua") });
     redis.defineCommand("budgetRead", { numberOfKeys: 6, lua: script("budget-read.lua") });
     redis.defineCommand("budgetRelease", { numberOfKeys: 7, lua: script("budget-release.lua") });
     redis.defineCommand("budgetRebuild", { numberOfKeys: 4, lua: script("budget-rebuild.lua") });
@@ -242,15 +251,7 @@ export class CallBudget {
   ): Promise<Grant> {
     const leaseId = randomUUID();
     const exporting = lane === EXPORT_LANE;
-    let answer = await this.charge(integrationId, limits, lane, leaseId, interactive, allowance);
-    // Redis lost the windows: rebuild them from the ledger before anything is admitted (the
-    // integration's, then its app's, when both were lost).
-    for (let tries = 0; tries < 3; tries++) {
-      if (answer[1] === "rebuild") await this.rebuild(integrationId);
-      else if (answer[1] === "rebuildApp" && limits.app) await this.rebuildApp(limits.app.app);
-      else break;
-      answer = await this.charge(integrationId, limits, lane, leaseId, interactive, allowance);
-    }
+    const answer = await this.ask(integrationId, limits, lane, { leaseId, interactive, allowance });
     const [granted, reason, waitMs, minuteUsed, dayUsed, at] = answer;
     if (granted !== 1) return { granted: false, reason: reason as DenyReason, waitMs: Math.max(1, waitMs) };
     this.hold(integrationId, leaseId);
@@ -269,14 +270,22 @@ export class CallBudget {
     return { granted: true, leaseId, minuteUsed, dayUsed, at, recorded };
   }
 
-  private charge(
-    integrationId: string,
-    limits: CallLimits,
-    lane: Lane,
-    leaseId: string,
-    interactive: { waiterId: string; waiterTtlMs: number } | null,
-    allowance: ExportAllowance | null,
-  ) {
+  /** One look at the budget (budget.lua); when Redis lost the windows, they are rebuilt first. */
+  private async ask(integrationId: string, limits: CallLimits, lane: Lane, call: BudgetCall) {
+    let answer = await this.charge(integrationId, limits, lane, call);
+    // Redis lost the windows: rebuild them from the ledger before anything is admitted (the
+    // integration's, then its app's, when both were lost).
+    for (let tries = 0; tries < 3; tries++) {
+      if (answer[1] === "rebuild") await this.rebuild(integrationId);
+      else if (answer[1] === "rebuildApp" && limits.app) await this.rebuildApp(limits.app.app);
+      else break;
+      answer = await this.charge(integrationId, limits, lane, call);
+    }
+    return answer;
+  }
+
+  private charge(integrationId: string, limits: CallLimits, lane: Lane, call: BudgetCall) {
+    const { leaseId, interactive, allowance } = call;
     const exporting = lane === EXPORT_LANE;
     const adaptive = exporting ? allowance : null;
     const names = this.names(integrationId);
@@ -284,6 +293,7 @@ export class CallBudget {
       ...this.keys(integrationId),
       names.waiters,
       ...this.appKeys(limits.app ?? null),
+      this.appNames(limits.app ?? null).pace,
       limits.caps.concurrent,
       limits.caps.perMinute,
       limits.caps.perDay,
@@ -307,6 +317,9 @@ export class CallBudget {
       adaptive ? adaptive.dayKeep : -1,
       // 20: a call in flight is dated at the latest it can reach the platform.
       this.options.callTimeoutMs ?? 0,
+      // 21-22: the app's pace for exports, and how far behind it may catch up.
+      limits.app?.paced ? appPaceMs(limits.app, this.options.time.minuteMs + this.guardMs) : 0,
+      this.options.time.minuteMs / 60,
     );
   }
 
@@ -700,6 +713,14 @@ export class CallBudget {
  * headroom for the lowest (EXPORT), in proportion to rank between. A pull arriving while exports fill
  * the app's minute finds these free at once instead of waiting for the next unit to free.
  */
+/**
+ * Real ms between two units of the app's paced rate (budget.lua): the window spread evenly over what it
+ * leaves the EXPORT lane, so exports alone never fill the headroom kept for the lanes above.
+ */
+export function appPaceMs(app: AppLimits, windowMs: number): number {
+  return windowMs / Math.max(1, app.perMinute - appKeep(app, EXPORT_LANE));
+}
+
 export function appKeep(app: AppLimits, lane: Lane): number {
   return Math.floor((app.perMinute * app.laneHeadroom * laneRank(lane)) / (LANES.length - 1));
 }

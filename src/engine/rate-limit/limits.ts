@@ -18,6 +18,8 @@ export interface AppLimits {
   perMinute: number;
   /** The share of the app's minute the lowest lane leaves to the lanes above it (Config.engine.apps). */
   laneHeadroom: number;
+  /** Exports go no faster than the app's minute spread evenly (budget.lua: pace; Config.engine.apps). */
+  paced: boolean;
 }
 
 const positive = z.number().int().positive();
@@ -35,7 +37,7 @@ export const RateLimitOverride = z
 
 export type RateLimitOverride = z.infer<typeof RateLimitOverride>;
 
-/** `apps`: the deployment's app figures; without them, the catalog's with no lane headroom. */
+/** `apps`: the deployment's app figures; without them, the catalog's with no lane headroom or pace. */
 export function limitsFor(
   platform: PlatformKey,
   override: unknown,
@@ -65,6 +67,7 @@ function appLimits(appCaps: AppCaps, apps?: Config["engine"]["apps"]): AppLimits
     app: appCaps.app,
     perMinute: apps?.perMinute[appCaps.app] ?? appCaps.perMinute,
     laneHeadroom: apps?.laneHeadroom ?? 0,
+    paced: apps?.paced ?? false,
   };
 }
 
