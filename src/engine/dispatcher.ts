@@ -111,8 +111,18 @@ export class Dispatcher {
   /** Set by a graceful stop: slots finish the call they are making and take no other. */
   private draining = false;
 
+  /** Activations this process is serving now: each holds one of its worker slots. */
+  private serving = 0;
+
+  /** Settles when a graceful stop begins: activations resting in place stop resting. */
+  private readonly stopping: Promise<false>;
+  private stop!: () => void;
+
   constructor(private readonly deps: DispatcherDeps) {
     this.sources = orderByLane(deps.sources);
+    this.stopping = new Promise((resolve) => {
+      this.stop = () => resolve(false);
+    });
   }
 
   /**
@@ -122,6 +132,7 @@ export class Dispatcher {
    */
   drain(): void {
     this.draining = true;
+    this.stop();
   }
 
   /**
@@ -148,6 +159,7 @@ export class Dispatcher {
     const { lock } = this.deps;
     const token = randomUUID();
     if (!(await lock.acquire(integrationId, token))) return;
+    this.serving++;
     const state: { current?: Activation } = {};
     const renewal = setInterval(() => {
       lock.renew(integrationId, token).then(
@@ -177,11 +189,11 @@ export class Dispatcher {
         const current = state.current;
         let parkUntil: number | null = null;
         if (current) {
-          const unwatch = this.deps.wake.watch(integrationId, () => {
-            for (const { session } of current.sessions) session.announced();
-          });
-          parkUntil = await this.serveRound(current).finally(unwatch);
+          const served = await this.serveRounds(integrationId, current);
           if (current.lockLost) return;
+          // New work was announced while the activation rested: look at it now.
+          if (served === "announced") continue;
+          parkUntil = served;
         }
         // Work that fell due while the slots were finding none (a short backoff ending) is looked at again
         // after a short park, not at once: a row due but not claimable yet (held by another transaction,
@@ -203,8 +215,44 @@ export class Dispatcher {
         return;
       }
     } finally {
+      this.serving--;
       clearInterval(renewal);
     }
+  }
+
+  /**
+   * Serves rounds until the activation has nothing due by itself (null) or must wait: returns when to
+   * wake up, or "announced" if new work arrived while it rested. With worker slots to spare, a wait of up
+   * to a platform minute is rested in place, the sessions kept: parked, the integration would come back
+   * as a new activation (a fencing token, orphan recovery, fresh sessions: a dozen statements), and the
+   * worker slot parking frees is not needed. A backlogged fleet waiting for its app's budget churned
+   * through activations that way, and the database work queued a newly arrived pull's behind it.
+   */
+  private async serveRounds(
+    integrationId: string,
+    current: Activation,
+  ): Promise<number | null | "announced"> {
+    for (;;) {
+      const unwatch = this.deps.wake.watch(integrationId, () => {
+        for (const { session } of current.sessions) session.announced();
+      });
+      const parkUntil = await this.serveRound(current).finally(unwatch);
+      if (parkUntil === null || current.lockLost || !this.mayRest(parkUntil)) return parkUntil;
+      const restMs = Math.max(parkUntil, Date.now() + RECHECK_MS) - Date.now();
+      if (await Promise.race([this.deps.wake.sleep(integrationId, restMs), this.stopping]))
+        return "announced";
+      if (current.lockLost || this.draining) return Date.now();
+    }
+  }
+
+  /** Whether an activation may rest in place until `until` rather than park (serveRounds). */
+  private mayRest(until: number): boolean {
+    const { config } = this.deps;
+    return (
+      !this.draining &&
+      until - Date.now() <= config.time.minuteMs &&
+      this.serving <= config.engine.workerConcurrency / 2
+    );
   }
 
   private async prepare(integrationId: string, claim: ClaimContext): Promise<Activation | undefined> {
