@@ -28,8 +28,9 @@ import { enqueueEdits } from "../src/sync/export.ts";
 import { timeScale } from "../src/time.ts";
 import { adminQuery, benchEnv, printTable, startWorker } from "./support.ts";
 
-// The issue asks for 2,000; on this shared 2-core machine setting up 1,000 (their practices, rows and
-// outbox) already took over 10 minutes, so the default is 300 (BENCH_INTEGRATIONS to change it).
+// 300 by default, a run of about two minutes. The issue asks for 2,000 (BENCH_INTEGRATIONS=2000): their
+// app of 8,000 a minute is more calls than two cores serve in a 20 s "minute", so give it two
+// (BENCH_MINUTE_MS=120000; about ten minutes in all).
 const INTEGRATIONS = Number(process.env.BENCH_INTEGRATIONS ?? 300);
 const MINUTE_MS = Number(process.env.BENCH_MINUTE_MS ?? 20_000);
 /** The app's calls a minute: a share of 4 a minute per integration, where each backlog asks 30. */
@@ -156,12 +157,14 @@ async function fleet() {
       });
       await s.app.engine.notify(integration.id);
     }
-    // Once the app is full: DAILY pulls behind every big backlog (every 4th integration) and a few
+    // Once the app is full: DAILY pulls behind big backlogs (every 4th integration) and a few
     // INTERACTIVE reads, spread over the next minute and a half.
     await sleep(MINUTE_MS / 2);
     const preemptions: { remote: string; queuedAt: number }[] = [];
     const reads: Promise<number>[] = [];
-    const arrivals = integrations.filter((_, i) => i % 4 === 0);
+    // About 75 of them whatever the fleet's size (every big backlog of the default 300).
+    const bigs = integrations.filter((_, i) => i % 4 === 0);
+    const arrivals = bigs.filter((_, k) => k % Math.max(1, Math.round(bigs.length / 75)) === 0);
     for (const [k, { integration, remote }] of arrivals.entries()) {
       await sleep(ARRIVALS_OVER_MS / arrivals.length);
       const queuedAt = Date.now();

@@ -1,8 +1,9 @@
 import BeeQueue from "bee-queue";
 
 /**
- * One bee-queue queue of activation jobs, each saying "serve integration C" (DESIGN.md: not a queue
- * per integration; every bee-queue Queue holds its own Redis connections). Jobs carry no work: the
+ * bee-queue queues of activation jobs, each saying "serve integration C" (DESIGN.md: not a queue per
+ * integration; every bee-queue Queue holds its own Redis connections): one for the fleet, and an urgent
+ * one for work above the EXPORT lane, with worker slots of its own (engine/index.ts). Jobs carry no work: the
  * work is in PostgreSQL, so a lost job is recovered by the scheduler's sweep, never lost data.
  */
 export interface ActivationJob {
@@ -10,6 +11,8 @@ export interface ActivationJob {
 }
 
 export interface ActivationQueueOptions {
+  /** "activations", or "urgent" for work above the EXPORT lane (engine/index.ts). */
+  name: string;
   redisUrl: string;
   /** bee-queue's key prefix (RedisKeys.activationQueuePrefix). */
   prefix: string;
@@ -18,7 +21,7 @@ export interface ActivationQueueOptions {
 }
 
 export function createActivationQueue(options: ActivationQueueOptions): BeeQueue<ActivationJob> {
-  return new BeeQueue<ActivationJob>("activations", {
+  return new BeeQueue<ActivationJob>(options.name, {
     prefix: options.prefix,
     redis: { url: options.redisUrl },
     isWorker: options.worker,

@@ -24,6 +24,8 @@ export interface DispatcherDeps {
   fences: ActivationFences;
   wake: WakeHub;
   queue: BeeQueue<ActivationJob>;
+  /** Activations for work above the EXPORT lane: a queue with slots of its own (engine/index.ts). */
+  urgent: BeeQueue<ActivationJob>;
   /** The work the engine serves, in any order (the dispatcher orders them by lane). */
   sources: readonly WorkSource[];
   /** The integration if it may be served now (not paused or disconnected), else null. */
@@ -137,13 +139,15 @@ export class Dispatcher {
 
   /**
    * Announces new work for an integration: starts an activation, or makes the running one look again.
-   * Work above the EXPORT lane (runs) also wakes slots sleeping for export budget, so it goes next;
-   * more exports need no such wake-up: they queue behind the ones already waiting.
+   * Work above the EXPORT lane (runs) also wakes slots sleeping for export budget, so it goes next, and
+   * its activation goes on the urgent queue, ahead of the fleet's; more exports need neither: they queue
+   * behind the ones already waiting.
    */
   async notify(integrationId: string, options: { preempt?: boolean } = {}): Promise<void> {
+    const preempt = options.preempt ?? true;
     await this.deps.lock.markDirty(integrationId);
-    if (options.preempt ?? true) await this.deps.wake.announce(integrationId);
-    await enqueueActivation(this.deps.queue, integrationId);
+    if (preempt) await this.deps.wake.announce(integrationId);
+    await enqueueActivation(preempt ? this.deps.urgent : this.deps.queue, integrationId);
   }
 
   /**

@@ -31,7 +31,11 @@ beforeAll(async () => {
   // Each worker reaches the sandbox through a proxy of its own, which tells whose calls are whose.
   proxies.push(...(await Promise.all([0, 1].map(() => startRecordingProxy(h.xpm.url)))));
   workers = await Promise.all(
-    proxies.map((proxy) => startWorkerProcess(h.t, { ...env, SYNCLINE_XPM_URL: proxy.url })),
+    // Two slots each, so the practices' activations spread over both processes (an activation that must
+    // wait rests in place on its process while that has slots to spare).
+    proxies.map((proxy) =>
+      startWorkerProcess(h.t, { ...env, SYNCLINE_XPM_URL: proxy.url, SYNCLINE_WORKER_CONCURRENCY: "2" }),
+    ),
   );
 }, 60_000);
 afterAll(async () => {

@@ -31,7 +31,9 @@ let tenant: TestTenant;
 const proxies: RecordingProxy[] = [];
 
 beforeAll(async () => {
-  const env = { SYNCLINE_XERO_APP_PER_MINUTE: String(APP_PER_MINUTE) };
+  // Two slots each, so the practices' activations spread over both processes (an activation that must
+  // wait rests in place on its process while that has slots to spare).
+  const env = { SYNCLINE_XERO_APP_PER_MINUTE: String(APP_PER_MINUTE), SYNCLINE_WORKER_CONCURRENCY: "2" };
   h = await startEngineHarness({ minuteMs: MINUTE_MS, roles: ["scheduler"], heartbeatLapseMs: 1500, env });
   h.xpm.caps.setAppLimit(APP_PER_MINUTE);
   h.xpm.caps.setIdempotency(false);

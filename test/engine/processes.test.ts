@@ -53,7 +53,11 @@ describe("worker processes", () => {
     // Each worker reaches the sandbox through a proxy of its own, which tells whose calls are whose.
     proxies.push(...(await Promise.all([0, 1].map(() => startRecordingProxy(h.xpm.url)))));
     const workers = await Promise.all(
-      proxies.map((proxy) => startWorkerProcess(h.t, { SYNCLINE_XPM_URL: proxy.url })),
+      // Two slots each, so the three practices' activations spread over both processes (an activation
+      // that must wait rests in place on its process while that has slots to spare).
+      proxies.map((proxy) =>
+        startWorkerProcess(h.t, { SYNCLINE_XPM_URL: proxy.url, SYNCLINE_WORKER_CONCURRENCY: "2" }),
+      ),
     );
     for (const { integration, practice } of practices)
       await queueBudgets(integration.id, [...practice.jobs.keys()], () => 9);
