@@ -154,6 +154,24 @@ describe("app-wide cap", () => {
     if (!pull.granted) expect(pull.waitMs).toBeLessThanOrEqual(25);
   });
 
+  it("judges a pull's fair share on the integration's pulls, not on the exports that already yield to it", async () => {
+    const app = `app-${randomUUID()}`;
+    // 20 a minute; exports leave the lanes above them 10, DAILY leaves 5.
+    const caps = limits(app, 20, 0.5);
+    const b = budget();
+    const backlog = randomUUID();
+    const other = randomUUID();
+    for (let i = 0; i < 10; i++) expect((await b.acquire(backlog, caps, "EXPORT")).granted).toBe(true);
+    // Another integration's pull takes the DAILY headroom and waits for more, under its share (20 / 2).
+    for (let i = 0; i < 5; i++) expect((await b.acquire(other, caps, "DAILY")).granted).toBe(true);
+    expect(await b.acquire(other, caps, "DAILY")).toMatchObject({ granted: false, reason: "appMinute" });
+    expect((await b.appUsage(app)).starving).toBe(1);
+    // The backlog's own pull has made no call: its ten exports do not put it at its share.
+    expect(await b.acquire(backlog, caps, "DAILY")).toMatchObject({ granted: false, reason: "appMinute" });
+    // Its exports are still judged on everything it sent.
+    expect(await b.acquire(backlog, caps, "EXPORT")).toMatchObject({ granted: false, reason: "appLane" });
+  });
+
   it("leaves the lanes above EXPORT a headroom of the app's minute", async () => {
     const app = `app-${randomUUID()}`;
     const caps = limits(app, 100, 0.08);

@@ -135,7 +135,10 @@ if appLimit > 0 then
   redis.call("ZADD", KEYS[12], now, self)
   local share = math.max(1, math.floor(appLimit / redis.call("ZCARD", KEYS[12])))
   -- Every call of the integration is a call of its app: its minute log is its part of the app's window.
-  local own = minuteUsed
+  -- A call above the EXPORT lane is judged on the integration's calls above it only: its exports already
+  -- yield to it by lane, and counted, a backlog's exports would hold back its own pull for up to a minute
+  -- while another integration's pull waited.
+  local own = isExport and minuteUsed or (minuteUsed - count(KEYS[3]))
   local underShare = own < share
   local appUsed = count(KEYS[7])
   local room = appUsed < appLimit - keep
