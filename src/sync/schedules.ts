@@ -84,7 +84,8 @@ async function lastRunsOf(prisma: PrismaClient, integrationIds: string[]): Promi
   return new Map(rows.map((row) => [lastRunKey(row.integrationId, row.kind), row.queuedAt]));
 }
 
-const SCHEDULE_KINDS: SyncKind[] = ["INITIAL", "NIGHTLY", "DAILY", "FREQUENT"];
+/** The kinds a schedule counts from: the initial sync, NIGHTLY and the periodic ones. */
+const SCHEDULE_KINDS: SyncKind[] = ["INITIAL", "NIGHTLY", ...PERIODIC.map((p) => p.kind)];
 const lastRunKey = (integrationId: string, kind: SyncKind) => `${integrationId}/${kind}`;
 
 function scheduleOf(

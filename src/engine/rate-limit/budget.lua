@@ -119,6 +119,8 @@ if isExport then
   if count(KEYS[3]) >= exportPerMinute then return deny("exportMinute", untilOldestLeaves(KEYS[3])) end
 end
 
+-- When the app's paced rate has its next unit (read below, moved on by the grant).
+local paceAt = now
 if appLimit > 0 then
   local keep, self, slack = tonumber(ARGV[16]), ARGV[17], tonumber(ARGV[18])
   -- Places in line sort by lane, then by when the integration started waiting.
@@ -143,7 +145,7 @@ if appLimit > 0 then
   local appUsed = count(KEYS[7])
   local room = appUsed < appLimit - keep
   -- When the paced rate's next unit is due (no earlier than it may catch up to).
-  local paceAt = pace > 0 and math.max(tonumber(redis.call("GET", KEYS[13]) or "0"), now - catchUp) or now
+  if pace > 0 then paceAt = math.max(tonumber(redis.call("GET", KEYS[13]) or "0"), now - catchUp) end
   -- Over its share and refused for it, an integration comes back when its own oldest call leaves the
   -- window (then it is under its share again); otherwise when the call at its place in line leaves: in
   -- the line of those under their share if it is, else in the whole line (lane, then arrival).
@@ -199,8 +201,7 @@ if appLimit > 0 then
   redis.call("ZADD", KEYS[7], inFlightAt, member)
   redis.call("PEXPIRE", KEYS[7], dayMs * 2)
   if pace > 0 then
-    local due = math.max(tonumber(redis.call("GET", KEYS[13]) or "0"), now - catchUp) + pace
-    redis.call("SET", KEYS[13], string.format("%.3f", due), "PX", math.ceil(window * 2))
+    redis.call("SET", KEYS[13], string.format("%.3f", paceAt + pace), "PX", math.ceil(window * 2))
   end
 end
 redis.call("HDEL", KEYS[4], tostring(day - 1), "x:" .. (day - 1))
