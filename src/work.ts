@@ -52,7 +52,7 @@ export function engineWork(
     },
     afterCall: (integrationId) => deps.publish([{ topic: "queueProgress", integrationId }]),
     // Fencing tokens and the call ledger, in PostgreSQL.
-    store: engineStore(db.sql),
+    store: engineStore(db.sql, db.urgentSql),
     // Each call's token: refreshed once per integration across every process, the engine knowing no OAuth.
     credentials: connections.credentials,
     housekeep: retentionPruner(config, db.sql),

@@ -36,6 +36,12 @@ export interface Database {
   kind: Config["database"]["kind"];
   prisma: PrismaClient;
   sql: SqlPool;
+  /**
+   * Raw SQL on a few connections of its own, for the engine's statements on the way to a call above the
+   * EXPORT lane (a newly arrived run's ledger row): a fleet draining exports keeps `sql` busy, and a run
+   * behind it waited there for its turn (bench:fleet: up to 116 statements queued ahead of it).
+   */
+  urgentSql: SqlPool;
   /** Opens a raw SQL session (its own connection on PostgreSQL; the shared instance on PGlite). */
   session(): Promise<SqlSession>;
   /**
@@ -83,29 +89,42 @@ function countedClient(adapter: PrismaPg): { prisma: PrismaClient; counter: { n:
   return { prisma: client as unknown as PrismaClient, counter };
 }
 
+/** Connections kept for statements on the way to a call above the EXPORT lane (`Database.urgentSql`). */
+const URGENT_CONNECTIONS = 3;
+
 function openPostgres(url: string): Database {
   const { prisma, counter } = countedClient(new PrismaPg({ connectionString: url }));
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const pools = [
+    new pg.Pool({ connectionString: url, max: 10 }),
+    new pg.Pool({ connectionString: url, max: URGENT_CONNECTIONS }),
+  ];
+  const [pool, urgentPool] = pools as [pg.Pool, pg.Pool];
   // An idle pooled connection the server closed is replaced on next use; it must not crash the process.
-  pool.on("error", (err) => logger.warn({ err }, "idle database connection lost"));
+  for (const each of pools) each.on("error", (err) => logger.warn({ err }, "idle database connection lost"));
   return {
     kind: "postgres",
     prisma,
-    sql: {
-      query: async <Row>(sql: string, params: unknown[] = [], options: { prepared?: boolean } = {}) => {
-        counter.n++;
-        if (!options.prepared) return (await pool.query(sql, params)).rows as Row[];
-        // Named by its text, so a connection prepares each statement once.
-        const name = `s${createHash("sha1").update(sql).digest("base64url")}`;
-        return (await pool.query({ name, text: sql, values: params })).rows as Row[];
-      },
-    },
+    sql: pooledSql(pool, counter),
+    urgentSql: pooledSql(urgentPool, counter),
     session: () => openPostgresSession(url),
     queryCount: () => counter.n,
     close: async () => {
-      await pool.end();
+      await Promise.all(pools.map((each) => each.end()));
       await prisma.$disconnect();
       if (current?.prisma === prisma) current = undefined;
+    },
+  };
+}
+
+/** Raw SQL on a pg pool, each statement counted. */
+function pooledSql(pool: pg.Pool, counter: { n: number }): SqlPool {
+  return {
+    query: async <Row>(sql: string, params: unknown[] = [], options: { prepared?: boolean } = {}) => {
+      counter.n++;
+      if (!options.prepared) return (await pool.query(sql, params)).rows as Row[];
+      // Named by its text, so a connection prepares each statement once.
+      const name = `s${createHash("sha1").update(sql).digest("base64url")}`;
+      return (await pool.query({ name, text: sql, values: params })).rows as Row[];
     },
   };
 }
@@ -117,15 +136,18 @@ async function openPglite(dir: string): Promise<Database> {
   // the runtime contract is the same (verified on Prisma 6.19, STACK.md), so only the types differ.
   const adapter = new PrismaPGlite(pglite) as unknown as PrismaPg;
   const { prisma, counter } = countedClient(adapter);
+  const sql: SqlPool = {
+    query: async <Row>(text: string, params: unknown[] = []) => {
+      counter.n++;
+      return (await pglite.query<Row>(text, params)).rows;
+    },
+  };
   return {
     kind: "pglite",
     prisma,
-    sql: {
-      query: async <Row>(sql: string, params: unknown[] = []) => {
-        counter.n++;
-        return (await pglite.query<Row>(sql, params)).rows;
-      },
-    },
+    // One embedded instance answers one statement at a time: there are no connections to keep aside.
+    sql,
+    urgentSql: sql,
     session: async () => pgliteSession(pglite),
     queryCount: () => counter.n,
     close: async () => {

@@ -29,14 +29,18 @@ function ledgerCall(row: LedgerRow): LedgerRow {
 /** Ends written together, at most this long after the first of them. */
 const END_FLUSH_MS = 50;
 
-export function engineStore(sql: SqlPool) {
-  return { fences: activationFences(sql), ledger: new CallLedgerTable(sql) };
+/**
+ * `urgentSql`: connections of their own (Database.urgentSql) for what stands between work above the
+ * EXPORT lane and its call: the fence an urgent activation takes, and a non-export call's ledger row.
+ */
+export function engineStore(sql: SqlPool, urgentSql: SqlPool = sql) {
+  return { fences: activationFences(sql, urgentSql), ledger: new CallLedgerTable(sql, urgentSql) };
 }
 
-function activationFences(sql: SqlPool) {
+function activationFences(sql: SqlPool, urgentSql: SqlPool) {
   return {
-    async take(integrationId: string): Promise<number> {
-      const rows = await sql.query<{ fence: string }>(
+    async take(integrationId: string, options: { urgent?: boolean } = {}): Promise<number> {
+      const rows = await (options.urgent ? urgentSql : sql).query<{ fence: string }>(
         `INSERT INTO "ActivationFence" ("integrationId", fence, "takenAt") VALUES ($1::uuid, 1, now())
          ON CONFLICT ("integrationId")
          DO UPDATE SET fence = "ActivationFence".fence + 1, "takenAt" = now()
@@ -49,26 +53,17 @@ function activationFences(sql: SqlPool) {
 }
 
 /**
- * A call is inserted when the budget grants it (before it goes out) and its end written when it ends.
- * Ends are buffered for a few milliseconds and written in one statement: an end that a crash loses
- * leaves the call open, which a rebuild reads as lasting until its call timeout (never shorter).
+ * Ledger rows group-committed: one statement in flight at a time, and the calls granted meanwhile share
+ * the next one, so an idle process writes each call at once and a busy one pays one commit for many.
  */
-class CallLedgerTable {
-  private ends = new Map<string, number>();
-  private timer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> = Promise.resolve();
+class GroupInsert {
   /** Calls granted while an insert was in flight: they go in the next one, together. */
   private waiting: { call: Omit<LedgerRow, "endedAt">; done: (err?: unknown) => void }[] = [];
   private inserting = false;
 
   constructor(private readonly sql: SqlPool) {}
 
-  /**
-   * Records a granted call; resolves once its row is committed (the call may then go out). Inserts are
-   * group-committed: one statement is in flight at a time, and the calls granted meanwhile share the
-   * next one, so an idle process writes each call at once and a busy one pays one commit for many.
-   */
-  begin(call: Omit<LedgerRow, "endedAt">): Promise<void> {
+  insert(call: Omit<LedgerRow, "endedAt">): Promise<void> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ call, done: (err) => (err === undefined ? resolve() : reject(err)) });
       if (!this.inserting) void this.insertWaiting();
@@ -100,6 +95,36 @@ class CallLedgerTable {
       }
     }
     this.inserting = false;
+  }
+}
+
+/**
+ * A call is inserted when the budget grants it (before it goes out) and its end written when it ends.
+ * Ends are buffered for a few milliseconds and written in one statement: an end that a crash loses
+ * leaves the call open, which a rebuild reads as lasting until its call timeout (never shorter).
+ */
+class CallLedgerTable {
+  private ends = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly exports: GroupInsert;
+  private readonly others: GroupInsert;
+
+  constructor(
+    private readonly sql: SqlPool,
+    urgentSql: SqlPool,
+  ) {
+    this.exports = new GroupInsert(sql);
+    this.others = new GroupInsert(urgentSql);
+  }
+
+  /**
+   * Records a granted call; resolves once its row is committed (the call may then go out). Exports and
+   * other calls (a pull page, a live read: work that preempted the exports) are inserted apart, the
+   * others on the urgent connections: behind a busy fleet's export rows and claims they waited 10-480 ms.
+   */
+  begin(call: Omit<LedgerRow, "endedAt">): Promise<void> {
+    return (call.export ? this.exports : this.others).insert(call);
   }
 
   end(id: string, endedAt: number): void {

@@ -94,14 +94,15 @@ export class ClaimQueue<S extends string, Row, Moved = Row> {
    * Claims the oldest due row of a scope (an integration's outbox, a run's packets), if any, for the
    * activation holding `claim.fence`. A row in doubt goes to `verifying` when `verify` is set (the
    * platform does not honour idempotency keys: read before writing again), else in flight. The row
-   * comes back with `claimedFrom`, the state it was claimed from.
+   * comes back with `claimedFrom`, the state it was claimed from, and `moreDue`: whether another row of
+   * the scope was due beside it (as the claim's snapshot saw them), so the caller knows work is waiting.
    */
   async claim(
     sql: SqlPool,
     scope: { column: string; id: string },
     claim: Pick<ClaimContext, "fence">,
     options: { verify?: boolean } = {},
-  ): Promise<(Row & { claimedFrom: S }) | null> {
+  ): Promise<(Row & { claimedFrom: S; moreDue: boolean }) | null> {
     const { waiting, inFlight, inDoubt, verifying, dueColumn, orderColumn, returning } = this.spec;
     const verify = options.verify && verifying;
     const next = verify
@@ -117,14 +118,18 @@ export class ClaimQueue<S extends string, Row, Moved = Row> {
          ORDER BY "${orderColumn}"
          LIMIT 1
          FOR UPDATE SKIP LOCKED`;
-    const rows = await sql.query<Row & { claimedFrom: S }>(
+    const rows = await sql.query<Row & { claimedFrom: S; moreDue: boolean }>(
       `WITH waiting AS (${candidate(waiting)}), in_doubt AS (${candidate(inDoubt)}),
          c AS (SELECT * FROM waiting UNION ALL SELECT * FROM in_doubt ORDER BY claimed_order LIMIT 1)
        UPDATE ${this.t} SET ${this.state} = ${next}, attempts = attempts + 1, fence = $2::bigint,
          "updatedAt" = now()
        FROM c
        WHERE ${this.t}.id = c.claimed_id AND ${this.currentFence("$2")}
-       RETURNING ${returning}, c.claimed_from::text AS "claimedFrom"`,
+       RETURNING ${returning}, c.claimed_from::text AS "claimedFrom",
+         EXISTS (SELECT 1 FROM ${this.t}
+           WHERE "${scope.column}" = $1::uuid AND ${this.state} IN (${this.literal(waiting)}, ${this.literal(inDoubt)})
+             AND id <> c.claimed_id AND ("${dueColumn}" IS NULL OR "${dueColumn}" <= now())
+             ${this.spec.claimable ? `AND ${this.spec.claimable}` : ""}) AS "moreDue"`,
       [scope.id, claim.fence],
       { prepared: true },
     );

@@ -159,7 +159,8 @@ export class Dispatcher {
     await enqueueActivation(this.deps.queue, integrationId);
   }
 
-  async serve(integrationId: string): Promise<void> {
+  /** `urgent`: the activation was announced for work above the EXPORT lane (the urgent queue). */
+  async serve(integrationId: string, options: { urgent?: boolean } = {}): Promise<void> {
     const { lock } = this.deps;
     const token = randomUUID();
     if (!(await lock.acquire(integrationId, token))) return;
@@ -176,17 +177,20 @@ export class Dispatcher {
     try {
       // Taken once the lock is held: from now on, claims of every earlier activation settle nothing.
       const claim: ClaimContext = {
-        fence: await this.deps.fences.take(integrationId),
+        fence: await this.deps.fences.take(integrationId, { urgent: options.urgent ?? false }),
         callTimeoutMs: this.deps.config.engine.callTimeoutMs,
       };
-      for (const source of this.sources) {
-        const orphans = await source.recoverOrphans(integrationId, claim);
-        if (orphans > 0)
-          rootLogger.warn(
-            { integrationId, orphans, source: source.name },
-            "took back work an earlier activation left in flight (in doubt until verified or resent)",
-          );
-      }
+      // Sources keep their work apart, so each takes its orphans back at the same time.
+      await Promise.all(
+        this.sources.map(async (source) => {
+          const orphans = await source.recoverOrphans(integrationId, claim);
+          if (orphans > 0)
+            rootLogger.warn(
+              { integrationId, orphans, source: source.name },
+              "took back work an earlier activation left in flight (in doubt until verified or resent)",
+            );
+        }),
+      );
       for (;;) {
         await lock.clearDirty(integrationId);
         state.current = await this.prepare(integrationId, claim);

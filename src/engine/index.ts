@@ -110,11 +110,11 @@ export async function startEngine(options: {
   });
 
   if (options.worker) {
-    const serve = async (job: BeeQueue.Job<ActivationJob>) => {
-      await dispatcher.serve(job.data.integrationId);
+    const serve = (options: { urgent: boolean }) => async (job: BeeQueue.Job<ActivationJob>) => {
+      await dispatcher.serve(job.data.integrationId, options);
     };
-    queue.process(config.engine.workerConcurrency, serve);
-    urgent.process(urgentSlots(config.engine.workerConcurrency), serve);
+    queue.process(config.engine.workerConcurrency, serve({ urgent: false }));
+    urgent.process(urgentSlots(config.engine.workerConcurrency), serve({ urgent: true }));
     for (const q of [queue, urgent]) q.on("error", (err) => logger.error({ err }, "activation queue error"));
   }
 

@@ -17,8 +17,11 @@ export interface EngineStore {
  * (its Redis key vanished, its process stalled past the lock's TTL) can settle nothing, even if it runs on.
  */
 export interface ActivationFences {
-  /** Takes the integration's next token: greater than every token taken before. */
-  take(integrationId: string): Promise<number>;
+  /**
+   * Takes the integration's next token: greater than every token taken before. `urgent`: for an
+   * activation of work above the EXPORT lane, on connections the export fleet does not hold up.
+   */
+  take(integrationId: string, options?: { urgent?: boolean }): Promise<number>;
 }
 
 /** What an activation's work sources need to claim work (and recover what a lost activation left). */

@@ -52,6 +52,33 @@ export async function loadIntegrationEffectiveSettings(
 }
 
 /**
+ * Effective settings of an integration whose tenant and platform are known (they never change), on a
+ * client rather than a transaction: the three layers are read at once, not one after another (a pull
+ * run's first call waits for them).
+ */
+export async function loadKnownIntegrationEffectiveSettings(
+  db: Db,
+  integration: { id: string; tenantId: string; platform: PlatformKey },
+): Promise<EffectiveSettings> {
+  const [own, tenant, platformLayer] = await Promise.all([
+    db.integration.findUniqueOrThrow({
+      where: { id: integration.id },
+      select: { summarizeData: true, exportReserveMode: true, entitySettings: true },
+    }),
+    db.tenantSettings.findUnique({ where: { tenantId: integration.tenantId } }),
+    db.platformSettings.findUnique({
+      where: { tenantId_platform: { tenantId: integration.tenantId, platform: integration.platform } },
+    }),
+  ]);
+  return resolveSettings({
+    platform: integration.platform,
+    tenant: tenant ?? TENANT_DEFAULTS,
+    platformLayer,
+    integration: { ...integration, ...own },
+  });
+}
+
+/**
  * Effective settings of many integrations at once (the scheduler's sweep looks at every one): three
  * statements whatever their number. Integrations that do not exist are left out of the map.
  */

@@ -71,14 +71,18 @@ export function exportSource(deps: WorkDeps): WorkSource<ExportWork> {
       const base = (item: ClaimedExport): Known => (item.baseKnown ? { value: item.baseValue } : undefined);
       // The reserve mode's allowance (export-reserve.ts), worked out again when it runs out or work arrives.
       const reserve = exportAllowances(deps, target);
-      // Items were put back after a denial and wait for budget: looked at with a probe before a claim.
+      // Items wait for budget: put back after a denial, or due beside the last one claimed. The budget is
+      // asked before a claim, so a look the budget refuses costs no claim and no putting back (half the
+      // claims of a backlogged fleet were put back at once).
       let putBack = false;
+      let moreDue = false;
       return {
         announced: () => reserve.forget(),
-        waiting: async () => (putBack ? { lane: "EXPORT", ...(await reserve.offer()) } : null),
+        waiting: async () => (putBack || moreDue ? { lane: "EXPORT", ...(await reserve.offer()) } : null),
         async next() {
           for (;;) {
             const first = await exportQueue.claim(sql, scope, claim, { verify: verifyInDoubt });
+            moreDue = first?.moreDue ?? false;
             if (!first) {
               putBack = false;
               return { kind: "none", dueAt: await exportQueue.nextDue(sql, scope) };

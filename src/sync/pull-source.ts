@@ -1,4 +1,4 @@
-import { LANES, type Lane } from "../engine/lanes.ts";
+import { LANES, type Lane, laneRank } from "../engine/lanes.ts";
 import type { CallTarget } from "../engine/provider-call.ts";
 import { settlementOf } from "../engine/settlement.ts";
 import type { ClaimContext } from "../engine/store.ts";
@@ -18,6 +18,8 @@ const PULL_LANES: Lane[] = LANES.filter((lane) => PULL_KINDS.some((kind) => lane
 interface PullWork {
   run: SyncRun;
   step: Extract<PullStep, { kind: "call" }>;
+  /** A run's start being written beside its first call: false if it was cancelled meanwhile. */
+  started: Promise<boolean> | null;
 }
 
 /**
@@ -47,20 +49,41 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
         mayWait = true;
       };
 
-      /** The oldest due run of the highest lane, ordered by the lane registry's rank. */
+      /**
+       * The oldest due run of the highest lane, ordered by the lane registry's rank: an integration has a
+       * handful of active runs at most, so they are read in one statement and ranked here.
+       */
       const nextRun = async (skipped: Set<string>): Promise<SyncRun | null> => {
-        const rows = await prisma.$queryRawUnsafe<{ id: string }[]>(
-          `SELECT id FROM "SyncRun"
-           WHERE "integrationId" = $1::uuid AND lane::text = ANY($2::text[]) AND NOT (id = ANY($3::uuid[]))
-             AND (status IN ('QUEUED', 'RUNNING')
-                  OR (status = 'DEFERRED' AND ("deferredUntil" IS NULL OR "deferredUntil" <= now())))
-           ORDER BY array_position($2::text[], lane::text), "queuedAt", id
-           LIMIT 1`,
-          integration.id,
-          PULL_LANES,
-          [...busy, ...skipped],
+        const now = new Date();
+        const runs = await prisma.syncRun.findMany({
+          where: {
+            integrationId: integration.id,
+            lane: { in: PULL_LANES },
+            id: { notIn: [...busy, ...skipped] },
+            OR: [
+              { status: { in: ["QUEUED", "RUNNING"] } },
+              { status: "DEFERRED", OR: [{ deferredUntil: null }, { deferredUntil: { lte: now } }] },
+            ],
+          },
+          orderBy: [{ queuedAt: "asc" }, { id: "asc" }],
+        });
+        return runs.reduce<SyncRun | null>(
+          (best, run) => (best && laneRank(best.lane) <= laneRank(run.lane) ? best : run),
+          null,
         );
-        return rows[0] ? prisma.syncRun.findUnique({ where: { id: rows[0].id } }) : null;
+      };
+
+      /** Writes a run's start (and the integration's SYNCING) and publishes it; settles to whether it started. */
+      const start = (run: SyncRun, starting: () => Promise<boolean>): Promise<boolean> => {
+        const started = (async () => {
+          if (!(await starting())) return false;
+          const syncing = run.status === "QUEUED" ? (await markSyncing(prisma, integration)).events : [];
+          deps.publish([...syncing, ...runUpdated(run)]);
+          return true;
+        })();
+        // Awaited when the call settles or is put back; until then a failure must not go unhandled.
+        started.catch(() => {});
+        return started;
       };
 
       const deferred = deferredDue(deps, integration.id, { kind: { in: PULL_KINDS } });
@@ -94,15 +117,14 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
               backoffUntil = Math.min(backoffUntil ?? step.until, step.until);
               continue;
             }
-            if (run.status === "QUEUED") {
-              deps.publish([...(await markSyncing(prisma, integration)).events, ...runUpdated(run)]);
-            }
             if (run.status === "DEFERRED") deps.publish((await resumeRun(prisma, run)).events);
+            // A run's first call goes out at once; its start is written meanwhile (nextPullStep).
+            const started = step.starting ? start(run, step.starting) : null;
             busy.add(run.id);
             return {
               kind: "call",
               lane: run.lane,
-              work: { run, step },
+              work: { run, step, started },
               request: { method: "GET", ...step.request },
               logContext: { runId: run.id },
             };
@@ -111,13 +133,16 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
           const due = [backoffUntil, deferredAt].filter((at): at is number => at !== null);
           return { kind: "none", dueAt: due.length > 0 ? Math.min(...due) : null };
         },
-        async unclaim({ run }, denial) {
+        async unclaim({ run, started }, denial) {
           done(run);
+          if (started && !(await started)) return;
           if (denial.reason === "day" || denial.reason === "exportDay")
             deps.publish((await deferRun(prisma, run, denial.waitMs)).events);
         },
-        async settle({ run, step }, outcome) {
+        async settle({ run, step, started }, outcome) {
           try {
+            // A run cancelled before its start was written: its first page is not applied.
+            if (started && !(await started)) return;
             const settlement = settlementOf(outcome, step.cursor.attempts + 1, deps.time);
             switch (settlement.kind) {
               case "done": {

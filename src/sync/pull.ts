@@ -10,7 +10,7 @@ import { XERO_ACCOUNTING_PULLERS } from "../platforms/xero-accounting/pull.ts";
 import { XPM_PULLERS } from "../platforms/xpm/pull.ts";
 import { recordPageChanges } from "../records/changes.ts";
 import type { EffectiveSettings } from "../settings/effective.ts";
-import { loadIntegrationEffectiveSettings } from "../settings/load.ts";
+import { loadKnownIntegrationEffectiveSettings } from "../settings/load.ts";
 import { appendLog } from "./logs.ts";
 import { reconcileDeletions, upsertRecords } from "./records.ts";
 import { moveRun, runUpdated } from "./run-state.ts";
@@ -95,13 +95,23 @@ export type PullStep =
       puller: EntityPuller;
       /** Set on a follow-up call: the entity its record is mirrored under. */
       followUpEntity?: string;
+      /**
+       * Set on a run's first call: writes the run's start (false: it was cancelled meanwhile, and its
+       * page is not applied). The caller runs it beside the call and awaits it before settling.
+       */
+      starting?: () => Promise<boolean>;
     }
   | { kind: "backoff"; until: number }
   | { kind: "done" };
 
 /**
- * Finds the run's next provider call, starting the run or moving to its next entity as needed (no call
- * is spent on bookkeeping). Returns "done" once every entity has been pulled, after finishing the run.
+ * Finds the run's next provider call, moving to its next entity as needed (no call is spent on
+ * bookkeeping). Returns "done" once every entity has been pulled, after finishing the run.
+ *
+ * A run not yet started gets its plan (entities from settings, the first entity's watermark) in one
+ * round of reads, and its first call goes out at once: writing the start (RUNNING, the cursor, the log
+ * line) is `starting`, which the caller sets going beside the call and awaits before the page is
+ * applied. A newly arrived run behind a busy fleet waited for a dozen statements before its first call.
  */
 export async function nextPullStep(
   prisma: PrismaClient,
@@ -109,10 +119,19 @@ export async function nextPullStep(
   integration: Integration,
 ): Promise<PullStep> {
   let cursor = run.cursor as RunCursor | null;
+  let starting: (() => Promise<boolean>) | undefined;
+  let watermarks: Map<string, Date | null> | undefined;
   if (!cursor) {
-    const settings = await loadIntegrationEffectiveSettings(prisma, integration.id);
+    const [settings, marks] = await Promise.all([
+      loadKnownIntegrationEffectiveSettings(prisma, integration),
+      prisma.watermark.findMany({
+        where: { integrationId: integration.id },
+        select: { entity: true, cursor: true },
+      }),
+    ]);
+    watermarks = new Map(marks.map((mark) => [mark.entity, mark.cursor]));
     const entities = entitiesFor(integration.platform, run.kind, settings);
-    cursor = {
+    const planned: RunCursor = {
       entities,
       index: 0,
       page: null,
@@ -127,30 +146,31 @@ export async function nextPullStep(
           .map((e) => [e.entity, e.customFields.value]),
       ),
     };
-    const started = { startedAt: new Date(), cursor: cursor as unknown as Prisma.InputJsonValue };
-    if (run.status === "QUEUED") {
-      // A run cancelled meanwhile stays cancelled, and has nothing more to pull.
-      if (!(await moveRun(prisma, run, "RUNNING", started, ["QUEUED"])).changed) return { kind: "done" };
-    } else {
-      await prisma.syncRun.update({ where: { id: run.id }, data: started });
+    cursor = planned;
+    starting = () => startRun(prisma, run, planned);
+    // Nothing to pull: the run is started and finished here, with no call.
+    if (entities.length === 0) {
+      await starting();
+      return { kind: "done" };
     }
-    await appendLog(prisma, run.id, "INFO", null, `Pulling ${cursor.entities.join(", ") || "nothing"}`);
   }
   if (cursor.index >= cursor.entities.length) return { kind: "done" };
   if (cursor.notBefore && Date.parse(cursor.notBefore) > Date.now())
     return { kind: "backoff", until: Date.parse(cursor.notBefore) };
   const entity = cursor.entities[cursor.index]!;
   if (!cursor.entityStartedAt) {
-    const watermark = await prisma.watermark.findUnique({
-      where: { integrationId_entity: { integrationId: integration.id, entity } },
-    });
-    const fullPull = FULL_PULL_KINDS.includes(run.kind) || !watermark?.cursor;
+    const watermark = watermarks
+      ? watermarks.get(entity)
+      : (
+          await prisma.watermark.findUnique({
+            where: { integrationId_entity: { integrationId: integration.id, entity } },
+          })
+        )?.cursor;
+    const fullPull = FULL_PULL_KINDS.includes(run.kind) || !watermark;
     cursor = {
       ...cursor,
       entityStartedAt: new Date().toISOString(),
-      since: fullPull
-        ? null
-        : new Date(watermark!.cursor!.getTime() - OVERLAP_MINUTES * 60_000).toISOString(),
+      since: fullPull ? null : new Date(watermark!.getTime() - OVERLAP_MINUTES * 60_000).toISOString(),
     };
   }
   const puller = PULLERS[integration.platform]![entity]!;
@@ -181,7 +201,22 @@ export async function nextPullStep(
       followUpEntity: followUp.entity,
     };
   }
-  return { kind: "call", cursor, context, request: puller.request(context, cursor.page), puller };
+  return { kind: "call", cursor, context, request: puller.request(context, cursor.page), puller, starting };
+}
+
+/**
+ * Writes a run's start: RUNNING with its planned cursor (a run cancelled meanwhile stays cancelled:
+ * false) and the log line naming what it pulls.
+ */
+async function startRun(prisma: PrismaClient, run: SyncRun, cursor: RunCursor): Promise<boolean> {
+  const started = { startedAt: new Date(), cursor: cursor as unknown as Prisma.InputJsonValue };
+  if (run.status === "QUEUED") {
+    if (!(await moveRun(prisma, run, "RUNNING", started, ["QUEUED"])).changed) return false;
+  } else {
+    await prisma.syncRun.update({ where: { id: run.id }, data: started });
+  }
+  await appendLog(prisma, run.id, "INFO", null, `Pulling ${cursor.entities.join(", ") || "nothing"}`);
+  return true;
 }
 
 /**

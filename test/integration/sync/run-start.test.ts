@@ -1,0 +1,147 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SqlPool } from "../../../src/db/client.ts";
+import { engineStore } from "../../../src/db/engine-store.ts";
+import type { Integration } from "../../../src/generated/prisma/client.ts";
+import { exportQueue } from "../../../src/sync/export-state.ts";
+import { nextPullStep, type RunCursor } from "../../../src/sync/pull.ts";
+import { moveRun } from "../../../src/sync/run-state.ts";
+import { integrationRow, startTestApp, type TestApp } from "../../support/harness.ts";
+
+/**
+ * What stands between work that arrives above the EXPORT lane and its first call, kept short: a newly
+ * queued run is planned in one round of reads and its start written beside the call; its ledger row and
+ * an urgent activation's fence go on connections of their own. And what spares the budget's refusals a
+ * claim: a claim says whether more work was due beside it.
+ */
+let t: TestApp;
+let tenantId: string;
+
+beforeAll(async () => {
+  t = await startTestApp();
+  tenantId = (await t.createTenant("Run start")).id;
+});
+afterAll(() => t.close());
+
+const xpm = () => integrationRow(t, tenantId, "XPM", { data: { syncMode: "CONTINUOUS" } });
+
+const queuedRun = (integration: Integration) =>
+  t.app.db.prisma.syncRun.create({
+    data: { tenantId, integrationId: integration.id, kind: "DAILY", trigger: "SCHEDULE", lane: "DAILY" },
+  });
+
+describe("a newly queued run's first call", () => {
+  it("is planned in one round of reads, and its start is written only when `starting` runs", async () => {
+    const integration = await xpm();
+    await t.app.db.prisma.watermark.create({
+      data: { integrationId: integration.id, entity: "client", cursor: new Date() },
+    });
+    const run = await queuedRun(integration);
+
+    const before = t.app.db.queryCount();
+    const step = await nextPullStep(t.app.db.prisma, run, integration);
+    // The three settings layers (the integration's with its entity settings) and the watermarks, read
+    // side by side; nothing written.
+    expect(t.app.db.queryCount() - before).toBe(5);
+    expect(step.kind).toBe("call");
+    if (step.kind !== "call") return;
+    expect(step.starting).toBeDefined();
+    expect(step.cursor.entities.length).toBeGreaterThan(0);
+    const queued = await t.app.db.prisma.syncRun.findUniqueOrThrow({ where: { id: run.id } });
+    expect(queued).toMatchObject({ status: "QUEUED", cursor: null, startedAt: null });
+
+    expect(await step.starting!()).toBe(true);
+    const started = await t.app.db.prisma.syncRun.findUniqueOrThrow({ where: { id: run.id } });
+    expect(started.status).toBe("RUNNING");
+    expect(started.startedAt).not.toBeNull();
+    expect((started.cursor as unknown as RunCursor).entities).toEqual(step.cursor.entities);
+    const logged = await t.app.db.prisma.syncLog.findMany({ where: { runId: run.id } });
+    expect(logged.map((line) => line.message)).toContain(`Pulling ${step.cursor.entities.join(", ")}`);
+
+    // Started, the run's next step is its first page again, without planning: `starting` is not set.
+    const again = await nextPullStep(t.app.db.prisma, started, integration);
+    expect(again.kind === "call" && again.starting).toBeFalsy();
+  });
+
+  it("leaves a run cancelled before its start was written cancelled, with nothing logged", async () => {
+    const integration = await xpm();
+    const run = await queuedRun(integration);
+    const step = await nextPullStep(t.app.db.prisma, run, integration);
+    if (step.kind !== "call") throw new Error("expected a call");
+    await moveRun(t.app.db.prisma, run, "CANCELLED", {}, ["QUEUED"]);
+
+    expect(await step.starting!()).toBe(false);
+    const cancelled = await t.app.db.prisma.syncRun.findUniqueOrThrow({ where: { id: run.id } });
+    expect(cancelled).toMatchObject({ status: "CANCELLED", cursor: null });
+    const logged = await t.app.db.prisma.syncLog.findMany({ where: { runId: run.id } });
+    expect(logged.some((line) => line.message.startsWith("Pulling"))).toBe(false);
+  });
+});
+
+/** A real pool that counts what it is given. */
+function counted(pool: SqlPool): SqlPool & { n: number } {
+  const wrapper = {
+    n: 0,
+    query: ((sql: string, params?: unknown[], options?: { prepared?: boolean }) => {
+      wrapper.n++;
+      return pool.query(sql, params, options);
+    }) as SqlPool["query"],
+  };
+  return wrapper;
+}
+
+describe("the engine's urgent connections", () => {
+  it("carry a non-export call's ledger row and an urgent activation's fence; exports share the pool", async () => {
+    const integration = await xpm();
+    const shared = counted(t.app.db.sql);
+    const urgent = counted(t.app.db.urgentSql);
+    const store = engineStore(shared, urgent);
+    const call = (lane: "DAILY" | "EXPORT") => ({
+      id: randomUUID(),
+      integrationId: integration.id,
+      lane,
+      export: lane === "EXPORT",
+      startedAt: Date.now(),
+    });
+
+    await store.ledger.begin(call("DAILY"));
+    expect({ shared: shared.n, urgent: urgent.n }).toEqual({ shared: 0, urgent: 1 });
+    await store.ledger.begin(call("EXPORT"));
+    expect({ shared: shared.n, urgent: urgent.n }).toEqual({ shared: 1, urgent: 1 });
+
+    const first = await store.fences.take(integration.id, { urgent: true });
+    expect({ shared: shared.n, urgent: urgent.n }).toEqual({ shared: 1, urgent: 2 });
+    expect(await store.fences.take(integration.id)).toBe(first + 1);
+    expect({ shared: shared.n, urgent: urgent.n }).toEqual({ shared: 2, urgent: 2 });
+
+    const rows = await t.app.db.prisma.callLedger.count({ where: { integrationId: integration.id } });
+    expect(rows).toBe(2);
+  });
+});
+
+describe("a claim", () => {
+  it("says whether another item of the outbox was due beside the one it took", async () => {
+    const integration = await xpm();
+    const fence = await engineStore(t.app.db.sql).fences.take(integration.id);
+    const item = (field: string, notBefore: Date | null = null) => ({
+      integrationId: integration.id,
+      entity: "job",
+      remoteId: "J000001",
+      field,
+      value: 1,
+      notBefore,
+      idempotencyKey: randomUUID(),
+    });
+    // Two due, one backing off for a minute: not due, so not "more".
+    await t.app.db.prisma.exportItem.createMany({
+      data: [item("budget"), item("name"), item("state", new Date(Date.now() + 60_000))],
+    });
+    const scope = { column: "integrationId", id: integration.id };
+
+    const first = await exportQueue.claim(t.app.db.sql, scope, { fence });
+    expect(first).toMatchObject({ field: "budget", moreDue: true });
+    const second = await exportQueue.claim(t.app.db.sql, scope, { fence });
+    expect(second).toMatchObject({ field: "name", moreDue: false });
+    expect(await exportQueue.claim(t.app.db.sql, scope, { fence })).toBeNull();
+  });
+});
