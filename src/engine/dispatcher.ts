@@ -163,7 +163,8 @@ export class Dispatcher {
   async serve(integrationId: string, options: { urgent?: boolean } = {}): Promise<void> {
     const { lock } = this.deps;
     const token = randomUUID();
-    if (!(await lock.acquire(integrationId, token))) return;
+    const held = await lock.acquire(integrationId, token);
+    if (!held) return;
     this.serving++;
     const state: { current?: Activation } = {};
     const renewal = setInterval(() => {
@@ -180,17 +181,21 @@ export class Dispatcher {
         fence: await this.deps.fences.take(integrationId, { urgent: options.urgent ?? false }),
         callTimeoutMs: this.deps.config.engine.callTimeoutMs,
       };
+      // The activation before this one let go with nothing in flight: there are no orphans to look for
+      // (each source's look is a statement, and a fleet waiting for its app's budget starts many).
+      const clean = held.cleanFence !== null && held.cleanFence === claim.fence - 1;
       // Sources keep their work apart, so each takes its orphans back at the same time.
-      await Promise.all(
-        this.sources.map(async (source) => {
-          const orphans = await source.recoverOrphans(integrationId, claim);
-          if (orphans > 0)
-            rootLogger.warn(
-              { integrationId, orphans, source: source.name },
-              "took back work an earlier activation left in flight (in doubt until verified or resent)",
-            );
-        }),
-      );
+      if (!clean)
+        await Promise.all(
+          this.sources.map(async (source) => {
+            const orphans = await source.recoverOrphans(integrationId, claim);
+            if (orphans > 0)
+              rootLogger.warn(
+                { integrationId, orphans, source: source.name },
+                "took back work an earlier activation left in flight (in doubt until verified or resent)",
+              );
+          }),
+        );
       for (;;) {
         await lock.clearDirty(integrationId);
         state.current = await this.prepare(integrationId, claim);
@@ -208,7 +213,7 @@ export class Dispatcher {
         // a clock a little ahead of the database's) must not spin the activation.
         if (parkUntil !== null) parkUntil = Math.max(parkUntil, Date.now() + RECHECK_MS);
         if (parkUntil !== null) await lock.markParked(integrationId, parkUntil);
-        const released = await lock.release(integrationId, token);
+        const released = await lock.release(integrationId, token, claim.fence);
         if (this.draining) {
           // Stopping: the integration goes back to the queue for another worker (at its park time, if any).
           await enqueueActivation(this.deps.queue, integrationId, parkUntil ?? undefined);

@@ -13,7 +13,7 @@ import {
 } from "../platforms/xero-accounting/journal.ts";
 import { XERO_ACCOUNTING_PULLERS } from "../platforms/xero-accounting/pull.ts";
 import { exportAllowances } from "../sync/export-reserve.ts";
-import { deferredDue } from "../sync/pull-source.ts";
+import { activeRuns, deferralMemory } from "../sync/pull-source.ts";
 import { upsertRecords } from "../sync/records.ts";
 import { deferRun, integrationsWithActiveRuns, resumeRun, runUpdated } from "../sync/run-state.ts";
 import type { WorkDeps } from "../sync/work-deps.ts";
@@ -74,7 +74,7 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
           deps.publish((await deferRun(prisma, run, settlement.retryAfterMs)).events);
         }
       };
-      const deferred = deferredDue(deps, integration.id, { kind: "PUSH" });
+      const deferred = deferralMemory();
       const reserve = exportAllowances(deps, target);
       return {
         announced: () => {
@@ -83,19 +83,10 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
         },
         async next() {
           if (deferred.arrived()) mayWait = true;
-          const looked = mayWait;
           while (mayWait) {
-            const run = await prisma.syncRun.findFirst({
-              where: {
-                integrationId: integration.id,
-                kind: "PUSH",
-                OR: [
-                  { status: { in: ["QUEUED", "RUNNING"] } },
-                  { status: "DEFERRED", deferredUntil: { lte: new Date() } },
-                ],
-              },
-              orderBy: [{ queuedAt: "asc" }, { id: "asc" }],
-            });
+            const { due, deferredAt } = await activeRuns(deps, integration.id, ["PUSH"]);
+            deferred.learn(deferredAt);
+            const run = due[0];
             if (!run) {
               mayWait = false;
               break;
@@ -148,10 +139,7 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
               ...allowance,
             };
           }
-          return {
-            kind: "none",
-            dueAt: looked ? await deferred.refresh() : deferred.at(),
-          };
+          return { kind: "none", dueAt: deferred.at() };
         },
         async unclaim(work, denial) {
           if (work.kind === "packet") await packetQueue.unclaim(sql, work.packet, claim.fence);

@@ -43,6 +43,8 @@ export interface RedisKeys {
   activationDirty(integrationId: string): string;
   /** Set while a parked activation waits for its delayed job. */
   activationParked(integrationId: string): string;
+  /** The fence of the integration's last activation that let go of it with nothing of its work in flight. */
+  activationClean(integrationId: string): string;
   /** Held by the one process refreshing the integration's access token; the others wait for its result. */
   credentialsLock(integrationId: string): string;
   /** bee-queue's own key prefix for the activation queue. */
@@ -85,6 +87,7 @@ export function redisKeys(prefix: string): RedisKeys {
     activationLock: (id) => `${integration(id)}:activation`,
     activationDirty: (id) => `${integration(id)}:dirty`,
     activationParked: (id) => `${integration(id)}:parked`,
+    activationClean: (id) => `${integration(id)}:clean`,
     credentialsLock: (id) => `${integration(id)}:credentials`,
     activationQueuePrefix: `${prefix}:bq`,
     wakeChannel: `${prefix}:wake`,

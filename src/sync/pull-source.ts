@@ -49,25 +49,13 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
         mayWait = true;
       };
 
-      /**
-       * The oldest due run of the highest lane, ordered by the lane registry's rank: an integration has a
-       * handful of active runs at most, so they are read in one statement and ranked here.
-       */
+      /** Deferred runs' next due time, learnt with each look at the runs. */
+      const deferred = deferralMemory();
+      /** The oldest due run of the highest lane, ordered by the lane registry's rank. */
       const nextRun = async (skipped: Set<string>): Promise<SyncRun | null> => {
-        const now = new Date();
-        const runs = await prisma.syncRun.findMany({
-          where: {
-            integrationId: integration.id,
-            lane: { in: PULL_LANES },
-            id: { notIn: [...busy, ...skipped] },
-            OR: [
-              { status: { in: ["QUEUED", "RUNNING"] } },
-              { status: "DEFERRED", OR: [{ deferredUntil: null }, { deferredUntil: { lte: now } }] },
-            ],
-          },
-          orderBy: [{ queuedAt: "asc" }, { id: "asc" }],
-        });
-        return runs.reduce<SyncRun | null>(
+        const { due, deferredAt } = await activeRuns(deps, integration.id, PULL_KINDS, [...busy, ...skipped]);
+        deferred.learn(deferredAt);
+        return due.reduce<SyncRun | null>(
           (best, run) => (best && laneRank(best.lane) <= laneRank(run.lane) ? best : run),
           null,
         );
@@ -86,8 +74,6 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
         return started;
       };
 
-      const deferred = deferredDue(deps, integration.id, { kind: { in: PULL_KINDS } });
-
       return {
         announced: () => {
           mayWait = true;
@@ -96,7 +82,6 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
           let backoffUntil: number | null = null;
           const skipped = new Set<string>();
           if (deferred.arrived()) mayWait = true;
-          const looked = mayWait;
           while (mayWait) {
             // Cleared before the query, so an announcement that lands during it is not lost.
             mayWait = false;
@@ -129,8 +114,7 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
               logContext: { runId: run.id },
             };
           }
-          const deferredAt = looked ? await deferred.refresh() : deferred.at();
-          const due = [backoffUntil, deferredAt].filter((at): at is number => at !== null);
+          const due = [backoffUntil, deferred.at()].filter((at): at is number => at !== null);
           return { kind: "none", dueAt: due.length > 0 ? Math.min(...due) : null };
         },
         async unclaim({ run, started }, denial) {
@@ -178,37 +162,47 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
 }
 
 /**
- * When the first of an integration's deferred runs is due again, as a session last looked: read with
+ * An integration's runs of some kinds as one statement reads them: those due now, oldest first, and when
+ * the first of its deferred ones is due again (null: none is deferred). Every active run is read at once:
+ * an integration has a handful at most, and the deferred one's time came with a query of its own before.
+ */
+export async function activeRuns(
+  deps: Pick<WorkDeps, "prisma">,
+  integrationId: string,
+  kinds: readonly SyncKind[],
+  exclude: readonly string[] = [],
+): Promise<{ due: SyncRun[]; deferredAt: number | null }> {
+  const runs = await deps.prisma.syncRun.findMany({
+    where: {
+      integrationId,
+      kind: { in: [...kinds] },
+      id: { notIn: [...exclude] },
+      status: { in: ["QUEUED", "RUNNING", "DEFERRED"] },
+    },
+    orderBy: [{ queuedAt: "asc" }, { id: "asc" }],
+  });
+  const now = Date.now();
+  const until = (run: SyncRun) => run.deferredUntil?.getTime() ?? null;
+  const waiting = runs.filter((run) => run.status === "DEFERRED" && (until(run) ?? 0) > now);
+  return {
+    due: runs.filter((run) => !waiting.includes(run)),
+    deferredAt: waiting.length > 0 ? Math.min(...waiting.map((run) => until(run)!)) : null,
+  };
+}
+
+/**
+ * When the first of an integration's deferred runs is due again, as a session last looked: learnt with
  * each look at the runs and kept between looks (runs change only with an announcement or the session's
  * own moves), so a source with no runs due costs no query per call while its activation drains exports.
  * `arrived` says the time has come: the session looks at its runs again.
  */
-export function deferredDue(
-  deps: Pick<WorkDeps, "prisma">,
-  integrationId: string,
-  where: { kind: SyncKind | { in: SyncKind[] } },
-) {
+export function deferralMemory() {
   let at: number | null = null;
   return {
     arrived: () => at !== null && at <= Date.now(),
     at: () => at,
-    async refresh(): Promise<number | null> {
-      at = await nextDeferredDue(deps, integrationId, where);
-      return at;
+    learn(next: number | null) {
+      at = next;
     },
   };
-}
-
-/** When the first of an integration's deferred runs (of the kinds in `where`) is due again. */
-export async function nextDeferredDue(
-  deps: Pick<WorkDeps, "prisma">,
-  integrationId: string,
-  where: { kind: SyncKind | { in: SyncKind[] } },
-): Promise<number | null> {
-  const deferred = await deps.prisma.syncRun.findFirst({
-    where: { integrationId, ...where, status: "DEFERRED", deferredUntil: { gt: new Date() } },
-    orderBy: { deferredUntil: "asc" },
-    select: { deferredUntil: true },
-  });
-  return deferred?.deferredUntil?.getTime() ?? null;
 }

@@ -1,0 +1,45 @@
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { afterAll, describe, expect, it } from "vitest";
+import { ActivationLock } from "../../../src/engine/activation-lock.ts";
+import { redisKeys } from "../../../src/redis/keys.ts";
+import { TEST_REDIS_URL } from "../../support/env.ts";
+
+/**
+ * An activation that lets go of an integration with nothing in flight says so (its fence, remembered by
+ * the lock), so the next one skips looking for orphans; one that never let go (its worker died, its lock
+ * lapsed) leaves no such word, and whoever comes next looks.
+ */
+const prefix = `test:activation-lock:${process.pid}:${randomUUID()}`;
+const redis = new Redis(TEST_REDIS_URL);
+afterAll(async () => {
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+});
+
+describe("the activation lock's clean releases", () => {
+  it("remembers the fence of a clean release, and nothing for a lock that lapsed", async () => {
+    const lock = new ActivationLock(redis, redisKeys(prefix), 200);
+    const id = randomUUID();
+
+    const first = await lock.acquire(id, "a");
+    expect(first).toEqual({ cleanFence: null });
+    expect(await lock.acquire(id, "b")).toBeNull();
+    expect(await lock.release(id, "a", 7)).toBe("released");
+
+    expect(await lock.acquire(id, "c")).toEqual({ cleanFence: 7 });
+    // Work announced while it served: it serves again, and its fence is not recorded as clean yet.
+    await lock.markDirty(id);
+    expect(await lock.release(id, "c", 8)).toBe("dirty");
+    expect(await redis.get(redisKeys(prefix).activationClean(id))).toBe("7");
+
+    // Its worker dies holding the lock: the lock lapses, and the next activation is told of fence 7 only,
+    // not of 8, whose work may still be in flight (it will take fence 9 and look for orphans).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await lock.acquire(id, "d")).toEqual({ cleanFence: 7 });
+    // A release by a holder whose lock lapsed and was taken over changes nothing.
+    expect(await lock.release(id, "c", 8)).toBe("lost");
+    expect(await redis.get(redisKeys(prefix).activationClean(id))).toBe("7");
+  });
+});
