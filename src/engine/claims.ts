@@ -85,9 +85,15 @@ export class ClaimQueue<S extends string, Row, Moved = Row> {
     return `'${state}'::"${this.spec.stateType}"`;
   }
 
-  /** Whether `fence` (a parameter) is still the current token of the row's integration. */
-  private currentFence(param: string): string {
-    return `EXISTS (SELECT 1 FROM ${FENCES} f WHERE f."integrationId" = ${this.t}."integrationId" AND f.fence = ${param}::bigint)`;
+  /**
+   * Whether `fence` (a parameter) is still the current token of the row's integration. `lock` (for a
+   * claim): the token is held FOR SHARE until the claim commits, so a newer activation's fence waits for
+   * the claim, and its orphan recovery, which follows, sees the row claimed. Unlocked, a lost
+   * activation's claim running while the fence was taken could commit after the recovery looked, and
+   * the row would stay in flight once the activations after it skip recovery after clean releases.
+   */
+  private currentFence(param: string, options: { lock?: boolean } = {}): string {
+    return `EXISTS (SELECT 1 FROM ${FENCES} f WHERE f."integrationId" = ${this.t}."integrationId" AND f.fence = ${param}::bigint${options.lock ? " FOR SHARE" : ""})`;
   }
 
   /**
@@ -124,7 +130,7 @@ export class ClaimQueue<S extends string, Row, Moved = Row> {
        UPDATE ${this.t} SET ${this.state} = ${next}, attempts = attempts + 1, fence = $2::bigint,
          "updatedAt" = now()
        FROM c
-       WHERE ${this.t}.id = c.claimed_id AND ${this.currentFence("$2")}
+       WHERE ${this.t}.id = c.claimed_id AND ${this.currentFence("$2", { lock: true })}
        RETURNING ${returning}, c.claimed_from::text AS "claimedFrom",
          EXISTS (SELECT 1 FROM ${this.t}
            WHERE "${scope.column}" = $1::uuid AND ${this.state} IN (${this.literal(waiting)}, ${this.literal(inDoubt)})
@@ -165,7 +171,7 @@ export class ClaimQueue<S extends string, Row, Moved = Row> {
        UPDATE ${this.t} SET ${this.state} = ${this.literal(to)}, attempts = attempts + 1, fence = $2::bigint,
          "updatedAt" = now()
        FROM c
-       WHERE ${this.t}.id = c.claimed_id AND ${this.currentFence("$2")}
+       WHERE ${this.t}.id = c.claimed_id AND ${this.currentFence("$2", { lock: true })}
        RETURNING ${returning}, '${from}' AS "claimedFrom"`,
       [claimedId, claim.fence, limit],
       { prepared: true },

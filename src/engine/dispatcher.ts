@@ -213,9 +213,13 @@ export class Dispatcher {
         // a clock a little ahead of the database's) must not spin the activation.
         if (parkUntil !== null) parkUntil = Math.max(parkUntil, Date.now() + RECHECK_MS);
         if (parkUntil !== null) await lock.markParked(integrationId, parkUntil);
-        const released = await lock.release(integrationId, token, claim.fence);
+        let released = await lock.release(integrationId, token, claim.fence);
         if (this.draining) {
           // Stopping: the integration goes back to the queue for another worker (at its park time, if any).
+          // Work announced meanwhile left the lock held (and its flag cleared): let go of it all the same,
+          // or the activation handed on would find it taken until it lapsed.
+          for (let tries = 0; released === "dirty" && tries < 3; tries++)
+            released = await lock.release(integrationId, token, claim.fence);
           await enqueueActivation(this.deps.queue, integrationId, parkUntil ?? undefined);
           return;
         }

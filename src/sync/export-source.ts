@@ -95,6 +95,9 @@ export function exportSource(deps: WorkDeps): WorkSource<ExportWork> {
               exportTarget.requestFields && verifyInDoubt && first.otherFields
                 ? [first, ...(await claimSameObject(sql, first, claim))]
                 : [first];
+            // What was due beside the first may be the fields claimed along with it: not known to wait
+            // (asked first, the budget's unit would go unused, charged as a call).
+            if (items.length > 1) moreDue = false;
             const logContext = { exportItemId: items.map((item) => item.id).join(",") };
             if (first.status === "VERIFYING") {
               return {

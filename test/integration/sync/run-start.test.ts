@@ -145,3 +145,46 @@ describe("a claim", () => {
     expect(await exportQueue.claim(t.app.db.sql, scope, { fence })).toBeNull();
   });
 });
+
+describe("a claim and a newer fence", () => {
+  it("holds the newer fence back until the claim commits, so the recovery after it sees the row", async () => {
+    const integration = await xpm();
+    const store = engineStore(t.app.db.sql);
+    const fence = await store.fences.take(integration.id);
+    await t.app.db.prisma.exportItem.create({
+      data: {
+        integrationId: integration.id,
+        entity: "job",
+        remoteId: "J1",
+        field: "budget",
+        value: 1,
+        idempotencyKey: randomUUID(),
+      },
+    });
+    const scope = { column: "integrationId", id: integration.id };
+    // An activation that is about to lose the integration claims inside an open transaction.
+    const session = await t.app.db.session();
+    try {
+      await session.exec("BEGIN");
+      const claimed = await exportQueue.claim(session, scope, { fence });
+      expect(claimed).toMatchObject({ field: "budget" });
+      let taken = false;
+      const newer = store.fences.take(integration.id).then((next) => {
+        taken = true;
+        return next;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(taken).toBe(false);
+      await session.exec("COMMIT");
+      expect(await newer).toBe(fence + 1);
+      // Taken after the claim committed: recovery under the newer fence finds the row in flight.
+      const recovered = await exportQueue.recoverOrphans(t.app.db.sql, integration.id, {
+        fence: fence + 1,
+        callTimeoutMs: 1,
+      });
+      expect(recovered).toBe(1);
+    } finally {
+      await session.close();
+    }
+  });
+});
