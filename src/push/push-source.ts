@@ -13,9 +13,15 @@ import {
 } from "../platforms/xero-accounting/journal.ts";
 import { XERO_ACCOUNTING_PULLERS } from "../platforms/xero-accounting/pull.ts";
 import { exportAllowances } from "../sync/export-reserve.ts";
-import { activeRuns, deferralMemory } from "../sync/pull-source.ts";
+import { deferralMemory } from "../sync/pull-source.ts";
 import { upsertRecords } from "../sync/records.ts";
-import { deferRun, integrationsWithActiveRuns, resumeRun, runUpdated } from "../sync/run-state.ts";
+import {
+  activeRuns,
+  deferRun,
+  integrationsWithActiveRuns,
+  resumeRun,
+  runUpdated,
+} from "../sync/run-state.ts";
 import type { WorkDeps } from "../sync/work-deps.ts";
 import { baseCurrency, buildPackets, ORGANISATION_ENTITY } from "./build.ts";
 import { reconcilePacketLog } from "./packet-log.ts";
@@ -84,7 +90,7 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
         async next() {
           if (deferred.arrived()) mayWait = true;
           while (mayWait) {
-            const { due, deferredAt } = await activeRuns(deps, integration.id, ["PUSH"]);
+            const { due, deferredAt } = await activeRuns(prisma, integration.id, ["PUSH"]);
             deferred.learn(deferredAt);
             const run = due[0];
             if (!run) {

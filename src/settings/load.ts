@@ -24,6 +24,9 @@ export async function loadPlatformEffectiveSettings(
   return resolveSettings({ platform, tenant: tenant ?? TENANT_DEFAULTS, platformLayer });
 }
 
+/** What an integration's own row adds to the settings: its layer. */
+const INTEGRATION_LAYER = { summarizeData: true, exportReserveMode: true, entitySettings: true } as const;
+
 /** Effective settings of one integration, all three layers resolved. */
 export async function loadIntegrationEffectiveSettings(
   db: Db,
@@ -31,13 +34,7 @@ export async function loadIntegrationEffectiveSettings(
 ): Promise<EffectiveSettings> {
   const integration = await db.integration.findUniqueOrThrow({
     where: { id: integrationId },
-    select: {
-      tenantId: true,
-      platform: true,
-      summarizeData: true,
-      exportReserveMode: true,
-      entitySettings: true,
-    },
+    select: { tenantId: true, platform: true, ...INTEGRATION_LAYER },
   });
   const tenant = await db.tenantSettings.findUnique({ where: { tenantId: integration.tenantId } });
   const platformLayer = await db.platformSettings.findUnique({
@@ -63,7 +60,7 @@ export async function loadKnownIntegrationEffectiveSettings(
   const [own, tenant, platformLayer] = await Promise.all([
     db.integration.findUniqueOrThrow({
       where: { id: integration.id },
-      select: { summarizeData: true, exportReserveMode: true, entitySettings: true },
+      select: INTEGRATION_LAYER,
     }),
     db.tenantSettings.findUnique({ where: { tenantId: integration.tenantId } }),
     db.platformSettings.findUnique({

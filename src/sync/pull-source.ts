@@ -7,7 +7,7 @@ import type { SyncRun } from "../generated/prisma/client.ts";
 import type { SyncKind } from "../generated/prisma/enums.ts";
 import { markSyncing } from "../integrations/integration-state.ts";
 import { applyPage, backOffPage, finishRun, nextPullStep, type PullStep, skipEntity } from "./pull.ts";
-import { deferRun, integrationsWithActiveRuns, resumeRun, runUpdated } from "./run-state.ts";
+import { activeRuns, deferRun, integrationsWithActiveRuns, resumeRun, runUpdated } from "./run-state.ts";
 import { laneForKind } from "./runs.ts";
 import type { WorkDeps } from "./work-deps.ts";
 
@@ -53,7 +53,10 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
       const deferred = deferralMemory();
       /** The oldest due run of the highest lane, ordered by the lane registry's rank. */
       const nextRun = async (skipped: Set<string>): Promise<SyncRun | null> => {
-        const { due, deferredAt } = await activeRuns(deps, integration.id, PULL_KINDS, [...busy, ...skipped]);
+        const { due, deferredAt } = await activeRuns(prisma, integration.id, PULL_KINDS, [
+          ...busy,
+          ...skipped,
+        ]);
         deferred.learn(deferredAt);
         return due.reduce<SyncRun | null>(
           (best, run) => (best && laneRank(best.lane) <= laneRank(run.lane) ? best : run),
@@ -158,35 +161,6 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
         },
       };
     },
-  };
-}
-
-/**
- * An integration's runs of some kinds as one statement reads them: those due now, oldest first, and when
- * the first of its deferred ones is due again (null: none is deferred). Every active run is read at once:
- * an integration has a handful at most, and the deferred one's time came with a query of its own before.
- */
-export async function activeRuns(
-  deps: Pick<WorkDeps, "prisma">,
-  integrationId: string,
-  kinds: readonly SyncKind[],
-  exclude: readonly string[] = [],
-): Promise<{ due: SyncRun[]; deferredAt: number | null }> {
-  const runs = await deps.prisma.syncRun.findMany({
-    where: {
-      integrationId,
-      kind: { in: [...kinds] },
-      id: { notIn: [...exclude] },
-      status: { in: ["QUEUED", "RUNNING", "DEFERRED"] },
-    },
-    orderBy: [{ queuedAt: "asc" }, { id: "asc" }],
-  });
-  const now = Date.now();
-  const until = (run: SyncRun) => run.deferredUntil?.getTime() ?? null;
-  const waiting = runs.filter((run) => run.status === "DEFERRED" && (until(run) ?? 0) > now);
-  return {
-    due: runs.filter((run) => !waiting.includes(run)),
-    deferredAt: waiting.length > 0 ? Math.min(...waiting.map((run) => until(run)!)) : null,
   };
 }
 

@@ -165,3 +165,32 @@ export async function integrationsWithActiveRuns(db: Db, kinds: readonly SyncKin
   });
   return rows.map((row) => row.integrationId);
 }
+
+/**
+ * An integration's runs of some kinds as one statement reads them: those due now, oldest first, and when
+ * the first of its deferred ones is due again (null: none is deferred). Every active run is read at once:
+ * an integration has a handful at most, and the deferred one's time came with a query of its own before.
+ */
+export async function activeRuns(
+  db: Db,
+  integrationId: string,
+  kinds: readonly SyncKind[],
+  exclude: readonly string[] = [],
+): Promise<{ due: SyncRun[]; deferredAt: number | null }> {
+  const runs = await db.syncRun.findMany({
+    where: {
+      integrationId,
+      kind: { in: [...kinds] },
+      id: { notIn: [...exclude] },
+      status: { in: [...ACTIVE_RUN_STATUSES] },
+    },
+    orderBy: [{ queuedAt: "asc" }, { id: "asc" }],
+  });
+  const now = Date.now();
+  const until = (run: SyncRun) => run.deferredUntil?.getTime() ?? null;
+  const waiting = runs.filter((run) => run.status === "DEFERRED" && (until(run) ?? 0) > now);
+  return {
+    due: runs.filter((run) => !waiting.includes(run)),
+    deferredAt: waiting.length > 0 ? Math.min(...waiting.map((run) => until(run)!)) : null,
+  };
+}
