@@ -31,6 +31,8 @@ export class StreamEnd {
 
 /** Entries read from PostgreSQL at a time (a replay, a gap). */
 const PAGE = 500;
+/** How long a page read from PostgreSQL is shared with subscribers asking for it after it arrived. */
+const SHARED_PAGE_MS = 1000;
 /** How long an out-of-order event waits for the ones before it to arrive before they are read. */
 const GAP_WAIT_MS = 50;
 /** A subscriber that has not asked for its next entry for this long, while behind, has stopped taking them. */
@@ -126,15 +128,25 @@ export class SharedLog<T extends Sequenced> {
 
   /**
    * A page of entries after `after` from PostgreSQL, for subscribers further behind than the window:
-   * subscribers asking for the same page at the same time share one read.
+   * subscribers asking for the same page at the same time share one read. A page read is kept for a
+   * moment after it arrives (SHARED_PAGE_MS): subscribers arriving together are delivered in slices
+   * with turns for requests between them (yieldToRequests), so on a busy node the last of them asked
+   * after the read had ended, and read the page again. Entries never change once written; a page read
+   * near the head may be short, and a subscriber past its end simply asks for the next one.
    */
   page(after: number): Promise<T[]> {
     let read = this.reads.get(after);
     if (!read) {
       read = this.source.readAfter(after, PAGE);
       this.reads.set(after, read);
-      const forget = () => this.reads.delete(after);
-      read.then(forget, forget);
+      const forget = () => {
+        if (this.reads.get(after) === read) this.reads.delete(after);
+      };
+      // An empty read (entries not visible yet) is not kept: whoever asks again reads again.
+      read.then(
+        (entries) => (entries.length > 0 ? setTimeout(forget, SHARED_PAGE_MS).unref() : forget()),
+        forget,
+      );
     }
     return read;
   }
