@@ -127,6 +127,10 @@ class CallLedgerTable {
     return (call.export ? this.exports : this.others).insert(call);
   }
 
+  async discard(id: string): Promise<void> {
+    await this.sql.query(`DELETE FROM "CallLedger" WHERE id = $1::uuid`, [id]);
+  }
+
   end(id: string, endedAt: number): void {
     this.ends.set(id, endedAt);
     this.timer ??= setTimeout(() => {

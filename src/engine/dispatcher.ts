@@ -44,6 +44,11 @@ interface Activation {
   /** Serialises "find the best work, take budget, claim it" between the activation's slots. */
   picking: Mutex;
   lockLost: boolean;
+  /**
+   * A look at whether the integration may still be served, taken when work was announced (a pause or a
+   * disconnect is announced too); the next charge waits for it (serveRounds).
+   */
+  standing: Promise<Integration | null> | null;
 }
 
 /**
@@ -176,11 +181,15 @@ export class Dispatcher {
       );
     }, lock.ttlMs / 3);
     try {
-      // Taken once the lock is held: from now on, claims of every earlier activation settle nothing.
-      const claim: ClaimContext = {
-        fence: await this.deps.fences.take(integrationId, { urgent: options.urgent ?? false }),
-        callTimeoutMs: this.deps.config.engine.callTimeoutMs,
-      };
+      // Taken once the lock is held: from now on, claims of every earlier activation settle nothing. Beside
+      // it, the flag that says work was announced is cleared before the work is looked at (work announced
+      // after the look leaves it set), and whether the integration may be served is read.
+      const [fence, , servable] = await Promise.all([
+        this.deps.fences.take(integrationId, { urgent: options.urgent ?? false }),
+        lock.clearDirty(integrationId),
+        this.deps.servable(integrationId),
+      ]);
+      const claim: ClaimContext = { fence, callTimeoutMs: this.deps.config.engine.callTimeoutMs };
       // The activation before this one let go with nothing in flight: there are no orphans to look for
       // (each source's look is a statement, and a fleet waiting for its app's budget starts many).
       const clean = held.cleanFence !== null && held.cleanFence === claim.fence - 1;
@@ -196,17 +205,18 @@ export class Dispatcher {
               );
           }),
         );
+      let integration = servable;
+      // Urgent: the activation is for work above the EXPORT lane (a run, most likely), which its sessions
+      // look for at once.
+      let announced = options.urgent ?? false;
       for (;;) {
-        await lock.clearDirty(integrationId);
-        state.current = await this.prepare(integrationId, claim);
+        state.current = integration ? this.prepare(integration, claim, announced) : undefined;
+        announced = false;
         const current = state.current;
         let parkUntil: number | null = null;
         if (current) {
-          const served = await this.serveRounds(integrationId, current);
+          parkUntil = await this.serveRounds(integrationId, current);
           if (current.lockLost) return;
-          // New work was announced while the activation rested: look at it now.
-          if (served === "announced") continue;
-          parkUntil = served;
         }
         // Work that fell due while the slots were finding none (a short backoff ending) is looked at again
         // after a short park, not at once: a row due but not claimable yet (held by another transaction,
@@ -224,7 +234,13 @@ export class Dispatcher {
           return;
         }
         // New work arrived meanwhile: serve again now, no need to park.
-        if (released === "dirty") continue;
+        if (released === "dirty") {
+          [, integration] = await Promise.all([
+            lock.clearDirty(integrationId),
+            this.deps.servable(integrationId),
+          ]);
+          continue;
+        }
         // The wake-up is enqueued only once the lock is free: a short park's delayed activation could
         // otherwise fire while this one still holds the lock, find it taken, and be lost. (Should this
         // process die in between, the parked mark expires and the scheduler's sweep wakes the integration.)
@@ -239,25 +255,31 @@ export class Dispatcher {
 
   /**
    * Serves rounds until the activation has nothing due by itself (null) or must wait: returns when to
-   * wake up, or "announced" if new work arrived while it rested. With worker slots to spare, a wait of up
-   * to a platform minute is rested in place, the sessions kept: parked, the integration would come back
-   * as a new activation (a fencing token, orphan recovery, fresh sessions: a dozen statements), and the
-   * worker slot parking frees is not needed. A backlogged fleet waiting for its app's budget churned
-   * through activations that way, and the database work queued a newly arrived pull's behind it.
+   * wake up. With worker slots to spare, a wait of up to a platform minute is rested in place, the
+   * sessions kept: parked, the integration would come back as a new activation (a fencing token, orphan
+   * recovery, fresh sessions: a dozen statements), and the worker slot parking frees is not needed. A
+   * backlogged fleet waiting for its app's budget churned through activations that way, and the database
+   * work queued a newly arrived pull's behind it.
+   *
+   * Work announced meanwhile, resting or not, is served with the same sessions, told of it. Whether the
+   * integration may still be served (a pause or a disconnect is announced too) is read again beside the
+   * next pick and settled before anything is charged (`standing`): not a statement more on the way to a
+   * newly arrived run's first call. The flag that says work was announced is left set, so the release
+   * finds it and the activation looks once more from the start.
    */
-  private async serveRounds(
-    integrationId: string,
-    current: Activation,
-  ): Promise<number | null | "announced"> {
+  private async serveRounds(integrationId: string, current: Activation): Promise<number | null> {
+    const heard = () => {
+      const standing = this.deps.servable(integrationId);
+      standing.catch(() => {});
+      current.standing = standing;
+      for (const { session } of current.sessions) session.announced();
+    };
     for (;;) {
-      const unwatch = this.deps.wake.watch(integrationId, () => {
-        for (const { session } of current.sessions) session.announced();
-      });
+      const unwatch = this.deps.wake.watch(integrationId, heard);
       const parkUntil = await this.serveRound(current).finally(unwatch);
       if (parkUntil === null || current.lockLost || !this.mayRest(parkUntil)) return parkUntil;
       const restMs = Math.max(parkUntil, Date.now() + RECHECK_MS) - Date.now();
-      if (await Promise.race([this.deps.wake.sleep(integrationId, restMs), this.stopping]))
-        return "announced";
+      if (await Promise.race([this.deps.wake.sleep(integrationId, restMs), this.stopping])) heard();
       if (current.lockLost || this.draining) return Date.now();
     }
   }
@@ -272,15 +294,17 @@ export class Dispatcher {
     );
   }
 
-  private async prepare(integrationId: string, claim: ClaimContext): Promise<Activation | undefined> {
-    const integration = await this.deps.servable(integrationId);
-    if (!integration) return undefined;
+  /** `announced`: new work was announced for the activation, which its sessions look for at once. */
+  private prepare(integration: Integration, claim: ClaimContext, announced: boolean): Activation {
     const target = callTargetOf(integration, rootLogger, this.deps.config);
+    const sessions = this.sources.map((source) => ({ source, session: source.open(target, claim) }));
+    if (announced) for (const { session } of sessions) session.announced();
     return {
       target,
-      sessions: this.sources.map((source) => ({ source, session: source.open(target, claim) })),
+      sessions,
       picking: new Mutex(),
       lockLost: false,
+      standing: null,
     };
   }
 
@@ -328,7 +352,6 @@ export class Dispatcher {
     const { budget, credentials } = this.deps;
     const { target } = activation;
     const { id } = target.integration;
-    const { limits } = target;
     const credential = await credentials.accessTokenFor(target.integration);
     if (credential.kind === "lost") return { kind: "stop" };
     if (credential.kind === "unavailable") {
@@ -342,7 +365,8 @@ export class Dispatcher {
       const waiting = await session.waiting?.();
       let ahead: GrantedCall | null = null;
       if (waiting) {
-        const grant = await budget.acquire(id, limits, waiting.lane, null, waiting.allowance ?? null);
+        if (!(await this.standing(activation))) return { kind: "stop" };
+        const grant = await budget.acquire(id, target.limits, waiting.lane, null, waiting.allowance ?? null);
         if (!grant.granted) {
           await session.refused?.(grant);
           return { kind: "wait", waitMs: Math.max(1, grant.waitMs) };
@@ -350,19 +374,24 @@ export class Dispatcher {
         ahead = grant;
       }
       const offer = await session.next().catch(async (error: unknown) => {
-        if (ahead) await this.unused(id, ahead, limits);
+        if (ahead) await this.unused(id, ahead, target.limits);
         throw error;
       });
       if (ahead && (offer.kind === "none" || offer.lane !== waiting?.lane)) {
         // The waiting work went meanwhile (cancelled, superseded): the unit is given back as a call made.
-        await this.unused(id, ahead, limits);
+        await this.unused(id, ahead, target.limits);
         ahead = null;
       }
       if (offer.kind === "none") {
         if (offer.dueAt !== null) dueAt = Math.min(dueAt ?? offer.dueAt, offer.dueAt);
         continue;
       }
-      const grant = ahead ?? (await budget.acquire(id, limits, offer.lane, null, offer.allowance ?? null));
+      if (!ahead && !(await this.standing(activation))) {
+        await session.unclaim(offer.work, null);
+        return { kind: "stop" };
+      }
+      const grant =
+        ahead ?? (await budget.acquire(id, target.limits, offer.lane, null, offer.allowance ?? null));
       if (!grant.granted) {
         await session.unclaim(offer.work, grant);
         return { kind: "wait", waitMs: Math.max(1, grant.waitMs) };
@@ -388,6 +417,24 @@ export class Dispatcher {
       };
     }
     return { kind: "idle", dueAt };
+  }
+
+  /**
+   * Whether the integration may still be served, once the look taken on an announcement is in (none
+   * pending: it may). Its row is refreshed in place, so the sessions see a changed setting, and its caps
+   * are worked out again.
+   */
+  private async standing(activation: Activation): Promise<boolean> {
+    const pending = activation.standing;
+    if (!pending) return true;
+    const fresh = await pending;
+    // Not servable: kept, so every slot stops at its next pick.
+    if (!fresh) return false;
+    // A newer look (announced meanwhile) stays for the next pick.
+    if (activation.standing === pending) activation.standing = null;
+    Object.assign(activation.target.integration, fresh);
+    activation.target.limits = callTargetOf(fresh, rootLogger, this.deps.config).limits;
+    return true;
   }
 
   /**

@@ -39,10 +39,11 @@ export interface WorkSession<W> {
   /** Claims the next unit of work that is due now, or says when some becomes due (null: never by itself). */
   next(): Promise<Offer<W>>;
   /**
-   * The budget said wait: the claimed work goes back in line untouched. A day cap ("day", "exportDay")
-   * means the rest of the day is spent: a source with runs defers them.
+   * The budget said wait (`denial`), or the activation stops before the call (null: the integration was
+   * paused or disconnected meanwhile): the claimed work goes back in line untouched. A day cap ("day",
+   * "exportDay") means the rest of the day is spent: a source with runs defers them.
    */
-  unclaim(work: W, denial: { reason: DenyReason; waitMs: number }): Promise<void>;
+  unclaim(work: W, denial: { reason: DenyReason; waitMs: number } | null): Promise<void>;
   /**
    * The lane (and export allowance) of work the session put back after a denial and knows is still
    * waiting (null: nothing known to wait; claim as usual). The dispatcher then takes the budget first

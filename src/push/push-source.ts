@@ -150,7 +150,7 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
         async unclaim(work, denial) {
           if (work.kind === "packet") await packetQueue.unclaim(sql, work.packet, claim.fence);
           else readingOrganisation.delete(work.run.id);
-          if (denial.reason === "day" || denial.reason === "exportDay")
+          if (denial?.reason === "day" || denial?.reason === "exportDay")
             deps.publish((await deferRun(prisma, work.run, denial.waitMs)).events);
         },
         calling(work) {

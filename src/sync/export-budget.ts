@@ -34,7 +34,7 @@ export function withExportDayNotice<W>(source: WorkSource<W>, deps: WorkDeps): W
         ...session,
         async unclaim(work, denial) {
           await session.unclaim(work, denial);
-          await notice(denial);
+          if (denial) await notice(denial);
         },
         async refused(denial) {
           await session.refused?.(denial);

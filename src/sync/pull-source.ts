@@ -6,7 +6,16 @@ import type { WorkSource } from "../engine/work-source.ts";
 import type { SyncRun } from "../generated/prisma/client.ts";
 import type { SyncKind } from "../generated/prisma/enums.ts";
 import { markSyncing } from "../integrations/integration-state.ts";
-import { applyPage, backOffPage, finishRun, nextPullStep, type PullStep, skipEntity } from "./pull.ts";
+import {
+  applyPage,
+  backOffPage,
+  finishRun,
+  nextPullStep,
+  type PlanReads,
+  type PullStep,
+  readPlan,
+  skipEntity,
+} from "./pull.ts";
 import { activeRuns, deferRun, integrationsWithActiveRuns, resumeRun, runUpdated } from "./run-state.ts";
 import { laneForKind } from "./runs.ts";
 import type { WorkDeps } from "./work-deps.ts";
@@ -44,6 +53,11 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
        * between announcements while the activation drains exports: one query less per call.
        */
       let mayWait = true;
+      /**
+       * Set by an announcement: a new run has probably arrived, so the next look reads the plan of a run's
+       * start beside its look for the run (one round of reads rather than two before its first call).
+       */
+      let expectRun = false;
       const done = (run: SyncRun) => {
         busy.delete(run.id);
         mayWait = true;
@@ -80,14 +94,22 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
       return {
         announced: () => {
           mayWait = true;
+          expectRun = true;
         },
         async next() {
           let backoffUntil: number | null = null;
           const skipped = new Set<string>();
           if (deferred.arrived()) mayWait = true;
+          let plan: Promise<PlanReads> | undefined;
           while (mayWait) {
             // Cleared before the query, so an announcement that lands during it is not lost.
             mayWait = false;
+            if (expectRun && !plan) {
+              plan = readPlan(prisma, integration);
+              // Unused when the run found has started already; a failure then must not go unhandled.
+              plan.catch(() => {});
+            }
+            expectRun = false;
             const run = await nextRun(skipped);
             if (!run) {
               // Backed-off runs are looked at again on the next pick.
@@ -95,7 +117,8 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
               break;
             }
             mayWait = true;
-            const step = await nextPullStep(prisma, run, integration);
+            const step = await nextPullStep(prisma, run, integration, run.cursor ? undefined : plan);
+            if (!run.cursor) plan = undefined;
             if (step.kind === "done") {
               deps.publish(await finishRun(prisma, run));
               continue;
@@ -106,13 +129,11 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
               continue;
             }
             if (run.status === "DEFERRED") deps.publish((await resumeRun(prisma, run)).events);
-            // A run's first call goes out at once; its start is written meanwhile (nextPullStep).
-            const started = step.starting ? start(run, step.starting) : null;
             busy.add(run.id);
             return {
               kind: "call",
               lane: run.lane,
-              work: { run, step, started },
+              work: { run, step, started: null },
               request: { method: "GET", ...step.request },
               logContext: { runId: run.id },
             };
@@ -120,10 +141,15 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
           const due = [backoffUntil, deferred.at()].filter((at): at is number => at !== null);
           return { kind: "none", dueAt: due.length > 0 ? Math.min(...due) : null };
         },
+        // A run's first call goes out at once, its budget granted; its start is written meanwhile
+        // (nextPullStep). A run put back before its call is not started.
+        calling(work) {
+          if (work.step.starting) work.started = start(work.run, work.step.starting);
+        },
         async unclaim({ run, started }, denial) {
           done(run);
           if (started && !(await started)) return;
-          if (denial.reason === "day" || denial.reason === "exportDay")
+          if (denial?.reason === "day" || denial?.reason === "exportDay")
             deps.publish((await deferRun(prisma, run, denial.waitMs)).events);
         },
         async settle({ run, step, started }, outcome) {

@@ -104,32 +104,50 @@ export type PullStep =
   | { kind: "backoff"; until: number }
   | { kind: "done" };
 
+/** What a run's start is planned from: the integration's settings and its entities' watermarks. */
+export interface PlanReads {
+  settings: EffectiveSettings;
+  watermarks: Map<string, Date | null>;
+}
+
+/**
+ * Reads what a run's start is planned from, in one round of reads. Depends on the integration only, so
+ * a caller that expects a new run (it was announced) may start it beside its look for the run.
+ */
+export async function readPlan(prisma: PrismaClient, integration: Integration): Promise<PlanReads> {
+  const [settings, marks] = await Promise.all([
+    loadKnownIntegrationEffectiveSettings(prisma, integration),
+    prisma.watermark.findMany({
+      where: { integrationId: integration.id },
+      select: { entity: true, cursor: true },
+    }),
+  ]);
+  return { settings, watermarks: new Map(marks.map((mark) => [mark.entity, mark.cursor])) };
+}
+
 /**
  * Finds the run's next provider call, moving to its next entity as needed (no call is spent on
  * bookkeeping). Returns "done" once every entity has been pulled, after finishing the run.
  *
  * A run not yet started gets its plan (entities from settings, the first entity's watermark) in one
- * round of reads, and its first call goes out at once: writing the start (RUNNING, the cursor, the log
- * line) is `starting`, which the caller sets going beside the call and awaits before the page is
- * applied. A newly arrived run behind a busy fleet waited for a dozen statements before its first call.
+ * round of reads (`plan`, when the caller started them already), and its first call goes out at once:
+ * writing the start (RUNNING, the cursor, the log line) is `starting`, which the caller sets going beside
+ * the call and awaits before the page is applied. A newly arrived run behind a busy fleet waited for a
+ * dozen statements before its first call.
  */
 export async function nextPullStep(
   prisma: PrismaClient,
   run: SyncRun,
   integration: Integration,
+  plan?: Promise<PlanReads>,
 ): Promise<PullStep> {
   let cursor = run.cursor as RunCursor | null;
   let starting: (() => Promise<boolean>) | undefined;
   let watermarks: Map<string, Date | null> | undefined;
   if (!cursor) {
-    const [settings, marks] = await Promise.all([
-      loadKnownIntegrationEffectiveSettings(prisma, integration),
-      prisma.watermark.findMany({
-        where: { integrationId: integration.id },
-        select: { entity: true, cursor: true },
-      }),
-    ]);
-    watermarks = new Map(marks.map((mark) => [mark.entity, mark.cursor]));
+    const read = await (plan ?? readPlan(prisma, integration));
+    const settings = read.settings;
+    watermarks = read.watermarks;
     const entities = entitiesFor(integration.platform, run.kind, settings);
     const planned: RunCursor = {
       entities,

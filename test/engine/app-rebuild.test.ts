@@ -197,6 +197,7 @@ describe("the app's window after Redis lost it", () => {
         }
         return real.begin(c);
       },
+      discard: (id) => real.discard(id),
       end: (id, at) => real.end(id, at),
       windows: (id, dayStart, recentFrom) => real.windows(id, dayStart, recentFrom),
       platformCalls: (platforms, recentFrom) => real.platformCalls(platforms, recentFrom),

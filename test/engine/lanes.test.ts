@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { limitsFor } from "../../src/engine/rate-limit/limits.ts";
 import { globalId } from "../../src/graphql/ids.ts";
 import { enqueueEdits } from "../../src/sync/export.ts";
-import { TicketsQuery, TriggerSyncMutation } from "../operations.ts";
+import {
+  PauseIntegrationMutation,
+  ResumeIntegrationMutation,
+  TicketsQuery,
+  TriggerSyncMutation,
+} from "../operations.ts";
 import {
   connectedPsa,
   connectedXpm,
@@ -175,6 +180,54 @@ describe("priority lanes", () => {
       expect(h.xpm.caps.maxInSlidingWindow(remoteTenantId, MINUTE_MS)).toBeLessThanOrEqual(60);
     },
   );
+
+  it("stops a flowing export backlog at the next call once the integration is paused, not at the minute's end", async () => {
+    // 200 exports, 40 ms a call, three at a time, the whole minute theirs: the activation's round would
+    // go on until the minute's 60 calls were spent. The pause is announced while calls are flowing.
+    const { integration, practice, remoteTenantId } = await connectedXpm(h, {
+      tenantId: tenant.id,
+      seed: { jobs: 200, clients: 5 },
+      override: { exportPerMinute: 60 },
+      syncMode: "ONE_OFF",
+    });
+    h.xpm.caps.setLatency(40, remoteTenantId);
+    await queueExports(integration.id, [...practice.jobs.keys()]);
+    await h.t.app.engine.notify(integration.id);
+    await until("exports flowing", () => h.xpm.caps.accepted(remoteTenantId).length >= 6, 5 * MINUTE_MS);
+    const { pauseIntegration } = await h.t.data(
+      PauseIntegrationMutation,
+      { id: globalId("Integration", integration.id) },
+      tenant.admin,
+    );
+    expect(pauseIntegration.__typename).toBe("IntegrationPayload");
+    const pausedAt = Date.now();
+    // Two platform minutes: the window frees twice over, and nothing more goes out.
+    await new Promise((resolve) => setTimeout(resolve, 2 * MINUTE_MS));
+    const after = h.xpm.caps.accepted(remoteTenantId).filter((c) => c.startedAt >= pausedAt);
+    // At most the calls already charged when the pause was heard: one per slot.
+    expect(after.length).toBeLessThanOrEqual(3);
+    const waiting = await h.t.app.db.prisma.exportItem.count({
+      where: { integrationId: integration.id, status: "PENDING" },
+    });
+    expect(waiting).toBeGreaterThan(100);
+    // What the pause put back goes once the integration is resumed, every edit once.
+    const { resumeIntegration } = await h.t.data(
+      ResumeIntegrationMutation,
+      { id: globalId("Integration", integration.id) },
+      tenant.admin,
+    );
+    expect(resumeIntegration.__typename).toBe("IntegrationPayload");
+    await until(
+      "every export sent",
+      async () =>
+        (await h.t.app.db.prisma.exportItem.count({
+          where: { integrationId: integration.id, status: { not: "SENT" } },
+        })) === 0,
+      10 * MINUTE_MS,
+    );
+    // 200 edits of 200 jobs, all sent: 200 calls, so none went twice.
+    expect(h.xpm.caps.accepted(remoteTenantId).filter(isExport)).toHaveLength(200);
+  });
 
   it("gives a live ticket read the next free call, ahead of a pull that is waiting for budget", async () => {
     // 3 calls a minute: the initial pull (8 entities, a call each) spends them and waits; a ticket read
