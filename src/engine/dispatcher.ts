@@ -49,6 +49,8 @@ interface Activation {
    * disconnect is announced too); the next charge waits for it (serveRounds).
    */
   standing: Promise<Integration | null> | null;
+  /** The last such look found the integration paused or disconnected: every slot stops. */
+  unservable: boolean;
 }
 
 /**
@@ -182,12 +184,11 @@ export class Dispatcher {
     }, lock.ttlMs / 3);
     try {
       // Taken once the lock is held: from now on, claims of every earlier activation settle nothing. Beside
-      // it, the flag that says work was announced is cleared before the work is looked at (work announced
-      // after the look leaves it set), and whether the integration may be served is read.
-      const [fence, , servable] = await Promise.all([
+      // it, the flag that says work was announced is cleared, then whether the integration may be served
+      // is read: a resume committed after the read leaves the flag set, and the release finds it.
+      const [fence, servable] = await Promise.all([
         this.deps.fences.take(integrationId, { urgent: options.urgent ?? false }),
-        lock.clearDirty(integrationId),
-        this.deps.servable(integrationId),
+        lock.clearDirty(integrationId).then(() => this.deps.servable(integrationId)),
       ]);
       const claim: ClaimContext = { fence, callTimeoutMs: this.deps.config.engine.callTimeoutMs };
       // The activation before this one let go with nothing in flight: there are no orphans to look for
@@ -234,11 +235,9 @@ export class Dispatcher {
           return;
         }
         // New work arrived meanwhile: serve again now, no need to park.
+        // (The release cleared the flag as it found it.)
         if (released === "dirty") {
-          [, integration] = await Promise.all([
-            lock.clearDirty(integrationId),
-            this.deps.servable(integrationId),
-          ]);
+          integration = await this.deps.servable(integrationId);
           continue;
         }
         // The wake-up is enqueued only once the lock is free: a short park's delayed activation could
@@ -277,6 +276,8 @@ export class Dispatcher {
     for (;;) {
       const unwatch = this.deps.wake.watch(integrationId, heard);
       const parkUntil = await this.serveRound(current).finally(unwatch);
+      // Paused or disconnected meanwhile: no resting until a wait is over, the release looks again now.
+      if (current.unservable) return null;
       if (parkUntil === null || current.lockLost || !this.mayRest(parkUntil)) return parkUntil;
       const restMs = Math.max(parkUntil, Date.now() + RECHECK_MS) - Date.now();
       if (await Promise.race([this.deps.wake.sleep(integrationId, restMs), this.stopping])) heard();
@@ -305,6 +306,7 @@ export class Dispatcher {
       picking: new Mutex(),
       lockLost: false,
       standing: null,
+      unservable: false,
     };
   }
 
@@ -386,9 +388,16 @@ export class Dispatcher {
         if (offer.dueAt !== null) dueAt = Math.min(dueAt ?? offer.dueAt, offer.dueAt);
         continue;
       }
-      if (!ahead && !(await this.standing(activation))) {
-        await session.unclaim(offer.work, null);
-        return { kind: "stop" };
+      if (!ahead) {
+        // Claimed already: put back if the integration may not be served, or the look failed.
+        const standing = await this.standing(activation).catch(async (error: unknown) => {
+          await session.unclaim(offer.work, null);
+          throw error;
+        });
+        if (!standing) {
+          await session.unclaim(offer.work, null);
+          return { kind: "stop" };
+        }
       }
       const grant =
         ahead ?? (await budget.acquire(id, target.limits, offer.lane, null, offer.allowance ?? null));
@@ -425,16 +434,20 @@ export class Dispatcher {
    * are worked out again.
    */
   private async standing(activation: Activation): Promise<boolean> {
-    const pending = activation.standing;
-    if (!pending) return true;
-    const fresh = await pending;
-    // Not servable: kept, so every slot stops at its next pick.
-    if (!fresh) return false;
-    // A newer look (announced meanwhile) stays for the next pick.
-    if (activation.standing === pending) activation.standing = null;
-    Object.assign(activation.target.integration, fresh);
-    activation.target.limits = callTargetOf(fresh, rootLogger, this.deps.config).limits;
-    return true;
+    for (;;) {
+      const pending = activation.standing;
+      if (!pending) return !activation.unservable;
+      const fresh = await pending;
+      // Announced again meanwhile: only the newest look counts.
+      if (activation.standing !== pending) continue;
+      activation.standing = null;
+      // Not servable: every slot stops at its next pick.
+      activation.unservable = fresh === null;
+      if (!fresh) return false;
+      Object.assign(activation.target.integration, fresh);
+      activation.target.limits = callTargetOf(fresh, rootLogger, this.deps.config).limits;
+      return true;
+    }
   }
 
   /**

@@ -82,7 +82,8 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
       const start = (run: SyncRun, starting: () => Promise<boolean>): Promise<boolean> => {
         const started = (async () => {
           if (!(await starting())) return false;
-          const syncing = run.status === "QUEUED" ? (await markSyncing(prisma, integration)).events : [];
+          // Not started before (queued, or deferred by a day cap before its first call).
+          const syncing = run.startedAt === null ? (await markSyncing(prisma, integration)).events : [];
           deps.publish([...syncing, ...runUpdated(run)]);
           return true;
         })();

@@ -231,7 +231,12 @@ async function startRun(prisma: PrismaClient, run: SyncRun, cursor: RunCursor): 
   if (run.status === "QUEUED") {
     if (!(await moveRun(prisma, run, "RUNNING", started, ["QUEUED"])).changed) return false;
   } else {
-    await prisma.syncRun.update({ where: { id: run.id }, data: started });
+    // Resumed after a day cap deferred it before its first call: still not if cancelled meanwhile.
+    const { count } = await prisma.syncRun.updateMany({
+      where: { id: run.id, status: { in: ["RUNNING", "DEFERRED"] } },
+      data: started,
+    });
+    if (count === 0) return false;
   }
   await appendLog(prisma, run.id, "INFO", null, `Pulling ${cursor.entities.join(", ") || "nothing"}`);
   return true;

@@ -198,6 +198,7 @@ describe("the app's window after Redis lost it", () => {
         return real.begin(c);
       },
       discard: (id) => real.discard(id),
+      redate: (id, at) => real.redate(id, at),
       end: (id, at) => real.end(id, at),
       windows: (id, dayStart, recentFrom) => real.windows(id, dayStart, recentFrom),
       platformCalls: (platforms, recentFrom) => real.platformCalls(platforms, recentFrom),

@@ -282,13 +282,24 @@ export class CallBudget {
         ? ledger.begin({ id: leaseId, integrationId, lane, export: false, startedAt: this.redisClock() })
         : null;
     early?.catch(() => {});
-    const answer = await this.ask(integrationId, limits, lane, { leaseId, interactive, allowance });
+    const discard = () => {
+      if (early && ledger) early.then(() => ledger.discard(leaseId)).catch(() => {});
+    };
+    const answer = await this.ask(integrationId, limits, lane, { leaseId, interactive, allowance }).catch(
+      (error: unknown) => {
+        discard();
+        throw error;
+      },
+    );
     const [granted, reason, waitMs, minuteUsed, dayUsed, at] = answer;
     this.sawRedisTime(at);
     if (granted !== 1) {
-      if (early && ledger) early.then(() => ledger.discard(leaseId)).catch(() => {});
+      discard();
       return { granted: false, reason: reason as DenyReason, waitMs: Math.max(1, waitMs) };
     }
+    // The early row was dated before the charge: dated at it now, beside the call (a rebuild that reads
+    // it meanwhile dates the call a little early, and the confirmation below moves it back).
+    if (early && ledger) early.then(() => ledger.redate(leaseId, at)).catch(() => {});
     this.hold(integrationId, leaseId);
     // Written while the caller gets on with the grant (the dispatcher picks its next work meanwhile); the
     // call itself waits for it. Not recorded, not made: the lease is given back.
