@@ -10,6 +10,7 @@ import { redisKeys } from "../../src/redis/keys.ts";
 import { timeScale } from "../../src/time.ts";
 import { TEST_REDIS_URL } from "../support/env.ts";
 import { integrationRow, startTestApp, type TestApp, type TestTenant } from "../support/harness.ts";
+import { ledgerWith } from "../support/ledger.ts";
 
 /**
  * The app's window (Xero's: every XPM and Xero Accounting integration of the deployment) rebuilt from the
@@ -189,7 +190,7 @@ describe("the app's window after Redis lost it", () => {
       letGo = resolve;
     });
     let gated = false;
-    const slow: CallLedger = {
+    const slow = ledgerWith(real, {
       begin: async (c) => {
         if (!gated) {
           gated = true;
@@ -197,15 +198,7 @@ describe("the app's window after Redis lost it", () => {
         }
         return real.begin(c);
       },
-      discard: (id) => real.discard(id),
-      redate: (id, at) => real.redate(id, at),
-      end: (id, at) => real.end(id, at),
-      windows: (id, dayStart, recentFrom) => real.windows(id, dayStart, recentFrom),
-      platformCalls: (platforms, recentFrom) => real.platformCalls(platforms, recentFrom),
-      prune: (before) => real.prune(before),
-      forget: (id) => real.forget(id),
-      flush: () => real.flush(),
-    };
+    });
     const late = budget(slow);
     const other = budget();
     const id = await integration("XPM");

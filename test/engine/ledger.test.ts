@@ -9,6 +9,7 @@ import { redisKeys } from "../../src/redis/keys.ts";
 import { timeScale } from "../../src/time.ts";
 import { TEST_REDIS_URL } from "../support/env.ts";
 import { startTestApp, type TestApp } from "../support/harness.ts";
+import { ledgerWith } from "../support/ledger.ts";
 
 /**
  * The call budget with its durable ledger (PostgreSQL) against a real Redis whose keys are deleted for
@@ -126,7 +127,7 @@ describe("the call ledger", () => {
     const real = engineStore(t.app.db.sql).ledger;
     const begun: string[] = [];
     const discarded: string[] = [];
-    const watched: CallLedger = {
+    const watched = ledgerWith(real, {
       begin: (c) => {
         begun.push(c.id);
         return real.begin(c);
@@ -135,14 +136,7 @@ describe("the call ledger", () => {
         discarded.push(leaseId);
         return real.discard(leaseId);
       },
-      redate: (leaseId, at) => real.redate(leaseId, at),
-      end: (leaseId, at) => real.end(leaseId, at),
-      windows: (i, dayStart, recentFrom) => real.windows(i, dayStart, recentFrom),
-      platformCalls: (platforms, recentFrom) => real.platformCalls(platforms, recentFrom),
-      prune: (before) => real.prune(before),
-      forget: (i) => real.forget(i),
-      flush: () => real.flush(),
-    };
+    });
     const b = budget({ ledger: watched });
     // The first answer shows this process Redis's clock; from then on rows above the EXPORT lane go in
     // beside the charge.
