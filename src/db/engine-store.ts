@@ -127,18 +127,6 @@ class CallLedgerTable {
     return (call.export ? this.exports : this.others).insert(call);
   }
 
-  async discard(id: string): Promise<void> {
-    await this.sql.query(`DELETE FROM "CallLedger" WHERE id = $1::uuid`, [id]);
-  }
-
-  async redate(id: string, startedAt: number): Promise<void> {
-    await this.sql.query(
-      `UPDATE "CallLedger" SET "startedAt" = GREATEST("startedAt", $2) WHERE id = $1::uuid`,
-      [id, startedAt],
-      { prepared: true },
-    );
-  }
-
   end(id: string, endedAt: number): void {
     this.ends.set(id, endedAt);
     this.timer ??= setTimeout(() => {

@@ -63,10 +63,6 @@ export interface LedgerWindows {
 export interface CallLedger {
   /** Records a granted call before it goes out (awaited: the call must be durable first). */
   begin(call: Omit<LedgerCall, "endedAt">): Promise<void>;
-  /** Deletes the row of a call that was not granted after all (its row went in beside the charge). */
-  discard(id: string): Promise<void>;
-  /** Dates a call's row at its grant (its row went in beside the charge, dated before it). */
-  redate(id: string, startedAt: number): Promise<void>;
   /** Records a call's end (may be written a moment later, with other ends). */
   end(id: string, endedAt: number): void;
   /** An integration's calls since `dayStart` (counts) and since `recentFrom` (rows). */

@@ -4,12 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { engineStore } from "../../src/db/engine-store.ts";
 import { type CallBudget as Budget, CallBudget } from "../../src/engine/rate-limit/budget.ts";
 import type { CallLimits } from "../../src/engine/rate-limit/limits.ts";
-import type { CallLedger } from "../../src/engine/store.ts";
 import { redisKeys } from "../../src/redis/keys.ts";
 import { timeScale } from "../../src/time.ts";
 import { TEST_REDIS_URL } from "../support/env.ts";
 import { startTestApp, type TestApp } from "../support/harness.ts";
-import { ledgerWith } from "../support/ledger.ts";
 
 /**
  * The call budget with its durable ledger (PostgreSQL) against a real Redis whose keys are deleted for
@@ -32,7 +30,7 @@ afterAll(async () => {
   await t.close();
 });
 
-function budget(options: { ledger?: boolean | CallLedger; leaseTtlMs?: number; renewEveryMs?: number } = {}) {
+function budget(options: { ledger?: boolean; leaseTtlMs?: number; renewEveryMs?: number } = {}) {
   const client = new Redis(TEST_REDIS_URL);
   const b = new CallBudget(client, {
     prefix,
@@ -40,12 +38,7 @@ function budget(options: { ledger?: boolean | CallLedger; leaseTtlMs?: number; r
     guardMs: 0,
     leaseTtlMs: options.leaseTtlMs ?? 5000,
     ...(options.renewEveryMs ? { renewEveryMs: options.renewEveryMs } : {}),
-    ...(options.ledger === false
-      ? {}
-      : {
-          ledger:
-            options.ledger === true || !options.ledger ? engineStore(t.app.db.sql).ledger : options.ledger,
-        }),
+    ...(options.ledger === false ? {} : { ledger: engineStore(t.app.db.sql).ledger }),
     callTimeoutMs: CALL_TIMEOUT_MS,
   });
   budgets.push(b);
@@ -120,47 +113,6 @@ describe("the call ledger", () => {
     expect(await b.acquire(id, limits, "DAILY")).toMatchObject({ granted: false, reason: "concurrent" });
     await b.release(id, inFlight[0]!.leaseId, limits);
     expect((await b.acquire(id, limits, "DAILY")).granted).toBe(true);
-  });
-
-  it("writes a pull's row beside its charge, dated by Redis's clock, and deletes it again when denied", async () => {
-    const id = randomUUID();
-    const real = engineStore(t.app.db.sql).ledger;
-    const begun: string[] = [];
-    const discarded: string[] = [];
-    const watched = ledgerWith(real, {
-      begin: (c) => {
-        begun.push(c.id);
-        return real.begin(c);
-      },
-      discard: (leaseId) => {
-        discarded.push(leaseId);
-        return real.discard(leaseId);
-      },
-    });
-    const b = budget({ ledger: watched });
-    // The first answer shows this process Redis's clock; from then on rows above the EXPORT lane go in
-    // beside the charge.
-    const inFlight = [await call(b, id, "DAILY"), await call(b, id, "DAILY"), await call(b, id, "DAILY")];
-    const rows = async () => {
-      await real.flush();
-      return t.app.db.prisma.callLedger.findMany({ where: { integrationId: id } });
-    };
-    const written = await rows();
-    expect(written.map((row) => row.id).sort()).toEqual(inFlight.map((grant) => grant.leaseId).sort());
-    // Written before the charge, dated by Redis's clock as last seen; then dated at the grant itself.
-    const dated = async () =>
-      Object.fromEntries((await rows()).map((row) => [row.id, Number(row.startedAt)]));
-    await expect
-      .poll(dated)
-      .toEqual(Object.fromEntries(inFlight.map((grant) => [grant.leaseId, grant.granted ? grant.at : 0])));
-    // Three in flight: the fourth is refused. Its row went in beside the charge, and is deleted again.
-    expect(await b.acquire(id, limits, "DAILY")).toMatchObject({ granted: false, reason: "concurrent" });
-    expect(begun).toHaveLength(4);
-    await expect.poll(() => discarded).toEqual([begun[3]]);
-    await expect.poll(async () => (await rows()).length).toBe(3);
-    // Exports are written once granted: a refused one never had a row.
-    expect(await b.acquire(id, limits, "EXPORT")).toMatchObject({ granted: false });
-    expect(begun).toHaveLength(4);
   });
 
   it("forgets an integration's calls on reset, and prunes old rows", async () => {

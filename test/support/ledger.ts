@@ -4,8 +4,6 @@ import type { CallLedger } from "../../src/engine/store.ts";
 export function ledgerWith(real: CallLedger, replaced: Partial<CallLedger>): CallLedger {
   return {
     begin: (call) => real.begin(call),
-    discard: (id) => real.discard(id),
-    redate: (id, startedAt) => real.redate(id, startedAt),
     end: (id, endedAt) => real.end(id, endedAt),
     windows: (id, dayStart, recentFrom) => real.windows(id, dayStart, recentFrom),
     platformCalls: (platforms, recentFrom) => real.platformCalls(platforms, recentFrom),

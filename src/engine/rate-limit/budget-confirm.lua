@@ -16,18 +16,10 @@ if not redis.call("ZSCORE", KEYS[2], id) then
   if ARGV[4] == "1" then redis.call("ZADD", KEYS[3], "NX", at, id) end
   for i = 1, 3 do redis.call("PEXPIRE", KEYS[i], dayMs * 2) end
   restored = 1
-else
-  -- Put back by a rebuild that read the row written beside the charge, dated before the grant: dated as
-  -- the grant dated it (never earlier).
-  redis.call("ZADD", KEYS[2], "GT", at, id)
 end
-if ARGV[5] == "1" then
-  if not redis.call("ZSCORE", KEYS[4], id) then
-    redis.call("ZADD", KEYS[4], "NX", at, id)
-    redis.call("PEXPIRE", KEYS[4], dayMs * 2)
-    restored = 1
-  else
-    redis.call("ZADD", KEYS[4], "GT", at, id)
-  end
+if ARGV[5] == "1" and not redis.call("ZSCORE", KEYS[4], id) then
+  redis.call("ZADD", KEYS[4], "NX", at, id)
+  redis.call("PEXPIRE", KEYS[4], dayMs * 2)
+  restored = 1
 end
 return restored

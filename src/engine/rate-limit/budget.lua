@@ -79,12 +79,6 @@ redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now)
 redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", now - window)
 redis.call("ZREMRANGEBYSCORE", KEYS[3], "-inf", now - window)
 redis.call("ZREMRANGEBYSCORE", KEYS[6], "-inf", now)
--- A lease id is this charge's own. Found here already, it was put back by a rebuild that read the call's
--- ledger row, written beside this charge (CallBudget.acquire): it is this call, not another, and counts
--- once. (The day's count the rebuild raised for it stays: one call too many, the safe side.)
-redis.call("ZREM", KEYS[1], leaseId)
-redis.call("ZREM", KEYS[2], leaseId)
-if appLimit > 0 then redis.call("ZREM", KEYS[7], leaseId) end
 
 local day = math.floor(now / dayMs)
 local untilNextDay = (day + 1) * dayMs - now

@@ -156,9 +156,6 @@ async function mergeInChunks(
   }
 }
 
-/** Real ms a sighting of Redis's clock stands before a later, lower one replaces it (redisOffset). */
-const OFFSET_FRESH_MS = 60_000;
-
 export class CallBudget {
   private readonly redis: Redis & BudgetCommands;
   private readonly leaseTtlMs: number;
@@ -235,24 +232,6 @@ export class CallBudget {
     return Math.min(2000, Math.max(100, this.options.time.minuteMs / 20));
   }
 
-  /**
-   * How far Redis's clock is ahead of this process's (ms), as its answers show it: the most seen lately,
-   * since each answer is late by its way back. Null until the first answer.
-   */
-  private redisOffset: { ms: number; seenAt: number } | null = null;
-
-  private sawRedisTime(at: number): void {
-    const now = Date.now();
-    const ms = at - now;
-    if (!this.redisOffset || ms > this.redisOffset.ms || now - this.redisOffset.seenAt > OFFSET_FRESH_MS)
-      this.redisOffset = { ms, seenAt: now };
-  }
-
-  /** Redis's clock now, as this process sees it (redisOffset). */
-  private redisClock(): number {
-    return Date.now() + (this.redisOffset?.ms ?? 0);
-  }
-
   /** Allowance for the time between our charge and the platform's count of the call. */
   private get guardMs(): number {
     return this.options.guardMs;
@@ -272,39 +251,15 @@ export class CallBudget {
   ): Promise<Grant> {
     const leaseId = randomUUID();
     const exporting = lane === EXPORT_LANE;
-    const { ledger } = this.options;
-    // Above the EXPORT lane (a pull's page, a live read: work that preempted the exports) the call's row
-    // goes in beside the charge, dated by Redis's clock as this process sees it, so the call waits for one
-    // round trip less. Denied, the row is deleted again (should that be lost, it counts a call never
-    // made: the safe side). Exports, often denied while their app's budget is scarce, go in once granted.
-    const early =
-      ledger && !exporting && this.redisOffset
-        ? ledger.begin({ id: leaseId, integrationId, lane, export: false, startedAt: this.redisClock() })
-        : null;
-    early?.catch(() => {});
-    const discard = () => {
-      if (early && ledger) early.then(() => ledger.discard(leaseId)).catch(() => {});
-    };
-    const answer = await this.ask(integrationId, limits, lane, { leaseId, interactive, allowance }).catch(
-      (error: unknown) => {
-        discard();
-        throw error;
-      },
-    );
+    const answer = await this.ask(integrationId, limits, lane, { leaseId, interactive, allowance });
     const [granted, reason, waitMs, minuteUsed, dayUsed, at] = answer;
-    this.sawRedisTime(at);
-    if (granted !== 1) {
-      discard();
-      return { granted: false, reason: reason as DenyReason, waitMs: Math.max(1, waitMs) };
-    }
-    // The early row was dated before the charge: dated at it now, beside the call (a rebuild that reads
-    // it meanwhile dates the call a little early, and the confirmation below moves it back).
-    if (early && ledger) early.then(() => ledger.redate(leaseId, at)).catch(() => {});
+    if (granted !== 1) return { granted: false, reason: reason as DenyReason, waitMs: Math.max(1, waitMs) };
     this.hold(integrationId, leaseId);
     // Written while the caller gets on with the grant (the dispatcher picks its next work meanwhile); the
     // call itself waits for it. Not recorded, not made: the lease is given back.
-    const recorded = ledger
-      ? (early ?? ledger.begin({ id: leaseId, integrationId, lane, export: exporting, startedAt: at }))
+    const recorded = this.options.ledger
+      ? this.options.ledger
+          .begin({ id: leaseId, integrationId, lane, export: exporting, startedAt: at })
           .then(() => this.confirm(integrationId, limits, leaseId, at, exporting))
           .catch(async (error: unknown) => {
             await this.release(integrationId, leaseId);
