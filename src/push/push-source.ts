@@ -13,11 +13,11 @@ import {
 } from "../platforms/xero-accounting/journal.ts";
 import { XERO_ACCOUNTING_PULLERS } from "../platforms/xero-accounting/pull.ts";
 import { exportAllowances } from "../sync/export-reserve.ts";
-import { deferralMemory } from "../sync/pull-source.ts";
 import { upsertRecords } from "../sync/records.ts";
 import {
   activeRuns,
   deferRun,
+  deferralMemory,
   integrationsWithActiveRuns,
   resumeRun,
   runUpdated,

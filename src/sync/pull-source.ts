@@ -16,7 +16,14 @@ import {
   readPlan,
   skipEntity,
 } from "./pull.ts";
-import { activeRuns, deferRun, integrationsWithActiveRuns, resumeRun, runUpdated } from "./run-state.ts";
+import {
+  activeRuns,
+  deferRun,
+  deferralMemory,
+  integrationsWithActiveRuns,
+  resumeRun,
+  runUpdated,
+} from "./run-state.ts";
 import { laneForKind } from "./runs.ts";
 import type { WorkDeps } from "./work-deps.ts";
 
@@ -118,7 +125,8 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
               break;
             }
             mayWait = true;
-            const step = await nextPullStep(prisma, run, integration, run.cursor ? undefined : plan);
+            const step = await nextPullStep(prisma, run, integration, plan);
+            // Spent on this run's start; a run already started did not use it.
             if (!run.cursor) plan = undefined;
             if (step.kind === "done") {
               deps.publish(await finishRun(prisma, run));
@@ -187,23 +195,6 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
           }
         },
       };
-    },
-  };
-}
-
-/**
- * When the first of an integration's deferred runs is due again, as a session last looked: learnt with
- * each look at the runs and kept between looks (runs change only with an announcement or the session's
- * own moves), so a source with no runs due costs no query per call while its activation drains exports.
- * `arrived` says the time has come: the session looks at its runs again.
- */
-export function deferralMemory() {
-  let at: number | null = null;
-  return {
-    arrived: () => at !== null && at <= Date.now(),
-    at: () => at,
-    learn(next: number | null) {
-      at = next;
     },
   };
 }

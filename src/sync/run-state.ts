@@ -194,3 +194,20 @@ export async function activeRuns(
     deferredAt: waiting.length > 0 ? Math.min(...waiting.map((run) => until(run)!)) : null,
   };
 }
+
+/**
+ * When the first of an integration's deferred runs is due again, as a session last looked: learnt with
+ * each look at the runs and kept between looks (runs change only with an announcement or the session's
+ * own moves), so a source with no runs due costs no query per call while its activation drains exports.
+ * `arrived` says the time has come: the session looks at its runs again.
+ */
+export function deferralMemory() {
+  let at: number | null = null;
+  return {
+    arrived: () => at !== null && at <= Date.now(),
+    at: () => at,
+    learn(next: number | null) {
+      at = next;
+    },
+  };
+}

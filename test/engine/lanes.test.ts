@@ -204,8 +204,9 @@ describe("priority lanes", () => {
     // Two platform minutes: the window frees twice over, and nothing more goes out.
     await new Promise((resolve) => setTimeout(resolve, 2 * MINUTE_MS));
     const after = h.xpm.caps.accepted(remoteTenantId).filter((c) => c.startedAt >= pausedAt);
-    // At most the calls already charged when the pause was heard: one per slot.
-    expect(after.length).toBeLessThanOrEqual(3);
+    // At most the calls already charged when the pause was heard: one per slot, or two should the
+    // announcement take longer than a call (40 ms) to arrive. Without the look, the backlog went on.
+    expect(after.length).toBeLessThanOrEqual(6);
     const waiting = await h.t.app.db.prisma.exportItem.count({
       where: { integrationId: integration.id, status: "PENDING" },
     });
