@@ -132,7 +132,7 @@ const budgetUsed = new Gauge({
 });
 const budgetLimit = new Gauge({
   name: "syncline_budget_limit",
-  help: "The cap of each rate window of each integration.",
+  help: "The cap of each rate window of each integration (exportMinute and exportDay: what the integration's last export call was allowed, which under the ADAPTIVE reserve moves with its pull schedule).",
   labelNames: ["integration_id", "platform", "window"] as const,
   registers: [registry],
 });

@@ -3,7 +3,7 @@ import type { CallBudget } from "../engine/rate-limit/budget.ts";
 import { catalogApps, limitsFor } from "../engine/rate-limit/limits.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { AppGauges, IntegrationGauges } from "../observability/metrics.ts";
-import { laneDepths } from "./queue-figures.ts";
+import { laneDepths, withAllowance } from "./queue-figures.ts";
 import { ACTIVE_RUN_STATUSES } from "./run-state.ts";
 
 /**
@@ -30,10 +30,10 @@ export async function fleetFigures(prisma: PrismaClient, budget: CallBudget): Pr
   ]);
   return Promise.all(
     integrations.map(async (integration): Promise<IntegrationGauges> => {
-      const snapshot = await budget.snapshot(
-        integration.id,
-        limitsFor(integration.platform, integration.rateLimitOverride),
-      );
+      const limits = limitsFor(integration.platform, integration.rateLimitOverride);
+      // The export windows' limits as the engine last applied them (ADAPTIVE: what the schedule allowed).
+      const raw = await budget.snapshot(integration.id, limits);
+      const snapshot = withAllowance(raw, limits, raw.exportAllowance);
       const items = { pending: 0, sending: 0, failed: 0 };
       for (const row of outbox) {
         if (row.integrationId === integration.id)

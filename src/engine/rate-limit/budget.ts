@@ -106,6 +106,12 @@ export interface BudgetSnapshot {
   platform: { minute: PlatformFigure | null; day: PlatformFigure | null };
   /** The app whose window the integration's calls also count against (`appSnapshot`); null: none. */
   app: string | null;
+  /**
+   * The allowance the integration's last export call asked under (null: none asked since Redis last
+   * lost its windows). `exportMinute` and `exportDay` carry the strict reserve's limits: under ADAPTIVE
+   * this is what the engine applied instead, as of that call.
+   */
+  exportAllowance: ExportAllowance | null;
 }
 
 /**
@@ -577,7 +583,13 @@ export class CallBudget {
       platformMinuteAt,
       platformDay,
       platformDayAt,
+      ,
+      allowedMinute,
+      allowedDayKeep,
     ] = figures as [
+      number,
+      number,
+      number,
       number,
       number,
       number,
@@ -622,6 +634,7 @@ export class CallBudget {
         day: platformFigure(platformDay, platformDayAt),
       },
       app: limits.app?.app ?? null,
+      exportAllowance: allowedMinute >= 0 ? { perMinute: allowedMinute, dayKeep: allowedDayKeep } : null,
     };
   }
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { globalId } from "../../../src/graphql/ids.ts";
 import { enqueueEdits } from "../../../src/sync/export.ts";
-import { TriggerSyncMutation } from "../../operations.ts";
+import { TriggerSyncMutation, UpdateIntegrationSettingsMutation } from "../../operations.ts";
 import { connectedXpm, type EngineHarness, startEngineHarness, until } from "../../support/engine.ts";
 import type { TestTenant } from "../../support/harness.ts";
 
@@ -129,6 +129,48 @@ describe("/metrics", () => {
     expect(
       sample(ran, "syncline_provider_calls_total", { platform: "XPM", lane: "DAILY", outcome: "ok" }),
     ).toBeGreaterThan(0);
+  }, 60_000);
+
+  it("shows an ADAPTIVE integration's export limits as the engine applied them: the whole minute while no pull is due", async () => {
+    // One-off: no pull is scheduled, so ADAPTIVE exports may use the whole minute cap (60, not the 30 kept).
+    const { integration, practice } = await connectedXpm(h, {
+      tenantId: tenant.id,
+      seed: { jobs: 20 },
+      syncMode: "ONE_OFF",
+    });
+    const { updateIntegrationSettings } = await h.t.data(
+      UpdateIntegrationSettingsMutation,
+      { input: { integrationId: globalId("Integration", integration.id), exportReserveMode: "ADAPTIVE" } },
+      tenant.admin,
+    );
+    expect(updateIntegrationSettings.__typename).toBe("IntegrationSettingsPayload");
+    const labels = { integration_id: integration.id, platform: "XPM" };
+    // No export has asked yet: the strict reserve's figures.
+    const before = await scrape();
+    expect(sample(before, "syncline_budget_limit", { ...labels, window: "exportMinute" })).toBe(30);
+    expect(sample(before, "syncline_budget_limit", { ...labels, window: "exportDay" })).toBe(4500);
+
+    await h.t.app.db.prisma.$transaction((tx) =>
+      enqueueEdits(
+        tx,
+        integration.id,
+        [...practice.jobs.keys()].map((job) => ({ entity: "job", remoteId: job, field: "budget", value: 5 })),
+      ),
+    );
+    await h.t.app.engine.notify(integration.id, { preempt: false });
+    await until(
+      "all 20 exports sent",
+      async () =>
+        (await h.t.app.db.prisma.exportItem.count({
+          where: { integrationId: integration.id, status: "SENT" },
+        })) === 20,
+      30_000,
+    );
+    const after = await scrape();
+    expect(sample(after, "syncline_budget_limit", { ...labels, window: "exportMinute" })).toBe(60);
+    // No pull left today: the day cap less what pulls used (none) is the exports' too.
+    expect(sample(after, "syncline_budget_limit", { ...labels, window: "exportDay" })).toBe(5000);
+    expect(sample(after, "syncline_budget_limit", { ...labels, window: "minute" })).toBe(60);
   }, 60_000);
 
   it("counts subscriptions open by transport and field while they are open", async () => {
