@@ -44,7 +44,7 @@ interface PullWork {
  * moving to the next entity and finishing a run cost no call.
  */
 export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
-  const { prisma } = deps;
+  const { prisma, urgentPrisma } = deps;
   return {
     name: "pulls",
     lanes: PULL_LANES,
@@ -74,7 +74,7 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
       const deferred = deferralMemory();
       /** The oldest due run of the highest lane, ordered by the lane registry's rank. */
       const nextRun = async (skipped: Set<string>): Promise<SyncRun | null> => {
-        const { due, deferredAt } = await activeRuns(prisma, integration.id, PULL_KINDS, [
+        const { due, deferredAt } = await activeRuns(urgentPrisma, integration.id, PULL_KINDS, [
           ...busy,
           ...skipped,
         ]);
@@ -113,7 +113,7 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
             // Cleared before the query, so an announcement that lands during it is not lost.
             mayWait = false;
             if (expectRun && !plan) {
-              plan = readPlan(prisma, integration);
+              plan = readPlan(urgentPrisma, integration);
               // Unused when the run found has started already; a failure then must not go unhandled.
               plan.catch(() => {});
             }

@@ -2,9 +2,12 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SqlPool } from "../../../src/db/client.ts";
 import { engineStore } from "../../../src/db/engine-store.ts";
-import type { Integration } from "../../../src/generated/prisma/client.ts";
+import { callTargetOf } from "../../../src/engine/provider-call.ts";
+import type { Integration, PrismaClient } from "../../../src/generated/prisma/client.ts";
+import { logger } from "../../../src/logger.ts";
 import { exportQueue } from "../../../src/sync/export-state.ts";
 import { nextPullStep, type RunCursor } from "../../../src/sync/pull.ts";
+import { pullSource } from "../../../src/sync/pull-source.ts";
 import { moveRun } from "../../../src/sync/run-state.ts";
 import { integrationRow, startTestApp, type TestApp } from "../../support/harness.ts";
 
@@ -116,6 +119,53 @@ describe("the engine's urgent connections", () => {
 
     const rows = await t.app.db.prisma.callLedger.count({ where: { integrationId: integration.id } });
     expect(rows).toBe(2);
+  });
+});
+
+describe("the engine's urgent Prisma client", () => {
+  it("carries a pull session's look for an announced run and the run's plan; the run's start goes on the shared client", async () => {
+    expect(t.app.db.urgentPrisma).not.toBe(t.app.db.prisma);
+    const integration = await xpm();
+    const run = await queuedRun(integration);
+    const count = { shared: 0, urgent: 0 };
+    // The real clients, each operation counted on its way through.
+    const watched = (client: PrismaClient, key: keyof typeof count) =>
+      client.$extends({
+        query: {
+          $allOperations: ({ args, query }) => {
+            count[key]++;
+            return query(args);
+          },
+        },
+      }) as unknown as PrismaClient;
+    const source = pullSource({
+      prisma: watched(t.app.db.prisma, "shared"),
+      urgentPrisma: watched(t.app.db.urgentPrisma, "urgent"),
+      sql: t.app.db.sql,
+      time: t.config.time,
+      publish: () => {},
+    });
+    const session = source.open(callTargetOf(integration, logger, t.config), {
+      fence: 1,
+      callTimeoutMs: 5000,
+    });
+    session.announced();
+
+    const offer = await session.next();
+    expect(offer.kind).toBe("call");
+    if (offer.kind !== "call") return;
+    expect(offer.work.run.id).toBe(run.id);
+    // The run look, its settings and watermarks: all on the urgent client, nothing on the shared one.
+    expect(count.shared).toBe(0);
+    expect(count.urgent).toBeGreaterThanOrEqual(2);
+
+    const looked = count.urgent;
+    session.calling?.(offer.work);
+    expect(await offer.work.started).toBe(true);
+    expect(count.urgent).toBe(looked);
+    expect(count.shared).toBeGreaterThan(0);
+    const started = await t.app.db.prisma.syncRun.findUniqueOrThrow({ where: { id: run.id } });
+    expect(started.status).toBe("RUNNING");
   });
 });
 
