@@ -95,13 +95,18 @@ function countedClient(adapter: PrismaPg, counter: { n: number }): PrismaClient 
 }
 
 /** Connections kept for statements on the way to a call above the EXPORT lane (`Database.urgentSql`). */
-const URGENT_CONNECTIONS = 3;
+export const URGENT_CONNECTIONS = 3;
+/**
+ * Connections of `Database.urgentPrisma`: a newly arrived run's reads go side by side (its integration's
+ * servability, its run look, its plan's settings and watermarks: six at most).
+ */
+const URGENT_READ_CONNECTIONS = 6;
 
 function openPostgres(url: string): Database {
   const counter = { n: 0 };
   const prisma = countedClient(new PrismaPg({ connectionString: url }), counter);
   const urgentPrisma = countedClient(
-    new PrismaPg({ connectionString: url, max: URGENT_CONNECTIONS }),
+    new PrismaPg({ connectionString: url, max: URGENT_READ_CONNECTIONS }),
     counter,
   );
   const pools = [

@@ -120,6 +120,25 @@ describe("the engine's urgent connections", () => {
     const rows = await t.app.db.prisma.callLedger.count({ where: { integrationId: integration.id } });
     expect(rows).toBe(2);
   });
+
+  it("take a non-export row at once beside one in flight, leaving a connection for the fences", async () => {
+    const integration = await xpm();
+    const urgent = counted(t.app.db.urgentSql);
+    const store = engineStore(t.app.db.sql, urgent);
+    const row = () => ({
+      id: randomUUID(),
+      integrationId: integration.id,
+      lane: "DAILY" as const,
+      export: false,
+      startedAt: Date.now(),
+    });
+    // Three granted together: two inserts go out at once; the third waits and goes in the next.
+    const begun = [store.ledger.begin(row()), store.ledger.begin(row()), store.ledger.begin(row())];
+    expect(urgent.n).toBe(2);
+    await Promise.all(begun);
+    expect(urgent.n).toBe(3);
+    expect(await t.app.db.prisma.callLedger.count({ where: { integrationId: integration.id } })).toBe(3);
+  });
 });
 
 describe("the engine's urgent Prisma client", () => {
