@@ -3,6 +3,7 @@ import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { CallBudget } from "../../src/engine/rate-limit/budget.ts";
 import type { CallLimits } from "../../src/engine/rate-limit/limits.ts";
+import { redisKeys } from "../../src/redis/keys.ts";
 import { timeScale } from "../../src/time.ts";
 import { TEST_REDIS_URL } from "../support/env.ts";
 
@@ -108,6 +109,30 @@ describe("call budget", () => {
     expect(snapshot.exportMinute).toMatchObject({ limit: 5, used: 5, remaining: 0 });
     expect(snapshot.exportDay).toMatchObject({ limit: 100, used: 5 });
     expect(snapshot.day.used).toBe(8);
+  });
+
+  it("tells its readers the allowance the last export asked under, and a day keep only on its own day", async () => {
+    const b = budget();
+    const id = randomUUID();
+    expect((await b.snapshot(id, limits())).exportAllowance).toBeNull();
+    await b.acquire(id, limits(), "EXPORT", null, { perMinute: 60, dayKeep: 120 });
+    expect((await b.snapshot(id, limits())).exportAllowance).toEqual({ perMinute: 60, dayKeep: 120 });
+    // STRICT: the reserve's minute, no day keep.
+    await b.acquire(id, limits(), "EXPORT");
+    expect((await b.snapshot(id, limits())).exportAllowance).toEqual({ perMinute: 30, dayKeep: -1 });
+    // A pull lane's call leaves it as it was.
+    await b.acquire(id, limits(), "DAILY");
+    expect((await b.snapshot(id, limits())).exportAllowance).toEqual({ perMinute: 30, dayKeep: -1 });
+
+    // Recorded yesterday: the keep was yesterday's schedule's, so readers get none (the reserve's figure).
+    const other = randomUUID();
+    await b.acquire(other, limits(), "EXPORT", null, { perMinute: 60, dayKeep: 120 });
+    const redis = new Redis(TEST_REDIS_URL);
+    clients.push(redis);
+    const counters = redisKeys(prefix).budget(other).day;
+    expect(await redis.hexists(counters, "keepDay")).toBe(1);
+    await redis.hincrby(counters, "keepDay", -1);
+    expect((await b.snapshot(other, limits())).exportAllowance).toEqual({ perMinute: 60, dayKeep: -1 });
   });
 
   it("stops at the day cap until the next day", async () => {

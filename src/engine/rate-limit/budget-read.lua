@@ -4,7 +4,7 @@
 -- exportDayUsed, oldestMinuteCall or -1, oldestExportMinuteCall or -1, blockedUntil or 0,
 -- platform minute remaining or -1, when it was seen or -1, platform day remaining or -1, when or -1,
 -- 1 when every window carries its rebuilt mark (budget.lua), else 0, the export minute figure the last
--- export asked under or -1, its day keep (-1: the strict reserve's day figure)}. Marks ("built", scored +inf) are
+-- export asked under or -1, its day keep (-1: the strict reserve's day figure, or it was another day's)}. Marks ("built", scored +inf) are
 -- never counted: ranges end just below +inf.
 local t = redis.call("TIME")
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -34,5 +34,6 @@ return {
   (marked(KEYS[1]) and marked(KEYS[2]) and marked(KEYS[3]) and redis.call("HEXISTS", KEYS[4], "built") == 1)
     and 1 or 0,
   tonumber(redis.call("HGET", KEYS[4], "allowance") or "-1"),
-  tonumber(redis.call("HGET", KEYS[4], "dayKeep") or "-1"),
+  redis.call("HGET", KEYS[4], "keepDay") == tostring(day)
+    and tonumber(redis.call("HGET", KEYS[4], "dayKeep") or "-1") or -1,
 }

@@ -82,8 +82,10 @@ redis.call("ZREMRANGEBYSCORE", KEYS[6], "-inf", now)
 
 local day = math.floor(now / dayMs)
 -- The allowance exports ask under now (ARGV 4 and 19), for the budget's readers (budget-read.lua): under
--- ADAPTIVE it moves with the pull schedule, which only the work sources know.
-if isExport then redis.call("HSET", KEYS[4], "allowance", exportPerMinute, "dayKeep", ARGV[19] or "-1") end
+-- ADAPTIVE it moves with the pull schedule, which only the work sources know. The day keep is the day's.
+if isExport then
+  redis.call("HSET", KEYS[4], "allowance", exportPerMinute, "dayKeep", ARGV[19] or "-1", "keepDay", day)
+end
 local untilNextDay = (day + 1) * dayMs - now
 local minuteUsed = count(KEYS[2])
 local dayUsed = tonumber(redis.call("HGET", KEYS[4], tostring(day)) or "0")

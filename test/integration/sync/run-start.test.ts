@@ -142,7 +142,7 @@ describe("the engine's urgent connections", () => {
 });
 
 describe("the engine's urgent Prisma client", () => {
-  it("carries a pull session's look for an announced run and the run's plan; the run's start goes on the shared client", async () => {
+  it("carries a pull session's look for an announced run and the run's plan; the run's start and unannounced looks go on the shared client", async () => {
     expect(t.app.db.urgentPrisma).not.toBe(t.app.db.prisma);
     const integration = await xpm();
     const run = await queuedRun(integration);
@@ -185,6 +185,18 @@ describe("the engine's urgent Prisma client", () => {
     expect(count.shared).toBeGreaterThan(0);
     const started = await t.app.db.prisma.syncRun.findUniqueOrThrow({ where: { id: run.id } });
     expect(started.status).toBe("RUNNING");
+
+    // A look nothing announced (an activation's first, as every activation of a draining fleet makes)
+    // stays on the shared client, which keeps the urgent connections for what was announced.
+    const before = { ...count };
+    const unannounced = source.open(callTargetOf(integration, logger, t.config), {
+      fence: 2,
+      callTimeoutMs: 5000,
+    });
+    const again = await unannounced.next();
+    expect(again.kind).toBe("call");
+    expect(count.urgent).toBe(before.urgent);
+    expect(count.shared).toBeGreaterThan(before.shared);
   });
 });
 
