@@ -34,17 +34,14 @@ export function engineWork(
   const settled = new SettledPublisher(db.sql, (list) => throttle.send(list));
   const deps: WorkDeps = {
     prisma: db.prisma,
-    urgentPrisma: db.urgentPrisma,
     sql: db.sql,
     time: config.time,
     publish: (list) => settled.send(list),
   };
   return {
     sources: [pullSource(deps), pushSource(deps), withExportDayNotice(exportSource(deps), deps)],
-    servable: (integrationId, options) =>
-      (options?.urgent ? db.urgentPrisma : db.prisma).integration.findFirst({
-        where: { id: integrationId, status: { in: SERVABLE } },
-      }),
+    servable: (integrationId) =>
+      db.prisma.integration.findFirst({ where: { id: integrationId, status: { in: SERVABLE } } }),
     queueDue: async () => {
       // Authorizations a disconnect or a one-off sync left behind are revoked on the same sweep.
       const [due] = await Promise.all([

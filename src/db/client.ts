@@ -42,12 +42,6 @@ export interface Database {
    * behind it waited there for its turn (bench:fleet: up to 116 statements queued ahead of it).
    */
   urgentSql: SqlPool;
-  /**
-   * A Prisma client on connections of its own, for the reads on the way to a call above the EXPORT lane
-   * (whether an urgent activation's integration may be served, a pull session's look for its runs and a
-   * run's plan): behind a backlogged fleet's churn of activations, they queued in `prisma`'s pool.
-   */
-  urgentPrisma: PrismaClient;
   /** Opens a raw SQL session (its own connection on PostgreSQL; the shared instance on PGlite). */
   session(): Promise<SqlSession>;
   /**
@@ -85,30 +79,21 @@ export async function openDatabase(database: Config["database"], options: { migr
   return db;
 }
 
-/** A Prisma client that adds each statement it sends to `counter`, for `Database.queryCount`. */
-function countedClient(adapter: PrismaPg, counter: { n: number }): PrismaClient {
+/** A Prisma client that reports each statement it sends, for `Database.queryCount`. */
+function countedClient(adapter: PrismaPg): { prisma: PrismaClient; counter: { n: number } } {
+  const counter = { n: 0 };
   const client = new PrismaClient({ adapter, log: [{ emit: "event", level: "query" }] });
   client.$on("query", () => {
     counter.n++;
   });
-  return client as unknown as PrismaClient;
+  return { prisma: client as unknown as PrismaClient, counter };
 }
 
 /** Connections kept for statements on the way to a call above the EXPORT lane (`Database.urgentSql`). */
-export const URGENT_CONNECTIONS = 3;
-/**
- * Connections of `Database.urgentPrisma`: a newly arrived run's reads go side by side (its integration's
- * servability, its run look, its plan's settings and watermarks: six at most).
- */
-const URGENT_READ_CONNECTIONS = 6;
+const URGENT_CONNECTIONS = 3;
 
 function openPostgres(url: string): Database {
-  const counter = { n: 0 };
-  const prisma = countedClient(new PrismaPg({ connectionString: url }), counter);
-  const urgentPrisma = countedClient(
-    new PrismaPg({ connectionString: url, max: URGENT_READ_CONNECTIONS }),
-    counter,
-  );
+  const { prisma, counter } = countedClient(new PrismaPg({ connectionString: url }));
   const pools = [
     new pg.Pool({ connectionString: url, max: 10 }),
     new pg.Pool({ connectionString: url, max: URGENT_CONNECTIONS }),
@@ -121,12 +106,11 @@ function openPostgres(url: string): Database {
     prisma,
     sql: pooledSql(pool, counter),
     urgentSql: pooledSql(urgentPool, counter),
-    urgentPrisma,
     session: () => openPostgresSession(url),
     queryCount: () => counter.n,
     close: async () => {
       await Promise.all(pools.map((each) => each.end()));
-      await Promise.all([prisma.$disconnect(), urgentPrisma.$disconnect()]);
+      await prisma.$disconnect();
       if (current?.prisma === prisma) current = undefined;
     },
   };
@@ -151,8 +135,7 @@ async function openPglite(dir: string): Promise<Database> {
   // pglite-prisma-adapter 0.6 is typed against an older @prisma/driver-adapter-utils than the client;
   // the runtime contract is the same (verified on Prisma 6.19, STACK.md), so only the types differ.
   const adapter = new PrismaPGlite(pglite) as unknown as PrismaPg;
-  const counter = { n: 0 };
-  const prisma = countedClient(adapter, counter);
+  const { prisma, counter } = countedClient(adapter);
   const sql: SqlPool = {
     query: async <Row>(text: string, params: unknown[] = []) => {
       counter.n++;
@@ -165,7 +148,6 @@ async function openPglite(dir: string): Promise<Database> {
     // One embedded instance answers one statement at a time: there are no connections to keep aside.
     sql,
     urgentSql: sql,
-    urgentPrisma: prisma,
     session: async () => pgliteSession(pglite),
     queryCount: () => counter.n,
     close: async () => {

@@ -1,6 +1,6 @@
 import type { Lane } from "../generated/prisma/enums.ts";
 import { logger } from "../logger.ts";
-import { type SqlPool, URGENT_CONNECTIONS } from "./client.ts";
+import type { SqlPool } from "./client.ts";
 
 /**
  * The dispatch engine's durable state in PostgreSQL (the engine declares what it needs in
@@ -53,28 +53,25 @@ function activationFences(sql: SqlPool, urgentSql: SqlPool) {
 }
 
 /**
- * Ledger rows group-committed: at most `inFlight` statements at a time, and the calls granted meanwhile
- * share the next one, so an idle process writes each call at once and a busy one pays one commit for many.
+ * Ledger rows group-committed: one statement in flight at a time, and the calls granted meanwhile share
+ * the next one, so an idle process writes each call at once and a busy one pays one commit for many.
  */
 class GroupInsert {
-  /** Calls granted while every insert was in flight: they go in the next one, together. */
+  /** Calls granted while an insert was in flight: they go in the next one, together. */
   private waiting: { call: Omit<LedgerRow, "endedAt">; done: (err?: unknown) => void }[] = [];
-  private inserting = 0;
+  private inserting = false;
 
-  constructor(
-    private readonly sql: SqlPool,
-    private readonly inFlight = 1,
-  ) {}
+  constructor(private readonly sql: SqlPool) {}
 
   insert(call: Omit<LedgerRow, "endedAt">): Promise<void> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ call, done: (err) => (err === undefined ? resolve() : reject(err)) });
-      if (this.inserting < this.inFlight) void this.insertWaiting();
+      if (!this.inserting) void this.insertWaiting();
     });
   }
 
   private async insertWaiting(): Promise<void> {
-    this.inserting++;
+    this.inserting = true;
     while (this.waiting.length > 0) {
       const batch = this.waiting;
       this.waiting = [];
@@ -97,7 +94,7 @@ class GroupInsert {
         for (const entry of batch) entry.done(err ?? new Error("call ledger insert failed"));
       }
     }
-    this.inserting--;
+    this.inserting = false;
   }
 }
 
@@ -118,10 +115,7 @@ class CallLedgerTable {
     urgentSql: SqlPool,
   ) {
     this.exports = new GroupInsert(sql);
-    // A row that waited for the one in flight paid two inserts before its call: during a fleet's start,
-    // with many pulls paging at once, 70 ms (traced). Inserts may take all but one of the urgent
-    // connections, which is left for an urgent activation's fence.
-    this.others = new GroupInsert(urgentSql, URGENT_CONNECTIONS - 1);
+    this.others = new GroupInsert(urgentSql);
   }
 
   /**

@@ -28,11 +28,8 @@ export interface DispatcherDeps {
   urgent: BeeQueue<ActivationJob>;
   /** The work the engine serves, in any order (the dispatcher orders them by lane). */
   sources: readonly WorkSource[];
-  /**
-   * The integration if it may be served now (not paused or disconnected), else null. `urgent`: read on
-   * the way to a call above the EXPORT lane (on connections the fleet's exports do not queue on).
-   */
-  servable(integrationId: string, options?: { urgent?: boolean }): Promise<Integration | null>;
+  /** The integration if it may be served now (not paused or disconnected), else null. */
+  servable(integrationId: string): Promise<Integration | null>;
   /** Called after every call an activation made (queue figures changed). */
   afterCall(integrationId: string): void;
   /** The secret each call carries. */
@@ -191,7 +188,7 @@ export class Dispatcher {
       // is read: a resume committed after the read leaves the flag set, and the release finds it.
       const [fence, servable] = await Promise.all([
         this.deps.fences.take(integrationId, { urgent: options.urgent ?? false }),
-        lock.clearDirty(integrationId).then(() => this.deps.servable(integrationId, options)),
+        lock.clearDirty(integrationId).then(() => this.deps.servable(integrationId)),
       ]);
       const claim: ClaimContext = { fence, callTimeoutMs: this.deps.config.engine.callTimeoutMs };
       // The activation before this one let go with nothing in flight: there are no orphans to look for
@@ -271,8 +268,7 @@ export class Dispatcher {
    */
   private async serveRounds(integrationId: string, current: Activation): Promise<number | null> {
     const heard = () => {
-      // Announced: most likely a run, whose first call waits for this read.
-      const standing = this.deps.servable(integrationId, { urgent: true });
+      const standing = this.deps.servable(integrationId);
       standing.catch(() => {});
       current.standing = standing;
       for (const { session } of current.sessions) session.announced();

@@ -37,11 +37,8 @@ export interface Engine {
 /** What the domain gives the engine: its work, and when an integration may be served. */
 export interface EngineWork {
   sources: readonly WorkSource[];
-  /**
-   * The integration if it may be served now (not paused or disconnected), else null. `urgent`: read on
-   * the way to a call above the EXPORT lane (on connections the fleet's exports do not queue on).
-   */
-  servable(integrationId: string, options?: { urgent?: boolean }): Promise<Integration | null>;
+  /** The integration if it may be served now (not paused or disconnected), else null. */
+  servable(integrationId: string): Promise<Integration | null>;
   /** Queues scheduled work that is due; returns the integrations that got some. */
   queueDue(): Promise<string[]>;
   /** Called after every provider call an activation made for the integration. */

@@ -44,7 +44,7 @@ interface PullWork {
  * moving to the next entity and finishing a run cost no call.
  */
 export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
-  const { prisma, urgentPrisma } = deps;
+  const { prisma } = deps;
   return {
     name: "pulls",
     lanes: PULL_LANES,
@@ -72,15 +72,12 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
 
       /** Deferred runs' next due time, learnt with each look at the runs. */
       const deferred = deferralMemory();
-      /**
-       * The oldest due run of the highest lane, ordered by the lane registry's rank. `announced`: the look
-       * follows an announcement, so a run has probably arrived: on the urgent client. Other looks (an
-       * activation's first, a deferral's end) stay on the shared one: a backlogged fleet's activations
-       * each start with one, and would crowd the urgent connections.
-       */
-      const nextRun = async (skipped: Set<string>, announced: boolean): Promise<SyncRun | null> => {
-        const db = announced ? urgentPrisma : prisma;
-        const { due, deferredAt } = await activeRuns(db, integration.id, PULL_KINDS, [...busy, ...skipped]);
+      /** The oldest due run of the highest lane, ordered by the lane registry's rank. */
+      const nextRun = async (skipped: Set<string>): Promise<SyncRun | null> => {
+        const { due, deferredAt } = await activeRuns(prisma, integration.id, PULL_KINDS, [
+          ...busy,
+          ...skipped,
+        ]);
         deferred.learn(deferredAt);
         return due.reduce<SyncRun | null>(
           (best, run) => (best && laneRank(best.lane) <= laneRank(run.lane) ? best : run),
@@ -115,14 +112,13 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
           while (mayWait) {
             // Cleared before the query, so an announcement that lands during it is not lost.
             mayWait = false;
-            const announced = expectRun;
             if (expectRun && !plan) {
-              plan = readPlan(urgentPrisma, integration);
+              plan = readPlan(prisma, integration);
               // Unused when the run found has started already; a failure then must not go unhandled.
               plan.catch(() => {});
             }
             expectRun = false;
-            const run = await nextRun(skipped, announced);
+            const run = await nextRun(skipped);
             if (!run) {
               // Backed-off runs are looked at again on the next pick.
               if (skipped.size > 0) mayWait = true;

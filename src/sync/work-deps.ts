@@ -6,11 +6,6 @@ import type { TimeScale } from "../time.ts";
 /** What the domain's work sources need from the process (app.ts builds it). */
 export interface WorkDeps {
   prisma: PrismaClient;
-  /**
-   * For the reads on the way to a call above the EXPORT lane (a pull session's look for its runs, a run's
-   * plan): connections the fleet's exports do not queue on (Database.urgentPrisma). Writes use `prisma`.
-   */
-  urgentPrisma: PrismaClient;
   /** Raw SQL on the pool, for the statements made once per call. */
   sql: SqlPool;
   time: TimeScale;

@@ -2,12 +2,9 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SqlPool } from "../../../src/db/client.ts";
 import { engineStore } from "../../../src/db/engine-store.ts";
-import { callTargetOf } from "../../../src/engine/provider-call.ts";
-import type { Integration, PrismaClient } from "../../../src/generated/prisma/client.ts";
-import { logger } from "../../../src/logger.ts";
+import type { Integration } from "../../../src/generated/prisma/client.ts";
 import { exportQueue } from "../../../src/sync/export-state.ts";
 import { nextPullStep, type RunCursor } from "../../../src/sync/pull.ts";
-import { pullSource } from "../../../src/sync/pull-source.ts";
 import { moveRun } from "../../../src/sync/run-state.ts";
 import { integrationRow, startTestApp, type TestApp } from "../../support/harness.ts";
 
@@ -119,84 +116,6 @@ describe("the engine's urgent connections", () => {
 
     const rows = await t.app.db.prisma.callLedger.count({ where: { integrationId: integration.id } });
     expect(rows).toBe(2);
-  });
-
-  it("take a non-export row at once beside one in flight, leaving a connection for the fences", async () => {
-    const integration = await xpm();
-    const urgent = counted(t.app.db.urgentSql);
-    const store = engineStore(t.app.db.sql, urgent);
-    const row = () => ({
-      id: randomUUID(),
-      integrationId: integration.id,
-      lane: "DAILY" as const,
-      export: false,
-      startedAt: Date.now(),
-    });
-    // Three granted together: two inserts go out at once; the third waits and goes in the next.
-    const begun = [store.ledger.begin(row()), store.ledger.begin(row()), store.ledger.begin(row())];
-    expect(urgent.n).toBe(2);
-    await Promise.all(begun);
-    expect(urgent.n).toBe(3);
-    expect(await t.app.db.prisma.callLedger.count({ where: { integrationId: integration.id } })).toBe(3);
-  });
-});
-
-describe("the engine's urgent Prisma client", () => {
-  it("carries a pull session's look for an announced run and the run's plan; the run's start and unannounced looks go on the shared client", async () => {
-    expect(t.app.db.urgentPrisma).not.toBe(t.app.db.prisma);
-    const integration = await xpm();
-    const run = await queuedRun(integration);
-    const count = { shared: 0, urgent: 0 };
-    // The real clients, each operation counted on its way through.
-    const watched = (client: PrismaClient, key: keyof typeof count) =>
-      client.$extends({
-        query: {
-          $allOperations: ({ args, query }) => {
-            count[key]++;
-            return query(args);
-          },
-        },
-      }) as unknown as PrismaClient;
-    const source = pullSource({
-      prisma: watched(t.app.db.prisma, "shared"),
-      urgentPrisma: watched(t.app.db.urgentPrisma, "urgent"),
-      sql: t.app.db.sql,
-      time: t.config.time,
-      publish: () => {},
-    });
-    const session = source.open(callTargetOf(integration, logger, t.config), {
-      fence: 1,
-      callTimeoutMs: 5000,
-    });
-    session.announced();
-
-    const offer = await session.next();
-    expect(offer.kind).toBe("call");
-    if (offer.kind !== "call") return;
-    expect(offer.work.run.id).toBe(run.id);
-    // The run look, its settings and watermarks: all on the urgent client, nothing on the shared one.
-    expect(count.shared).toBe(0);
-    expect(count.urgent).toBeGreaterThanOrEqual(2);
-
-    const looked = count.urgent;
-    session.calling?.(offer.work);
-    expect(await offer.work.started).toBe(true);
-    expect(count.urgent).toBe(looked);
-    expect(count.shared).toBeGreaterThan(0);
-    const started = await t.app.db.prisma.syncRun.findUniqueOrThrow({ where: { id: run.id } });
-    expect(started.status).toBe("RUNNING");
-
-    // A look nothing announced (an activation's first, as every activation of a draining fleet makes)
-    // stays on the shared client, which keeps the urgent connections for what was announced.
-    const before = { ...count };
-    const unannounced = source.open(callTargetOf(integration, logger, t.config), {
-      fence: 2,
-      callTimeoutMs: 5000,
-    });
-    const again = await unannounced.next();
-    expect(again.kind).toBe("call");
-    expect(count.urgent).toBe(before.urgent);
-    expect(count.shared).toBeGreaterThan(before.shared);
   });
 });
 
