@@ -15,8 +15,8 @@
  * and announced) until its first call starts; also from before its insert).
  *
  * `npm run bench:fleet` then runs bench/reserve.ts (`npm run bench:reserve`, at its own 3 s minute) for
- * the rest of what the fleet's figures include: 600 edits drained on one integration STRICT next to ADAPTIVE with the
- * 10-minute sync's run times in both, and the calls multi-field coalescing saves.
+ * the rest of what the fleet's figures include: 600 edits drained on one integration, STRICT next to
+ * ADAPTIVE, with the 10-minute sync's run times in both, and the calls multi-field coalescing saves.
  *
  * Needs PostgreSQL and Redis (BENCH_DATABASE_URL, default the local server; REDIS_URL, default local).
  */

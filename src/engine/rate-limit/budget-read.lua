@@ -4,8 +4,8 @@
 -- exportDayUsed, oldestMinuteCall or -1, oldestExportMinuteCall or -1, blockedUntil or 0,
 -- platform minute remaining or -1, when it was seen or -1, platform day remaining or -1, when or -1,
 -- 1 when every window carries its rebuilt mark (budget.lua), else 0, the export minute figure the last
--- export asked under or -1, its day keep (-1: the strict reserve's day figure, or it was another day's)}. Marks ("built", scored +inf) are
--- never counted: ranges end just below +inf.
+-- export asked under or -1, its day keep (-1: the strict reserve's day figure, or it was another day's)}.
+-- Marks ("built", scored +inf) are never counted: ranges end just below +inf.
 local t = redis.call("TIME")
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local minuteMs, dayMs, guard = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
