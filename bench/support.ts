@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { createServer } from "node:net";
 import pg from "pg";
 
 /** What the benchmarks share: fresh databases on the local server, memory sampling, a printed table. */
@@ -101,4 +102,30 @@ export function startWorker(env: Record<string, string>): Promise<ChildProcess> 
       resolve(child);
     });
   });
+}
+
+/** A TCP port free on this machine now (a worker's SYNCLINE_METRICS_PORT). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The sum of a metric's samples on the Prometheus pages at `urls` whose labels include `labels`. */
+export async function scrapeSum(urls: string[], name: string, labels: Record<string, string> = {}) {
+  let sum = 0;
+  for (const url of urls) {
+    for (const line of (await (await fetch(url)).text()).split("\n")) {
+      if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+      if (Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`)))
+        sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+    }
+  }
+  return sum;
 }

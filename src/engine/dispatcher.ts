@@ -3,14 +3,15 @@ import type BeeQueue from "bee-queue";
 import type { Config } from "../config.ts";
 import type { Integration } from "../generated/prisma/client.ts";
 import { logger as rootLogger, withLogContext } from "../logger.ts";
+import { budgetRefusals } from "../observability/metrics.ts";
 import type { ActivationLock } from "./activation-lock.ts";
 import { type ActivationJob, enqueueActivation } from "./activation-queue.ts";
 import { observeCall } from "./call-observer.ts";
 import type { CallCredentials } from "./credentials.ts";
-import { laneRank } from "./lanes.ts";
+import { type Lane, laneRank } from "./lanes.ts";
 import { Mutex } from "./mutex.ts";
 import { type CallTarget, callTargetOf, callUnderLease } from "./provider-call.ts";
-import type { CallBudget, Grant } from "./rate-limit/budget.ts";
+import type { CallBudget, DenyReason, Grant } from "./rate-limit/budget.ts";
 import type { CallLimits } from "./rate-limit/limits.ts";
 import type { ActivationFences, ClaimContext } from "./store.ts";
 import type { WakeHub } from "./wake.ts";
@@ -51,6 +52,12 @@ interface Activation {
   standing: Promise<Integration | null> | null;
   /** The last such look found the integration paused or disconnected: every slot stops. */
   unservable: boolean;
+  /**
+   * The budget's last refusal of a lane's waiting work, and until when it holds: the activation's other
+   * slots wait it out rather than ask again (each would hear the same), so a backlog held back by its
+   * app's budget asks once per wait, not once per slot.
+   */
+  refused: { lane: Lane; until: number } | null;
 }
 
 /**
@@ -307,6 +314,7 @@ export class Dispatcher {
       lockLost: false,
       standing: null,
       unservable: false,
+      refused: null,
     };
   }
 
@@ -367,11 +375,14 @@ export class Dispatcher {
       const waiting = await session.waiting?.();
       let ahead: GrantedCall | null = null;
       if (waiting) {
+        const held = activation.refused;
+        if (held?.lane === waiting.lane && held.until > Date.now())
+          return { kind: "wait", waitMs: held.until - Date.now() };
         if (!(await this.standing(activation))) return { kind: "stop" };
         const grant = await budget.acquire(id, target.limits, waiting.lane, null, waiting.allowance ?? null);
         if (!grant.granted) {
           await session.refused?.(grant);
-          return { kind: "wait", waitMs: Math.max(1, grant.waitMs) };
+          return this.refusal(activation, waiting.lane, grant);
         }
         ahead = grant;
       }
@@ -403,7 +414,7 @@ export class Dispatcher {
         ahead ?? (await budget.acquire(id, target.limits, offer.lane, null, offer.allowance ?? null));
       if (!grant.granted) {
         await session.unclaim(offer.work, grant);
-        return { kind: "wait", waitMs: Math.max(1, grant.waitMs) };
+        return this.refusal(activation, offer.lane, grant);
       }
       session.calling?.(offer.work);
       return {
@@ -426,6 +437,14 @@ export class Dispatcher {
       };
     }
     return { kind: "idle", dueAt };
+  }
+
+  /** The budget refused a call of `lane`: every slot of the activation waits as long before asking again. */
+  private refusal(activation: Activation, lane: Lane, denial: { reason: DenyReason; waitMs: number }): Pick {
+    const wait = Math.max(1, denial.waitMs);
+    activation.refused = { lane, until: Date.now() + wait };
+    budgetRefusals.inc({ platform: activation.target.integration.platform, lane, reason: denial.reason });
+    return { kind: "wait", waitMs: wait };
   }
 
   /**

@@ -59,6 +59,18 @@ export const tokenRefreshes = new Counter({
   registers: [registry],
 });
 
+/**
+ * The call budget refused a call of queued work (engine dispatcher), by the cap that held it back (minute,
+ * day, exportMinute, appPace, appShare …): why work waits while nothing is wrong. An activation's call
+ * slots share each refusal, so this counts the looks the budget answered, not the slots that waited.
+ */
+export const budgetRefusals = new Counter({
+  name: "syncline_budget_refusals_total",
+  help: "Looks at the call budget that were refused for queued work, by platform, lane and the cap that refused (one per wait an activation was told, whatever its slots).",
+  labelNames: ["platform", "lane", "reason"] as const,
+  registers: [registry],
+});
+
 /** For the webhooks code: one delivery attempt to a host endpoint, by outcome. */
 export const webhookDeliveries = new Counter({
   name: "syncline_webhook_deliveries_total",
