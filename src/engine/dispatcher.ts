@@ -12,6 +12,7 @@ import { type Lane, laneRank } from "./lanes.ts";
 import { Mutex } from "./mutex.ts";
 import { type CallTarget, callTargetOf, callUnderLease } from "./provider-call.ts";
 import type { CallBudget, DenyReason, Grant } from "./rate-limit/budget.ts";
+import type { ExportAllowance } from "./rate-limit/export-allowance.ts";
 import type { CallLimits } from "./rate-limit/limits.ts";
 import type { ActivationFences, ClaimContext } from "./store.ts";
 import type { WakeHub } from "./wake.ts";
@@ -53,12 +54,39 @@ interface Activation {
   /** The last such look found the integration paused or disconnected: every slot stops. */
   unservable: boolean;
   /**
-   * The budget's last refusal of a lane's waiting work, and until when it holds: the activation's other
-   * slots wait it out rather than ask again (each would hear the same), so a backlog held back by its
-   * app's budget asks once per wait, not once per slot.
+   * The budget's last refusal of a session's waiting work (sessions that know their work waits: exports),
+   * and until when it holds: the activation's other slots wait it out rather than ask again, each to hear
+   * the same, so a backlog held back by its app's budget asks once per wait, not once per slot. It holds
+   * only for the same session asking under the same allowance; an announcement forgets it.
    */
-  refused: { lane: Lane; until: number } | null;
+  refused: SharedRefusal | null;
 }
+
+/** A refusal the slots of an activation share (Activation.refused). */
+interface SharedRefusal {
+  session: WorkSession<unknown>;
+  /** The ADAPTIVE allowance it was refused under ("" for none): a larger one may be granted at once. */
+  allowance: string;
+  until: number;
+}
+
+/**
+ * Refusals about the integration or its app as a whole, which every slot would hear. Not "concurrent"
+ * (one slot's: any call that ends frees it, long before the lease the wait is counted to), nor
+ * "interactive" (a person's read takes the next unit, then the lanes below go on), nor a rebuild.
+ */
+const SHARED_REFUSALS: ReadonlySet<DenyReason> = new Set<DenyReason>([
+  "blocked",
+  "minute",
+  "day",
+  "exportMinute",
+  "exportDay",
+  "appBlocked",
+  "appLane",
+  "appShare",
+  "appMinute",
+  "appPace",
+]);
 
 /**
  * The call slots of one round of an activation. A slot told to wait long does not leave while another
@@ -278,6 +306,8 @@ export class Dispatcher {
       const standing = this.deps.servable(integrationId);
       standing.catch(() => {});
       current.standing = standing;
+      // New work, a pause, a changed setting: the next pick looks again rather than wait out a refusal.
+      current.refused = null;
       for (const { session } of current.sessions) session.announced();
     };
     for (;;) {
@@ -376,13 +406,15 @@ export class Dispatcher {
       let ahead: GrantedCall | null = null;
       if (waiting) {
         const held = activation.refused;
-        if (held?.lane === waiting.lane && held.until > Date.now())
+        const allowance = allowanceKey(waiting.allowance);
+        if (held?.session === session && held.allowance === allowance && held.until > Date.now())
           return { kind: "wait", waitMs: held.until - Date.now() };
         if (!(await this.standing(activation))) return { kind: "stop" };
         const grant = await budget.acquire(id, target.limits, waiting.lane, null, waiting.allowance ?? null);
         if (!grant.granted) {
+          const refusal = this.refusal(activation, session, waiting.lane, allowance, grant);
           await session.refused?.(grant);
-          return this.refusal(activation, waiting.lane, grant);
+          return refusal;
         }
         ahead = grant;
       }
@@ -413,8 +445,9 @@ export class Dispatcher {
       const grant =
         ahead ?? (await budget.acquire(id, target.limits, offer.lane, null, offer.allowance ?? null));
       if (!grant.granted) {
+        const refusal = this.refusal(activation, session, offer.lane, allowanceKey(offer.allowance), grant);
         await session.unclaim(offer.work, grant);
-        return this.refusal(activation, offer.lane, grant);
+        return refusal;
       }
       session.calling?.(offer.work);
       return {
@@ -439,10 +472,21 @@ export class Dispatcher {
     return { kind: "idle", dueAt };
   }
 
-  /** The budget refused a call of `lane`: every slot of the activation waits as long before asking again. */
-  private refusal(activation: Activation, lane: Lane, denial: { reason: DenyReason; waitMs: number }): Pick {
+  /**
+   * The budget refused a session's call: counted, and, when the refusal is about the integration or its
+   * app as a whole and the session can tell its work still waits, shared by the activation's slots.
+   * Dated when the budget answered, before the work is put back.
+   */
+  private refusal(
+    activation: Activation,
+    session: WorkSession<unknown>,
+    lane: Lane,
+    allowance: string,
+    denial: { reason: DenyReason; waitMs: number },
+  ): Pick {
     const wait = Math.max(1, denial.waitMs);
-    activation.refused = { lane, until: Date.now() + wait };
+    if (session.waiting && SHARED_REFUSALS.has(denial.reason))
+      activation.refused = { session, allowance, until: Date.now() + wait };
     budgetRefusals.inc({ platform: activation.target.integration.platform, lane, reason: denial.reason });
     return { kind: "wait", waitMs: wait };
   }
@@ -477,6 +521,11 @@ export class Dispatcher {
     await grant.recorded.catch(() => {});
     await this.deps.budget.release(integrationId, grant.leaseId, limits);
   }
+}
+
+/** An ADAPTIVE allowance as a shared refusal compares it ("" for none: the strict reserve). */
+function allowanceKey(allowance: ExportAllowance | undefined): string {
+  return allowance ? `${allowance.perMinute}/${allowance.dayKeep}` : "";
 }
 
 /** Sources in the order of their highest lane; refuses sources whose lanes interleave. */

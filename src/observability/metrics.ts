@@ -60,13 +60,14 @@ export const tokenRefreshes = new Counter({
 });
 
 /**
- * The call budget refused a call of queued work (engine dispatcher), by the cap that held it back (minute,
- * day, exportMinute, appPace, appShare …): why work waits while nothing is wrong. An activation's call
- * slots share each refusal, so this counts the looks the budget answered, not the slots that waited.
+ * The call budget refused a call of the engine's work (pull pages, push packets, exports; a live read's
+ * refusals are not counted), by the cap that held it back: why work waits while nothing is wrong. The
+ * call slots of one activation share a refusal of exports (engine/dispatcher.ts), so an export backlog
+ * adds one per wait; pulls and pushes, one per slot that asked.
  */
 export const budgetRefusals = new Counter({
   name: "syncline_budget_refusals_total",
-  help: "Looks at the call budget that were refused for queued work, by platform, lane and the cap that refused (one per wait an activation was told, whatever its slots).",
+  help: "The call budget's refusals of engine work (not live reads), by platform, lane and the cap that refused (minute, day, exportMinute, exportDay, concurrent, blocked, interactive, appPace, appShare, appMinute, appLane, appBlocked, rebuild, rebuildApp); an activation's slots share a refusal of exports.",
   labelNames: ["platform", "lane", "reason"] as const,
   registers: [registry],
 });
