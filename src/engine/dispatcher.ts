@@ -65,8 +65,8 @@ interface Activation {
 /** A refusal the slots of an activation share (Activation.refused). */
 interface SharedRefusal {
   session: WorkSession<unknown>;
-  /** The ADAPTIVE allowance it was refused under ("" for none): a larger one may be granted at once. */
-  allowance: string;
+  /** The ADAPTIVE allowance it was refused under (none: strict): under another, the budget is asked again. */
+  allowance: ExportAllowance | undefined;
   until: number;
 }
 
@@ -406,11 +406,11 @@ export class Dispatcher {
       let ahead: GrantedCall | null = null;
       if (waiting) {
         const held = activation.refused;
-        const allowance = allowanceKey(waiting.allowance);
-        if (held?.session === session && held.allowance === allowance && held.until > Date.now())
+        const { allowance } = waiting;
+        if (held?.session === session && sameAllowance(held.allowance, allowance) && held.until > Date.now())
           return { kind: "wait", waitMs: held.until - Date.now() };
         if (!(await this.standing(activation))) return { kind: "stop" };
-        const grant = await budget.acquire(id, target.limits, waiting.lane, null, waiting.allowance ?? null);
+        const grant = await budget.acquire(id, target.limits, waiting.lane, null, allowance ?? null);
         if (!grant.granted) {
           const refusal = this.refusal(activation, session, waiting.lane, allowance, grant);
           await session.refused?.(grant);
@@ -445,7 +445,7 @@ export class Dispatcher {
       const grant =
         ahead ?? (await budget.acquire(id, target.limits, offer.lane, null, offer.allowance ?? null));
       if (!grant.granted) {
-        const refusal = this.refusal(activation, session, offer.lane, allowanceKey(offer.allowance), grant);
+        const refusal = this.refusal(activation, session, offer.lane, offer.allowance, grant);
         await session.unclaim(offer.work, grant);
         return refusal;
       }
@@ -481,7 +481,7 @@ export class Dispatcher {
     activation: Activation,
     session: WorkSession<unknown>,
     lane: Lane,
-    allowance: string,
+    allowance: ExportAllowance | undefined,
     denial: { reason: DenyReason; waitMs: number },
   ): Pick {
     const wait = Math.max(1, denial.waitMs);
@@ -523,9 +523,11 @@ export class Dispatcher {
   }
 }
 
-/** An ADAPTIVE allowance as a shared refusal compares it ("" for none: the strict reserve). */
-function allowanceKey(allowance: ExportAllowance | undefined): string {
-  return allowance ? `${allowance.perMinute}/${allowance.dayKeep}` : "";
+/** Whether two ADAPTIVE allowances allow the same (none: the strict reserve). */
+function sameAllowance(a: ExportAllowance | undefined, b: ExportAllowance | undefined): boolean {
+  return (
+    a === b || (a !== undefined && b !== undefined && a.perMinute === b.perMinute && a.dayKeep === b.dayKeep)
+  );
 }
 
 /** Sources in the order of their highest lane; refuses sources whose lanes interleave. */
