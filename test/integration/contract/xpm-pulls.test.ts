@@ -88,8 +88,22 @@ describe("XPM pulls that see every change", () => {
       // Older entries outside the window were not touched by the window's reconciliation.
       const oldest = entries.find((t) => t.dto.date === day(60))!;
       expect((await mirrored(integration.id, "time", oldest.dto.uuid)).deleted).toBe(false);
-      // Each FREQUENT pull listed its 30 days in one call: as many time lists as staff lists.
-      const calls = h.xpm.caps.accepted(remoteTenantId);
+      // Each FREQUENT pull listed its 30 days in one call: as many time lists as staff lists, counted over
+      // that run alone (the next scheduled run may already be under way, between its two lists).
+      const run = await h.t.app.db.prisma.syncRun.findFirstOrThrow({
+        where: {
+          integrationId: integration.id,
+          kind: "FREQUENT",
+          status: "SUCCEEDED",
+          queuedAt: { gt: editedAt },
+        },
+        orderBy: { finishedAt: "asc" },
+      });
+      const from = run.startedAt!.getTime();
+      const to = run.finishedAt!.getTime();
+      const calls = h.xpm.caps
+        .accepted(remoteTenantId)
+        .filter((c) => c.startedAt >= from && c.startedAt <= to);
       const count = (path: string) => calls.filter((c) => c.path === path).length;
       expect(count("/v3.1/time.api/list")).toBeGreaterThanOrEqual(1);
       expect(count("/v3.1/time.api/list")).toBe(count("/v3.1/staff.api/list"));
