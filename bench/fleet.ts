@@ -12,8 +12,9 @@
  * log's own sliding-window maxima), 429s, the app's utilisation while the fleet is backlogged, Jain's
  * fairness index over the calls of integrations that had work throughout a minute, and preemption latency
  * (a DAILY run or an INTERACTIVE read arriving behind the backlogs, from its arrival (the run committed
- * and announced) until its first call starts; also from before its insert), and how often the budget
- * refused an export call for each one made (the workers' own counters, from their /metrics).
+ * and announced) until its first call starts; also from before its insert), how often the budget
+ * refused an export call for each one made, and the workers' CPU time and database statements per
+ * provider call (the workers' own counters, from their /metrics).
  *
  * `npm run bench:fleet` then runs bench/reserve.ts (`npm run bench:reserve`, at its own 3 s minute) for
  * the rest of what the fleet's figures include: 600 edits drained on one integration, STRICT next to
@@ -152,6 +153,9 @@ async function fleet() {
       const { integration, remoteTenantId } = await addIntegration(s, i, backlogOf(i));
       integrations.push({ integration, remote: remoteTenantId, backlog: backlogOf(i) });
     }
+    // The workers' own cost from here on: their CPU time and the statements they sent.
+    const cpuBefore = await scrapeSum(s.metrics, "process_cpu_seconds_total");
+    const statementsBefore = await scrapeSum(s.metrics, "syncline_db_statements");
     // The scheduler's sweep finds the first backlogs while the rest are queued: the run starts here.
     const started = Date.now();
     for (const { integration, remote } of integrations) await queueExports(s, integration.id, remote);
@@ -226,6 +230,8 @@ async function fleet() {
     // What the workers counted: the budget's refusals of export calls, beside the export calls made.
     const exportRefusals = await scrapeSum(s.metrics, "syncline_budget_refusals_total", { lane: "EXPORT" });
     const exportCalls = await scrapeSum(s.metrics, "syncline_provider_calls_total", { lane: "EXPORT" });
+    const workerCpuMs = ((await scrapeSum(s.metrics, "process_cpu_seconds_total")) - cpuBefore) * 1000;
+    const workerStatements = (await scrapeSum(s.metrics, "syncline_db_statements")) - statementsBefore;
 
     const { caps } = s.xpm;
     const isExport = (e: CallLogEntry) => e.method === "PUT";
@@ -333,6 +339,8 @@ async function fleet() {
       reads: readLatencies.length,
       exportRefusals,
       exportCalls,
+      workerCpuMs,
+      workerStatements,
     };
   } finally {
     await teardown(s);
@@ -391,6 +399,10 @@ async function main() {
     [
       "budget refusals per export call (the workers' syncline_budget_refusals_total / export calls)",
       `${(r.exportRefusals / Math.max(1, r.exportCalls)).toFixed(2)} (${r.exportRefusals} / ${r.exportCalls})`,
+    ],
+    [
+      "the workers' CPU time and database statements, per provider call",
+      `${(r.workerCpuMs / r.calls).toFixed(2)} ms / ${(r.workerStatements / r.calls).toFixed(2)}`,
     ],
   ];
   printTable(rows);
