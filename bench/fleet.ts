@@ -232,6 +232,11 @@ async function fleet() {
     const exportCalls = await scrapeSum(s.metrics, "syncline_provider_calls_total", { lane: "EXPORT" });
     const workerCpuMs = ((await scrapeSum(s.metrics, "process_cpu_seconds_total")) - cpuBefore) * 1000;
     const workerStatements = (await scrapeSum(s.metrics, "syncline_db_statements")) - statementsBefore;
+    // Each worker's event-loop delay since the scrape before the run (prom-client starts it afresh on each).
+    const loopDelay = async (name: string) =>
+      Math.max(...(await Promise.all(s.metrics.map((url) => scrapeSum([url], name))))) * 1000;
+    const loopP99 = await loopDelay("nodejs_eventloop_lag_p99_seconds");
+    const loopMax = await loopDelay("nodejs_eventloop_lag_max_seconds");
 
     const { caps } = s.xpm;
     const isExport = (e: CallLogEntry) => e.method === "PUT";
@@ -341,6 +346,8 @@ async function fleet() {
       exportCalls,
       workerCpuMs,
       workerStatements,
+      loopP99,
+      loopMax,
     };
   } finally {
     await teardown(s);
@@ -403,6 +410,10 @@ async function main() {
     [
       "the workers' CPU time and database statements, per provider call",
       `${(r.workerCpuMs / r.calls).toFixed(2)} ms / ${(r.workerStatements / r.calls).toFixed(2)}`,
+    ],
+    [
+      "the workers' event-loop delay during the run, p99 / max (the worse of the two)",
+      `${r.loopP99.toFixed(0)} / ${r.loopMax.toFixed(0)} ms`,
     ],
   ];
   printTable(rows);

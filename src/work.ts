@@ -4,7 +4,7 @@ import type { Database, SqlPool } from "./db/client.ts";
 import { engineStore } from "./db/engine-store.ts";
 import type { EngineWork } from "./engine/index.ts";
 import { type Events, publishEvents, StateEventThrottle } from "./events.ts";
-import { SERVABLE } from "./integrations/integration-state.ts";
+import { servableIntegration } from "./integrations/integration-state.ts";
 import { logger } from "./logger.ts";
 import { pushSource } from "./push/push-source.ts";
 import { pruneTombstones } from "./records/retention.ts";
@@ -35,13 +35,15 @@ export function engineWork(
   const deps: WorkDeps = {
     prisma: db.prisma,
     sql: db.sql,
+    urgentSql: db.urgentSql,
     time: config.time,
     publish: (list) => settled.send(list),
   };
   return {
     sources: [pullSource(deps), pushSource(deps), withExportDayNotice(exportSource(deps), deps)],
-    servable: (integrationId) =>
-      db.prisma.integration.findFirst({ where: { id: integrationId, status: { in: SERVABLE } } }),
+    // A look on the way to newly announced work above the EXPORT lane does not queue behind the fleet's.
+    servable: (integrationId, options) =>
+      servableIntegration(options?.urgent ? db.urgentSql : db.sql, integrationId),
     queueDue: async () => {
       // Authorizations a disconnect or a one-off sync left behind are revoked on the same sweep.
       const [due] = await Promise.all([

@@ -30,8 +30,11 @@ export interface DispatcherDeps {
   urgent: BeeQueue<ActivationJob>;
   /** The work the engine serves, in any order (the dispatcher orders them by lane). */
   sources: readonly WorkSource[];
-  /** The integration if it may be served now (not paused or disconnected), else null. */
-  servable(integrationId: string): Promise<Integration | null>;
+  /**
+   * The integration if it may be served now (not paused or disconnected), else null. `urgent`: the look
+   * is on the way to newly announced work above the EXPORT lane, and is read on connections kept for it.
+   */
+  servable(integrationId: string, options?: { urgent?: boolean }): Promise<Integration | null>;
   /** Called after every call an activation made (queue figures changed). */
   afterCall(integrationId: string): void;
   /** The secret each call carries. */
@@ -223,7 +226,7 @@ export class Dispatcher {
       // is read: a resume committed after the read leaves the flag set, and the release finds it.
       const [fence, servable] = await Promise.all([
         this.deps.fences.take(integrationId, { urgent: options.urgent ?? false }),
-        lock.clearDirty(integrationId).then(() => this.deps.servable(integrationId)),
+        lock.clearDirty(integrationId).then(() => this.deps.servable(integrationId, options)),
       ]);
       const claim: ClaimContext = { fence, callTimeoutMs: this.deps.config.engine.callTimeoutMs };
       // The activation before this one let go with nothing in flight: there are no orphans to look for
@@ -303,7 +306,7 @@ export class Dispatcher {
    */
   private async serveRounds(integrationId: string, current: Activation): Promise<number | null> {
     const heard = () => {
-      const standing = this.deps.servable(integrationId);
+      const standing = this.deps.servable(integrationId, { urgent: true });
       standing.catch(() => {});
       current.standing = standing;
       // New work, a pause, a changed setting: the next pick looks again rather than wait out a refusal.

@@ -38,7 +38,7 @@ export interface Engine {
 export interface EngineWork {
   sources: readonly WorkSource[];
   /** The integration if it may be served now (not paused or disconnected), else null. */
-  servable(integrationId: string): Promise<Integration | null>;
+  servable(integrationId: string, options?: { urgent?: boolean }): Promise<Integration | null>;
   /** Queues scheduled work that is due; returns the integrations that got some. */
   queueDue(): Promise<string[]>;
   /** Called after every provider call an activation made for the integration. */

@@ -1,3 +1,5 @@
+import type { SqlPool } from "../db/client.ts";
+import { type ModelColumns, selectList } from "../db/rows.ts";
 import { inTransaction } from "../db/transaction.ts";
 import { sourcesOf, type TransitionTable } from "../engine/transitions.ts";
 import type { DomainEvent } from "../events.ts";
@@ -45,6 +47,44 @@ export const HOLDS_CONNECTION: IntegrationStatus[] = [
  * authorization are not: their runs, outbox items and packets wait untouched.
  */
 export const SERVABLE: IntegrationStatus[] = ["PENDING", "CONNECTED", "SYNCING", "ERROR"];
+
+const INTEGRATION_COLUMNS: ModelColumns<Integration> = {
+  id: "plain",
+  tenantId: "plain",
+  platform: "enum",
+  name: "plain",
+  remoteTenantId: "plain",
+  status: "enum",
+  syncMode: "enum",
+  credentialsEncrypted: "plain",
+  summarizeData: "plain",
+  rateLimitOverride: "plain",
+  connectedAt: "timestamp",
+  disconnectedAt: "timestamp",
+  lastError: "plain",
+  createdAt: "timestamp",
+  updatedAt: "timestamp",
+  accessTokenExpiresAt: "timestamp",
+  authorizationProblem: "enum",
+  credentialsVersion: "plain",
+  tokenRefreshCount: "plain",
+  tokenRefreshedAt: "timestamp",
+  conflictPolicy: "enum",
+  runTransitionCount: "plain",
+  exportReserveMode: "enum",
+};
+
+const SERVABLE_READ = `SELECT ${selectList("i", INTEGRATION_COLUMNS)} FROM "Integration" i
+  WHERE i.id = $1::uuid AND i.status::text = ANY($2::text[])`;
+
+/**
+ * The integration if the engine may serve it now (SERVABLE), else null: read when an activation starts
+ * and whenever work is announced for it, so one prepared statement (db/rows.ts).
+ */
+export async function servableIntegration(sql: SqlPool, integrationId: string): Promise<Integration | null> {
+  const rows = await sql.query<Integration>(SERVABLE_READ, [integrationId, SERVABLE], { prepared: true });
+  return rows[0] ?? null;
+}
 
 type Db = Prisma.TransactionClient | PrismaClient;
 

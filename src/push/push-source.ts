@@ -90,7 +90,7 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
         async next() {
           if (deferred.arrived()) mayWait = true;
           while (mayWait) {
-            const { due, deferredAt } = await activeRuns(prisma, integration.id, ["PUSH"]);
+            const { due, deferredAt } = await activeRuns(deps.sql, integration.id, ["PUSH"]);
             deferred.learn(deferredAt);
             const run = due[0];
             if (!run) {

@@ -1,11 +1,17 @@
+import type { SqlPool } from "../db/client.ts";
+import { type ModelColumns, selectList } from "../db/rows.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { ExportReserveMode } from "../generated/prisma/enums.ts";
 import type { PlatformKey } from "../platforms/catalog.ts";
 import {
   type EffectiveSettings,
+  type EntityLayer,
+  type IntegrationLayer,
+  type PlatformLayer,
   resolveExportReserveMode,
   resolveSettings,
   TENANT_DEFAULTS,
+  type TenantLayer,
 } from "./effective.ts";
 
 /** A client or a transaction. Queries run one after another: a transaction's connection takes one at a time. */
@@ -48,30 +54,60 @@ export async function loadIntegrationEffectiveSettings(
   });
 }
 
+const TENANT_LAYER: ModelColumns<TenantLayer> = {
+  oneOffSync: "plain",
+  summarizeData: "plain",
+  nightlySyncTime: "plain",
+};
+const PLATFORM_LAYER: ModelColumns<PlatformLayer> = {
+  oneOffSync: "plain",
+  summarizeData: "plain",
+  nightlySyncTime: "plain",
+  exportReserveMode: "enum",
+};
+const ENTITY_LAYER: ModelColumns<EntityLayer> = {
+  entity: "plain",
+  enabled: "plain",
+  fetchOnFirstLink: "plain",
+  customFields: "plain",
+  frequencyMinutes: "plain",
+};
+const OWN_LAYER: ModelColumns<Omit<IntegrationLayer, "entitySettings">> = {
+  summarizeData: "plain",
+  exportReserveMode: "enum",
+};
+
+const LAYER_READS = {
+  own: `SELECT ${selectList("i", OWN_LAYER)} FROM "Integration" i WHERE i.id = $1::uuid`,
+  entities: `SELECT ${selectList("e", ENTITY_LAYER)} FROM "IntegrationEntitySettings" e
+    WHERE e."integrationId" = $1::uuid`,
+  tenant: `SELECT ${selectList("t", TENANT_LAYER)} FROM "TenantSettings" t WHERE t."tenantId" = $1::uuid`,
+  platform: `SELECT ${selectList("p", PLATFORM_LAYER)} FROM "PlatformSettings" p
+    WHERE p."tenantId" = $1::uuid AND p.platform::text = $2::text`,
+};
+
 /**
- * Effective settings of an integration whose tenant and platform are known (they never change), on a
- * client rather than a transaction: the three layers are read at once, not one after another (a pull
- * run's first call waits for them).
+ * Effective settings of an integration whose tenant and platform are known (they never change): its
+ * layers read side by side, each by one prepared statement (db/rows.ts), for a pull run's first call
+ * waits for them.
  */
 export async function loadKnownIntegrationEffectiveSettings(
-  db: Db,
+  sql: SqlPool,
   integration: { id: string; tenantId: string; platform: PlatformKey },
 ): Promise<EffectiveSettings> {
-  const [own, tenant, platformLayer] = await Promise.all([
-    db.integration.findUniqueOrThrow({
-      where: { id: integration.id },
-      select: INTEGRATION_LAYER,
-    }),
-    db.tenantSettings.findUnique({ where: { tenantId: integration.tenantId } }),
-    db.platformSettings.findUnique({
-      where: { tenantId_platform: { tenantId: integration.tenantId, platform: integration.platform } },
-    }),
+  const prepared = { prepared: true };
+  const [own, entitySettings, tenant, platformLayer] = await Promise.all([
+    sql.query<Omit<IntegrationLayer, "entitySettings">>(LAYER_READS.own, [integration.id], prepared),
+    sql.query<EntityLayer>(LAYER_READS.entities, [integration.id], prepared),
+    sql.query<TenantLayer>(LAYER_READS.tenant, [integration.tenantId], prepared),
+    sql.query<PlatformLayer>(LAYER_READS.platform, [integration.tenantId, integration.platform], prepared),
   ]);
+  if (!own[0]) throw new Error(`Integration ${integration.id} not found`);
   return resolveSettings({
     platform: integration.platform,
-    tenant: tenant ?? TENANT_DEFAULTS,
-    platformLayer,
-    integration: { ...integration, ...own },
+    tenant: tenant[0] ?? TENANT_DEFAULTS,
+    platformLayer: platformLayer[0] ?? null,
+    integration: { ...own[0], entitySettings },
   });
 }
 

@@ -72,12 +72,17 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
 
       /** Deferred runs' next due time, learnt with each look at the runs. */
       const deferred = deferralMemory();
-      /** The oldest due run of the highest lane, ordered by the lane registry's rank. */
-      const nextRun = async (skipped: Set<string>): Promise<SyncRun | null> => {
-        const { due, deferredAt } = await activeRuns(prisma, integration.id, PULL_KINDS, [
-          ...busy,
-          ...skipped,
-        ]);
+      /**
+       * The oldest due run of the highest lane, ordered by the lane registry's rank. `urgent`: a run was
+       * announced, and its look goes on the connections kept for such work (WorkDeps.urgentSql).
+       */
+      const nextRun = async (skipped: Set<string>, urgent: boolean): Promise<SyncRun | null> => {
+        const { due, deferredAt } = await activeRuns(
+          urgent ? deps.urgentSql : deps.sql,
+          integration.id,
+          PULL_KINDS,
+          [...busy, ...skipped],
+        );
         deferred.learn(deferredAt);
         return due.reduce<SyncRun | null>(
           (best, run) => (best && laneRank(best.lane) <= laneRank(run.lane) ? best : run),
@@ -113,19 +118,20 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
             // Cleared before the query, so an announcement that lands during it is not lost.
             mayWait = false;
             if (expectRun && !plan) {
-              plan = readPlan(prisma, integration);
+              plan = readPlan(deps.urgentSql, integration);
               // Unused when the run found has started already; a failure then must not go unhandled.
               plan.catch(() => {});
             }
+            const announced = expectRun;
             expectRun = false;
-            const run = await nextRun(skipped);
+            const run = await nextRun(skipped, announced);
             if (!run) {
               // Backed-off runs are looked at again on the next pick.
               if (skipped.size > 0) mayWait = true;
               break;
             }
             mayWait = true;
-            const step = await nextPullStep(prisma, run, integration, plan);
+            const step = await nextPullStep(deps, run, integration, plan);
             // Spent on this run's start; a run already started did not use it.
             if (!run.cursor) plan = undefined;
             if (step.kind === "done") {

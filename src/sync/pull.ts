@@ -1,6 +1,8 @@
+import type { SqlPool } from "../db/client.ts";
+import { type ModelColumns, selectList } from "../db/rows.ts";
 import { holdsFence } from "../engine/claims.ts";
 import type { DomainEvent } from "../events.ts";
-import type { Integration, Prisma, PrismaClient, SyncRun } from "../generated/prisma/client.ts";
+import type { Integration, Prisma, PrismaClient, SyncRun, Watermark } from "../generated/prisma/client.ts";
 import type { SyncKind } from "../generated/prisma/enums.ts";
 import { moveIntegration } from "../integrations/integration-state.ts";
 import { PLATFORMS } from "../platforms/catalog.ts";
@@ -110,17 +112,17 @@ export interface PlanReads {
   watermarks: Map<string, Date | null>;
 }
 
+const WATERMARKS_READ = `SELECT ${selectList("w", { entity: "plain", cursor: "timestamp" } satisfies ModelColumns<Pick<Watermark, "entity" | "cursor">>)}
+  FROM "Watermark" w WHERE w."integrationId" = $1::uuid`;
+
 /**
- * Reads what a run's start is planned from, in one round of reads. Depends on the integration only, so
+ * Reads what a run's start is planned from, in one round of reads (prepared statements: db/rows.ts). Depends on the integration only, so
  * a caller that expects a new run (it was announced) may start it beside its look for the run.
  */
-export async function readPlan(prisma: PrismaClient, integration: Integration): Promise<PlanReads> {
+export async function readPlan(sql: SqlPool, integration: Integration): Promise<PlanReads> {
   const [settings, marks] = await Promise.all([
-    loadKnownIntegrationEffectiveSettings(prisma, integration),
-    prisma.watermark.findMany({
-      where: { integrationId: integration.id },
-      select: { entity: true, cursor: true },
-    }),
+    loadKnownIntegrationEffectiveSettings(sql, integration),
+    sql.query<{ entity: string; cursor: Date | null }>(WATERMARKS_READ, [integration.id], { prepared: true }),
   ]);
   return { settings, watermarks: new Map(marks.map((mark) => [mark.entity, mark.cursor])) };
 }
@@ -136,16 +138,17 @@ export async function readPlan(prisma: PrismaClient, integration: Integration): 
  * dozen statements before its first call.
  */
 export async function nextPullStep(
-  prisma: PrismaClient,
+  db: { prisma: PrismaClient; sql: SqlPool },
   run: SyncRun,
   integration: Integration,
   plan?: Promise<PlanReads>,
 ): Promise<PullStep> {
+  const { prisma } = db;
   let cursor = run.cursor as RunCursor | null;
   let starting: (() => Promise<boolean>) | undefined;
   let watermarks: Map<string, Date | null> | undefined;
   if (!cursor) {
-    const read = await (plan ?? readPlan(prisma, integration));
+    const read = await (plan ?? readPlan(db.sql, integration));
     const settings = read.settings;
     watermarks = read.watermarks;
     const entities = entitiesFor(integration.platform, run.kind, settings);
@@ -197,11 +200,7 @@ export async function nextPullStep(
     const record = await nextToFollowUp(prisma, run, entity, puller.followUp.entity, cursor);
     if (!record) {
       await finishEntity(prisma, run, cursor, context, puller.listsEverything(context));
-      return nextPullStep(
-        prisma,
-        await prisma.syncRun.findUniqueOrThrow({ where: { id: run.id } }),
-        integration,
-      );
+      return nextPullStep(db, await prisma.syncRun.findUniqueOrThrow({ where: { id: run.id } }), integration);
     }
     const followUp = puller.followUp;
     // The follow-up's answer is read as a one-record page whose `next` names the record it was for.

@@ -1,3 +1,5 @@
+import type { SqlPool } from "../db/client.ts";
+import { type ModelColumns, selectList } from "../db/rows.ts";
 import { inTransaction } from "../db/transaction.ts";
 import { sourcesOf, type TransitionTable } from "../engine/transitions.ts";
 import type { DomainEvent } from "../events.ts";
@@ -166,26 +168,55 @@ export async function integrationsWithActiveRuns(db: Db, kinds: readonly SyncKin
   return rows.map((row) => row.integrationId);
 }
 
+const SYNC_RUN_COLUMNS: ModelColumns<SyncRun> = {
+  id: "plain",
+  tenantId: "plain",
+  integrationId: "plain",
+  kind: "enum",
+  trigger: "enum",
+  lane: "enum",
+  requestedById: "plain",
+  status: "enum",
+  fetchedCount: "plain",
+  createdCount: "plain",
+  updatedCount: "plain",
+  deletedCount: "plain",
+  skippedCount: "plain",
+  sentCount: "plain",
+  failedCount: "plain",
+  windowFrom: "timestamp",
+  windowTo: "timestamp",
+  queuedAt: "timestamp",
+  startedAt: "timestamp",
+  finishedAt: "timestamp",
+  deferredUntil: "timestamp",
+  error: "plain",
+  cursor: "plain",
+  packetTransitionCount: "plain",
+};
+
+const ACTIVE_RUNS_READ = `SELECT ${selectList("r", SYNC_RUN_COLUMNS)} FROM "SyncRun" r
+  WHERE r."integrationId" = $1::uuid AND r.kind::text = ANY($2::text[]) AND r.status::text = ANY($3::text[])
+    AND NOT (r.id = ANY($4::uuid[]))
+  ORDER BY r."queuedAt", r.id`;
+
 /**
  * An integration's runs of some kinds as one statement reads them: those due now, oldest first, and when
  * the first of its deferred ones is due again (null: none is deferred). Every active run is read at once:
  * an integration has a handful at most, and the deferred one's time came with a query of its own before.
+ * Read on every activation and announcement, so one prepared statement (db/rows.ts).
  */
 export async function activeRuns(
-  db: Db,
+  sql: SqlPool,
   integrationId: string,
   kinds: readonly SyncKind[],
   exclude: readonly string[] = [],
 ): Promise<{ due: SyncRun[]; deferredAt: number | null }> {
-  const runs = await db.syncRun.findMany({
-    where: {
-      integrationId,
-      kind: { in: [...kinds] },
-      id: { notIn: [...exclude] },
-      status: { in: [...ACTIVE_RUN_STATUSES] },
-    },
-    orderBy: [{ queuedAt: "asc" }, { id: "asc" }],
-  });
+  const runs = await sql.query<SyncRun>(
+    ACTIVE_RUNS_READ,
+    [integrationId, kinds, ACTIVE_RUN_STATUSES, exclude],
+    { prepared: true },
+  );
   const now = Date.now();
   const until = (run: SyncRun) => run.deferredUntil?.getTime() ?? null;
   const waiting = runs.filter((run) => run.status === "DEFERRED" && (until(run) ?? 0) > now);

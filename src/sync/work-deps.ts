@@ -8,6 +8,11 @@ export interface WorkDeps {
   prisma: PrismaClient;
   /** Raw SQL on the pool, for the statements made once per call. */
   sql: SqlPool;
+  /**
+   * Raw SQL on a few connections of their own (Database.urgentSql), for reads on the way to the first
+   * call of newly announced work above the EXPORT lane: `sql` queues behind a draining fleet's claims.
+   */
+  urgentSql: SqlPool;
   time: TimeScale;
   /** Publishes events once the change that caused them has committed. */
   publish(events: readonly DomainEvent[]): void;

@@ -39,7 +39,7 @@ describe("a newly queued run's first call", () => {
     const run = await queuedRun(integration);
 
     const before = t.app.db.queryCount();
-    const step = await nextPullStep(t.app.db.prisma, run, integration);
+    const step = await nextPullStep(t.app.db, run, integration);
     // The three settings layers (the integration's with its entity settings) and the watermarks, read
     // side by side; nothing written.
     expect(t.app.db.queryCount() - before).toBe(5);
@@ -59,14 +59,14 @@ describe("a newly queued run's first call", () => {
     expect(logged.map((line) => line.message)).toContain(`Pulling ${step.cursor.entities.join(", ")}`);
 
     // Started, the run's next step is its first page again, without planning: `starting` is not set.
-    const again = await nextPullStep(t.app.db.prisma, started, integration);
+    const again = await nextPullStep(t.app.db, started, integration);
     expect(again.kind === "call" && again.starting).toBeFalsy();
   });
 
   it("leaves a run cancelled before its start was written cancelled, with nothing logged", async () => {
     const integration = await xpm();
     const run = await queuedRun(integration);
-    const step = await nextPullStep(t.app.db.prisma, run, integration);
+    const step = await nextPullStep(t.app.db, run, integration);
     if (step.kind !== "call") throw new Error("expected a call");
     await moveRun(t.app.db.prisma, run, "CANCELLED", {}, ["QUEUED"]);
 
