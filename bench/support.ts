@@ -120,12 +120,17 @@ export function freePort(): Promise<number> {
 /** The sum of a metric's samples on the Prometheus pages at `urls` whose labels include `labels`. */
 export async function scrapeSum(urls: string[], name: string, labels: Record<string, string> = {}) {
   let sum = 0;
-  for (const url of urls) {
-    for (const line of (await (await fetch(url)).text()).split("\n")) {
-      if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-      if (Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`)))
-        sum += Number(line.slice(line.lastIndexOf(" ") + 1));
-    }
+  for (const url of urls) sum += sumOf(await (await fetch(url)).text(), name, labels);
+  return sum;
+}
+
+/** The sum of a metric's samples (those with `labels`) in a Prometheus text exposition. */
+export function sumOf(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`)))
+      sum += Number(line.slice(line.lastIndexOf(" ") + 1));
   }
   return sum;
 }
