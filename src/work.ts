@@ -41,7 +41,7 @@ export function engineWork(
   };
   return {
     sources: [pullSource(deps), pushSource(deps), withExportDayNotice(exportSource(deps), deps)],
-    // A look on the way to newly announced work above the EXPORT lane does not queue behind the fleet's.
+    // The look that follows an announcement (a run arrived, most likely) does not queue behind the fleet's.
     servable: (integrationId, options) =>
       servableIntegration(options?.urgent ? db.urgentSql : db.sql, integrationId),
     queueDue: async () => {

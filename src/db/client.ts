@@ -17,7 +17,8 @@ export type { PrismaClient };
 export interface SqlPool {
   /**
    * `prepared`: the statement is made once per connection and its plan reused (PostgreSQL), for the
-   * few fixed statements run once per provider call; never for SQL whose text varies with data.
+   * few fixed statements run once per provider call, activation or announcement; never for SQL whose
+   * text varies with data.
    */
   query<Row = Record<string, unknown>>(
     sql: string,

@@ -1,13 +1,16 @@
 /**
  * Model rows read by raw SQL in the shape Prisma returns them, for the few reads on the engine's hot
- * path (an integration's standing, its active runs): a Prisma model query costs the worker about a
- * millisecond of CPU in its query compiler, a prepared statement a tenth of that (bench:fleet).
+ * path (an integration's standing, its active runs, a run's plan): a Prisma model query cost the worker
+ * about 1.2 ms of CPU, most of it in its query compiler, a prepared statement about 0.2 ms.
  *
- * A model's columns are listed by kind, checked against the model's type: a column added to the model
- * fails the typecheck until it is listed here, so a raw read never returns less than Prisma would.
+ * A model's columns are listed by kind against the model's type: a column added to the model fails the
+ * typecheck until it is listed, so a raw read never returns fewer columns than Prisma would. The kinds
+ * are not checked: a DateTime column listed as "plain" would read as local time, which is why
+ * test/integration/db/rows.test.ts compares the rows with Prisma's in a zone far from UTC. Decimal and
+ * BigInt columns have no kind (pg returns them as strings): a model with one is read through Prisma.
  */
 export type ColumnKind =
-  /** Returned by pg as Prisma returns it: text, uuid, integers, booleans, jsonb. */
+  /** Returned by pg as Prisma returns it: text, uuid, int, boolean, jsonb, text[]. */
   | "plain"
   /** A PostgreSQL enum: read as text. */
   | "enum"

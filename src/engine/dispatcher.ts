@@ -32,7 +32,7 @@ export interface DispatcherDeps {
   sources: readonly WorkSource[];
   /**
    * The integration if it may be served now (not paused or disconnected), else null. `urgent`: the look
-   * is on the way to newly announced work above the EXPORT lane, and is read on connections kept for it.
+   * follows an announcement (a run arrived, most likely), and is read on connections kept for such work.
    */
   servable(integrationId: string, options?: { urgent?: boolean }): Promise<Integration | null>;
   /** Called after every call an activation made (queue figures changed). */

@@ -11,7 +11,6 @@ import {
   backOffPage,
   finishRun,
   nextPullStep,
-  type PlanReads,
   type PullStep,
   readPlan,
   skipEntity,
@@ -61,8 +60,8 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
        */
       let mayWait = true;
       /**
-       * Set by an announcement: a new run has probably arrived, so the next look reads the plan of a run's
-       * start beside its look for the run (one round of reads rather than two before its first call).
+       * Set by an announcement: a new run has probably arrived, so the next look for runs, and the plan of
+       * a run not yet started that it finds, go on the connections kept for such work (WorkDeps.urgentSql).
        */
       let expectRun = false;
       const done = (run: SyncRun) => {
@@ -113,15 +112,9 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
           let backoffUntil: number | null = null;
           const skipped = new Set<string>();
           if (deferred.arrived()) mayWait = true;
-          let plan: Promise<PlanReads> | undefined;
           while (mayWait) {
             // Cleared before the query, so an announcement that lands during it is not lost.
             mayWait = false;
-            if (expectRun && !plan) {
-              plan = readPlan(deps.urgentSql, integration);
-              // Unused when the run found has started already; a failure then must not go unhandled.
-              plan.catch(() => {});
-            }
             const announced = expectRun;
             expectRun = false;
             const run = await nextRun(skipped, announced);
@@ -131,9 +124,11 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
               break;
             }
             mayWait = true;
+            // Not started yet: its plan (settings and watermarks, one round of reads) is read first, on the
+            // urgent connections too when the run was just announced. Read only for such a run, not beside
+            // every announced look: most announcements that wake a running activation bring no new pull.
+            const plan = announced && !run.cursor ? readPlan(deps.urgentSql, integration) : undefined;
             const step = await nextPullStep(deps, run, integration, plan);
-            // Spent on this run's start; a run already started did not use it.
-            if (!run.cursor) plan = undefined;
             if (step.kind === "done") {
               deps.publish(await finishRun(prisma, run));
               continue;

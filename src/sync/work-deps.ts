@@ -10,7 +10,7 @@ export interface WorkDeps {
   sql: SqlPool;
   /**
    * Raw SQL on a few connections of their own (Database.urgentSql), for reads on the way to the first
-   * call of newly announced work above the EXPORT lane: `sql` queues behind a draining fleet's claims.
+   * call of newly announced work (a run, most likely): `sql` queues behind a draining fleet's claims.
    */
   urgentSql: SqlPool;
   time: TimeScale;

@@ -29,7 +29,9 @@ async function rowsMatchPrisma(db: Database) {
       summarizeData: true,
       rateLimitOverride: { perMinute: 30, nested: { list: [1, "two", null] } },
       connectedAt: new Date("2026-03-29T01:30:00.123Z"),
+      disconnectedAt: new Date("2026-04-05T02:59:59.001Z"),
       accessTokenExpiresAt: new Date("2026-11-01T23:59:59.999Z"),
+      tokenRefreshedAt: new Date("2026-09-27T14:00:00.000Z"),
       exportReserveMode: "ADAPTIVE",
     },
   });
@@ -56,6 +58,24 @@ async function rowsMatchPrisma(db: Database) {
       lane: "FREQUENT",
     },
   });
+  // Deferred to a day to come (its day cap spent): not due, but its time is what the look reports.
+  const deferredUntil = new Date(Date.now() + 3_600_000);
+  const deferred = await db.prisma.syncRun.create({
+    data: {
+      tenantId,
+      integrationId: integration.id,
+      kind: "DAILY",
+      trigger: "SCHEDULE",
+      lane: "DAILY",
+      status: "DEFERRED",
+      windowFrom: new Date("2026-11-01T00:00:00.000Z"),
+      windowTo: new Date("2026-11-02T00:00:00.000Z"),
+      startedAt: new Date("2026-11-30T11:00:00.000Z"),
+      finishedAt: new Date("2026-11-30T11:30:00.000Z"),
+      deferredUntil,
+      error: "day cap",
+    },
+  });
 
   expect(await servableIntegration(db.sql, integration.id)).toEqual(
     await db.prisma.integration.findUniqueOrThrow({ where: { id: integration.id } }),
@@ -66,10 +86,22 @@ async function rowsMatchPrisma(db: Database) {
       where: { id: { in: [run.id, other.id] } },
       orderBy: [{ queuedAt: "asc" }, { id: "asc" }],
     }),
-    deferredAt: null,
+    deferredAt: deferredUntil.getTime(),
   });
+  // The deferred run as Prisma reads it, once its time has come.
+  await db.prisma.syncRun.update({
+    where: { id: deferred.id },
+    data: { deferredUntil: new Date(Date.now() - 1) },
+  });
+  const due = await activeRuns(db.sql, integration.id, ["DAILY"]);
+  expect(due.due.find((r) => r.id === deferred.id)).toEqual(
+    await db.prisma.syncRun.findUniqueOrThrow({ where: { id: deferred.id } }),
+  );
+  expect(due.deferredAt).toBeNull();
   expect(
-    (await activeRuns(db.sql, integration.id, ["DAILY", "FREQUENT"], [run.id])).due.map((r) => r.id),
+    (await activeRuns(db.sql, integration.id, ["DAILY", "FREQUENT"], [run.id, deferred.id])).due.map(
+      (r) => r.id,
+    ),
   ).toEqual([other.id]);
   expect((await activeRuns(db.sql, integration.id, ["PUSH"])).due).toEqual([]);
 
