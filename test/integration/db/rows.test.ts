@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createTenant } from "../../../src/auth/tenants.ts";
 import { type Database, openDatabase } from "../../../src/db/client.ts";
+import type { Prisma } from "../../../src/generated/prisma/client.ts";
 import { servableIntegration } from "../../../src/integrations/integration-state.ts";
 import {
   loadIntegrationEffectiveSettings,
@@ -35,46 +36,34 @@ async function rowsMatchPrisma(db: Database) {
       exportReserveMode: "ADAPTIVE",
     },
   });
-  const run = await db.prisma.syncRun.create({
-    data: {
-      tenantId,
-      integrationId: integration.id,
-      kind: "DAILY",
-      trigger: "SCHEDULE",
-      lane: "DAILY",
-      status: "RUNNING",
-      fetchedCount: 7,
-      windowFrom: new Date("2026-10-25T00:59:59.001Z"),
-      startedAt: new Date("2026-12-01T12:00:00.500Z"),
-      cursor: { entities: ["client", "job"], index: 1, page: 3, since: null },
-    },
+  const scheduled = (
+    data: Omit<Prisma.SyncRunUncheckedCreateInput, "tenantId" | "integrationId" | "trigger">,
+  ) =>
+    db.prisma.syncRun.create({
+      data: { tenantId, integrationId: integration.id, trigger: "SCHEDULE", ...data },
+    });
+  const run = await scheduled({
+    kind: "DAILY",
+    lane: "DAILY",
+    status: "RUNNING",
+    fetchedCount: 7,
+    windowFrom: new Date("2026-10-25T00:59:59.001Z"),
+    startedAt: new Date("2026-12-01T12:00:00.500Z"),
+    cursor: { entities: ["client", "job"], index: 1, page: 3, since: null },
   });
-  const other = await db.prisma.syncRun.create({
-    data: {
-      tenantId,
-      integrationId: integration.id,
-      kind: "FREQUENT",
-      trigger: "SCHEDULE",
-      lane: "FREQUENT",
-    },
-  });
+  const other = await scheduled({ kind: "FREQUENT", lane: "FREQUENT" });
   // Deferred to a day to come (its day cap spent): not due, but its time is what the look reports.
   const deferredUntil = new Date(Date.now() + 3_600_000);
-  const deferred = await db.prisma.syncRun.create({
-    data: {
-      tenantId,
-      integrationId: integration.id,
-      kind: "DAILY",
-      trigger: "SCHEDULE",
-      lane: "DAILY",
-      status: "DEFERRED",
-      windowFrom: new Date("2026-11-01T00:00:00.000Z"),
-      windowTo: new Date("2026-11-02T00:00:00.000Z"),
-      startedAt: new Date("2026-11-30T11:00:00.000Z"),
-      finishedAt: new Date("2026-11-30T11:30:00.000Z"),
-      deferredUntil,
-      error: "day cap",
-    },
+  const deferred = await scheduled({
+    kind: "DAILY",
+    lane: "DAILY",
+    status: "DEFERRED",
+    windowFrom: new Date("2026-11-01T00:00:00.000Z"),
+    windowTo: new Date("2026-11-02T00:00:00.000Z"),
+    startedAt: new Date("2026-11-30T11:00:00.000Z"),
+    finishedAt: new Date("2026-11-30T11:30:00.000Z"),
+    deferredUntil,
+    error: "day cap",
   });
 
   expect(await servableIntegration(db.sql, integration.id)).toEqual(
