@@ -2,9 +2,12 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SqlPool } from "../../../src/db/client.ts";
 import { engineStore } from "../../../src/db/engine-store.ts";
+import { callTargetOf } from "../../../src/engine/provider-call.ts";
 import type { Integration } from "../../../src/generated/prisma/client.ts";
+import { logger } from "../../../src/logger.ts";
 import { exportQueue } from "../../../src/sync/export-state.ts";
 import { nextPullStep, type RunCursor } from "../../../src/sync/pull.ts";
+import { pullSource } from "../../../src/sync/pull-source.ts";
 import { moveRun } from "../../../src/sync/run-state.ts";
 import { integrationRow, startTestApp, type TestApp } from "../../support/harness.ts";
 
@@ -116,6 +119,46 @@ describe("the engine's urgent connections", () => {
 
     const rows = await t.app.db.prisma.callLedger.count({ where: { integrationId: integration.id } });
     expect(rows).toBe(2);
+  });
+});
+
+describe("a pull session's reads", () => {
+  it("go on the urgent connections after an announcement, and a run's plan only once a new run is found", async () => {
+    const integration = await xpm();
+    const shared = counted(t.app.db.sql);
+    const urgent = counted(t.app.db.urgentSql);
+    const source = pullSource({
+      prisma: t.app.db.prisma,
+      sql: shared,
+      urgentSql: urgent,
+      time: t.config.time,
+      publish: () => {},
+    });
+    const fence = await engineStore(t.app.db.sql).fences.take(integration.id);
+    const session = source.open(callTargetOf(integration, logger, t.config), {
+      fence,
+      callTimeoutMs: t.config.engine.callTimeoutMs,
+    });
+    const counts = () => ({ shared: shared.n, urgent: urgent.n });
+
+    // The activation's first look, announced by nothing: on the shared pool.
+    expect(await session.next()).toMatchObject({ kind: "none" });
+    expect(counts()).toEqual({ shared: 1, urgent: 0 });
+    // Nothing announced since: no look at all.
+    expect(await session.next()).toMatchObject({ kind: "none" });
+    expect(counts()).toEqual({ shared: 1, urgent: 0 });
+    // An announcement that brings no run (a pause, a push): one look, urgent, and no plan read.
+    session.announced();
+    expect(await session.next()).toMatchObject({ kind: "none" });
+    expect(counts()).toEqual({ shared: 1, urgent: 1 });
+    // A new run announced: its look and its plan (three settings layers with entity settings, the
+    // watermarks) on the urgent connections, nothing on the shared pool.
+    const run = await queuedRun(integration);
+    session.announced();
+    const offer = await session.next();
+    expect(offer).toMatchObject({ kind: "call", lane: "DAILY", logContext: { runId: run.id } });
+    expect(counts()).toEqual({ shared: 1, urgent: 7 });
+    if (offer.kind === "call") await session.unclaim(offer.work, null);
   });
 });
 
