@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { enqueueEdits } from "../../src/sync/export.ts";
 import {
   connectedXpm,
   type EngineHarness,
   isJobUpdate,
+  queueJobBudgets,
   startEngineHarness,
   until,
 } from "../support/engine.ts";
@@ -46,19 +46,6 @@ afterAll(async () => {
 
 const caps = () => h.xpm.caps;
 
-async function queueBudgets(integrationId: string, jobs: string[], value: number) {
-  await h.t.app.db.prisma.$transaction(
-    (tx) =>
-      enqueueEdits(
-        tx,
-        integrationId,
-        jobs.map((job) => ({ entity: "job", remoteId: job, field: "budget", value })),
-      ),
-    { timeout: 60_000 },
-  );
-  await h.t.app.engine.notify(integrationId, { preempt: false });
-}
-
 const sent = (integrationId: string) =>
   h.t.app.db.prisma.exportItem.count({ where: { integrationId, status: "SENT" } });
 
@@ -70,7 +57,7 @@ async function drain(count: number, jobs: number) {
     ),
   );
   for (const { integration, practice } of practices)
-    await queueBudgets(integration.id, [...practice.jobs.keys()], 7);
+    await queueJobBudgets(h, integration.id, [...practice.jobs.keys()], 7);
   await until(
     "every export sent",
     async () =>
@@ -135,7 +122,7 @@ describe("the app-wide cap", () => {
       20 * MINUTE_MS,
     );
     for (const { integration, practice } of practices)
-      await queueBudgets(integration.id, [...practice.jobs.keys()], 3);
+      await queueJobBudgets(h, integration.id, [...practice.jobs.keys()], 3);
     await until(
       "every export sent",
       async () =>
@@ -183,7 +170,7 @@ describe("the app-wide cap", () => {
       syncMode: "ONE_OFF",
       seed: { jobs: 10, clients: 2 },
     });
-    await queueBudgets(big.integration.id, [...big.practice.jobs.keys()], 5);
+    await queueJobBudgets(h, big.integration.id, [...big.practice.jobs.keys()], 5);
     // The big backlog has the app to itself for a minute and fills it.
     await until(
       "the big backlog fills the app",
@@ -192,7 +179,7 @@ describe("the app-wide cap", () => {
     );
     await new Promise((resolve) => setTimeout(resolve, MINUTE_MS));
     const queuedAt = Date.now();
-    await queueBudgets(small.integration.id, [...small.practice.jobs.keys()], 5);
+    await queueJobBudgets(h, small.integration.id, [...small.practice.jobs.keys()], 5);
     await until(
       "the small backlog sent",
       async () => (await sent(small.integration.id)) === 10,

@@ -1,11 +1,11 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redisKeys } from "../../src/redis/keys.ts";
-import { enqueueEdits } from "../../src/sync/export.ts";
 import {
   connectedXpm,
   type EngineHarness,
   isJobUpdate,
+  queueJobBudgets,
   startEngineHarness,
   until,
 } from "../support/engine.ts";
@@ -81,14 +81,7 @@ async function drainAcrossALoss(value: number, lose: () => Promise<number>) {
     ),
   );
   for (const { integration, practice } of practices) {
-    await h.t.app.db.prisma.$transaction((tx) =>
-      enqueueEdits(
-        tx,
-        integration.id,
-        [...practice.jobs.keys()].map((job) => ({ entity: "job", remoteId: job, field: "budget", value })),
-      ),
-    );
-    await h.t.app.engine.notify(integration.id, { preempt: false });
+    await queueJobBudgets(h, integration.id, [...practice.jobs.keys()], value);
   }
   // Past the first minute, with the app's window full at the platform.
   await until(

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { enqueueEdits } from "../../src/sync/export.ts";
 import {
   connectedXpm,
   type EngineHarness,
   isJobUpdate,
+  queueJobBudgets,
   startEngineHarness,
   until,
 } from "../support/engine.ts";
@@ -31,17 +31,6 @@ afterAll(async () => {
   await h.close();
 });
 
-async function queueBudgets(integrationId: string, jobs: string[], value: (i: number) => number) {
-  await h.t.app.db.prisma.$transaction((tx) =>
-    enqueueEdits(
-      tx,
-      integrationId,
-      jobs.map((job, i) => ({ entity: "job", remoteId: job, field: "budget", value: value(i) })),
-    ),
-  );
-  await h.t.app.engine.notify(integrationId, { preempt: false });
-}
-
 const sent = (integrationId: string) =>
   h.t.app.db.prisma.exportItem.count({ where: { integrationId, status: "SENT" } });
 
@@ -60,7 +49,7 @@ describe("worker processes", () => {
       ),
     );
     for (const { integration, practice } of practices)
-      await queueBudgets(integration.id, [...practice.jobs.keys()], () => 9);
+      await queueJobBudgets(h, integration.id, [...practice.jobs.keys()], 9);
     await until(
       "every export sent",
       async () =>

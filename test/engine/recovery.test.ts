@@ -2,13 +2,13 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { globalId } from "../../src/graphql/ids.ts";
 import type { CallLogEntry } from "../../src/sandbox/kit/call-log.ts";
-import { enqueueEdits } from "../../src/sync/export.ts";
 import { ExportQueueQuery } from "../operations.ts";
 import {
   connectedXpm,
   type EngineHarness,
   isJobRead,
   isJobUpdate,
+  queueJobBudgets,
   startEngineHarness,
   until,
 } from "../support/engine.ts";
@@ -66,14 +66,7 @@ describe("Redis wiped mid-drain", () => {
     const dayAtStart = Math.floor(Date.now() / dayMs);
     const jobs = [...practice.jobs.keys()];
     h.xpm.caps.setLatency(40, remoteTenantId);
-    await h.t.app.db.prisma.$transaction((tx) =>
-      enqueueEdits(
-        tx,
-        integration.id,
-        jobs.map((job, i) => ({ entity: "job", remoteId: job, field: "budget", value: 3000 + i })),
-      ),
-    );
-    await h.t.app.engine.notify(integration.id, { preempt: false });
+    await queueJobBudgets(h, integration.id, jobs, (i) => 3000 + i);
     // Mid-minute: some of this minute's reserve is spent, and more of the day's.
     await until("15 sent", async () => (await sentCount(integration.id)) >= 15, 10 * MINUTE_MS);
     expect(await wipeRedis(h.t.config.redisPrefix)).toBeGreaterThan(0);

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { budgetRefusals } from "../../src/observability/metrics.ts";
-import { enqueueEdits } from "../../src/sync/export.ts";
 import {
   connectedXpm,
   type EngineHarness,
   isJobUpdate,
+  queueJobBudgets,
   startEngineHarness,
   until,
 } from "../support/engine.ts";
@@ -33,17 +33,6 @@ async function exportRefusals(reason: string): Promise<number> {
     .reduce((sum, v) => sum + v.value, 0);
 }
 
-async function queueEdits(integrationId: string, jobs: string[], value: number) {
-  await h.t.app.db.prisma.$transaction((tx) =>
-    enqueueEdits(
-      tx,
-      integrationId,
-      jobs.map((job) => ({ entity: "job", remoteId: job, field: "budget", value })),
-    ),
-  );
-  await h.t.app.engine.notify(integrationId, { preempt: false });
-}
-
 describe("the budget's refusals", () => {
   it("are shared by the slots: a backlog waiting for its minute asks once per wait, not once per slot", async () => {
     const { integration, practice, remoteTenantId } = await connectedXpm(h, {
@@ -52,7 +41,7 @@ describe("the budget's refusals", () => {
       syncMode: "ONE_OFF",
     });
     const before = await exportRefusals("exportMinute");
-    await queueEdits(integration.id, [...practice.jobs.keys()], 12);
+    await queueJobBudgets(h, integration.id, [...practice.jobs.keys()], 12);
     const sent = () => h.xpm.caps.accepted(remoteTenantId).filter(isJobUpdate);
     await until("the backlog drained", () => sent().length >= 90, 5 * MINUTE_MS);
 
@@ -80,7 +69,7 @@ describe("the budget's refusals", () => {
     const read = () => h.xpm.caps.accepted(remoteTenantId).find((e) => e.method === "GET");
     await until("the read in flight", () => read() !== undefined, MINUTE_MS);
     const before = await exportRefusals("concurrent");
-    await queueEdits(integration.id, [...practice.jobs.keys()], 13);
+    await queueJobBudgets(h, integration.id, [...practice.jobs.keys()], 13);
     expect((await reading).kind).toBe("ok");
 
     // The read held one of the three concurrent calls: a slot was refused for it ("concurrent", told to

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { globalId } from "../../src/graphql/ids.ts";
 import type { CallLogEntry } from "../../src/sandbox/kit/call-log.ts";
-import { enqueueEdits } from "../../src/sync/export.ts";
 import { TriggerSyncMutation } from "../operations.ts";
 import {
   connectedXpm,
   type EngineHarness,
   isJobUpdate,
+  queueJobBudgets,
   startEngineHarness,
   until,
 } from "../support/engine.ts";
@@ -54,14 +54,7 @@ describe("call slots", () => {
     });
     h.xpm.caps.setLatency((entry) => (entry.method === "GET" ? 1000 : 250), remoteTenantId);
     const jobs = [...practice.jobs.keys()];
-    await h.t.app.db.prisma.$transaction((tx) =>
-      enqueueEdits(
-        tx,
-        integration.id,
-        jobs.map((job) => ({ entity: "job", remoteId: job, field: "budget", value: 11 })),
-      ),
-    );
-    await h.t.app.engine.notify(integration.id, { preempt: false });
+    await queueJobBudgets(h, integration.id, jobs, 11);
     const log = () => h.xpm.caps.accepted(remoteTenantId);
     // The first minute's 30 exports spend the reserve: the slots must now wait over three seconds.
     await until("the minute's reserve spent", () => log().filter(isJobUpdate).length >= 30, 5 * MINUTE_MS);

@@ -10,6 +10,7 @@ import {
 } from "../../src/sandbox/xero-accounting/server.ts";
 import type { SeedSizes } from "../../src/sandbox/xpm/data.ts";
 import { startXpmSandbox, type XpmSandbox } from "../../src/sandbox/xpm/server.ts";
+import { enqueueEdits } from "../../src/sync/export.ts";
 import { upsertRecords } from "../../src/sync/records.ts";
 import { timeScale } from "../../src/time.ts";
 import { integrationRow, startTestApp, type TestApp } from "./harness.ts";
@@ -140,6 +141,33 @@ export async function connectedXpm(
     options,
   );
   return { integration, practice, remoteTenantId };
+}
+
+/**
+ * Queues a budget edit of each job (`value`, or `value(i)` for the i-th job) in one transaction, then
+ * announces it as the host's edits are announced: behind work already waiting, no preemption.
+ */
+export async function queueJobBudgets(
+  h: EngineHarness,
+  integrationId: string,
+  jobs: readonly string[],
+  value: number | ((i: number) => number),
+): Promise<void> {
+  await h.t.app.db.prisma.$transaction(
+    (tx) =>
+      enqueueEdits(
+        tx,
+        integrationId,
+        jobs.map((job, i) => ({
+          entity: "job",
+          remoteId: job,
+          field: "budget",
+          value: typeof value === "number" ? value : value(i),
+        })),
+      ),
+    { timeout: 60_000 },
+  );
+  await h.t.app.engine.notify(integrationId, { preempt: false });
 }
 
 /** An XPM job update (`PUT job.api/update`) in a sandbox's call log. */
