@@ -117,15 +117,26 @@ function openPostgres(url: string): Database {
   };
 }
 
+/** Prepared statements' names by their text: a fixed set (SqlPool.query), hashed once each. */
+const statementNames = new Map<string, string>();
+
+/** A prepared statement's name, from its text, so a connection prepares each statement once. */
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    name = `s${createHash("sha1").update(sql).digest("base64url")}`;
+    statementNames.set(sql, name);
+  }
+  return name;
+}
+
 /** Raw SQL on a pg pool, each statement counted. */
 function pooledSql(pool: pg.Pool, counter: { n: number }): SqlPool {
   return {
     query: async <Row>(sql: string, params: unknown[] = [], options: { prepared?: boolean } = {}) => {
       counter.n++;
       if (!options.prepared) return (await pool.query(sql, params)).rows as Row[];
-      // Named by its text, so a connection prepares each statement once.
-      const name = `s${createHash("sha1").update(sql).digest("base64url")}`;
-      return (await pool.query({ name, text: sql, values: params })).rows as Row[];
+      return (await pool.query({ name: statementName(sql), text: sql, values: params })).rows as Row[];
     },
   };
 }
