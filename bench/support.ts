@@ -87,9 +87,14 @@ export function printTable(rows: [string, string][], header: [string, string] = 
   for (const [label, value] of rows) console.log(`| ${label.padEnd(width)} | ${value} |`);
 }
 
-/** A worker process (`src/main.ts --role worker`) with `env`; resolves once it has started. */
+/**
+ * A worker process (`src/main.ts --role worker`) with `env`; resolves once it has started. Node flags for
+ * it come from BENCH_WORKER_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/profiles` to profile a benchmark's
+ * workers: Node refuses --cpu-prof in NODE_OPTIONS).
+ */
 export function startWorker(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "--role", "worker"], {
+  const extra = process.env.BENCH_WORKER_ARGS?.split(" ").filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...extra, "--import", "tsx", "src/main.ts", "--role", "worker"], {
     env: { ...process.env, ...env, LOG_LEVEL: "info" },
     stdio: ["ignore", "pipe", "inherit"],
   });

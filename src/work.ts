@@ -36,6 +36,7 @@ export function engineWork(
     prisma: db.prisma,
     sql: db.sql,
     urgentSql: db.urgentSql,
+    transaction: (work) => db.transaction(work),
     time: config.time,
     publish: (list) => settled.send(list),
   };

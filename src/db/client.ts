@@ -32,6 +32,14 @@ export function sqlOf(db: Pick<PrismaClient, "$queryRawUnsafe">): SqlPool {
   return { query: <Row>(sql: string, params: unknown[] = []) => db.$queryRawUnsafe<Row[]>(sql, ...params) };
 }
 
+/** Raw SQL, or a Prisma client or transaction to run it in (asSql). */
+export type SqlLike = SqlPool | Pick<PrismaClient, "$queryRawUnsafe">;
+
+/** Raw SQL on whichever `db` is: statements shared by raw transactions and Prisma ones take either. */
+export function asSql(db: SqlLike): SqlPool {
+  return "query" in db ? db : sqlOf(db);
+}
+
 /** An open database: the Prisma client plus raw SQL for migrations and the engine's hot path. */
 export interface Database {
   kind: Config["database"]["kind"];
@@ -43,6 +51,14 @@ export interface Database {
    * behind it waited there for its turn (bench:fleet: up to 116 statements queued ahead of it).
    */
   urgentSql: SqlPool;
+  /**
+   * Runs `work` in one transaction of raw SQL on the shared pool (PGlite: the embedded instance, to
+   * itself meanwhile), committed when it resolves and rolled back when it throws: for writes made per
+   * call that must commit together (a pull's page) without the cost of a Prisma transaction. `work` uses
+   * only the `tx` it is given: a statement on `prisma` or `sql` inside it would wait for the transaction
+   * on PGlite, which waits for it.
+   */
+  transaction<T>(work: (tx: SqlPool) => Promise<T>): Promise<T>;
   /** Opens a raw SQL session (its own connection on PostgreSQL; the shared instance on PGlite). */
   session(): Promise<SqlSession>;
   /**
@@ -107,6 +123,7 @@ function openPostgres(url: string): Database {
     prisma,
     sql: pooledSql(pool, counter),
     urgentSql: pooledSql(urgentPool, counter),
+    transaction: (work) => pooledTransaction(pool, counter, work),
     session: () => openPostgresSession(url),
     queryCount: () => counter.n,
     close: async () => {
@@ -130,8 +147,8 @@ function statementName(sql: string): string {
   return name;
 }
 
-/** Raw SQL on a pg pool, each statement counted. */
-function pooledSql(pool: pg.Pool, counter: { n: number }): SqlPool {
+/** Raw SQL on a pg pool, or on one of its connections, each statement counted. */
+function pooledSql(pool: pg.Pool | pg.PoolClient, counter: { n: number }): SqlPool {
   return {
     query: async <Row>(sql: string, params: unknown[] = [], options: { prepared?: boolean } = {}) => {
       counter.n++;
@@ -139,6 +156,31 @@ function pooledSql(pool: pg.Pool, counter: { n: number }): SqlPool {
       return (await pool.query({ name: statementName(sql), text: sql, values: params })).rows as Row[];
     },
   };
+}
+
+/** `work` in one transaction on a connection of `pool` (Database.transaction). */
+async function pooledTransaction<T>(
+  pool: pg.Pool,
+  counter: { n: number },
+  work: (tx: SqlPool) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  const tx = pooledSql(client, counter);
+  let broken: Error | undefined;
+  try {
+    await tx.query("BEGIN");
+    const result = await work(tx);
+    await tx.query("COMMIT");
+    return result;
+  } catch (error) {
+    // A connection whose ROLLBACK fails is in an unknown state: it is closed, not returned to the pool.
+    await tx.query("ROLLBACK").catch((rollback: Error) => {
+      broken = rollback;
+    });
+    throw error;
+  } finally {
+    client.release(broken);
+  }
 }
 
 async function openPglite(dir: string): Promise<Database> {
@@ -160,6 +202,15 @@ async function openPglite(dir: string): Promise<Database> {
     // One embedded instance answers one statement at a time: there are no connections to keep aside.
     sql,
     urgentSql: sql,
+    transaction: (work) =>
+      pglite.transaction((tx) =>
+        work({
+          query: async <Row>(text: string, params: unknown[] = []) => {
+            counter.n++;
+            return (await tx.query<Row>(text, params)).rows;
+          },
+        }),
+      ),
     session: async () => pgliteSession(pglite),
     queryCount: () => counter.n,
     close: async () => {

@@ -57,15 +57,11 @@ const FENCES = `"ActivationFence"`;
  * next token) waits for this settlement to commit, then sees it, and a superseded activation settles
  * nothing.
  */
-export async function holdsFence(
-  db: { $queryRawUnsafe<T>(query: string, ...values: unknown[]): Promise<T> },
-  integrationId: string,
-  fence: number,
-): Promise<boolean> {
-  const rows = await db.$queryRawUnsafe<unknown[]>(
+export async function holdsFence(sql: SqlPool, integrationId: string, fence: number): Promise<boolean> {
+  const rows = await sql.query(
     `SELECT 1 FROM ${FENCES} WHERE "integrationId" = $1::uuid AND fence = $2::bigint FOR SHARE`,
-    integrationId,
-    fence,
+    [integrationId, fence],
+    { prepared: true },
   );
   return rows.length > 0;
 }

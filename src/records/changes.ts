@@ -1,5 +1,5 @@
+import { asSql, type SqlLike } from "../db/client.ts";
 import type { DomainEvent } from "../events.ts";
-import type { Prisma } from "../generated/prisma/client.ts";
 import { recordHostEvents, recordsChanged } from "../webhooks/host-events.ts";
 import { encodeCursor, justBefore, type Position } from "./position.ts";
 
@@ -20,10 +20,7 @@ export interface PageChanges {
  * webhook (outbox row), and the `recordsChanged` event to publish once the transaction has committed.
  * Both carry the cursor a reader reads the changes from. A page that changed nothing tells nothing.
  */
-export async function recordPageChanges(
-  tx: Prisma.TransactionClient,
-  page: PageChanges,
-): Promise<DomainEvent[]> {
+export async function recordPageChanges(tx: SqlLike, page: PageChanges): Promise<DomainEvent[]> {
   if (!page.first || page.created + page.updated + page.deleted === 0) return [];
   const change = {
     integrationId: page.integrationId,
@@ -34,7 +31,7 @@ export async function recordPageChanges(
     deleted: page.deleted,
     cursor: encodeCursor(justBefore(page.first)),
   };
-  await recordHostEvents(tx, [recordsChanged(change)]);
+  await recordHostEvents(asSql(tx), [recordsChanged(change)]);
   return [
     { topic: "recordsChanged", change: { ...change, xid: page.first.xid, at: new Date().toISOString() } },
   ];

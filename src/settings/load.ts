@@ -161,18 +161,17 @@ export async function loadIntegrationsEffectiveSettings(
  * the next look): one statement, where the whole settings would cost four. Read on every queue-figures
  * event.
  */
-export async function loadExportReserveMode(
-  db: Pick<PrismaClient, "$queryRawUnsafe">,
-  integrationId: string,
-): Promise<ExportReserveMode> {
-  const [row] = await db.$queryRawUnsafe<
-    { integration: ExportReserveMode | null; platform: ExportReserveMode | null }[]
-  >(
+export async function loadExportReserveMode(sql: SqlPool, integrationId: string): Promise<ExportReserveMode> {
+  const [row] = await sql.query<{
+    integration: ExportReserveMode | null;
+    platform: ExportReserveMode | null;
+  }>(
     `SELECT i."exportReserveMode"::text AS integration, p."exportReserveMode"::text AS platform
      FROM "Integration" i
      LEFT JOIN "PlatformSettings" p ON p."tenantId" = i."tenantId" AND p.platform = i.platform
      WHERE i.id = $1::uuid`,
-    integrationId,
+    [integrationId],
+    { prepared: true },
   );
   return resolveExportReserveMode(
     { exportReserveMode: row?.integration ?? null },

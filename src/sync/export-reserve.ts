@@ -60,7 +60,7 @@ export async function exportReserveView(
 ): Promise<ReserveView> {
   const { prisma, time } = deps;
   // STRICT: nothing changes it but a settings change, which a new activation reads.
-  if ((await loadExportReserveMode(prisma, integration.id)) !== "ADAPTIVE")
+  if ((await loadExportReserveMode(deps.sql, integration.id)) !== "ADAPTIVE")
     return { allowance: null, validUntil: Infinity, minuteUntil: Infinity };
   const tenant = await prisma.tenant.findUniqueOrThrow({
     where: { id: integration.tenantId },

@@ -175,7 +175,7 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
                   step.cursor.page,
                   settlement.headers,
                 );
-                deps.publish(await applyPage(prisma, run, step, page, claim.fence));
+                deps.publish(await applyPage(deps, run, step, page, claim.fence));
                 break;
               }
               case "requeue":
@@ -184,11 +184,11 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
                 break;
               case "retry":
                 deps.publish(
-                  await backOffPage(prisma, run, step, settlement.notBefore, settlement.message, claim.fence),
+                  await backOffPage(deps, run, step, settlement.notBefore, settlement.message, claim.fence),
                 );
                 break;
               case "failed":
-                deps.publish(await skipEntity(prisma, run, step.cursor, settlement.message, claim.fence));
+                deps.publish(await skipEntity(deps, run, step.cursor, settlement.message, claim.fence));
                 break;
             }
           } finally {

@@ -1,4 +1,4 @@
-import type { SqlPool } from "../db/client.ts";
+import type { Database, SqlPool } from "../db/client.ts";
 import { type ModelColumns, selectList } from "../db/rows.ts";
 import { holdsFence } from "../engine/claims.ts";
 import type { DomainEvent } from "../events.ts";
@@ -15,7 +15,7 @@ import type { EffectiveSettings } from "../settings/effective.ts";
 import { loadKnownIntegrationEffectiveSettings } from "../settings/load.ts";
 import { appendLog } from "./logs.ts";
 import { reconcileDeletions, upsertRecords } from "./records.ts";
-import { moveRun, runUpdated } from "./run-state.ts";
+import { moveRun, runById, runUpdated } from "./run-state.ts";
 
 /**
  * Pull runs (DESIGN.md, "Pull"): entity by entity, page by page, one provider call per step. The run's
@@ -115,6 +115,12 @@ export interface PlanReads {
 const WATERMARKS_READ = `SELECT ${selectList("w", { entity: "plain", cursor: "timestamp" } satisfies ModelColumns<Pick<Watermark, "entity" | "cursor">>)}
   FROM "Watermark" w WHERE w."integrationId" = $1::uuid`;
 
+const WATERMARK_READ = `SELECT ${selectList("w", { cursor: "timestamp" } satisfies ModelColumns<Pick<Watermark, "cursor">>)}
+  FROM "Watermark" w WHERE w."integrationId" = $1::uuid AND w.entity = $2`;
+
+/** The pull's database: Prisma for a run's start and end, raw SQL for its pages (one per call). */
+export type PullDb = { prisma: PrismaClient; sql: SqlPool; transaction: Database["transaction"] };
+
 /**
  * Reads what a run's start is planned from, in one round of reads (prepared statements: db/rows.ts). Depends on the integration only, so
  * a caller that expects a new run (it was announced) may start it beside its look for the run.
@@ -138,7 +144,7 @@ export async function readPlan(sql: SqlPool, integration: Integration): Promise<
  * dozen statements before its first call.
  */
 export async function nextPullStep(
-  db: { prisma: PrismaClient; sql: SqlPool },
+  db: PullDb,
   run: SyncRun,
   integration: Integration,
   plan?: Promise<PlanReads>,
@@ -183,10 +189,10 @@ export async function nextPullStep(
     const watermark = watermarks
       ? watermarks.get(entity)
       : (
-          await prisma.watermark.findUnique({
-            where: { integrationId_entity: { integrationId: integration.id, entity } },
+          await db.sql.query<{ cursor: Date | null }>(WATERMARK_READ, [integration.id, entity], {
+            prepared: true,
           })
-        )?.cursor;
+        )[0]?.cursor;
     const fullPull = FULL_PULL_KINDS.includes(run.kind) || !watermark;
     cursor = {
       ...cursor,
@@ -197,10 +203,16 @@ export async function nextPullStep(
   const puller = PULLERS[integration.platform]![entity]!;
   const context = contextOf(run.kind, cursor, entity, integration.platform);
   if (cursor.followUp && puller.followUp) {
-    const record = await nextToFollowUp(prisma, run, entity, puller.followUp.entity, cursor);
+    const record = await nextToFollowUp(db.sql, run, entity, puller.followUp.entity, cursor);
     if (!record) {
-      await finishEntity(prisma, run, cursor, context, puller.listsEverything(context));
-      return nextPullStep(db, await prisma.syncRun.findUniqueOrThrow({ where: { id: run.id } }), integration);
+      const listsEverything = puller.listsEverything(context);
+      await db.transaction(async (tx) => {
+        await advanceWatermark(tx, run, entity, context, listsEverything);
+        await writeCursor(tx, run, nextEntity(cursor));
+      });
+      const moved = await runById(db.sql, run.id);
+      if (!moved) return { kind: "done" };
+      return nextPullStep(db, moved, integration);
     }
     const followUp = puller.followUp;
     // The follow-up's answer is read as a one-record page whose `next` names the record it was for.
@@ -248,13 +260,13 @@ async function startRun(prisma: PrismaClient, run: SyncRun, cursor: RunCursor): 
  * one) may have listed the same records meanwhile and marked them as its own.
  */
 async function nextToFollowUp(
-  prisma: PrismaClient,
+  sql: SqlPool,
   run: SyncRun,
   entity: string,
   followUpEntity: string,
   cursor: RunCursor,
 ): Promise<{ remoteId: string; data: unknown } | null> {
-  const rows = await prisma.$queryRawUnsafe<{ remoteId: string; data: unknown }[]>(
+  const rows = await sql.query<{ remoteId: string; data: unknown }>(
     `SELECT s."remoteId", s.data FROM "SyncedRecord" s
      WHERE s."integrationId" = $1::uuid AND s.entity = $2 AND NOT s.deleted
        AND s."remoteId" > $3
@@ -262,34 +274,48 @@ async function nextToFollowUp(
          SELECT 1 FROM "SyncedRecord" f
          WHERE f."integrationId" = s."integrationId" AND f.entity = $5 AND f."remoteId" = s."remoteId"))
      ORDER BY s."remoteId" LIMIT 1`,
-    run.integrationId,
-    entity,
-    cursor.followUp?.after ?? "",
-    new Date(cursor.entityStartedAt ?? 0),
-    followUpEntity,
+    [
+      run.integrationId,
+      entity,
+      cursor.followUp?.after ?? "",
+      new Date(cursor.entityStartedAt ?? 0).toISOString(),
+      followUpEntity,
+    ],
+    { prepared: true },
   );
   return rows[0] ?? null;
 }
 
-/** The current entity is done: its watermark advances and the run moves to the next entity. */
-async function finishEntity(
-  db: Prisma.TransactionClient | PrismaClient,
+/** $1 integration, $2 entity, $3 cursor, $4 run, $5 when reconciled (null: not a full listing), $6 now. */
+const ADVANCE_WATERMARK = `
+  INSERT INTO "Watermark" (id, "integrationId", entity, cursor, "lastRunId", "reconciledAt", "updatedAt")
+  VALUES (gen_random_uuid(), $1::uuid, $2, $3::timestamp(3), $4::uuid, $5::timestamp(3), $6::timestamp(3))
+  ON CONFLICT ("integrationId", entity) DO UPDATE
+  SET cursor = EXCLUDED.cursor, "lastRunId" = EXCLUDED."lastRunId", "updatedAt" = EXCLUDED."updatedAt",
+      "reconciledAt" = COALESCE(EXCLUDED."reconciledAt", "Watermark"."reconciledAt")`;
+
+/**
+ * The current entity is done: its watermark advances to when its pull began (and, after a listing of
+ * everything, its deletions were reconciled now).
+ */
+async function advanceWatermark(
+  tx: SqlPool,
   run: SyncRun,
-  cursor: RunCursor,
+  entity: string,
   context: PullContext,
   listsEverything: boolean,
-): Promise<RunCursor> {
-  const entity = cursor.entities[cursor.index]!;
-  await db.watermark.upsert({
-    where: { integrationId_entity: { integrationId: run.integrationId, entity } },
-    create: { integrationId: run.integrationId, entity, cursor: context.startedAt, lastRunId: run.id },
-    update: {
-      cursor: context.startedAt,
-      lastRunId: run.id,
-      ...(listsEverything ? { reconciledAt: new Date() } : {}),
-    },
-  });
-  const next: RunCursor = {
+): Promise<void> {
+  const now = new Date().toISOString();
+  await tx.query(
+    ADVANCE_WATERMARK,
+    [run.integrationId, entity, context.startedAt.toISOString(), run.id, listsEverything ? now : null, now],
+    { prepared: true },
+  );
+}
+
+/** The cursor at the start of the run's next entity. */
+function nextEntity(cursor: RunCursor): RunCursor {
+  return {
     ...cursor,
     index: cursor.index + 1,
     page: null,
@@ -297,12 +323,30 @@ async function finishEntity(
     since: null,
     followUp: null,
   };
-  await db.syncRun.update({
-    where: { id: run.id },
-    data: { cursor: next as unknown as Prisma.InputJsonValue },
-  });
-  return next;
 }
+
+/** $1 run, $2 cursor, $3-$7 what the page adds to its fetched, created, updated, skipped, deleted counts. */
+const WRITE_CURSOR = `
+  UPDATE "SyncRun" SET cursor = $2::jsonb, "fetchedCount" = "fetchedCount" + $3::int,
+    "createdCount" = "createdCount" + $4::int, "updatedCount" = "updatedCount" + $5::int,
+    "skippedCount" = "skippedCount" + $6::int, "deletedCount" = "deletedCount" + $7::int
+  WHERE id = $1::uuid`;
+
+/** Writes the run's cursor, adding a page's counts to its own. */
+async function writeCursor(
+  tx: SqlPool,
+  run: Pick<SyncRun, "id">,
+  cursor: RunCursor,
+  page: Pick<EntityCounts, "fetched" | "created" | "updated" | "unchanged" | "deleted"> = NO_COUNTS,
+): Promise<void> {
+  await tx.query(
+    WRITE_CURSOR,
+    [run.id, JSON.stringify(cursor), page.fetched, page.created, page.updated, page.unchanged, page.deleted],
+    { prepared: true },
+  );
+}
+
+const NO_COUNTS: EntityCounts = { fetched: 0, created: 0, updated: 0, unchanged: 0, deleted: 0 };
 
 function contextOf(
   kind: SyncKind,
@@ -323,72 +367,62 @@ function contextOf(
  * Commits one page: the records, the run's counts and its cursor together, and, when records changed,
  * the host's `records.changed` webhook. Only while `fence` is still the integration's current token: an
  * activation that lost the integration (its lock lapsed, another took over and asks for the page again)
- * commits nothing, so a page is never counted twice and a run's cursor never moves back.
+ * commits nothing, so a page is never counted twice and a run's cursor never moves back. Raw SQL in one
+ * transaction (Database.transaction): a page is written on every pull call, and the same writes through
+ * Prisma cost the worker a dozen query compilations.
  */
 export async function applyPage(
-  prisma: PrismaClient,
+  db: PullDb,
   run: SyncRun,
   step: Extract<PullStep, { kind: "call" }>,
   page: PulledPage,
   fence: number,
 ): Promise<DomainEvent[]> {
   const entity = step.cursor.entities[step.cursor.index]!;
-  if (step.cursor.followUp) return applyFollowUp(prisma, run, step, page, fence);
+  if (step.cursor.followUp) return applyFollowUp(db, run, step, page, fence);
   const target = { integrationId: run.integrationId, entity, runId: run.id };
   const listsEverything = step.puller.listsEverything(step.context);
   const followUp = lastPageOf(page) && step.puller.followUp?.wanted(step.context);
   // A pull that lists a date window in full reconciles deletions inside it (time entries).
   const window = listsEverything ? null : (step.puller.listedWindow?.(step.context) ?? null);
-  const changed = await prisma.$transaction(
-    async (tx) => {
-      if (!(await holdsFence(tx, run.integrationId, fence))) return null;
-      const counts = await upsertRecords(tx, target, page.records);
-      const lastPage = page.next === null;
-      const gone =
-        lastPage && (listsEverything || window) ? await reconcileDeletions(tx, target, window) : null;
-      const deleted = gone?.count ?? 0;
-      const pageCounts: EntityCounts = {
-        fetched: page.records.length,
-        created: counts.created,
-        updated: counts.updated,
-        unchanged: counts.unchanged,
-        deleted,
-      };
-      let cursor: RunCursor = {
-        ...step.cursor,
-        page: page.next,
-        attempts: 0,
-        notBefore: null,
-        counts: { ...step.cursor.counts, [entity]: addCounts(step.cursor.counts?.[entity], pageCounts) },
-      };
-      if (lastPage && followUp) {
-        // The listing is done; the entity finishes once every record that needs it was followed up.
-        cursor = { ...cursor, page: null, followUp: { after: null } };
-      } else if (lastPage) {
-        cursor = await finishEntity(tx, run, cursor, step.context, listsEverything);
-      }
-      await tx.syncRun.update({
-        where: { id: run.id },
-        data: {
-          cursor: cursor as unknown as Prisma.InputJsonValue,
-          fetchedCount: { increment: page.records.length },
-          createdCount: { increment: counts.created },
-          updatedCount: { increment: counts.updated },
-          skippedCount: { increment: counts.unchanged },
-          deletedCount: { increment: deleted },
-        },
-      });
-      const line = `${entity}: fetched ${page.records.length}, created ${counts.created}, updated ${counts.updated}, unchanged ${counts.unchanged}${deleted ? `, deleted ${deleted}` : ""}`;
-      await appendLog(tx, run.id, "INFO", entity, line, { ...pageCounts });
-      return recordPageChanges(tx, {
-        ...target,
-        ...counts,
-        deleted,
-        first: counts.first ?? gone?.first ?? null,
-      });
-    },
-    { timeout: 60_000 },
-  );
+  const changed = await db.transaction(async (tx) => {
+    if (!(await holdsFence(tx, run.integrationId, fence))) return null;
+    const counts = await upsertRecords(tx, target, page.records);
+    const lastPage = page.next === null;
+    const gone =
+      lastPage && (listsEverything || window) ? await reconcileDeletions(tx, target, window) : null;
+    const deleted = gone?.count ?? 0;
+    const pageCounts: EntityCounts = {
+      fetched: page.records.length,
+      created: counts.created,
+      updated: counts.updated,
+      unchanged: counts.unchanged,
+      deleted,
+    };
+    let cursor: RunCursor = {
+      ...step.cursor,
+      page: page.next,
+      attempts: 0,
+      notBefore: null,
+      counts: { ...step.cursor.counts, [entity]: addCounts(step.cursor.counts?.[entity], pageCounts) },
+    };
+    if (lastPage && followUp) {
+      // The listing is done; the entity finishes once every record that needs it was followed up.
+      cursor = { ...cursor, page: null, followUp: { after: null } };
+    } else if (lastPage) {
+      await advanceWatermark(tx, run, entity, step.context, listsEverything);
+      cursor = nextEntity(cursor);
+    }
+    await writeCursor(tx, run, cursor, pageCounts);
+    const line = `${entity}: fetched ${page.records.length}, created ${counts.created}, updated ${counts.updated}, unchanged ${counts.unchanged}${deleted ? `, deleted ${deleted}` : ""}`;
+    await appendLog(tx, run.id, "INFO", entity, line, { ...pageCounts });
+    return recordPageChanges(tx, {
+      ...target,
+      ...counts,
+      deleted,
+      first: counts.first ?? gone?.first ?? null,
+    });
+  });
   return changed ? [...changed, ...runUpdated(run)] : [];
 }
 
@@ -396,14 +430,14 @@ const lastPageOf = (page: PulledPage) => page.next === null;
 
 /** Commits one follow-up answer: its record (under the follow-up's entity) and the cursor, together. */
 async function applyFollowUp(
-  prisma: PrismaClient,
+  db: PullDb,
   run: SyncRun,
   step: Extract<PullStep, { kind: "call" }>,
   page: PulledPage,
   fence: number,
 ): Promise<DomainEvent[]> {
   const target = { integrationId: run.integrationId, entity: step.followUpEntity!, runId: run.id };
-  const changed = await prisma.$transaction(async (tx) => {
+  const changed = await db.transaction(async (tx) => {
     if (!(await holdsFence(tx, run.integrationId, fence))) return null;
     const counts = await upsertRecords(tx, target, page.records);
     const cursor: RunCursor = {
@@ -412,10 +446,7 @@ async function applyFollowUp(
       notBefore: null,
       followUp: { after: page.next as string },
     };
-    await tx.syncRun.update({
-      where: { id: run.id },
-      data: { cursor: cursor as unknown as Prisma.InputJsonValue },
-    });
+    await writeCursor(tx, run, cursor);
     return recordPageChanges(tx, { ...target, ...counts, deleted: 0, first: counts.first ?? null });
   });
   return changed ? [...changed, ...runUpdated(run)] : [];
@@ -434,7 +465,7 @@ function addCounts(before: EntityCounts | undefined, page: EntityCounts): Entity
 
 /** A page failed transiently: it is tried again from `notBefore` (the retry policy decided). */
 export async function backOffPage(
-  prisma: PrismaClient,
+  db: PullDb,
   run: SyncRun,
   step: Extract<PullStep, { kind: "call" }>,
   notBefore: Date,
@@ -447,23 +478,20 @@ export async function backOffPage(
     attempts: step.cursor.attempts + 1,
     notBefore: notBefore.toISOString(),
   };
-  return moveCursor(prisma, run, cursor, fence, "WARN", entity, `${message}; retrying`);
+  return moveCursor(db, run, cursor, fence, "WARN", entity, `${message}; retrying`);
 }
 
 /** Writes the run's cursor and a log line, while `fence` is current (see applyPage). */
 async function moveCursor(
-  prisma: PrismaClient,
+  db: PullDb,
   run: SyncRun,
   cursor: RunCursor,
   fence: number,
   ...log: [level: "WARN" | "ERROR", entity: string, message: string]
 ): Promise<DomainEvent[]> {
-  const moved = await prisma.$transaction(async (tx) => {
+  const moved = await db.transaction(async (tx) => {
     if (!(await holdsFence(tx, run.integrationId, fence))) return false;
-    await tx.syncRun.update({
-      where: { id: run.id },
-      data: { cursor: cursor as unknown as Prisma.InputJsonValue },
-    });
+    await writeCursor(tx, run, cursor);
     await appendLog(tx, run.id, ...log);
     return true;
   });
@@ -472,7 +500,7 @@ async function moveCursor(
 
 /** The platform refused a page, or it failed too often: the entity is skipped (its watermark stays) and the run goes on. */
 export async function skipEntity(
-  prisma: PrismaClient,
+  db: PullDb,
   run: SyncRun,
   cursor: RunCursor,
   message: string,
@@ -480,16 +508,12 @@ export async function skipEntity(
 ): Promise<DomainEvent[]> {
   const entity = cursor.entities[cursor.index]!;
   const next: RunCursor = {
-    ...cursor,
-    index: cursor.index + 1,
-    page: null,
-    entityStartedAt: null,
-    since: null,
+    ...nextEntity(cursor),
     attempts: 0,
     notBefore: null,
     failedEntities: [...cursor.failedEntities, entity],
   };
-  return moveCursor(prisma, run, next, fence, "ERROR", entity, message);
+  return moveCursor(db, run, next, fence, "ERROR", entity, message);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Prisma } from "../generated/prisma/client.ts";
+import { asSql, type SqlLike, type SqlPool } from "../db/client.ts";
 import type { ListedWindow, RemoteRecord } from "../platforms/pull.ts";
 import { CURRENT_XID_SQL, type Position } from "../records/position.ts";
 
@@ -38,10 +38,11 @@ function canonicalJson(value: unknown): string {
  * spent seconds compiling a createMany and blocked the event loop meanwhile).
  */
 export async function upsertRecords(
-  tx: Prisma.TransactionClient,
+  db: SqlLike,
   target: { integrationId: string; entity: string; runId: string },
   records: RemoteRecord[],
 ): Promise<UpsertCounts> {
+  const tx = asSql(db);
   const total: UpsertCounts = { created: 0, updated: 0, unchanged: 0, first: null };
   // The last copy of a record wins if a page repeats one.
   const latest = [...new Map(records.map((record) => [record.remoteId, record])).values()];
@@ -63,7 +64,7 @@ export async function upsertRecords(
 const STATEMENT_RECORDS = 2_000;
 
 async function upsertChunk(
-  tx: Prisma.TransactionClient,
+  tx: SqlPool,
   target: { integrationId: string; entity: string; runId: string },
   latest: RemoteRecord[],
 ): Promise<UpsertCounts> {
@@ -75,9 +76,15 @@ async function upsertChunk(
       remoteUpdatedAt: record.remoteUpdatedAt?.toISOString() ?? null,
     })),
   );
-  const [row] = await tx.$queryRawUnsafe<
-    { created: number; updated: number; unchanged: number; xid: string; firstSeq: string | null }[]
-  >(UPSERT_PAGE, page, target.integrationId, target.entity, target.runId, new Date());
+  const [row] = await tx.query<{
+    created: number;
+    updated: number;
+    unchanged: number;
+    xid: string;
+    firstSeq: string | null;
+  }>(UPSERT_PAGE, [page, target.integrationId, target.entity, target.runId, new Date().toISOString()], {
+    prepared: true,
+  });
   return {
     created: Number(row!.created),
     updated: Number(row!.updated),
@@ -137,12 +144,12 @@ const UPSERT_PAGE = `
  * tombstones (deleted, with the time found), at a new change position, so delta readers learn of it.
  */
 export async function reconcileDeletions(
-  tx: Prisma.TransactionClient,
+  db: SqlLike,
   target: { integrationId: string; entity: string; runId: string },
   /** Only records dated inside this window (the pull listed it in full, not the whole entity). */
   window: ListedWindow | null = null,
 ): Promise<{ count: number; first: Position | null }> {
-  const [row] = await tx.$queryRawUnsafe<{ count: number; xid: string; firstSeq: string | null }[]>(
+  const [row] = await asSql(db).query<{ count: number; xid: string; firstSeq: string | null }>(
     `WITH gone AS (
        UPDATE "SyncedRecord"
        SET deleted = true, "deletedAt" = $3::timestamp(3), "updatedAt" = $3::timestamp(3),
@@ -153,13 +160,16 @@ export async function reconcileDeletions(
        RETURNING "changeSeq")
      SELECT count(*)::int AS count, ${CURRENT_XID_SQL}::text AS xid, min("changeSeq")::text AS "firstSeq"
      FROM gone`,
-    target.integrationId,
-    target.entity,
-    new Date(),
-    target.runId,
-    window?.field ?? null,
-    window?.from ?? null,
-    window?.to ?? null,
+    [
+      target.integrationId,
+      target.entity,
+      new Date().toISOString(),
+      target.runId,
+      window?.field ?? null,
+      window?.from ?? null,
+      window?.to ?? null,
+    ],
+    { prepared: true },
   );
   const count = Number(row!.count);
   return { count, first: row!.firstSeq === null ? null : { xid: row!.xid, seq: row!.firstSeq } };

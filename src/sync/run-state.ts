@@ -200,6 +200,14 @@ const ACTIVE_RUNS_READ = `SELECT ${selectList("r", SYNC_RUN_COLUMNS)} FROM "Sync
     AND NOT (r.id = ANY($4::uuid[]))
   ORDER BY r."queuedAt", r.id`;
 
+const RUN_READ = `SELECT ${selectList("r", SYNC_RUN_COLUMNS)} FROM "SyncRun" r WHERE r.id = $1::uuid`;
+
+/** A run as it is now (null: gone), in one prepared statement (db/rows.ts). */
+export async function runById(sql: SqlPool, id: string): Promise<SyncRun | null> {
+  const [run] = await sql.query<SyncRun>(RUN_READ, [id], { prepared: true });
+  return run ?? null;
+}
+
 /**
  * An integration's runs of some kinds as one statement reads them: those due now, oldest first, and when
  * the first of its deferred ones is due again (null: none is deferred). Every active run is read at once:

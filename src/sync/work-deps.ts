@@ -1,4 +1,4 @@
-import type { SqlPool } from "../db/client.ts";
+import type { Database, SqlPool } from "../db/client.ts";
 import type { DomainEvent } from "../events.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { TimeScale } from "../time.ts";
@@ -13,6 +13,8 @@ export interface WorkDeps {
    * call of newly announced work (a run, most likely): `sql` queues behind a draining fleet's claims.
    */
   urgentSql: SqlPool;
+  /** One transaction of raw SQL (Database.transaction), for writes made per call (a pull's page). */
+  transaction: Database["transaction"];
   time: TimeScale;
   /** Publishes events once the change that caused them has committed. */
   publish(events: readonly DomainEvent[]): void;

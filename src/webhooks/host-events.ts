@@ -211,7 +211,7 @@ export async function recordHostEvents(db: Db, events: readonly HostEvent[]): Pr
     return { n, eventId, type: event.type, integrationId: event.integrationId, body };
   });
   const payload = JSON.stringify(rows);
-  if ("query" in db) await db.query(INSERT_DELIVERIES, [payload]);
+  if ("query" in db) await db.query(INSERT_DELIVERIES, [payload], { prepared: true });
   else await db.$executeRawUnsafe(INSERT_DELIVERIES, payload);
 }
 

@@ -131,6 +131,7 @@ describe("a pull session's reads", () => {
       prisma: t.app.db.prisma,
       sql: shared,
       urgentSql: urgent,
+      transaction: (work) => t.app.db.transaction(work),
       time: t.config.time,
       publish: () => {},
     });
