@@ -108,14 +108,22 @@ function countedClient(adapter: PrismaPg): { prisma: PrismaClient; counter: { n:
 
 /** Connections kept for statements on the way to a call above the EXPORT lane (`Database.urgentSql`). */
 const URGENT_CONNECTIONS = 3;
+/**
+ * Connections kept for raw transactions (`Database.transaction`): a page of a big listing holds one while
+ * it hashes and writes its records, and the engine's statements on `sql` must not queue behind it.
+ */
+const TRANSACTION_CONNECTIONS = 4;
+/** The longest a raw transaction's statement may run, or the transaction sit idle (ms). */
+const TRANSACTION_LIMIT_MS = 60_000;
 
 function openPostgres(url: string): Database {
   const { prisma, counter } = countedClient(new PrismaPg({ connectionString: url }));
   const pools = [
     new pg.Pool({ connectionString: url, max: 10 }),
     new pg.Pool({ connectionString: url, max: URGENT_CONNECTIONS }),
+    new pg.Pool({ connectionString: url, max: TRANSACTION_CONNECTIONS }),
   ];
-  const [pool, urgentPool] = pools as [pg.Pool, pg.Pool];
+  const [pool, urgentPool, transactionPool] = pools as [pg.Pool, pg.Pool, pg.Pool];
   // An idle pooled connection the server closed is replaced on next use; it must not crash the process.
   for (const each of pools) each.on("error", (err) => logger.warn({ err }, "idle database connection lost"));
   return {
@@ -123,7 +131,7 @@ function openPostgres(url: string): Database {
     prisma,
     sql: pooledSql(pool, counter),
     urgentSql: pooledSql(urgentPool, counter),
-    transaction: (work) => pooledTransaction(pool, counter, work),
+    transaction: (work) => pooledTransaction(transactionPool, counter, work),
     session: () => openPostgresSession(url),
     queryCount: () => counter.n,
     close: async () => {
@@ -158,6 +166,13 @@ function pooledSql(pool: pg.Pool | pg.PoolClient, counter: { n: number }): SqlPo
   };
 }
 
+/**
+ * Opens a transaction: no statement of it may run, and it may not sit idle, longer than a minute (a
+ * page's transaction holds its run's fencing token, which a new activation of the integration waits for).
+ * One round trip: a simple query may hold several statements.
+ */
+const BEGIN = `BEGIN; SET LOCAL statement_timeout = ${TRANSACTION_LIMIT_MS}; SET LOCAL idle_in_transaction_session_timeout = ${TRANSACTION_LIMIT_MS}`;
+
 /** `work` in one transaction on a connection of `pool` (Database.transaction). */
 async function pooledTransaction<T>(
   pool: pg.Pool,
@@ -166,19 +181,23 @@ async function pooledTransaction<T>(
 ): Promise<T> {
   const client = await pool.connect();
   const tx = pooledSql(client, counter);
+  // A connection that fails or whose ROLLBACK fails is in an unknown state: it is closed, not returned to
+  // the pool. The pool stops listening for a connection's errors while it is lent out: this does.
   let broken: Error | undefined;
+  const failed = (error: Error) => {
+    broken = error;
+  };
+  client.on("error", failed);
   try {
-    await tx.query("BEGIN");
+    await tx.query(BEGIN);
     const result = await work(tx);
     await tx.query("COMMIT");
     return result;
   } catch (error) {
-    // A connection whose ROLLBACK fails is in an unknown state: it is closed, not returned to the pool.
-    await tx.query("ROLLBACK").catch((rollback: Error) => {
-      broken = rollback;
-    });
+    await tx.query("ROLLBACK").catch(failed);
     throw error;
   } finally {
+    client.removeListener("error", failed);
     client.release(broken);
   }
 }
@@ -203,14 +222,16 @@ async function openPglite(dir: string): Promise<Database> {
     sql,
     urgentSql: sql,
     transaction: (work) =>
-      pglite.transaction((tx) =>
-        work({
+      pglite.transaction((tx) => {
+        // Its BEGIN and COMMIT, counted as on PostgreSQL.
+        counter.n += 2;
+        return work({
           query: async <Row>(text: string, params: unknown[] = []) => {
             counter.n++;
             return (await tx.query<Row>(text, params)).rows;
           },
-        }),
-      ),
+        });
+      }),
     session: async () => pgliteSession(pglite),
     queryCount: () => counter.n,
     close: async () => {

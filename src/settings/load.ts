@@ -77,38 +77,68 @@ const OWN_LAYER: ModelColumns<Omit<IntegrationLayer, "entitySettings">> = {
   exportReserveMode: "enum",
 };
 
-const LAYER_READS = {
-  own: `SELECT ${selectList("i", OWN_LAYER)} FROM "Integration" i WHERE i.id = $1::uuid`,
-  entities: `SELECT ${selectList("e", ENTITY_LAYER)} FROM "IntegrationEntitySettings" e
-    WHERE e."integrationId" = $1::uuid`,
-  tenant: `SELECT ${selectList("t", TENANT_LAYER)} FROM "TenantSettings" t WHERE t."tenantId" = $1::uuid`,
-  platform: `SELECT ${selectList("p", PLATFORM_LAYER)} FROM "PlatformSettings" p
-    WHERE p."tenantId" = $1::uuid AND p.platform::text = $2::text`,
-};
+/** The placeholders ($1, $2, …) a statement gives an integration's id, its tenant's and its platform. */
+export interface LayerParams {
+  integration: string;
+  tenant: string;
+  platform: string;
+}
+
+/**
+ * An integration's three settings layers as one JSON value: an expression for the SELECT list of a
+ * statement that reads them beside other things (a run's plan, with the runs of its integration), each
+ * layer's columns read as Prisma reads them (db/rows.ts). Resolved by `settingsOfLayers`.
+ */
+export function settingsLayersJson(p: LayerParams): string {
+  return `json_build_object(
+    'own', (SELECT row_to_json(x) FROM (SELECT ${selectList("i", OWN_LAYER)}
+      FROM "Integration" i WHERE i.id = ${p.integration}::uuid) x),
+    'entities', (SELECT coalesce(json_agg(x), '[]'::json) FROM (SELECT ${selectList("e", ENTITY_LAYER)}
+      FROM "IntegrationEntitySettings" e WHERE e."integrationId" = ${p.integration}::uuid) x),
+    'tenant', (SELECT row_to_json(x) FROM (SELECT ${selectList("t", TENANT_LAYER)}
+      FROM "TenantSettings" t WHERE t."tenantId" = ${p.tenant}::uuid) x),
+    'platform', (SELECT row_to_json(x) FROM (SELECT ${selectList("p", PLATFORM_LAYER)}
+      FROM "PlatformSettings" p WHERE p."tenantId" = ${p.tenant}::uuid AND p.platform::text = ${p.platform}::text) x))`;
+}
+
+/** What `settingsLayersJson` reads (its layers have no timestamp, so JSON keeps their types). */
+export interface SettingsLayers {
+  own: Omit<IntegrationLayer, "entitySettings"> | null;
+  entities: EntityLayer[];
+  tenant: TenantLayer | null;
+  platform: PlatformLayer | null;
+}
+
+/** The effective settings of an integration, from its layers as `settingsLayersJson` read them. */
+export function settingsOfLayers(
+  integration: { id: string; platform: PlatformKey },
+  layers: SettingsLayers,
+): EffectiveSettings {
+  if (!layers.own) throw new Error(`Integration ${integration.id} not found`);
+  return resolveSettings({
+    platform: integration.platform,
+    tenant: layers.tenant ?? TENANT_DEFAULTS,
+    platformLayer: layers.platform,
+    integration: { ...layers.own, entitySettings: layers.entities },
+  });
+}
+
+const LAYERS_READ = `SELECT ${settingsLayersJson({ integration: "$1", tenant: "$2", platform: "$3" })} AS layers`;
 
 /**
  * Effective settings of an integration whose tenant and platform are known (they never change): its
- * layers read side by side, each by one prepared statement (db/rows.ts), for a pull run's first call
- * waits for them.
+ * layers in one prepared statement, for a pull run's first call waits for them.
  */
 export async function loadKnownIntegrationEffectiveSettings(
   sql: SqlPool,
   integration: { id: string; tenantId: string; platform: PlatformKey },
 ): Promise<EffectiveSettings> {
-  const prepared = { prepared: true };
-  const [own, entitySettings, tenant, platformLayer] = await Promise.all([
-    sql.query<Omit<IntegrationLayer, "entitySettings">>(LAYER_READS.own, [integration.id], prepared),
-    sql.query<EntityLayer>(LAYER_READS.entities, [integration.id], prepared),
-    sql.query<TenantLayer>(LAYER_READS.tenant, [integration.tenantId], prepared),
-    sql.query<PlatformLayer>(LAYER_READS.platform, [integration.tenantId, integration.platform], prepared),
-  ]);
-  if (!own[0]) throw new Error(`Integration ${integration.id} not found`);
-  return resolveSettings({
-    platform: integration.platform,
-    tenant: tenant[0] ?? TENANT_DEFAULTS,
-    platformLayer: platformLayer[0] ?? null,
-    integration: { ...own[0], entitySettings },
-  });
+  const [row] = await sql.query<{ layers: SettingsLayers }>(
+    LAYERS_READ,
+    [integration.id, integration.tenantId, integration.platform],
+    { prepared: true },
+  );
+  return settingsOfLayers(integration, row!.layers);
 }
 
 /**

@@ -11,8 +11,11 @@ import {
   backOffPage,
   finishRun,
   nextPullStep,
+  type PlanJson,
+  type PlanReads,
   type PullStep,
-  readPlan,
+  planBesideRuns,
+  planOf,
   skipEntity,
 } from "./pull.ts";
 import {
@@ -60,8 +63,8 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
        */
       let mayWait = true;
       /**
-       * Set by an announcement: a new run has probably arrived, so the next look for runs, and the plan of
-       * a run not yet started that it finds, go on the connections kept for such work (WorkDeps.urgentSql).
+       * Set by an announcement: a new run has probably arrived, so the next look for runs (with the plan
+       * of a run not yet started) goes on the connections kept for such work (WorkDeps.urgentSql).
        */
       let expectRun = false;
       const done = (run: SyncRun) => {
@@ -72,21 +75,28 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
       /** Deferred runs' next due time, learnt with each look at the runs. */
       const deferred = deferralMemory();
       /**
-       * The oldest due run of the highest lane, ordered by the lane registry's rank. `urgent`: a run was
-       * announced, and its look goes on the connections kept for such work (WorkDeps.urgentSql).
+       * The oldest due run of the highest lane, ordered by the lane registry's rank, and, when it has not
+       * started, its plan, read in the same statement (planBesideRuns). `urgent`: a run was announced, and
+       * its look goes on the connections kept for such work (WorkDeps.urgentSql).
        */
-      const nextRun = async (skipped: Set<string>, urgent: boolean): Promise<SyncRun | null> => {
-        const { due, deferredAt } = await activeRuns(
+      const nextRun = async (
+        skipped: Set<string>,
+        urgent: boolean,
+      ): Promise<{ run: SyncRun; plan: PlanReads | undefined } | null> => {
+        const { due, deferredAt, extra } = await activeRuns<PlanJson>(
           urgent ? deps.urgentSql : deps.sql,
           integration.id,
           PULL_KINDS,
           [...busy, ...skipped],
+          planBesideRuns(integration),
         );
         deferred.learn(deferredAt);
-        return due.reduce<SyncRun | null>(
+        const run = due.reduce<SyncRun | null>(
           (best, run) => (best && laneRank(best.lane) <= laneRank(run.lane) ? best : run),
           null,
         );
+        if (!run) return null;
+        return { run, plan: !run.cursor && extra ? planOf(integration, extra) : undefined };
       };
 
       /** Writes a run's start (and the integration's SYNCING) and publishes it; settles to whether it started. */
@@ -117,17 +127,14 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
             mayWait = false;
             const announced = expectRun;
             expectRun = false;
-            const run = await nextRun(skipped, announced);
-            if (!run) {
+            const found = await nextRun(skipped, announced);
+            if (!found) {
               // Backed-off runs are looked at again on the next pick.
               if (skipped.size > 0) mayWait = true;
               break;
             }
             mayWait = true;
-            // Not started yet: its plan (settings and watermarks, one round of reads) is read first, on the
-            // urgent connections too when the run was just announced. Read only for such a run, not beside
-            // every announced look: most announcements that wake a running activation bring no new pull.
-            const plan = announced && !run.cursor ? readPlan(deps.urgentSql, integration) : undefined;
+            const { run, plan } = found;
             const step = await nextPullStep(deps, run, integration, plan);
             if (step.kind === "done") {
               deps.publish(await finishRun(prisma, run));

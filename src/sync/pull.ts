@@ -12,7 +12,12 @@ import { XERO_ACCOUNTING_PULLERS } from "../platforms/xero-accounting/pull.ts";
 import { XPM_PULLERS } from "../platforms/xpm/pull.ts";
 import { recordPageChanges } from "../records/changes.ts";
 import type { EffectiveSettings } from "../settings/effective.ts";
-import { loadKnownIntegrationEffectiveSettings } from "../settings/load.ts";
+import {
+  type LayerParams,
+  type SettingsLayers,
+  settingsLayersJson,
+  settingsOfLayers,
+} from "../settings/load.ts";
 import { appendLog } from "./logs.ts";
 import { reconcileDeletions, upsertRecords } from "./records.ts";
 import { moveRun, runById, runUpdated } from "./run-state.ts";
@@ -112,9 +117,6 @@ export interface PlanReads {
   watermarks: Map<string, Date | null>;
 }
 
-const WATERMARKS_READ = `SELECT ${selectList("w", { entity: "plain", cursor: "timestamp" } satisfies ModelColumns<Pick<Watermark, "entity" | "cursor">>)}
-  FROM "Watermark" w WHERE w."integrationId" = $1::uuid`;
-
 const WATERMARK_READ = `SELECT ${selectList("w", { cursor: "timestamp" } satisfies ModelColumns<Pick<Watermark, "cursor">>)}
   FROM "Watermark" w WHERE w."integrationId" = $1::uuid AND w.entity = $2`;
 
@@ -122,23 +124,63 @@ const WATERMARK_READ = `SELECT ${selectList("w", { cursor: "timestamp" } satisfi
 export type PullDb = { prisma: PrismaClient; sql: SqlPool; transaction: Database["transaction"] };
 
 /**
- * Reads what a run's start is planned from, in one round of reads (prepared statements: db/rows.ts). Depends on the integration only, so
- * a caller that expects a new run (it was announced) may start it beside its look for the run.
+ * What a run's start is planned from, as one JSON value (an expression for a SELECT list; placeholders
+ * as given): the integration's settings layers and its entities' watermarks. Read by `planOf`.
  */
-export async function readPlan(sql: SqlPool, integration: Integration): Promise<PlanReads> {
-  const [settings, marks] = await Promise.all([
-    loadKnownIntegrationEffectiveSettings(sql, integration),
-    sql.query<{ entity: string; cursor: Date | null }>(WATERMARKS_READ, [integration.id], { prepared: true }),
-  ]);
-  return { settings, watermarks: new Map(marks.map((mark) => [mark.entity, mark.cursor])) };
+function planJson(p: LayerParams): string {
+  const watermarks = selectList("w", { entity: "plain", cursor: "timestamp" } satisfies ModelColumns<
+    Pick<Watermark, "entity" | "cursor">
+  >);
+  return `json_build_object('settings', ${settingsLayersJson(p)},
+    'watermarks', (SELECT coalesce(json_agg(x), '[]'::json) FROM (SELECT ${watermarks}
+      FROM "Watermark" w WHERE w."integrationId" = ${p.integration}::uuid) x))`;
 }
+
+/** What `planJson` reads: a watermark's time as JSON text (an instant with its offset). */
+export interface PlanJson {
+  settings: SettingsLayers;
+  watermarks: { entity: string; cursor: string | null }[];
+}
+
+/** A run's plan from what `planJson` read. */
+export function planOf(integration: Integration, plan: PlanJson): PlanReads {
+  return {
+    settings: settingsOfLayers(integration, plan.settings),
+    watermarks: new Map(
+      plan.watermarks.map((mark) => [mark.entity, mark.cursor ? new Date(mark.cursor) : null]),
+    ),
+  };
+}
+
+const PLAN_READ = `SELECT ${planJson({ integration: "$1", tenant: "$2", platform: "$3" })} AS plan`;
+
+/** Reads what a run's start is planned from, in one prepared statement. */
+export async function readPlan(sql: SqlPool, integration: Integration): Promise<PlanReads> {
+  const [row] = await sql.query<{ plan: PlanJson }>(
+    PLAN_READ,
+    [integration.id, integration.tenantId, integration.platform],
+    { prepared: true },
+  );
+  return planOf(integration, row!.plan);
+}
+
+/**
+ * The plan of a run that has not started, read in the same statement as the look for the integration's
+ * runs (activeRuns' `extra`, where $1 is the integration): a newly arrived run's first call waits for
+ * one statement, not for the look and then the plan.
+ */
+export function planBesideRuns(integration: Integration): { select: string; params: unknown[] } {
+  return { select: PLAN_BESIDE_RUNS, params: [integration.tenantId, integration.platform] };
+}
+
+const PLAN_BESIDE_RUNS = `CASE WHEN r.cursor IS NULL THEN ${planJson({ integration: "$1", tenant: "$5", platform: "$6" })} END`;
 
 /**
  * Finds the run's next provider call, moving to its next entity as needed (no call is spent on
  * bookkeeping). Returns "done" once every entity has been pulled, after finishing the run.
  *
  * A run not yet started gets its plan (entities from settings, the first entity's watermark) in one
- * round of reads (`plan`, when the caller started them already), and its first call goes out at once:
+ * statement (`plan`, when the caller read it with the run already), and its first call goes out at once:
  * writing the start (RUNNING, the cursor, the log line) is `starting`, which the caller sets going beside
  * the call and awaits before the page is applied. A newly arrived run behind a busy fleet waited for a
  * dozen statements before its first call.
@@ -147,14 +189,14 @@ export async function nextPullStep(
   db: PullDb,
   run: SyncRun,
   integration: Integration,
-  plan?: Promise<PlanReads>,
+  plan?: PlanReads,
 ): Promise<PullStep> {
   const { prisma } = db;
   let cursor = run.cursor as RunCursor | null;
   let starting: (() => Promise<boolean>) | undefined;
   let watermarks: Map<string, Date | null> | undefined;
   if (!cursor) {
-    const read = await (plan ?? readPlan(db.sql, integration));
+    const read = plan ?? (await readPlan(db.sql, integration));
     const settings = read.settings;
     watermarks = read.watermarks;
     const entities = entitiesFor(integration.platform, run.kind, settings);
@@ -337,7 +379,7 @@ async function writeCursor(
   tx: SqlPool,
   run: Pick<SyncRun, "id">,
   cursor: RunCursor,
-  page: Pick<EntityCounts, "fetched" | "created" | "updated" | "unchanged" | "deleted"> = NO_COUNTS,
+  page: EntityCounts = NO_COUNTS,
 ): Promise<void> {
   await tx.query(
     WRITE_CURSOR,

@@ -195,11 +195,6 @@ const SYNC_RUN_COLUMNS: ModelColumns<SyncRun> = {
   packetTransitionCount: "plain",
 };
 
-const ACTIVE_RUNS_READ = `SELECT ${selectList("r", SYNC_RUN_COLUMNS)} FROM "SyncRun" r
-  WHERE r."integrationId" = $1::uuid AND r.kind::text = ANY($2::text[]) AND r.status::text = ANY($3::text[])
-    AND NOT (r.id = ANY($4::uuid[]))
-  ORDER BY r."queuedAt", r.id`;
-
 const RUN_READ = `SELECT ${selectList("r", SYNC_RUN_COLUMNS)} FROM "SyncRun" r WHERE r.id = $1::uuid`;
 
 /** A run as it is now (null: gone), in one prepared statement (db/rows.ts). */
@@ -208,29 +203,53 @@ export async function runById(sql: SqlPool, id: string): Promise<SyncRun | null>
   return run ?? null;
 }
 
+/** The look for an integration's active runs, with `extra` (a SELECT expression) beside each. */
+const activeRunsRead = (extra = "") => `SELECT ${selectList("r", SYNC_RUN_COLUMNS)}${extra} FROM "SyncRun" r
+  WHERE r."integrationId" = $1::uuid AND r.kind::text = ANY($2::text[]) AND r.status::text = ANY($3::text[])
+    AND NOT (r.id = ANY($4::uuid[]))
+  ORDER BY r."queuedAt", r.id`;
+
+const ACTIVE_RUNS_READ = activeRunsRead();
+
 /**
  * An integration's runs of some kinds as one statement reads them: those due now, oldest first, and when
  * the first of its deferred ones is due again (null: none is deferred). Every active run is read at once:
  * an integration has a handful at most, and the deferred one's time came with a query of its own before.
  * Read on every activation and announcement, so one prepared statement (db/rows.ts).
+ *
+ * `extra` reads something more in the same statement: an expression over the run `r`, with its
+ * parameters from $5 on ($1 is the integration). Its first non-null value is returned as `extra`.
  */
-export async function activeRuns(
+export async function activeRuns<Extra = never>(
   sql: SqlPool,
   integrationId: string,
   kinds: readonly SyncKind[],
   exclude: readonly string[] = [],
-): Promise<{ due: SyncRun[]; deferredAt: number | null }> {
-  const runs = await sql.query<SyncRun>(
-    ACTIVE_RUNS_READ,
-    [integrationId, kinds, ACTIVE_RUN_STATUSES, exclude],
-    { prepared: true },
-  );
+  extra?: { select: string; params: readonly unknown[] },
+): Promise<{ due: SyncRun[]; deferredAt: number | null; extra: Extra | null }> {
+  const params = [integrationId, kinds, ACTIVE_RUN_STATUSES, exclude];
+  let runs: SyncRun[];
+  let found: Extra | null = null;
+  if (extra) {
+    const rows = await sql.query<SyncRun & { extra: Extra | null }>(
+      activeRunsRead(`, ${extra.select} AS extra`),
+      [...params, ...extra.params],
+      { prepared: true },
+    );
+    runs = rows.map(({ extra: value, ...run }) => {
+      found ??= value;
+      return run;
+    });
+  } else {
+    runs = await sql.query<SyncRun>(ACTIVE_RUNS_READ, params, { prepared: true });
+  }
   const now = Date.now();
   const until = (run: SyncRun) => run.deferredUntil?.getTime() ?? null;
   const waiting = runs.filter((run) => run.status === "DEFERRED" && (until(run) ?? 0) > now);
   return {
     due: runs.filter((run) => !waiting.includes(run)),
     deferredAt: waiting.length > 0 ? Math.min(...waiting.map((run) => until(run)!)) : null,
+    extra: found,
   };
 }
 

@@ -7,7 +7,7 @@ import {
   loadIntegrationEffectiveSettings,
   loadKnownIntegrationEffectiveSettings,
 } from "../../../src/settings/load.ts";
-import { readPlan } from "../../../src/sync/pull.ts";
+import { type PlanJson, planBesideRuns, planOf, readPlan } from "../../../src/sync/pull.ts";
 import { activeRuns } from "../../../src/sync/run-state.ts";
 import { startTestApp, type TestApp } from "../../support/harness.ts";
 
@@ -76,6 +76,7 @@ async function rowsMatchPrisma(db: Database) {
       orderBy: [{ queuedAt: "asc" }, { id: "asc" }],
     }),
     deferredAt: deferredUntil.getTime(),
+    extra: null,
   });
   // The deferred run as Prisma reads it, once its time has come.
   await db.prisma.syncRun.update({
@@ -128,6 +129,15 @@ async function rowsMatchPrisma(db: Database) {
   const plan = await readPlan(db.sql, integration);
   expect(plan.settings).toEqual(layered);
   expect([...plan.watermarks]).toEqual([["client", cursor]]);
+  // The same plan, read beside the runs: for those that have not started (FREQUENT, the deferred DAILY),
+  // and none when only a started one is left.
+  const beside = (exclude: string[]) =>
+    activeRuns<PlanJson>(db.sql, integration.id, ["DAILY", "FREQUENT"], exclude, planBesideRuns(integration));
+  const withPlan = await beside([]);
+  expect(withPlan.due.map((r) => r.id).sort()).toEqual([run.id, other.id, deferred.id].sort());
+  expect(withPlan.due.every((r) => !("extra" in r))).toBe(true);
+  expect(planOf(integration, withPlan.extra!)).toEqual(plan);
+  expect((await beside([other.id, deferred.id])).extra).toBeNull();
 
   // Not servable once paused: the read says so rather than return the row.
   await db.prisma.integration.update({ where: { id: integration.id }, data: { status: "PAUSED" } });

@@ -34,7 +34,7 @@ const queuedRun = (integration: Integration) =>
   });
 
 describe("a newly queued run's first call", () => {
-  it("is planned in one round of reads, and its start is written only when `starting` runs", async () => {
+  it("is planned in one statement, and its start is written only when `starting` runs", async () => {
     const integration = await xpm();
     await t.app.db.prisma.watermark.create({
       data: { integrationId: integration.id, entity: "client", cursor: new Date() },
@@ -43,9 +43,9 @@ describe("a newly queued run's first call", () => {
 
     const before = t.app.db.queryCount();
     const step = await nextPullStep(t.app.db, run, integration);
-    // The three settings layers (the integration's with its entity settings) and the watermarks, read
-    // side by side; nothing written.
-    expect(t.app.db.queryCount() - before).toBe(5);
+    // The three settings layers (the integration's with its entity settings) and the watermarks, in one
+    // statement; nothing written.
+    expect(t.app.db.queryCount() - before).toBe(1);
     expect(step.kind).toBe("call");
     if (step.kind !== "call") return;
     expect(step.starting).toBeDefined();
@@ -123,7 +123,7 @@ describe("the engine's urgent connections", () => {
 });
 
 describe("a pull session's reads", () => {
-  it("go on the urgent connections after an announcement, and a run's plan only once a new run is found", async () => {
+  it("go on the urgent connections after an announcement, a new run's plan in the look that finds it", async () => {
     const integration = await xpm();
     const shared = counted(t.app.db.sql);
     const urgent = counted(t.app.db.urgentSql);
@@ -152,13 +152,14 @@ describe("a pull session's reads", () => {
     session.announced();
     expect(await session.next()).toMatchObject({ kind: "none" });
     expect(counts()).toEqual({ shared: 1, urgent: 1 });
-    // A new run announced: its look and its plan (three settings layers with entity settings, the
-    // watermarks) on the urgent connections, nothing on the shared pool.
+    // A new run announced: its look, which reads its plan (the settings layers, the watermarks) in the
+    // same statement, on the urgent connections; nothing on the shared pool.
     const run = await queuedRun(integration);
     session.announced();
     const offer = await session.next();
     expect(offer).toMatchObject({ kind: "call", lane: "DAILY", logContext: { runId: run.id } });
-    expect(counts()).toEqual({ shared: 1, urgent: 7 });
+    expect(offer.kind === "call" && offer.work.step.starting).toBeTruthy();
+    expect(counts()).toEqual({ shared: 1, urgent: 2 });
     if (offer.kind === "call") await session.unclaim(offer.work, null);
   });
 });
