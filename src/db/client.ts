@@ -52,7 +52,7 @@ export interface Database {
    */
   urgentSql: SqlPool;
   /**
-   * Runs `work` in one transaction of raw SQL on the shared pool (PGlite: the embedded instance, to
+   * Runs `work` in one transaction of raw SQL on connections kept for it (PGlite: the embedded instance, to
    * itself meanwhile), committed when it resolves and rolled back when it throws: for writes made per
    * call that must commit together (a pull's page) without the cost of a Prisma transaction. `work` uses
    * only the `tx` it is given: a statement on `prisma` or `sql` inside it would wait for the transaction

@@ -123,24 +123,6 @@ export function settingsOfLayers(
   });
 }
 
-const LAYERS_READ = `SELECT ${settingsLayersJson({ integration: "$1", tenant: "$2", platform: "$3" })} AS layers`;
-
-/**
- * Effective settings of an integration whose tenant and platform are known (they never change): its
- * layers in one prepared statement, for a pull run's first call waits for them.
- */
-export async function loadKnownIntegrationEffectiveSettings(
-  sql: SqlPool,
-  integration: { id: string; tenantId: string; platform: PlatformKey },
-): Promise<EffectiveSettings> {
-  const [row] = await sql.query<{ layers: SettingsLayers }>(
-    LAYERS_READ,
-    [integration.id, integration.tenantId, integration.platform],
-    { prepared: true },
-  );
-  return settingsOfLayers(integration, row!.layers);
-}
-
 /**
  * Effective settings of many integrations at once (the scheduler's sweep looks at every one): three
  * statements whatever their number. Integrations that do not exist are left out of the map.

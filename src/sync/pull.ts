@@ -128,15 +128,14 @@ export type PullDb = { prisma: PrismaClient; sql: SqlPool; transaction: Database
  * as given): the integration's settings layers and its entities' watermarks. Read by `planOf`.
  */
 function planJson(p: LayerParams): string {
-  const watermarks = selectList("w", { entity: "plain", cursor: "timestamp" } satisfies ModelColumns<
-    Pick<Watermark, "entity" | "cursor">
-  >);
+  // A cursor is UTC without a zone: written out with a Z, whatever the session's time zone.
   return `json_build_object('settings', ${settingsLayersJson(p)},
-    'watermarks', (SELECT coalesce(json_agg(x), '[]'::json) FROM (SELECT ${watermarks}
+    'watermarks', (SELECT coalesce(json_agg(x), '[]'::json) FROM (SELECT w.entity,
+      to_char(w.cursor, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS cursor
       FROM "Watermark" w WHERE w."integrationId" = ${p.integration}::uuid) x))`;
 }
 
-/** What `planJson` reads: a watermark's time as JSON text (an instant with its offset). */
+/** What `planJson` reads: a watermark's time as ISO text in UTC. */
 export interface PlanJson {
   settings: SettingsLayers;
   watermarks: { entity: string; cursor: string | null }[];
@@ -173,7 +172,10 @@ export function planBesideRuns(integration: Integration): { select: string; para
   return { select: PLAN_BESIDE_RUNS, params: [integration.tenantId, integration.platform] };
 }
 
-const PLAN_BESIDE_RUNS = `CASE WHEN r.cursor IS NULL THEN ${planJson({ integration: "$1", tenant: "$5", platform: "$6" })} END`;
+/** Not for a run deferred to a later day: it is not due, and its plan is read when it is. */
+const PLAN_BESIDE_RUNS = `CASE WHEN r.cursor IS NULL
+    AND NOT (r.status::text = 'DEFERRED' AND r."deferredUntil" > (now() AT TIME ZONE 'UTC'))
+  THEN ${planJson({ integration: "$1", tenant: "$5", platform: "$6" })} END`;
 
 /**
  * Finds the run's next provider call, moving to its next entity as needed (no call is spent on

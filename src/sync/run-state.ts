@@ -210,6 +210,8 @@ const activeRunsRead = (extra = "") => `SELECT ${selectList("r", SYNC_RUN_COLUMN
   ORDER BY r."queuedAt", r.id`;
 
 const ACTIVE_RUNS_READ = activeRunsRead();
+/** The look's text with each `extra` a caller gives it (a fixed few), built once each. */
+const withExtra = new Map<string, string>();
 
 /**
  * An integration's runs of some kinds as one statement reads them: those due now, oldest first, and when
@@ -232,7 +234,8 @@ export async function activeRuns<Extra = never>(
   let found: Extra | null = null;
   if (extra) {
     const rows = await sql.query<SyncRun & { extra: Extra | null }>(
-      activeRunsRead(`, ${extra.select} AS extra`),
+      withExtra.get(extra.select) ??
+        withExtra.set(extra.select, activeRunsRead(`, ${extra.select} AS extra`)).get(extra.select)!,
       [...params, ...extra.params],
       { prepared: true },
     );

@@ -3,10 +3,7 @@ import { createTenant } from "../../../src/auth/tenants.ts";
 import { type Database, openDatabase } from "../../../src/db/client.ts";
 import type { Prisma } from "../../../src/generated/prisma/client.ts";
 import { servableIntegration } from "../../../src/integrations/integration-state.ts";
-import {
-  loadIntegrationEffectiveSettings,
-  loadKnownIntegrationEffectiveSettings,
-} from "../../../src/settings/load.ts";
+import { loadIntegrationEffectiveSettings } from "../../../src/settings/load.ts";
 import { type PlanJson, planBesideRuns, planOf, readPlan } from "../../../src/sync/pull.ts";
 import { activeRuns } from "../../../src/sync/run-state.ts";
 import { startTestApp, type TestApp } from "../../support/harness.ts";
@@ -97,7 +94,7 @@ async function rowsMatchPrisma(db: Database) {
 
   // A run's plan: the effective settings as Prisma's read of every layer resolves them, with the watermarks.
   const settings = () => loadIntegrationEffectiveSettings(db.prisma, integration.id);
-  const known = () => loadKnownIntegrationEffectiveSettings(db.sql, integration);
+  const known = async () => (await readPlan(db.sql, integration)).settings;
   expect(await known()).toEqual(await settings());
   await db.prisma.tenantSettings.upsert({
     where: { tenantId },

@@ -58,6 +58,13 @@ describe("a raw transaction", () => {
   it("commits, rolls back and gives its connection back on PostgreSQL", async () => {
     test = await startTestApp();
     await transactionsHold(test.app.db);
+    // Its statements run under a minute's limit, set for the transaction alone (SET LOCAL): others have none.
+    const limit = () => test!.app.db.sql.query<{ statement_timeout: string }>("SHOW statement_timeout");
+    const inside = await test.app.db.transaction((tx) =>
+      tx.query<{ statement_timeout: string }>("SHOW statement_timeout"),
+    );
+    expect(inside).toEqual([{ statement_timeout: "1min" }]);
+    expect(await limit()).toEqual([{ statement_timeout: "0" }]);
   });
 
   it("commits, rolls back and gives the instance back on PGlite", async () => {

@@ -13,7 +13,7 @@ import { integrationRow, startTestApp, type TestApp } from "../../support/harnes
 
 /**
  * What stands between work that arrives above the EXPORT lane and its first call, kept short: a newly
- * queued run is planned in one round of reads and its start written beside the call; its ledger row and
+ * queued run is planned in the statement that finds it and its start written beside the call; its ledger row and
  * an urgent activation's fence go on connections of their own. And what spares the budget's refusals a
  * claim: a claim says whether more work was due beside it.
  */
