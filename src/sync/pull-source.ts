@@ -135,7 +135,7 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
             }
             mayWait = true;
             const { run, plan } = found;
-            const step = await nextPullStep(deps, run, integration, plan);
+            const step = await nextPullStep(deps, run, integration, { plan, fence: claim.fence });
             if (step.kind === "done") {
               deps.publish(await finishRun(prisma, run));
               continue;

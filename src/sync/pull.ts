@@ -120,6 +120,9 @@ export interface PlanReads {
 const WATERMARK_READ = `SELECT ${selectList("w", { cursor: "timestamp" } satisfies ModelColumns<Pick<Watermark, "cursor">>)}
   FROM "Watermark" w WHERE w."integrationId" = $1::uuid AND w.entity = $2`;
 
+/** Real ms a superseded activation leaves a run alone (it notices its lost lock within a heartbeat). */
+const SUPERSEDED_BACKOFF_MS = 1_000;
+
 /** The pull's database: Prisma for a run's start and end, raw SQL for its pages (one per call). */
 export type PullDb = { prisma: PrismaClient; sql: SqlPool; transaction: Database["transaction"] };
 
@@ -191,9 +194,10 @@ export async function nextPullStep(
   db: PullDb,
   run: SyncRun,
   integration: Integration,
-  plan?: PlanReads,
+  options: { plan?: PlanReads; fence?: number } = {},
 ): Promise<PullStep> {
   const { prisma } = db;
+  const { plan, fence } = options;
   let cursor = run.cursor as RunCursor | null;
   let starting: (() => Promise<boolean>) | undefined;
   let watermarks: Map<string, Date | null> | undefined;
@@ -250,13 +254,19 @@ export async function nextPullStep(
     const record = await nextToFollowUp(db.sql, run, entity, puller.followUp.entity, cursor);
     if (!record) {
       const listsEverything = puller.listsEverything(context);
-      await db.transaction(async (tx) => {
+      const finished = await db.transaction(async (tx) => {
+        // Only while `fence` is the integration's current token (see applyPage): a superseded activation
+        // would move the run's cursor back.
+        if (fence !== undefined && !(await holdsFence(tx, run.integrationId, fence))) return false;
         await advanceWatermark(tx, run, entity, context, listsEverything);
         await writeCursor(tx, run, nextEntity(cursor));
+        return true;
       });
+      // The integration went to another activation: this one leaves the run alone until it stops.
+      if (!finished) return { kind: "backoff", until: Date.now() + SUPERSEDED_BACKOFF_MS };
       const moved = await runById(db.sql, run.id);
       if (!moved) return { kind: "done" };
-      return nextPullStep(db, moved, integration);
+      return nextPullStep(db, moved, integration, { fence });
     }
     const followUp = puller.followUp;
     // The follow-up's answer is read as a one-record page whose `next` names the record it was for.
