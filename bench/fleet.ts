@@ -6,7 +6,8 @@
  * sandbox and given to syncline as SYNCLINE_XERO_APP_PER_MINUTE) so that it, not the machine, binds:
  * every integration's export backlog asks 30 a minute, far more than its share. Mixed lanes: export
  * backlogs of different sizes, FREQUENT pulls at the start, DAILY pulls arriving behind the backlogs, a
- * few INTERACTIVE reads. Two worker processes; the benchmark process only schedules.
+ * few INTERACTIVE reads. Two worker processes; the benchmark process is the host and the scheduler, and
+ * the XPM sandbox runs in a child process of its own (as Xero runs apart from syncline).
  *
  * Prints: calls made; cap violations at each level (the sandbox's 429s the counts called for, and the
  * log's own sliding-window maxima), 429s, the app's utilisation while the fleet is backlogged, Jain's
@@ -22,15 +23,16 @@
  *
  * Needs PostgreSQL and Redis (BENCH_DATABASE_URL, default the local server; REDIS_URL, default local).
  */
-import type { ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
 import { type App, startApp } from "../src/app.ts";
 import { encryptSecret } from "../src/auth/secrets.ts";
 import { createTenant } from "../src/auth/tenants.ts";
 import { loadConfig } from "../src/config.ts";
 import type { Integration } from "../src/generated/prisma/client.ts";
-import type { CallLogEntry } from "../src/sandbox/kit/call-log.ts";
-import { startXpmSandbox, type XpmSandbox } from "../src/sandbox/xpm/server.ts";
+import { CallLog, type CallLogEntry } from "../src/sandbox/kit/call-log.ts";
+import { startXpmSandbox } from "../src/sandbox/xpm/server.ts";
 import { enqueueEdits } from "../src/sync/export.ts";
 import { timeScale } from "../src/time.ts";
 import { adminQuery, benchEnv, freePort, printTable, scrapeSum, startWorker, sumOf } from "./support.ts";
@@ -51,7 +53,7 @@ const backlogOf = (i: number) => (i % 4 === 0 ? 30 : 4 + (i % 7));
 interface Stage {
   database: string;
   app: App;
-  xpm: XpmSandbox;
+  xpm: SandboxChild;
   workers: ChildProcess[];
   /** Each worker's /metrics. */
   metrics: string[];
@@ -61,7 +63,7 @@ interface Stage {
 async function stage(): Promise<Stage> {
   const database = `syncline_bench_fleet_${randomBytes(3).toString("hex")}`;
   await adminQuery(`CREATE DATABASE ${database}`);
-  const xpm = await startXpmSandbox({ time: timeScale(MINUTE_MS), appPerMinute: APP_PER_MINUTE });
+  const xpm = await startSandboxChild();
   const env = benchEnv(database, {
     SYNCLINE_MINUTE_MS: String(MINUTE_MS),
     SYNCLINE_XPM_URL: xpm.url,
@@ -91,7 +93,7 @@ async function teardown(s: Stage) {
 
 async function addIntegration(s: Stage, index: number, jobs: number) {
   const remoteTenantId = `practice-${index}`;
-  s.xpm.addPractice(remoteTenantId, { jobs, clients: 5, staff: 2, timeEntries: 5 });
+  const jobIds = await s.xpm.addPractice(remoteTenantId, jobs);
   const integration = await s.app.db.prisma.integration.create({
     data: {
       tenantId: s.tenantId,
@@ -106,11 +108,10 @@ async function addIntegration(s: Stage, index: number, jobs: number) {
       ),
     },
   });
-  return { integration, remoteTenantId };
+  return { integration, remoteTenantId, jobIds };
 }
 
-async function queueExports(s: Stage, integrationId: string, remoteTenantId: string) {
-  const jobs = [...s.xpm.practice(remoteTenantId).jobs.keys()];
+async function queueExports(s: Stage, integrationId: string, jobs: string[]) {
   await s.app.db.prisma.$transaction(
     (tx) =>
       enqueueEdits(
@@ -148,17 +149,18 @@ const jain = (xs: number[]) => {
 async function fleet() {
   const s = await stage();
   try {
-    const integrations: { integration: Integration; remote: string; backlog: number }[] = [];
+    const integrations: { integration: Integration; remote: string; backlog: number; jobIds: string[] }[] =
+      [];
     for (let i = 0; i < INTEGRATIONS; i++) {
-      const { integration, remoteTenantId } = await addIntegration(s, i, backlogOf(i));
-      integrations.push({ integration, remote: remoteTenantId, backlog: backlogOf(i) });
+      const { integration, remoteTenantId, jobIds } = await addIntegration(s, i, backlogOf(i));
+      integrations.push({ integration, remote: remoteTenantId, backlog: backlogOf(i), jobIds });
     }
     // The workers' own cost from here on: their CPU time and the statements they sent.
     const cpuBefore = await scrapeSum(s.metrics, "process_cpu_seconds_total");
     const statementsBefore = await scrapeSum(s.metrics, "syncline_db_statements");
     // The scheduler's sweep finds the first backlogs while the rest are queued: the run starts here.
     const started = Date.now();
-    for (const { integration, remote } of integrations) await queueExports(s, integration.id, remote);
+    for (const { integration, jobIds } of integrations) await queueExports(s, integration.id, jobIds);
     // Announced as the host announces edits (enqueueExports): behind work already waiting, no preemption.
     await Promise.all(
       integrations.map(({ integration }) => s.app.engine.notify(integration.id, { preempt: false })),
@@ -182,7 +184,8 @@ async function fleet() {
     await sleep(MINUTE_MS / 2);
     /** Each DAILY run: when the benchmark began to insert it, and when its row was committed. */
     const preemptions: { remote: string; queuedAt: number; committedAt: number }[] = [];
-    const reads: Promise<number>[] = [];
+    /** Each INTERACTIVE read: its practice, and when it was asked for (once it is done). */
+    const reads: Promise<{ remote: string; queuedAt: number }>[] = [];
     // About 75 of them whatever the fleet's size (every big backlog of the default 300).
     const bigs = integrations.filter((_, i) => i % 4 === 0);
     const arrivals = bigs.filter((_, k) => k % Math.max(1, Math.round(bigs.length / 75)) === 0);
@@ -194,7 +197,7 @@ async function fleet() {
         reads.push(
           s.app.engine.live
             .read(integration, { method: "GET", path: "v3.1/staff.api/list" })
-            .then(() => firstCall(s, remote, queuedAt, "staff.api/list")),
+            .then(() => ({ remote, queuedAt })),
         );
         continue;
       }
@@ -226,7 +229,11 @@ async function fleet() {
       "every pull run",
     );
     const elapsed = Date.now() - started;
-    const readLatencies = await Promise.all(reads);
+    // The sandbox's log of every call, as its process recorded them.
+    const caps = await s.xpm.log();
+    const readLatencies = (await Promise.all(reads)).map(({ remote, queuedAt }) =>
+      firstCall(caps, remote, queuedAt, "staff.api/list"),
+    );
     // Each worker's event-loop delay since the last scrape of its metrics (prom-client starts it afresh on
     // each, so first): the one before the run.
     const loopDelay = (texts: string[], name: string) =>
@@ -240,7 +247,6 @@ async function fleet() {
     const workerCpuMs = ((await scrapeSum(s.metrics, "process_cpu_seconds_total")) - cpuBefore) * 1000;
     const workerStatements = (await scrapeSum(s.metrics, "syncline_db_statements")) - statementsBefore;
 
-    const { caps } = s.xpm;
     const isExport = (e: CallLogEntry) => e.method === "PUT";
     const refusedByCounts = caps.violations();
     // The log's own judgement, from the intervals the calls occupied.
@@ -280,9 +286,9 @@ async function fleet() {
       if (busy.length < 2) continue;
       fairness.push(jain(busy.map(({ remote }) => inMinute.filter((e) => e.tenantId === remote).length)));
     }
-    const latencies = preemptions.map(({ remote, committedAt }) => firstCall(s, remote, committedAt, ""));
+    const latencies = preemptions.map(({ remote, committedAt }) => firstCall(caps, remote, committedAt, ""));
     // The same, counting the benchmark process's own insert of the run (it also serves the sandbox).
-    const withInsert = preemptions.map(({ remote, queuedAt }) => firstCall(s, remote, queuedAt, ""));
+    const withInsert = preemptions.map(({ remote, queuedAt }) => firstCall(caps, remote, queuedAt, ""));
     const callTimes = caps
       .accepted()
       .filter((e) => e.endedAt !== null)
@@ -318,7 +324,7 @@ async function fleet() {
       refusedByCounts,
       tenantOver,
       appMax,
-      refused: caps.log.filter((e) => e.status === 429).length,
+      refused: caps.entries.filter((e) => e.status === 429).length,
       utilisation: mean(utilisation),
       utilisationWorst: Math.min(...utilisation),
       minutes: utilisation.length,
@@ -357,8 +363,8 @@ async function fleet() {
 }
 
 /** When the integration's first read (GET) of `path` started after `queuedAt`, in ms after it. */
-function firstCall(s: Stage, remote: string, queuedAt: number, path: string): number {
-  const call = s.xpm.caps
+function firstCall(caps: CallLog, remote: string, queuedAt: number, path: string): number {
+  const call = caps
     .accepted(remote)
     .find((e) => e.method === "GET" && e.startedAt >= queuedAt && e.path.includes(path));
   return call ? call.startedAt - queuedAt : Number.NaN;
@@ -427,7 +433,107 @@ async function main() {
   process.exit(clean ? 0 : 1);
 }
 
-main().catch((error) => {
+// ---- the sandbox, in a child process ----
+//
+// The XPM sandbox runs in a process of its own (this file again, with --sandbox), as Xero runs apart from
+// syncline: the moment it logs a call's arrival, which every latency here is measured to, is not held
+// back by this process's own work (the scheduler's sweeps, the host's inserts of runs and edits). The
+// child answers requests over IPC: add a practice, hand over the call log, close.
+
+type SandboxAsk = { type: "add"; remote: string; jobs: number } | { type: "log" } | { type: "close" };
+/** A request to the child; its answer carries the same id. */
+type SandboxRequest = SandboxAsk & { id: number };
+
+/** The child's answer to request `id` (0: it listens, at `url`). */
+interface SandboxAnswer {
+  id: number;
+  url?: string;
+  /** The practice's job ids (add). */
+  jobIds?: string[];
+  /** Every call, in arrival order (log). */
+  entries?: CallLogEntry[];
+}
+
+interface SandboxChild {
+  url: string;
+  /** Adds a practice with `jobs` jobs (and a few clients, staff and time entries); its job ids. */
+  addPractice(remote: string, jobs: number): Promise<string[]>;
+  /** The call log so far, to measure on. */
+  log(): Promise<CallLog>;
+  close(): Promise<void>;
+}
+
+async function sandboxChild() {
+  const xpm = await startXpmSandbox({ time: timeScale(MINUTE_MS), appPerMinute: APP_PER_MINUTE });
+  const answer = (message: SandboxAnswer) => process.send!(message);
+  // The parent went away without saying close (it crashed): nothing left to serve.
+  process.on("disconnect", () => process.exit(0));
+  process.on("message", async (request: SandboxRequest) => {
+    if (request.type === "add") {
+      const practice = xpm.addPractice(request.remote, {
+        jobs: request.jobs,
+        clients: 5,
+        staff: 2,
+        timeEntries: 5,
+      });
+      answer({ id: request.id, jobIds: [...practice.jobs.keys()] });
+    } else if (request.type === "log") {
+      answer({ id: request.id, entries: xpm.caps.log });
+    } else {
+      await xpm.close();
+      answer({ id: request.id });
+      process.exit(0);
+    }
+  });
+  answer({ id: 0, url: xpm.url });
+}
+
+async function startSandboxChild(): Promise<SandboxChild> {
+  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--sandbox"], {
+    env: process.env,
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const pending = new Map<number, (answer: SandboxAnswer) => void>();
+  let failed: Error | null = null;
+  child.on("message", (answer: SandboxAnswer) => {
+    pending.get(answer.id)?.(answer);
+    pending.delete(answer.id);
+  });
+  child.once("exit", (code) => {
+    failed = new Error(`sandbox child exited with ${code}`);
+    for (const settle of pending.values()) settle({ id: -1 });
+    pending.clear();
+  });
+  const answerTo = (id: number) =>
+    new Promise<SandboxAnswer>((resolve, reject) => {
+      if (failed) return reject(failed);
+      pending.set(id, (answer) => (answer.id === -1 ? reject(failed) : resolve(answer)));
+    });
+  let nextId = 1;
+  const ask = (request: SandboxAsk) => {
+    const id = nextId++;
+    const answer = answerTo(id);
+    child.send({ ...request, id });
+    return answer;
+  };
+  const { url } = await answerTo(0);
+  return {
+    url: url!,
+    addPractice: async (remote, jobs) => (await ask({ type: "add", remote, jobs })).jobIds!,
+    log: async () => {
+      const { entries } = await ask({ type: "log" });
+      const log = new CallLog(Date.now);
+      for (const entry of entries!) log.entries.push(entry);
+      return log;
+    },
+    close: async () => {
+      if (child.exitCode !== null) return;
+      await ask({ type: "close" }).catch(() => {});
+    },
+  };
+}
+
+(process.argv.includes("--sandbox") ? sandboxChild() : main()).catch((error) => {
   console.error(error);
   process.exit(1);
 });
