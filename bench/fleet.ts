@@ -244,6 +244,7 @@ async function fleet() {
     // What the workers counted: the budget's refusals of export calls, beside the export calls made.
     const exportRefusals = await scrapeSum(s.metrics, "syncline_budget_refusals_total", { lane: "EXPORT" });
     const exportCalls = await scrapeSum(s.metrics, "syncline_provider_calls_total", { lane: "EXPORT" });
+    const putBack = await scrapeSum(s.metrics, "syncline_claims_put_back_total", { lane: "EXPORT" });
     const workerCpuMs = ((await scrapeSum(s.metrics, "process_cpu_seconds_total")) - cpuBefore) * 1000;
     const workerStatements = (await scrapeSum(s.metrics, "syncline_db_statements")) - statementsBefore;
 
@@ -352,6 +353,7 @@ async function fleet() {
       reads: readLatencies.length,
       exportRefusals,
       exportCalls,
+      putBack,
       workerCpuMs,
       workerStatements,
       loopP99,
@@ -414,6 +416,10 @@ async function main() {
     [
       "budget refusals per export call (the workers' syncline_budget_refusals_total / export calls)",
       `${(r.exportRefusals / Math.max(1, r.exportCalls)).toFixed(2)} (${r.exportRefusals} / ${r.exportCalls})`,
+    ],
+    [
+      "exports claimed and put back when the budget refused them, per export call",
+      `${(r.putBack / Math.max(1, r.exportCalls)).toFixed(2)} (${r.putBack})`,
     ],
     [
       "the workers' CPU time and database statements, per provider call",

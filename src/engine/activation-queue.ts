@@ -8,6 +8,11 @@ import BeeQueue from "bee-queue";
  */
 export interface ActivationJob {
   integrationId: string;
+  /**
+   * The source whose work the activation before this one left waiting for budget (it parked on the
+   * budget's refusal of that work): its new session asks the budget before it claims (WorkSource.open).
+   */
+  waiting?: string;
 }
 
 export interface ActivationQueueOptions {
@@ -39,13 +44,17 @@ export function createActivationQueue(options: ActivationQueueOptions): BeeQueue
   });
 }
 
-/** Enqueues an activation now, or at `at` (ms since epoch) for a parked integration. */
+/**
+ * Enqueues an activation now, or at `at` (ms since epoch) for a parked integration; `waiting`: the source
+ * whose work it parked with, refused by the budget (ActivationJob.waiting).
+ */
 export async function enqueueActivation(
   queue: BeeQueue<ActivationJob>,
   integrationId: string,
   at?: number,
+  waiting?: string,
 ): Promise<void> {
-  const job = queue.createJob({ integrationId });
+  const job = queue.createJob(waiting === undefined ? { integrationId } : { integrationId, waiting });
   if (at !== undefined && at > Date.now()) job.delayUntil(at);
   await job.save();
 }

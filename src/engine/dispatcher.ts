@@ -3,7 +3,7 @@ import type BeeQueue from "bee-queue";
 import type { Config } from "../config.ts";
 import type { Integration } from "../generated/prisma/client.ts";
 import { logger as rootLogger, withLogContext } from "../logger.ts";
-import { budgetRefusals } from "../observability/metrics.ts";
+import { budgetRefusals, claimsPutBack } from "../observability/metrics.ts";
 import type { ActivationLock } from "./activation-lock.ts";
 import { type ActivationJob, enqueueActivation } from "./activation-queue.ts";
 import { observeCall } from "./call-observer.ts";
@@ -204,8 +204,11 @@ export class Dispatcher {
     await enqueueActivation(this.deps.queue, integrationId);
   }
 
-  /** `urgent`: the activation was announced for work above the EXPORT lane (the urgent queue). */
-  async serve(integrationId: string, options: { urgent?: boolean } = {}): Promise<void> {
+  /**
+   * `urgent`: the activation was announced for work above the EXPORT lane (the urgent queue). `waiting`:
+   * the source whose work the activation before parked with, refused by the budget (ActivationJob).
+   */
+  async serve(integrationId: string, options: { urgent?: boolean; waiting?: string } = {}): Promise<void> {
     const { lock } = this.deps;
     const token = randomUUID();
     const held = await lock.acquire(integrationId, token);
@@ -248,9 +251,11 @@ export class Dispatcher {
       // Urgent: the activation is for work above the EXPORT lane (a run, most likely), which its sessions
       // look for at once.
       let announced = options.urgent ?? false;
+      let waiting = options.waiting;
       for (;;) {
-        state.current = integration ? this.prepare(integration, claim, announced) : undefined;
+        state.current = integration ? this.prepare(integration, claim, { announced, waiting }) : undefined;
         announced = false;
+        waiting = undefined;
         const current = state.current;
         let parkUntil: number | null = null;
         if (current) {
@@ -269,7 +274,7 @@ export class Dispatcher {
           // or the activation handed on would find it taken until it lapsed.
           for (let tries = 0; released === "dirty" && tries < 3; tries++)
             released = await lock.release(integrationId, token, claim.fence);
-          await enqueueActivation(this.deps.queue, integrationId, parkUntil ?? undefined);
+          await enqueueActivation(this.deps.queue, integrationId, parkUntil ?? undefined, waitingAt(current));
           return;
         }
         // New work arrived meanwhile: serve again now, no need to park.
@@ -281,7 +286,8 @@ export class Dispatcher {
         // The wake-up is enqueued only once the lock is free: a short park's delayed activation could
         // otherwise fire while this one still holds the lock, find it taken, and be lost. (Should this
         // process die in between, the parked mark expires and the scheduler's sweep wakes the integration.)
-        if (parkUntil !== null) await enqueueActivation(this.deps.queue, integrationId, parkUntil);
+        if (parkUntil !== null)
+          await enqueueActivation(this.deps.queue, integrationId, parkUntil, waitingAt(current));
         return;
       }
     } finally {
@@ -335,10 +341,21 @@ export class Dispatcher {
     );
   }
 
-  /** `announced`: new work was announced for the activation, which its sessions look for at once. */
-  private prepare(integration: Integration, claim: ClaimContext, announced: boolean): Activation {
+  /**
+   * `announced`: new work was announced for the activation, which its sessions look for at once.
+   * `waiting`: the source whose work the activation before parked with, refused by the budget.
+   */
+  private prepare(
+    integration: Integration,
+    claim: ClaimContext,
+    hints: { announced: boolean; waiting: string | undefined },
+  ): Activation {
+    const { announced, waiting } = hints;
     const target = callTargetOf(integration, rootLogger, this.deps.config);
-    const sessions = this.sources.map((source) => ({ source, session: source.open(target, claim) }));
+    const sessions = this.sources.map((source) => ({
+      source,
+      session: source.open(target, claim, { waiting: source.name === waiting }),
+    }));
     if (announced) for (const { session } of sessions) session.announced();
     return {
       target,
@@ -450,6 +467,7 @@ export class Dispatcher {
       if (!grant.granted) {
         const refusal = this.refusal(activation, session, offer.lane, offer.allowance, grant);
         await session.unclaim(offer.work, grant);
+        claimsPutBack.inc({ platform: target.integration.platform, lane: offer.lane });
         return refusal;
       }
       session.calling?.(offer.work);
@@ -524,6 +542,18 @@ export class Dispatcher {
     await grant.recorded.catch(() => {});
     await this.deps.budget.release(integrationId, grant.leaseId, limits);
   }
+}
+
+/**
+ * The source whose work the activation parks with, refused by the budget, if a refusal still holds: the
+ * next activation's session of it asks the budget before it claims (WorkSource.open). Parked for its
+ * share of a scarce app budget, a fleet's activations otherwise each claimed their next export and put it
+ * back at once (bench:fleet at 2,000 integrations: 15,000 claims put back for 25,000 export calls).
+ */
+function waitingAt(activation: Activation | undefined): string | undefined {
+  const refused = activation?.refused;
+  if (!activation || !refused || refused.until < Date.now()) return undefined;
+  return activation.sessions.find(({ session }) => session === refused.session)?.source.name;
 }
 
 /** Whether two ADAPTIVE allowances allow the same (none: the strict reserve). */

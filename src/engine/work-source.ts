@@ -30,9 +30,11 @@ export interface WorkSource<W = unknown> {
   integrationsWithWork(): Promise<string[]>;
   /**
    * Starts serving one integration: what the source keeps for the length of one activation. Its claims
-   * carry the activation's fencing token, and so do its settlements.
+   * carry the activation's fencing token, and so do its settlements. `waiting`: the activation before
+   * parked with this source's work refused by the budget, so a session that can say its work waits
+   * (WorkSession.waiting) says so from its first look, and the budget is asked before anything is claimed.
    */
-  open(target: CallTarget, claim: ClaimContext): WorkSession<W>;
+  open(target: CallTarget, claim: ClaimContext, options?: { waiting?: boolean }): WorkSession<W>;
 }
 
 export interface WorkSession<W> {

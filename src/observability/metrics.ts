@@ -72,6 +72,18 @@ export const budgetRefusals = new Counter({
   registers: [registry],
 });
 
+/**
+ * For the engine: work claimed, then put back because the budget refused its call. Each is two writes
+ * for nothing (the claim and its undoing); work known to wait asks the budget before it is claimed
+ * (WorkSession.waiting), so a backlog held back by its budget should add few.
+ */
+export const claimsPutBack = new Counter({
+  name: "syncline_claims_put_back_total",
+  help: "Work claimed and then put back because the call budget refused its call, by platform and lane.",
+  labelNames: ["platform", "lane"] as const,
+  registers: [registry],
+});
+
 /** For the webhooks code: one delivery attempt to a host endpoint, by outcome. */
 export const webhookDeliveries = new Counter({
   name: "syncline_webhook_deliveries_total",

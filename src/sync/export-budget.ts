@@ -15,8 +15,8 @@ import type { WorkDeps } from "./work-deps.ts";
 export function withExportDayNotice<W>(source: WorkSource<W>, deps: WorkDeps): WorkSource<W> {
   return {
     ...source,
-    open(target, claim) {
-      const session = source.open(target, claim);
+    open(target, claim, options) {
+      const session = source.open(target, claim, options);
       // Until when this activation knows the host was told (saves a statement on each refusal after).
       let noticedUntil = 0;
       const notice = async (denial: { reason: DenyReason; waitMs: number }) => {

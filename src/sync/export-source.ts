@@ -64,7 +64,7 @@ export function exportSource(deps: WorkDeps): WorkSource<ExportWork> {
       });
       return rows.map((row) => row.integrationId);
     },
-    open(target: CallTarget, claim) {
+    open(target: CallTarget, claim, options = {}) {
       const { integration } = target;
       const scope = { column: "integrationId", id: integration.id };
       const verifyInDoubt = !PLATFORMS[integration.platform].honoursIdempotencyKey;
@@ -74,7 +74,8 @@ export function exportSource(deps: WorkDeps): WorkSource<ExportWork> {
       // Items wait for budget: put back after a denial, or due beside the last one claimed. The budget is
       // asked before a claim, so a look the budget refuses costs no claim and no putting back (half the
       // claims of a backlogged fleet were put back at once).
-      let putBack = false;
+      // Waiting from the start when the activation before parked with them refused (WorkSource.open).
+      let putBack = options.waiting ?? false;
       let moreDue = false;
       return {
         announced: () => reserve.forget(),
