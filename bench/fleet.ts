@@ -245,6 +245,7 @@ async function fleet() {
     const exportRefusals = await scrapeSum(s.metrics, "syncline_budget_refusals_total", { lane: "EXPORT" });
     const exportCalls = await scrapeSum(s.metrics, "syncline_provider_calls_total", { lane: "EXPORT" });
     const putBack = await scrapeSum(s.metrics, "syncline_claims_put_back_total", { lane: "EXPORT" });
+    const unusedGrants = await scrapeSum(s.metrics, "syncline_grants_unused_total", { lane: "EXPORT" });
     const workerCpuMs = ((await scrapeSum(s.metrics, "process_cpu_seconds_total")) - cpuBefore) * 1000;
     const workerStatements = (await scrapeSum(s.metrics, "syncline_db_statements")) - statementsBefore;
 
@@ -288,7 +289,7 @@ async function fleet() {
       fairness.push(jain(busy.map(({ remote }) => inMinute.filter((e) => e.tenantId === remote).length)));
     }
     const latencies = preemptions.map(({ remote, committedAt }) => firstCall(caps, remote, committedAt, ""));
-    // The same, counting the benchmark process's own insert of the run (it also serves the sandbox).
+    // The same, counting the benchmark process's own insert of the run.
     const withInsert = preemptions.map(({ remote, queuedAt }) => firstCall(caps, remote, queuedAt, ""));
     const callTimes = caps
       .accepted()
@@ -354,6 +355,7 @@ async function fleet() {
       exportRefusals,
       exportCalls,
       putBack,
+      unusedGrants,
       workerCpuMs,
       workerStatements,
       loopP99,
@@ -418,8 +420,8 @@ async function main() {
       `${(r.exportRefusals / Math.max(1, r.exportCalls)).toFixed(2)} (${r.exportRefusals} / ${r.exportCalls})`,
     ],
     [
-      "exports claimed and put back when the budget refused them, per export call",
-      `${(r.putBack / Math.max(1, r.exportCalls)).toFixed(2)} (${r.putBack})`,
+      "exports claimed and put back when the budget refused them, per export call (and grants taken first, unused)",
+      `${(r.putBack / Math.max(1, r.exportCalls)).toFixed(2)} (${r.putBack}; unused grants: ${r.unusedGrants})`,
     ],
     [
       "the workers' CPU time and database statements, per provider call",
@@ -505,11 +507,19 @@ async function startSandboxChild(): Promise<SandboxChild> {
     pending.get(answer.id)?.(answer);
     pending.delete(answer.id);
   });
-  child.once("exit", (code) => {
-    failed = new Error(`sandbox child exited with ${code}`);
+  let closing = false;
+  const fail = (error: Error) => {
+    failed ??= error;
     for (const settle of pending.values()) settle({ id: -1 });
     pending.clear();
-  });
+    // Without its sandbox the run cannot go on, nor be judged: stop now, not at the next wait's timeout.
+    if (!closing) {
+      console.error(failed);
+      process.exit(1);
+    }
+  };
+  child.on("error", fail);
+  child.once("exit", (code, signal) => fail(new Error(`sandbox child exited with ${signal ?? code}`)));
   const answerTo = (id: number) =>
     new Promise<SandboxAnswer>((resolve, reject) => {
       if (failed) return reject(failed);
@@ -533,6 +543,7 @@ async function startSandboxChild(): Promise<SandboxChild> {
       return log;
     },
     close: async () => {
+      closing = true;
       if (child.exitCode !== null) return;
       await ask({ type: "close" }).catch(() => {});
     },

@@ -9,10 +9,17 @@ import BeeQueue from "bee-queue";
 export interface ActivationJob {
   integrationId: string;
   /**
-   * The source whose work the activation before this one left waiting for budget (it parked on the
-   * budget's refusal of that work): its new session asks the budget before it claims (WorkSource.open).
+   * The activation that parked and enqueued this job left a source's work waiting for budget (it parked
+   * on the budget's refusal of it): that source's new session asks the budget before it claims
+   * (WorkSource.open). Heeded only if no activation ran in between (its fence is the one before).
    */
-  waiting?: string;
+  budgetWait?: BudgetWait;
+}
+
+/** A source's work the budget refused, as the activation that parked with it (`fence`) left it. */
+export interface BudgetWait {
+  source: string;
+  fence: number;
 }
 
 export interface ActivationQueueOptions {
@@ -45,16 +52,16 @@ export function createActivationQueue(options: ActivationQueueOptions): BeeQueue
 }
 
 /**
- * Enqueues an activation now, or at `at` (ms since epoch) for a parked integration; `waiting`: the source
- * whose work it parked with, refused by the budget (ActivationJob.waiting).
+ * Enqueues an activation now, or at `at` (ms since epoch) for a parked integration, with the work it
+ * parked with, refused by the budget (ActivationJob.budgetWait).
  */
 export async function enqueueActivation(
   queue: BeeQueue<ActivationJob>,
   integrationId: string,
   at?: number,
-  waiting?: string,
+  budgetWait?: BudgetWait,
 ): Promise<void> {
-  const job = queue.createJob(waiting === undefined ? { integrationId } : { integrationId, waiting });
+  const job = queue.createJob(budgetWait === undefined ? { integrationId } : { integrationId, budgetWait });
   if (at !== undefined && at > Date.now()) job.delayUntil(at);
   await job.save();
 }

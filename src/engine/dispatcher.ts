@@ -3,9 +3,9 @@ import type BeeQueue from "bee-queue";
 import type { Config } from "../config.ts";
 import type { Integration } from "../generated/prisma/client.ts";
 import { logger as rootLogger, withLogContext } from "../logger.ts";
-import { budgetRefusals, claimsPutBack } from "../observability/metrics.ts";
+import { budgetRefusals, claimsPutBack, grantsUnused } from "../observability/metrics.ts";
 import type { ActivationLock } from "./activation-lock.ts";
-import { type ActivationJob, enqueueActivation } from "./activation-queue.ts";
+import { type ActivationJob, type BudgetWait, enqueueActivation } from "./activation-queue.ts";
 import { observeCall } from "./call-observer.ts";
 import type { CallCredentials } from "./credentials.ts";
 import { type Lane, laneRank } from "./lanes.ts";
@@ -13,7 +13,6 @@ import { Mutex } from "./mutex.ts";
 import { type CallTarget, callTargetOf, callUnderLease } from "./provider-call.ts";
 import type { CallBudget, DenyReason, Grant } from "./rate-limit/budget.ts";
 import type { ExportAllowance } from "./rate-limit/export-allowance.ts";
-import type { CallLimits } from "./rate-limit/limits.ts";
 import type { ActivationFences, ClaimContext } from "./store.ts";
 import type { WakeHub } from "./wake.ts";
 import type { WorkSession, WorkSource } from "./work-source.ts";
@@ -205,10 +204,14 @@ export class Dispatcher {
   }
 
   /**
-   * `urgent`: the activation was announced for work above the EXPORT lane (the urgent queue). `waiting`:
-   * the source whose work the activation before parked with, refused by the budget (ActivationJob).
+   * `urgent`: the activation was announced for work above the EXPORT lane (the urgent queue).
+   * `budgetWait`: the work the activation that enqueued this one parked with, refused by the budget
+   * (ActivationJob.budgetWait).
    */
-  async serve(integrationId: string, options: { urgent?: boolean; waiting?: string } = {}): Promise<void> {
+  async serve(
+    integrationId: string,
+    options: { urgent?: boolean; budgetWait?: BudgetWait } = {},
+  ): Promise<void> {
     const { lock } = this.deps;
     const token = randomUUID();
     const held = await lock.acquire(integrationId, token);
@@ -251,11 +254,16 @@ export class Dispatcher {
       // Urgent: the activation is for work above the EXPORT lane (a run, most likely), which its sessions
       // look for at once.
       let announced = options.urgent ?? false;
-      let waiting = options.waiting;
+      // Heeded only from the activation just before: after another, the work may be gone, and a unit
+      // taken for it would go unused.
+      let waitsForBudget =
+        options.budgetWait?.fence === claim.fence - 1 ? options.budgetWait.source : undefined;
       for (;;) {
-        state.current = integration ? this.prepare(integration, claim, { announced, waiting }) : undefined;
+        state.current = integration
+          ? this.prepare(integration, claim, { announced, waitsForBudget })
+          : undefined;
         announced = false;
-        waiting = undefined;
+        waitsForBudget = undefined;
         const current = state.current;
         let parkUntil: number | null = null;
         if (current) {
@@ -274,7 +282,12 @@ export class Dispatcher {
           // or the activation handed on would find it taken until it lapsed.
           for (let tries = 0; released === "dirty" && tries < 3; tries++)
             released = await lock.release(integrationId, token, claim.fence);
-          await enqueueActivation(this.deps.queue, integrationId, parkUntil ?? undefined, waitingAt(current));
+          await enqueueActivation(
+            this.deps.queue,
+            integrationId,
+            parkUntil ?? undefined,
+            budgetWaitOf(current, claim.fence),
+          );
           return;
         }
         // New work arrived meanwhile: serve again now, no need to park.
@@ -287,7 +300,12 @@ export class Dispatcher {
         // otherwise fire while this one still holds the lock, find it taken, and be lost. (Should this
         // process die in between, the parked mark expires and the scheduler's sweep wakes the integration.)
         if (parkUntil !== null)
-          await enqueueActivation(this.deps.queue, integrationId, parkUntil, waitingAt(current));
+          await enqueueActivation(
+            this.deps.queue,
+            integrationId,
+            parkUntil,
+            budgetWaitOf(current, claim.fence),
+          );
         return;
       }
     } finally {
@@ -343,18 +361,18 @@ export class Dispatcher {
 
   /**
    * `announced`: new work was announced for the activation, which its sessions look for at once.
-   * `waiting`: the source whose work the activation before parked with, refused by the budget.
+   * `waitsForBudget`: the source whose work the activation just before parked with, refused by the budget.
    */
   private prepare(
     integration: Integration,
     claim: ClaimContext,
-    hints: { announced: boolean; waiting: string | undefined },
+    hints: { announced: boolean; waitsForBudget: string | undefined },
   ): Activation {
-    const { announced, waiting } = hints;
+    const { announced, waitsForBudget } = hints;
     const target = callTargetOf(integration, rootLogger, this.deps.config);
     const sessions = this.sources.map((source) => ({
       source,
-      session: source.open(target, claim, { waiting: source.name === waiting }),
+      session: source.open(target, claim, { waitsForBudget: source.name === waitsForBudget }),
     }));
     if (announced) for (const { session } of sessions) session.announced();
     return {
@@ -420,10 +438,12 @@ export class Dispatcher {
     }
     let dueAt: number | null = null;
     for (const { session } of activation.sessions) {
-      // Work put back after a denial takes its budget before it is claimed again: claimed and put back
-      // on every look, a fleet held back by the budget kept the database busy with it.
+      // Work known to wait (put back after a denial, or left refused by the activation just before)
+      // takes its budget before it is claimed again: claimed and put back on every look, a fleet held
+      // back by the budget kept the database busy with it.
       const waiting = await session.waiting?.();
-      let ahead: GrantedCall | null = null;
+      /** The budget's grant for work known to wait, taken before it is claimed. */
+      let ahead: { grant: GrantedCall; lane: Lane } | null = null;
       if (waiting) {
         const held = activation.refused;
         const { allowance } = waiting;
@@ -436,18 +456,22 @@ export class Dispatcher {
           await session.refused?.(grant);
           return refusal;
         }
-        ahead = grant;
+        ahead = { grant, lane: waiting.lane };
+        // The refusal no longer holds: the activation does not park with it (budgetWaitOf).
+        if (activation.refused?.session === session) activation.refused = null;
       }
       const offer = await session.next().catch(async (error: unknown) => {
-        if (ahead) await this.unused(id, ahead, target.limits);
+        if (ahead) await this.unused(target, ahead);
         throw error;
       });
       if (ahead && (offer.kind === "none" || offer.lane !== waiting?.lane)) {
-        // The waiting work went meanwhile (cancelled, superseded): the unit is given back as a call made.
-        await this.unused(id, ahead, target.limits);
+        // The waiting work went meanwhile (held as a conflict, or due later than known): the unit is
+        // given back as a call made.
+        await this.unused(target, ahead);
         ahead = null;
       }
       if (offer.kind === "none") {
+        if (activation.refused?.session === session) activation.refused = null;
         if (offer.dueAt !== null) dueAt = Math.min(dueAt ?? offer.dueAt, offer.dueAt);
         continue;
       }
@@ -463,7 +487,7 @@ export class Dispatcher {
         }
       }
       const grant =
-        ahead ?? (await budget.acquire(id, target.limits, offer.lane, null, offer.allowance ?? null));
+        ahead?.grant ?? (await budget.acquire(id, target.limits, offer.lane, null, offer.allowance ?? null));
       if (!grant.granted) {
         const refusal = this.refusal(activation, session, offer.lane, offer.allowance, grant);
         await session.unclaim(offer.work, grant);
@@ -538,22 +562,26 @@ export class Dispatcher {
    * A grant whose call will not be made: its lease is released at once. The unit stays charged, as a
    * call made (the safe side of every cap); once it is in the ledger, so a rebuild sees it ended.
    */
-  private async unused(integrationId: string, grant: GrantedCall, limits: CallLimits): Promise<void> {
-    await grant.recorded.catch(() => {});
-    await this.deps.budget.release(integrationId, grant.leaseId, limits);
+  private async unused(target: CallTarget, ahead: { grant: GrantedCall; lane: Lane }): Promise<void> {
+    const { integration, limits } = target;
+    grantsUnused.inc({ platform: integration.platform, lane: ahead.lane });
+    await ahead.grant.recorded.catch(() => {});
+    await this.deps.budget.release(integration.id, ahead.grant.leaseId, limits);
   }
 }
 
 /**
- * The source whose work the activation parks with, refused by the budget, if a refusal still holds: the
- * next activation's session of it asks the budget before it claims (WorkSource.open). Parked for its
- * share of a scarce app budget, a fleet's activations otherwise each claimed their next export and put it
- * back at once (bench:fleet at 2,000 integrations: 15,000 claims put back for 25,000 export calls).
+ * The work the activation (holding `fence`) parks with, refused by the budget, if the refusal still
+ * holds: the next activation's session of its source asks the budget before it claims (WorkSource.open).
+ * Parked for its share of a scarce app budget, a fleet's activations otherwise each claimed their next
+ * export and put it back at once (bench:fleet at 2,000 integrations: 15,000 claims put back for 25,000
+ * export calls).
  */
-function waitingAt(activation: Activation | undefined): string | undefined {
+function budgetWaitOf(activation: Activation | undefined, fence: number): BudgetWait | undefined {
   const refused = activation?.refused;
   if (!activation || !refused || refused.until < Date.now()) return undefined;
-  return activation.sessions.find(({ session }) => session === refused.session)?.source.name;
+  const source = activation.sessions.find(({ session }) => session === refused.session)?.source.name;
+  return source === undefined ? undefined : { source, fence };
 }
 
 /** Whether two ADAPTIVE allowances allow the same (none: the strict reserve). */

@@ -111,7 +111,7 @@ export async function startEngine(options: {
 
   if (options.worker) {
     const serve = (options: { urgent: boolean }) => async (job: BeeQueue.Job<ActivationJob>) => {
-      await dispatcher.serve(job.data.integrationId, { ...options, waiting: job.data.waiting });
+      await dispatcher.serve(job.data.integrationId, { ...options, budgetWait: job.data.budgetWait });
     };
     queue.process(config.engine.workerConcurrency, serve({ urgent: false }));
     urgent.process(urgentSlots(config.engine.workerConcurrency), serve({ urgent: true }));

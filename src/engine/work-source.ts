@@ -30,11 +30,12 @@ export interface WorkSource<W = unknown> {
   integrationsWithWork(): Promise<string[]>;
   /**
    * Starts serving one integration: what the source keeps for the length of one activation. Its claims
-   * carry the activation's fencing token, and so do its settlements. `waiting`: the activation before
-   * parked with this source's work refused by the budget, so a session that can say its work waits
-   * (WorkSession.waiting) says so from its first look, and the budget is asked before anything is claimed.
+   * carry the activation's fencing token, and so do its settlements. `waitsForBudget`: the activation
+   * just before parked with this source's work refused by the budget, so a session that can say its work
+   * waits (WorkSession.waiting) says so from its first look, and the budget is asked before anything is
+   * claimed.
    */
-  open(target: CallTarget, claim: ClaimContext, options?: { waiting?: boolean }): WorkSession<W>;
+  open(target: CallTarget, claim: ClaimContext, options?: { waitsForBudget?: boolean }): WorkSession<W>;
 }
 
 export interface WorkSession<W> {
@@ -47,8 +48,9 @@ export interface WorkSession<W> {
    */
   unclaim(work: W, denial: { reason: DenyReason; waitMs: number } | null): Promise<void>;
   /**
-   * The lane (and export allowance) of work the session put back after a denial and knows is still
-   * waiting (null: nothing known to wait; claim as usual). The dispatcher then takes the budget first
+   * The lane (and export allowance) of work the session knows is still waiting for budget: put back
+   * after a denial, due beside the work it last claimed, or left refused by the activation just before
+   * (WorkSource.open). Null: nothing known to wait; claim as usual. The dispatcher then takes the budget first
    * and claims after, so an integration the budget holds back does not claim and put back its work on
    * every look (should the claim find nothing, the unit is given back as a call made). Sessions that
    * cannot tell without a query leave it out.

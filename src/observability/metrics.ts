@@ -84,6 +84,17 @@ export const claimsPutBack = new Counter({
   registers: [registry],
 });
 
+/**
+ * For the engine: a grant taken for work known to wait (before it is claimed) whose work was gone when
+ * claimed. The unit stays charged, as a call made: what asking the budget first costs.
+ */
+export const grantsUnused = new Counter({
+  name: "syncline_grants_unused_total",
+  help: "Budget grants taken for work known to wait that found no work to claim (charged as calls made), by platform and lane.",
+  labelNames: ["platform", "lane"] as const,
+  registers: [registry],
+});
+
 /** For the webhooks code: one delivery attempt to a host endpoint, by outcome. */
 export const webhookDeliveries = new Counter({
   name: "syncline_webhook_deliveries_total",

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ActivationJob, createActivationQueue } from "../../src/engine/activation-queue.ts";
 import { budgetRefusals, claimsPutBack } from "../../src/observability/metrics.ts";
+import { redisKeys } from "../../src/redis/keys.ts";
 import {
   connectedXpm,
   type EngineHarness,
@@ -10,14 +12,15 @@ import {
 import type { TestTenant } from "../support/harness.ts";
 
 /**
- * An activation that parks with exports the budget refused hands that on: the next activation's export
- * session says at once that its work waits, so the budget is asked before anything is claimed, and a
- * refusal costs no claim put back (engine/dispatcher.ts, waitingAt; WorkSource.open). The harness's
- * process serves no queue: the test serves the integration itself, one activation at a time, and with a
- * single worker slot an activation parks rather than rests in place. In compressed time, a "minute" of
- * 10 seconds: every step below happens inside the first one.
+ * An activation that parks with exports the budget refused says so in the job that wakes the
+ * integration: the next activation's export session says at once that its work waits, so the budget is
+ * asked before anything is claimed, and a refusal costs no claim put back (engine/dispatcher.ts,
+ * budgetWaitOf; WorkSource.open). Only the activation just before is heeded. The harness's process
+ * serves no queue: the test serves the integration itself, one activation at a time, with the jobs the
+ * engine enqueued; with a single worker slot an activation parks rather than rests in place. In
+ * compressed time, a "minute" of 60 seconds: every step below happens inside the first one.
  */
-const MINUTE_MS = 10_000;
+const MINUTE_MS = 60_000;
 let h: EngineHarness;
 let tenant: TestTenant;
 
@@ -47,8 +50,24 @@ async function minuteRefusals(): Promise<number> {
     .reduce((sum, v) => sum + v.value, 0);
 }
 
+/** The parked integration's wake-up jobs on the fleet's queue, newest last. */
+async function wakeUps(integrationId: string): Promise<ActivationJob[]> {
+  const queue = createActivationQueue({
+    name: "activations",
+    redisUrl: h.t.app.redisUrl,
+    prefix: redisKeys(h.t.app.config.redisPrefix).activationQueuePrefix,
+    worker: false,
+  });
+  try {
+    const jobs = await queue.getJobs("delayed", { start: 0, end: 1000 });
+    return jobs.map((job) => job.data).filter((data) => data.integrationId === integrationId);
+  } finally {
+    await queue.close();
+  }
+}
+
 describe("an activation parked with exports the budget refused", () => {
-  it("tells the next one, which asks the budget before it claims; without the word it claims and puts back", async () => {
+  it("tells the next one, which asks the budget before it claims; a word from an earlier one is not heeded", async () => {
     const { integration, practice, remoteTenantId } = await connectedXpm(h, {
       tenantId: tenant.id,
       seed: { jobs: 3, clients: 1, staff: 1, timeEntries: 1 },
@@ -65,23 +84,26 @@ describe("an activation parked with exports the budget refused", () => {
       });
 
     // The first activation sends one edit; the next is refused for the minute before it is claimed (the
-    // session knew more was due), and the activation parks.
+    // session knew more was due), and the activation parks, its wake-up saying the exports wait.
     await dispatcher.serve(integration.id);
     expect(h.xpm.caps.accepted(remoteTenantId).filter(isJobUpdate)).toHaveLength(1);
     const waiting = (await items()).filter((item) => item.status === "PENDING");
     expect(waiting).toHaveLength(2);
+    const [first] = await wakeUps(integration.id);
+    expect(first?.budgetWait?.source).toBe("exports");
 
-    // Told that exports waited, the next activation asks the budget first: refused, nothing claimed.
+    // Woken by that job, the next activation asks the budget first: refused, nothing claimed.
     const putBack = await putBacks();
     const refused = await minuteRefusals();
-    await dispatcher.serve(integration.id, { waiting: "exports" });
+    await dispatcher.serve(integration.id, { budgetWait: first!.budgetWait });
     expect(await minuteRefusals()).toBe(refused + 1);
     expect(await putBacks()).toBe(putBack);
     // Untouched: neither claimed nor put back.
     expect((await items()).filter((item) => item.status === "PENDING")).toEqual(waiting);
 
-    // Not told, it claims the next edit, hears the same refusal and puts the edit back.
-    await dispatcher.serve(integration.id);
+    // The same word again, now that another activation ran since: not heeded (the work might be gone).
+    // It claims the next edit, hears the same refusal and puts the edit back.
+    await dispatcher.serve(integration.id, { budgetWait: first!.budgetWait });
     expect(await minuteRefusals()).toBe(refused + 2);
     expect(await putBacks()).toBe(putBack + 1);
     expect((await items()).filter((item) => item.status === "PENDING")).toHaveLength(2);
