@@ -11,15 +11,14 @@ export interface ActivationJob {
   /**
    * The activation that parked and enqueued this job left a source's work waiting for budget (it parked
    * on the budget's refusal of it): that source's new session asks the budget before it claims
-   * (WorkSource.open). Heeded only if no activation ran in between (its fence is the one before).
+   * (WorkSource.open).
    */
   budgetWait?: BudgetWait;
 }
 
-/** A source's work the budget refused, as the activation that parked with it (`fence`) left it. */
+/** A source's work the budget refused, as the activation that parked with it left it. */
 export interface BudgetWait {
   source: string;
-  fence: number;
 }
 
 export interface ActivationQueueOptions {

@@ -15,7 +15,7 @@ import type { TestTenant } from "../support/harness.ts";
  * An activation that parks with exports the budget refused says so in the job that wakes the
  * integration: the next activation's export session says at once that its work waits, so the budget is
  * asked before anything is claimed, and a refusal costs no claim put back (engine/dispatcher.ts,
- * budgetWaitOf; WorkSource.open). Only the activation just before is heeded. The harness's process
+ * budgetWaitOf; WorkSource.open). The harness's process
  * serves no queue: the test serves the integration itself, one activation at a time, with the jobs the
  * engine enqueued; with a single worker slot an activation parks rather than rests in place. In
  * compressed time, a "minute" of 60 seconds: every step below happens inside the first one.
@@ -67,7 +67,7 @@ async function wakeUps(integrationId: string): Promise<ActivationJob[]> {
 }
 
 describe("an activation parked with exports the budget refused", () => {
-  it("tells the next one, which asks the budget before it claims; a word from an earlier one is not heeded", async () => {
+  it("tells the next one, which asks the budget before it claims; without the word it claims and puts back", async () => {
     const { integration, practice, remoteTenantId } = await connectedXpm(h, {
       tenantId: tenant.id,
       seed: { jobs: 3, clients: 1, staff: 1, timeEntries: 1 },
@@ -101,9 +101,9 @@ describe("an activation parked with exports the budget refused", () => {
     // Untouched: neither claimed nor put back.
     expect((await items()).filter((item) => item.status === "PENDING")).toEqual(waiting);
 
-    // The same word again, now that another activation ran since: not heeded (the work might be gone).
-    // It claims the next edit, hears the same refusal and puts the edit back.
-    await dispatcher.serve(integration.id, { budgetWait: first!.budgetWait });
+    // Not told (an activation started by an announcement or the sweep), it claims the next edit, hears
+    // the same refusal and puts the edit back.
+    await dispatcher.serve(integration.id);
     expect(await minuteRefusals()).toBe(refused + 2);
     expect(await putBacks()).toBe(putBack + 1);
     expect((await items()).filter((item) => item.status === "PENDING")).toHaveLength(2);
