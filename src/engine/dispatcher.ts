@@ -254,10 +254,9 @@ export class Dispatcher {
       // Urgent: the activation is for work above the EXPORT lane (a run, most likely), which its sessions
       // look for at once.
       let announced = options.urgent ?? false;
-      // Heeded whichever activation said it: the work it names leaves only by a call, so should another
-      // activation have drained it since, one unit is given back as a call made (syncline_grants_unused_total).
-      // Heeded only from the activation just before, it went unheeded in most wake-ups of a fleet whose
-      // wake-ups wait for worker slots (bench:fleet at 2,000: 0.41 claims put back per export call, not 0.15).
+      // Heeded whichever activation said it (a wake-up waiting for a worker slot often finds another ran
+      // since): the work it names leaves only by a call, so should another activation have drained it,
+      // one unit is given back as a call made (syncline_grants_unused_total).
       let waitsForBudget = options.budgetWait?.source;
       for (;;) {
         state.current = integration
@@ -357,7 +356,7 @@ export class Dispatcher {
 
   /**
    * `announced`: new work was announced for the activation, which its sessions look for at once.
-   * `waitsForBudget`: the source whose work the activation just before parked with, refused by the budget.
+   * `waitsForBudget`: the source whose work an earlier activation parked with, refused by the budget.
    */
   private prepare(
     integration: Integration,
@@ -434,7 +433,7 @@ export class Dispatcher {
     }
     let dueAt: number | null = null;
     for (const { session } of activation.sessions) {
-      // Work known to wait (put back after a denial, or left refused by the activation just before)
+      // Work known to wait (put back after a denial, or left refused by the activation that parked)
       // takes its budget before it is claimed again: claimed and put back on every look, a fleet held
       // back by the budget kept the database busy with it.
       const waiting = await session.waiting?.();
@@ -567,8 +566,8 @@ export class Dispatcher {
 }
 
 /**
- * The work the activation parks with, refused by the budget, if the refusal still holds: the next activation's session of its source asks the budget before it claims (WorkSource.open).
- * Parked for its share of a scarce app budget, a fleet's activations otherwise each claimed their next
+ * The work the activation parks with, refused by the budget, if the refusal still holds: the next
+ * activation's session of its source asks the budget before it claims (WorkSource.open). Parked for its share of a scarce app budget, a fleet's activations otherwise each claimed their next
  * export and put it back at once (bench:fleet at 2,000 integrations: 15,000 claims put back for 25,000
  * export calls).
  */

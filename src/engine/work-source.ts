@@ -31,7 +31,7 @@ export interface WorkSource<W = unknown> {
   /**
    * Starts serving one integration: what the source keeps for the length of one activation. Its claims
    * carry the activation's fencing token, and so do its settlements. `waitsForBudget`: the activation
-   * just before parked with this source's work refused by the budget, so a session that can say its work
+   * that parked and woke this one left this source's work refused by the budget, so a session that can say its work
    * waits (WorkSession.waiting) says so from its first look, and the budget is asked before anything is
    * claimed.
    */
@@ -49,7 +49,7 @@ export interface WorkSession<W> {
   unclaim(work: W, denial: { reason: DenyReason; waitMs: number } | null): Promise<void>;
   /**
    * The lane (and export allowance) of work the session knows is still waiting for budget: put back
-   * after a denial, due beside the work it last claimed, or left refused by the activation just before
+   * after a denial, due beside the work it last claimed, or left refused by the activation that parked
    * (WorkSource.open). Null: nothing known to wait; claim as usual. The dispatcher then takes the budget first
    * and claims after, so an integration the budget holds back does not claim and put back its work on
    * every look (should the claim find nothing, the unit is given back as a call made). Sessions that

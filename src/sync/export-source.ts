@@ -37,7 +37,7 @@ interface ExportWork {
  * field still coalesce to the latest value while they wait. Items are claimed before the budget is
  * asked, so a granted call starts at once; if the budget says wait, they go back in line untouched.
  * Items known to wait for budget (put back, due beside the last claimed, or left refused by the
- * activation just before) have the budget asked first and are claimed once it grants (`waiting`).
+ * activation that parked) have the budget asked first and are claimed once it grants (`waiting`).
  *
  * Before a write, each field's platform value as last known (the last pull's, or an export's since) is
  * compared with the value the edit was based on: someone else's change is a conflict, decided by the
@@ -76,7 +76,7 @@ export function exportSource(deps: WorkDeps): WorkSource<ExportWork> {
       // Items wait for budget: put back after a denial, or due beside the last one claimed. The budget is
       // asked before a claim, so a look the budget refuses costs no claim and no putting back (half the
       // claims of a backlogged fleet were put back at once).
-      // Waiting from the start when the activation just before parked with them refused (WorkSource.open).
+      // Waiting from the start when the activation that parked left them refused (WorkSource.open).
       let putBack = options.waitsForBudget ?? false;
       let moreDue = false;
       return {
