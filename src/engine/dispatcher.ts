@@ -189,8 +189,12 @@ export class Dispatcher {
    */
   async notify(integrationId: string, options: { preempt?: boolean } = {}): Promise<void> {
     const preempt = options.preempt ?? true;
-    await this.deps.lock.markDirty(integrationId);
-    if (preempt) await this.deps.wake.announce(integrationId);
+    // The flag and the announcement go out together (one round trip, not two). The job follows once the
+    // flag is set: an activation that holds the lock when the job arrives then finds it on release.
+    await Promise.all([
+      this.deps.lock.markDirty(integrationId),
+      preempt ? this.deps.wake.announce(integrationId) : undefined,
+    ]);
     await enqueueActivation(preempt ? this.deps.urgent : this.deps.queue, integrationId);
   }
 

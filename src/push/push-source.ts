@@ -2,9 +2,10 @@ import type { CallTarget } from "../engine/provider-call.ts";
 import { settlementOf } from "../engine/settlement.ts";
 import type { WorkSource } from "../engine/work-source.ts";
 import type { SyncRun } from "../generated/prisma/client.ts";
-import type { PacketState } from "../generated/prisma/enums.ts";
+import type { PacketState, PlatformKey } from "../generated/prisma/enums.ts";
 import { markSynced, markSyncing } from "../integrations/integration-state.ts";
 import { logger } from "../logger.ts";
+import { PLATFORMS } from "../platforms/catalog.ts";
 import type { CallOutcome } from "../platforms/http.ts";
 import {
   baseCurrencyOf,
@@ -57,8 +58,12 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
     // Packets go to Xero Accounting, which honours Idempotency-Key: a packet in doubt is resent with its key.
     open(target: CallTarget, claim) {
       const integration = target.integration;
-      /** Whether a push run may have packets to send (set again on announcements). */
-      let mayWait = true;
+      /**
+       * Whether a push run may have packets to send (set again on announcements). Never on a platform that
+       * takes no pushes (no PUSH run is ever queued for it): an activation of a practice spends no look on them.
+       */
+      const pushes = takesPushes(integration.platform);
+      let mayWait = pushes;
       /** Runs whose organisation read failed: they are built without a base currency (packets refused by name). */
       const baseUnreadable = new Set<string>();
       const organisationReads = new Map<string, number>();
@@ -84,11 +89,11 @@ export function pushSource(deps: WorkDeps): WorkSource<PushWork> {
       const reserve = exportAllowances(deps, target);
       return {
         announced: () => {
-          mayWait = true;
+          mayWait = pushes;
           reserve.forget();
         },
         async next() {
-          if (deferred.arrived()) mayWait = true;
+          if (pushes && deferred.arrived()) mayWait = true;
           while (mayWait) {
             const { due, deferredAt } = await activeRuns(deps.sql, integration.id, ["PUSH"]);
             deferred.learn(deferredAt);
@@ -198,4 +203,9 @@ async function mirrorOrganisation(prisma: WorkDeps["prisma"], run: SyncRun, body
       page.records,
     ),
   );
+}
+
+/** Whether the platform takes accounting pushes (runs.ts queues a PUSH run for no other). */
+function takesPushes(platform: PlatformKey): boolean {
+  return PLATFORMS[platform].syncKinds.includes("PUSH");
 }

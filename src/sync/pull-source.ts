@@ -82,7 +82,7 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
       const nextRun = async (
         skipped: Set<string>,
         urgent: boolean,
-      ): Promise<{ run: SyncRun; plan: PlanReads | undefined } | null> => {
+      ): Promise<{ run: SyncRun; plan: PlanReads | undefined; others: number } | null> => {
         const { due, deferredAt, extra } = await activeRuns<PlanJson>(
           urgent ? deps.urgentSql : deps.sql,
           integration.id,
@@ -96,7 +96,11 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
           null,
         );
         if (!run) return null;
-        return { run, plan: !run.cursor && extra ? planOf(integration, extra) : undefined };
+        return {
+          run,
+          plan: !run.cursor && extra ? planOf(integration, extra) : undefined,
+          others: due.length - 1,
+        };
       };
 
       /** Writes a run's start (and the integration's SYNCING) and publishes it; settles to whether it started. */
@@ -147,6 +151,10 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
             }
             if (run.status === "DEFERRED") deps.publish((await resumeRun(prisma, run)).events);
             busy.add(run.id);
+            // The only run due, its page now in flight: the other slots need not look for runs until it
+            // settles (done) or one is announced. Their looks came just as a newly arrived run's first
+            // call was being recorded, and found nothing.
+            if (found.others === 0 && skipped.size === 0) mayWait = false;
             return {
               kind: "call",
               lane: run.lane,

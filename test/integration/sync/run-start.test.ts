@@ -3,12 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SqlPool } from "../../../src/db/client.ts";
 import { engineStore } from "../../../src/db/engine-store.ts";
 import { callTargetOf } from "../../../src/engine/provider-call.ts";
+import type { WorkSession, WorkSource } from "../../../src/engine/work-source.ts";
 import type { Integration } from "../../../src/generated/prisma/client.ts";
 import { logger } from "../../../src/logger.ts";
+import { pushSource } from "../../../src/push/push-source.ts";
 import { exportQueue } from "../../../src/sync/export-state.ts";
 import { nextPullStep, type RunCursor } from "../../../src/sync/pull.ts";
 import { pullSource } from "../../../src/sync/pull-source.ts";
 import { moveRun } from "../../../src/sync/run-state.ts";
+import type { WorkDeps } from "../../../src/sync/work-deps.ts";
 import { integrationRow, startTestApp, type TestApp } from "../../support/harness.ts";
 
 /**
@@ -163,6 +166,88 @@ describe("a pull session's reads", () => {
     if (offer.kind === "call") await session.unclaim(offer.work, null);
   });
 });
+
+describe("a pull session's looks while a page is in flight", () => {
+  it("are spared while the only due run's page is out, and taken again once it settles or work is announced", async () => {
+    const integration = await xpm();
+    const sql = counted(t.app.db.sql);
+    const { session } = await openSession(integration, pullSource, sql);
+    const first = await queuedRun(integration);
+
+    const offer = await session.next();
+    expect(offer).toMatchObject({ kind: "call", logContext: { runId: first.id } });
+    expect(sql.n).toBe(1);
+    // The activation's other slots: no other run was due beside it, so no look.
+    expect(await session.next()).toMatchObject({ kind: "none" });
+    expect(sql.n).toBe(1);
+    // A run announced meanwhile is looked for, and found beside the busy one.
+    const second = await queuedRun(integration);
+    session.announced();
+    const next = await session.next();
+    expect(next).toMatchObject({ kind: "call", logContext: { runId: second.id } });
+    expect(sql.n).toBe(2);
+    expect(await session.next()).toMatchObject({ kind: "none" });
+    expect(sql.n).toBe(2);
+    // A page put back (or settled): the run's next step is looked for again.
+    if (offer.kind === "call") await session.unclaim(offer.work, null);
+    expect(await session.next()).toMatchObject({ kind: "call", logContext: { runId: first.id } });
+    expect(sql.n).toBe(3);
+    if (next.kind === "call") await session.unclaim(next.work, null);
+  });
+
+  it("go on while another run is due beside the one whose page is out", async () => {
+    const integration = await xpm();
+    const sql = counted(t.app.db.sql);
+    const { session } = await openSession(integration, pullSource, sql);
+    const runs = [await queuedRun(integration), await queuedRun(integration)];
+
+    const first = await session.next();
+    const second = await session.next();
+    expect(sql.n).toBe(2);
+    expect([first, second].map((offer) => offer.kind === "call" && offer.work.run.id).sort()).toEqual(
+      runs.map((run) => run.id).sort(),
+    );
+    expect(await session.next()).toMatchObject({ kind: "none" });
+    expect(sql.n).toBe(2);
+    for (const offer of [first, second]) if (offer.kind === "call") await session.unclaim(offer.work, null);
+  });
+});
+
+describe("a push session on a platform that takes no pushes", () => {
+  it("never looks for push runs, announced or not", async () => {
+    const integration = await xpm();
+    const sql = counted(t.app.db.sql);
+    const { session } = await openSession(integration, pushSource, sql);
+    const before = t.app.db.queryCount();
+    expect(await session.next()).toMatchObject({ kind: "none", dueAt: null });
+    session.announced();
+    expect(await session.next()).toMatchObject({ kind: "none", dueAt: null });
+    expect(sql.n).toBe(0);
+    expect(t.app.db.queryCount() - before).toBe(0);
+  });
+});
+
+/** A session of `source` for the integration, its statements on `sql` (the urgent connections too). */
+async function openSession<W>(
+  integration: Integration,
+  source: (deps: WorkDeps) => WorkSource<W>,
+  sql: SqlPool,
+): Promise<{ session: WorkSession<W> }> {
+  const deps: WorkDeps = {
+    prisma: t.app.db.prisma,
+    sql,
+    urgentSql: sql,
+    transaction: (work) => t.app.db.transaction(work),
+    time: t.config.time,
+    publish: () => {},
+  };
+  const fence = await engineStore(t.app.db.sql).fences.take(integration.id);
+  const session = source(deps).open(callTargetOf(integration, logger, t.config), {
+    fence,
+    callTimeoutMs: t.config.engine.callTimeoutMs,
+  });
+  return { session };
+}
 
 describe("a claim", () => {
   it("says whether another item of the outbox was due beside the one it took", async () => {
