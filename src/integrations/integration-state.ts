@@ -4,7 +4,11 @@ import { inTransaction } from "../db/transaction.ts";
 import { sourcesOf, type TransitionTable } from "../engine/transitions.ts";
 import type { DomainEvent } from "../events.ts";
 import type { Integration, Prisma, PrismaClient } from "../generated/prisma/client.ts";
-import type { AuthorizationProblem, IntegrationStatus } from "../generated/prisma/enums.ts";
+import type {
+  AuthorizationProblem,
+  ExportReserveMode,
+  IntegrationStatus,
+} from "../generated/prisma/enums.ts";
 import { redactText } from "../redact.ts";
 import { integrationStatusChanged, recordHostEvents } from "../webhooks/host-events.ts";
 
@@ -74,15 +78,30 @@ const INTEGRATION_COLUMNS: ModelColumns<Integration> = {
   exportReserveMode: "enum",
 };
 
-const SERVABLE_READ = `SELECT ${selectList("i", INTEGRATION_COLUMNS)} FROM "Integration" i
+/**
+ * An integration as the engine serves it: its row, and beside it the one setting its export sessions
+ * read at once, the platform layer's export reserve mode (its own is in the row; settings/effective.ts
+ * resolves the two). Read together, a fleet's activations spend no statement on it.
+ */
+export type ServedIntegration = Integration & { platformExportReserveMode: ExportReserveMode | null };
+
+const SERVABLE_READ = `SELECT ${selectList("i", INTEGRATION_COLUMNS)},
+    p."exportReserveMode"::text AS "platformExportReserveMode"
+  FROM "Integration" i
+  LEFT JOIN "PlatformSettings" p ON p."tenantId" = i."tenantId" AND p.platform = i.platform
   WHERE i.id = $1::uuid AND i.status::text = ANY($2::text[])`;
 
 /**
  * The integration if the engine may serve it now (SERVABLE), else null: read when an activation starts
  * and whenever work is announced for it, so one prepared statement (db/rows.ts).
  */
-export async function servableIntegration(sql: SqlPool, integrationId: string): Promise<Integration | null> {
-  const rows = await sql.query<Integration>(SERVABLE_READ, [integrationId, SERVABLE], { prepared: true });
+export async function servableIntegration(
+  sql: SqlPool,
+  integrationId: string,
+): Promise<ServedIntegration | null> {
+  const rows = await sql.query<ServedIntegration>(SERVABLE_READ, [integrationId, SERVABLE], {
+    prepared: true,
+  });
   return rows[0] ?? null;
 }
 

@@ -2,7 +2,9 @@ import type { CallTarget } from "../engine/provider-call.ts";
 import type { ExportAllowance } from "../engine/rate-limit/export-allowance.ts";
 import type { CallLimits } from "../engine/rate-limit/limits.ts";
 import type { Integration } from "../generated/prisma/client.ts";
-import type { SyncKind } from "../generated/prisma/enums.ts";
+import type { ExportReserveMode, SyncKind } from "../generated/prisma/enums.ts";
+import type { ServedIntegration } from "../integrations/integration-state.ts";
+import { resolveExportReserveMode } from "../settings/effective.ts";
 import { loadExportReserveMode } from "../settings/load.ts";
 import { type ScheduledSync, syncSchedule } from "./schedules.ts";
 import type { WorkDeps } from "./work-deps.ts";
@@ -57,10 +59,11 @@ export async function exportReserveView(
   integration: Integration,
   limits: CallLimits,
   now = Date.now(),
+  options: { fresh?: boolean } = {},
 ): Promise<ReserveView> {
   const { prisma, time } = deps;
   // STRICT: nothing changes it but a settings change, which a new activation reads.
-  if ((await loadExportReserveMode(deps.sql, integration.id)) !== "ADAPTIVE")
+  if ((await reserveMode(deps, integration, options.fresh ?? false)) !== "ADAPTIVE")
     return { allowance: null, validUntil: Infinity, minuteUntil: Infinity };
   const tenant = await prisma.tenant.findUniqueOrThrow({
     where: { id: integration.tenantId },
@@ -97,6 +100,22 @@ export async function exportReserveView(
 }
 
 /**
+ * The export reserve mode in force: as the integration was read when its activation began, when that
+ * read brought the platform's layer (integrations/integration-state.ts, ServedIntegration) and `fresh`
+ * is not asked for; else read now.
+ */
+async function reserveMode(
+  deps: Pick<WorkDeps, "sql">,
+  integration: Integration | ServedIntegration,
+  fresh: boolean,
+): Promise<ExportReserveMode> {
+  if (fresh || !("platformExportReserveMode" in integration))
+    return loadExportReserveMode(deps.sql, integration.id);
+  return resolveExportReserveMode(integration, { exportReserveMode: integration.platformExportReserveMode })
+    .value;
+}
+
+/**
  * The allowance an EXPORT-lane work session hands the engine with each call (the outbox's and the
  * pushes'): worked out again when its view runs out, or, after `forget`, when new work was announced.
  */
@@ -105,10 +124,18 @@ export function exportAllowances(
   target: Pick<CallTarget, "integration" | "limits">,
 ): { offer(): Promise<{ allowance?: ExportAllowance }>; forget(): void } {
   let view: ReserveView | null = null;
+  /** Whether a view was worked out already: the session's first takes the mode as the activation read it. */
+  let viewed = false;
   return {
     async offer() {
-      if (!view || Date.now() >= view.validUntil)
-        view = await exportReserveView(deps, target.integration, target.limits);
+      // Later views (an ADAPTIVE one runs out within a tenth of a minute; an announcement forgets it) read
+      // the mode again, so a change of it holds as soon as before.
+      if (!view || Date.now() >= view.validUntil) {
+        view = await exportReserveView(deps, target.integration, target.limits, Date.now(), {
+          fresh: viewed,
+        });
+        viewed = true;
+      }
       return view.allowance ? { allowance: view.allowance } : {};
     },
     forget() {

@@ -5,8 +5,10 @@ import { engineStore } from "../../../src/db/engine-store.ts";
 import { callTargetOf } from "../../../src/engine/provider-call.ts";
 import type { WorkSession, WorkSource } from "../../../src/engine/work-source.ts";
 import type { Integration } from "../../../src/generated/prisma/client.ts";
+import { servableIntegration } from "../../../src/integrations/integration-state.ts";
 import { logger } from "../../../src/logger.ts";
 import { pushSource } from "../../../src/push/push-source.ts";
+import { exportAllowances } from "../../../src/sync/export-reserve.ts";
 import { exportQueue } from "../../../src/sync/export-state.ts";
 import { nextPullStep, type RunCursor } from "../../../src/sync/pull.ts";
 import { pullSource } from "../../../src/sync/pull-source.ts";
@@ -224,6 +226,42 @@ describe("a push session on a platform that takes no pushes", () => {
     expect(await session.next()).toMatchObject({ kind: "none", dueAt: null });
     expect(sql.n).toBe(0);
     expect(t.app.db.queryCount() - before).toBe(0);
+  });
+});
+
+describe("an export session's reserve mode", () => {
+  it("comes with the integration as the activation read it, the platform's layer beside its row", async () => {
+    const other = (await t.createTenant("Reserve mode")).id;
+    const integration = await integrationRow(t, other, "XPM", { data: { syncMode: "CONTINUOUS" } });
+    const sql = counted(t.app.db.sql);
+    const deps = { prisma: t.app.db.prisma, sql, time: t.config.time };
+    const allowancesOf = (row: Integration) =>
+      exportAllowances(deps, { integration: row, limits: callTargetOf(row, logger, t.config).limits });
+
+    // STRICT (no layer says otherwise): the served row settles it, no statement.
+    const strict = await servableIntegration(t.app.db.sql, integration.id);
+    const before = t.app.db.queryCount();
+    expect(await allowancesOf(strict!).offer()).toEqual({});
+    expect({ sql: sql.n, all: t.app.db.queryCount() - before }).toEqual({ sql: 0, all: 0 });
+    // A row read without the platform's layer (Prisma's): the mode is read.
+    expect(await allowancesOf(integration).offer()).toEqual({});
+    expect(sql.n).toBe(1);
+
+    // ADAPTIVE on the platform's layer, read with the row, then set back to STRICT: the session's first
+    // view goes by the row; once forgotten (an announcement), the mode is read again.
+    await t.app.db.prisma.platformSettings.create({
+      data: { tenantId: other, platform: "XPM", exportReserveMode: "ADAPTIVE" },
+    });
+    const adaptive = await servableIntegration(t.app.db.sql, integration.id);
+    expect(adaptive?.platformExportReserveMode).toBe("ADAPTIVE");
+    await t.app.db.prisma.platformSettings.update({
+      where: { tenantId_platform: { tenantId: other, platform: "XPM" } },
+      data: { exportReserveMode: "STRICT" },
+    });
+    const allowances = allowancesOf(adaptive!);
+    expect((await allowances.offer()).allowance).toBeDefined();
+    allowances.forget();
+    expect(await allowances.offer()).toEqual({});
   });
 });
 
