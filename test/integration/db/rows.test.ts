@@ -63,9 +63,18 @@ async function rowsMatchPrisma(db: Database) {
     error: "day cap",
   });
 
-  expect(await servableIntegration(db.sql, integration.id)).toEqual(
-    await db.prisma.integration.findUniqueOrThrow({ where: { id: integration.id } }),
-  );
+  // The served row is the integration's, with the platform layer's export reserve mode beside it.
+  await db.prisma.platformSettings.create({
+    data: { tenantId, platform: "XPM", exportReserveMode: "ADAPTIVE" },
+  });
+  expect(await servableIntegration(db.sql, integration.id)).toEqual({
+    ...(await db.prisma.integration.findUniqueOrThrow({ where: { id: integration.id } })),
+    platformExportReserveMode: "ADAPTIVE",
+  });
+  await db.prisma.platformSettings.delete({ where: { tenantId_platform: { tenantId, platform: "XPM" } } });
+  expect(await servableIntegration(db.sql, integration.id)).toMatchObject({
+    platformExportReserveMode: null,
+  });
   const read = await activeRuns(db.sql, integration.id, ["DAILY", "FREQUENT"]);
   expect(read).toEqual({
     due: await db.prisma.syncRun.findMany({
