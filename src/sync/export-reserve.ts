@@ -124,22 +124,26 @@ export function exportAllowances(
   target: Pick<CallTarget, "integration" | "limits">,
 ): { offer(): Promise<{ allowance?: ExportAllowance }>; forget(): void } {
   let view: ReserveView | null = null;
-  /** Whether a view was worked out already: the session's first takes the mode as the activation read it. */
-  let viewed = false;
+  /**
+   * Until when the integration's row, read as the session opened (its activation's servable read), is
+   * fresh enough to take the mode from; after it, after a first view, or once an announcement made the
+   * session forget, the mode is read: a change of it holds as soon as it did when every view read it.
+   */
+  let rowFreshUntil = Date.now() + REFRESH_MS;
   return {
     async offer() {
-      // Later views (an ADAPTIVE one runs out within a tenth of a minute; an announcement forgets it) read
-      // the mode again, so a change of it holds as soon as before.
       if (!view || Date.now() >= view.validUntil) {
-        view = await exportReserveView(deps, target.integration, target.limits, Date.now(), {
-          fresh: viewed,
+        const now = Date.now();
+        view = await exportReserveView(deps, target.integration, target.limits, now, {
+          fresh: now >= rowFreshUntil,
         });
-        viewed = true;
+        rowFreshUntil = 0;
       }
       return view.allowance ? { allowance: view.allowance } : {};
     },
     forget() {
       view = null;
+      rowFreshUntil = 0;
     },
   };
 }

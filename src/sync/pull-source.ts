@@ -67,9 +67,15 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
        * of a run not yet started) goes on the connections kept for such work (WorkDeps.urgentSql).
        */
       let expectRun = false;
+      /**
+       * Counts what makes runs worth a look again (a page settled or put back, an announcement), so a look
+       * that sets `mayWait` from what it found knows whether one came while it was out.
+       */
+      let signals = 0;
       const done = (run: SyncRun) => {
         busy.delete(run.id);
         mayWait = true;
+        signals++;
       };
 
       /** Deferred runs' next due time, learnt with each look at the runs. */
@@ -121,6 +127,7 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
         announced: () => {
           mayWait = true;
           expectRun = true;
+          signals++;
         },
         async next() {
           let backoffUntil: number | null = null;
@@ -131,6 +138,7 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
             mayWait = false;
             const announced = expectRun;
             expectRun = false;
+            const before = signals;
             const found = await nextRun(skipped, announced);
             if (!found) {
               // Backed-off runs are looked at again on the next pick.
@@ -153,8 +161,9 @@ export function pullSource(deps: WorkDeps): WorkSource<PullWork> {
             busy.add(run.id);
             // The only run due, its page now in flight: the other slots need not look for runs until it
             // settles (done) or one is announced. Their looks came just as a newly arrived run's first
-            // call was being recorded, and found nothing.
-            if (found.others === 0 && skipped.size === 0) mayWait = false;
+            // call was being recorded, and found nothing. Unless a page settled or work was announced
+            // since this look began: what it found is then out of date.
+            if (found.others === 0 && skipped.size === 0 && signals === before) mayWait = false;
             return {
               kind: "call",
               lane: run.lane,

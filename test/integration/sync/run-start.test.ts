@@ -197,6 +197,32 @@ describe("a pull session's looks while a page is in flight", () => {
     if (next.kind === "call") await session.unclaim(next.work, null);
   });
 
+  it("go on when work was announced while the look that found the lone run was out", async () => {
+    const integration = await xpm();
+    const counting = counted(t.app.db.sql);
+    /** Called once, just after the next statement is sent (while it is out). */
+    let whileOut: (() => void) | null = null;
+    const sql: SqlPool = {
+      query: ((text: string, params?: unknown[], options?: { prepared?: boolean }) => {
+        const answer = counting.query(text, params, options);
+        whileOut?.();
+        whileOut = null;
+        return answer;
+      }) as SqlPool["query"],
+    };
+    const { session } = await openSession(integration, pullSource, sql);
+    const first = await queuedRun(integration);
+
+    whileOut = () => session.announced();
+    const offer = await session.next();
+    expect(offer).toMatchObject({ kind: "call", logContext: { runId: first.id } });
+    expect(counting.n).toBe(1);
+    // What the look found may be out of date: the next pick looks again.
+    expect(await session.next()).toMatchObject({ kind: "none" });
+    expect(counting.n).toBe(2);
+    if (offer.kind === "call") await session.unclaim(offer.work, null);
+  });
+
   it("go on while another run is due beside the one whose page is out", async () => {
     const integration = await xpm();
     const sql = counted(t.app.db.sql);
@@ -262,6 +288,10 @@ describe("an export session's reserve mode", () => {
     expect((await allowances.offer()).allowance).toBeDefined();
     allowances.forget();
     expect(await allowances.offer()).toEqual({});
+    // Forgotten before its first view (an activation that opened announced): the mode is read.
+    const announced = allowancesOf(adaptive!);
+    announced.forget();
+    expect(await announced.offer()).toEqual({});
   });
 });
 
