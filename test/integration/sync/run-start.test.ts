@@ -86,13 +86,15 @@ describe("a newly queued run's first call", () => {
   });
 });
 
-/** A real pool that counts what it is given. */
-function counted(pool: SqlPool): SqlPool & { n: number } {
+/** A real pool that counts what it is given (and calls `sent` once each statement is on its way). */
+function counted(pool: SqlPool, sent?: () => void): SqlPool & { n: number } {
   const wrapper = {
     n: 0,
     query: ((sql: string, params?: unknown[], options?: { prepared?: boolean }) => {
       wrapper.n++;
-      return pool.query(sql, params, options);
+      const answer = pool.query(sql, params, options);
+      sent?.();
+      return answer;
     }) as SqlPool["query"],
   };
   return wrapper;
@@ -199,18 +201,13 @@ describe("a pull session's looks while a page is in flight", () => {
 
   it("go on when work was announced while the look that found the lone run was out", async () => {
     const integration = await xpm();
-    const counting = counted(t.app.db.sql);
     /** Called once, just after the next statement is sent (while it is out). */
     let whileOut: (() => void) | null = null;
-    const sql: SqlPool = {
-      query: ((text: string, params?: unknown[], options?: { prepared?: boolean }) => {
-        const answer = counting.query(text, params, options);
-        whileOut?.();
-        whileOut = null;
-        return answer;
-      }) as SqlPool["query"],
-    };
-    const { session } = await openSession(integration, pullSource, sql);
+    const counting = counted(t.app.db.sql, () => {
+      whileOut?.();
+      whileOut = null;
+    });
+    const { session } = await openSession(integration, pullSource, counting);
     const first = await queuedRun(integration);
 
     whileOut = () => session.announced();
