@@ -14,8 +14,8 @@
  * fairness index over the calls of integrations that had work throughout a minute, and preemption latency
  * (a DAILY run or an INTERACTIVE read arriving behind the backlogs, from its arrival (the run committed
  * and announced) until its first call starts; also from before its insert), how often the budget
- * refused an export call for each one made, and the workers' CPU time and database statements per
- * provider call (the workers' own counters, from their /metrics).
+ * refused an export call for each one made, the workers' CPU time and database statements per
+ * provider call (the workers' own counters, from their /metrics), and the activations started per call.
  *
  * `npm run bench:fleet` then runs bench/reserve.ts (`npm run bench:reserve`, at its own 3 s minute) for
  * the rest of what the fleet's figures include: 600 edits drained on one integration, STRICT next to
@@ -249,6 +249,10 @@ async function fleet() {
     const unusedGrants = await scrapeSum(s.metrics, "syncline_grants_unused_total", { lane: "EXPORT" });
     const workerCpuMs = ((await scrapeSum(s.metrics, "process_cpu_seconds_total")) - cpuBefore) * 1000;
     const workerStatements = (await scrapeSum(s.metrics, "syncline_db_statements")) - statementsBefore;
+    // Activations started: each takes its integration's next fencing token, so the tokens' sum counts
+    // them (the integrations were created for this run).
+    const [{ activations }] = await s.app.db.prisma.$queryRaw<[{ activations: number }]>`
+      SELECT coalesce(sum(fence), 0)::int AS activations FROM "ActivationFence"`;
 
     const isExport = (e: CallLogEntry) => e.method === "PUT";
     const refusedByCounts = caps.violations();
@@ -360,6 +364,7 @@ async function fleet() {
       unusedGrants,
       workerCpuMs,
       workerStatements,
+      activations,
       loopP99,
       loopMax,
     };
@@ -428,6 +433,10 @@ async function main() {
     [
       "the workers' CPU time and database statements, per provider call",
       `${(r.workerCpuMs / r.calls).toFixed(2)} ms / ${(r.workerStatements / r.calls).toFixed(2)}`,
+    ],
+    [
+      "activations started (each a lock, a fencing token, a servable read), per provider call",
+      `${(r.activations / r.calls).toFixed(2)} (${r.activations})`,
     ],
     [
       "the workers' event-loop delay during the run, p99 / max (the worse of the two)",

@@ -98,8 +98,13 @@ export interface Config {
      * caps (calls are dated at their end, see CallBudget.release); 0 by default. */
     windowGuardMs: number;
     /** A wait for budget up to this many real ms is slept in place; a longer one parks the activation
-     * as a delayed job, freeing its worker slot. */
+     * as a delayed job, freeing its worker slot, unless it may rest (`restingActivations`). */
     parkAfterMs: number;
+    /**
+     * Activations one worker process keeps resting in place, holding their integration but not a worker
+     * slot, while they wait up to a platform minute for budget; beyond it they park. 0: always park.
+     */
+    restingActivations: number;
     /** App-wide caps (platforms/catalog.ts, `appCaps`) as this deployment's apps have them. */
     apps: {
       /** Calls a minute per app, overriding the catalog's figure (by the catalog's app name, e.g. "xero"). */
@@ -197,6 +202,7 @@ const EnvSchema = z.object({
   SYNCLINE_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(2_000),
   SYNCLINE_WINDOW_GUARD_MS: z.coerce.number().int().nonnegative().default(0),
   SYNCLINE_PARK_AFTER_MS: z.coerce.number().int().nonnegative().default(1000),
+  SYNCLINE_RESTING_ACTIVATIONS: z.coerce.number().int().nonnegative().default(5000),
   /** Calls a minute across every tenant of the Xero app (Xero's figure is 10,000; tiers may differ). */
   SYNCLINE_XERO_APP_PER_MINUTE: z.coerce.number().int().positive().optional(),
   SYNCLINE_APP_LANE_HEADROOM: z.coerce.number().min(0).max(0.5).default(0.02),
@@ -280,6 +286,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sweepIntervalMs: e.SYNCLINE_SWEEP_INTERVAL_MS,
       windowGuardMs: e.SYNCLINE_WINDOW_GUARD_MS,
       parkAfterMs: e.SYNCLINE_PARK_AFTER_MS,
+      restingActivations: e.SYNCLINE_RESTING_ACTIVATIONS,
       apps: {
         perMinute: e.SYNCLINE_XERO_APP_PER_MINUTE ? { xero: e.SYNCLINE_XERO_APP_PER_MINUTE } : {},
         laneHeadroom: e.SYNCLINE_APP_LANE_HEADROOM,

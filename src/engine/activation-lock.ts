@@ -26,10 +26,24 @@ return redis.call("GET", KEYS[2]) or ""`;
 /** How long a clean release is remembered: an integration idle longer recovers orphans anyway (cheaply). */
 const CLEAN_TTL_MS = 86_400_000;
 
-const RENEW = `
-if redis.call("GET", KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call("PEXPIRE", KEYS[1], ARGV[2])
-return 1`;
+/**
+ * Renews every lock in KEYS whose value is still its holder's token (ARGV[1 + i]) for ARGV[1] ms; answers,
+ * for each, 1 if renewed and 0 if it was lost (lapsed, or taken by another activation).
+ */
+const RENEW_MANY = `
+local held = {}
+for i, key in ipairs(KEYS) do
+  if redis.call("GET", key) == ARGV[i + 1] then
+    redis.call("PEXPIRE", key, ARGV[1])
+    held[i] = 1
+  else
+    held[i] = 0
+  end
+end
+return held`;
+
+/** Locks renewed by one round trip at most (a script's keys are held in memory at once). */
+const RENEW_BATCH = 500;
 
 export type ReleaseOutcome = "released" | "dirty" | "lost";
 
@@ -43,11 +57,22 @@ interface LockCommands {
     fence: number,
     cleanTtlMs: number,
   ): Promise<number>;
-  activationRenew(lock: string, token: string, ttlMs: number): Promise<number>;
+  activationRenewMany(...keysThenArgs: (string | number)[]): Promise<number[]>;
+}
+
+/** A lock this process holds, renewed with the others (ActivationLock.keep). */
+interface Kept {
+  integrationId: string;
+  token: string;
+  /** Called once if a renewal finds the lock gone. */
+  lost: () => void;
 }
 
 export class ActivationLock {
   private readonly redis: Redis & LockCommands;
+  /** The locks this process holds, by integration: renewed together, every third of the TTL. */
+  private readonly kept = new Map<string, Kept>();
+  private renewal: NodeJS.Timeout | null = null;
 
   constructor(
     redis: Redis,
@@ -56,7 +81,7 @@ export class ActivationLock {
   ) {
     redis.defineCommand("activationAcquire", { numberOfKeys: 2, lua: ACQUIRE });
     redis.defineCommand("activationRelease", { numberOfKeys: 3, lua: RELEASE_UNLESS_DIRTY });
-    redis.defineCommand("activationRenew", { numberOfKeys: 1, lua: RENEW });
+    redis.defineCommand("activationRenewMany", { lua: RENEW_MANY });
     this.redis = redis as Redis & LockCommands;
   }
 
@@ -88,8 +113,45 @@ export class ActivationLock {
     return this.keys.activationClean(integrationId);
   }
 
-  async renew(integrationId: string, token: string): Promise<boolean> {
-    return (await this.redis.activationRenew(this.lockKey(integrationId), token, this.ttlMs)) === 1;
+  /**
+   * Keeps a lock this process took alive until the returned function is called: every lock the process
+   * holds is renewed in one round trip, every third of the TTL (a worker may hold thousands, most of them
+   * resting until their budget allows a call; one renewal each would be thousands of round trips a
+   * second). `lost` is called once if a renewal finds the lock lapsed or taken.
+   */
+  keep(integrationId: string, token: string, lost: () => void): () => void {
+    const kept: Kept = { integrationId, token, lost };
+    this.kept.set(integrationId, kept);
+    this.renewal ??= setInterval(() => void this.renewKept(), this.ttlMs / 3);
+    return () => {
+      if (this.kept.get(integrationId) === kept) this.kept.delete(integrationId);
+      if (this.kept.size === 0 && this.renewal) {
+        clearInterval(this.renewal);
+        this.renewal = null;
+      }
+    };
+  }
+
+  /** One renewal of every kept lock; a failed round trip is retried at the next (the TTL allows three). */
+  private async renewKept(): Promise<void> {
+    const kept = [...this.kept.values()];
+    for (let start = 0; start < kept.length; start += RENEW_BATCH) {
+      const batch = kept.slice(start, start + RENEW_BATCH);
+      const held = await this.redis
+        .activationRenewMany(
+          batch.length,
+          ...batch.map(({ integrationId }) => this.lockKey(integrationId)),
+          this.ttlMs,
+          ...batch.map(({ token }) => token),
+        )
+        .catch(() => null);
+      if (!held) continue;
+      batch.forEach((entry, i) => {
+        if (held[i] === 1 || this.kept.get(entry.integrationId) !== entry) return;
+        this.kept.delete(entry.integrationId);
+        entry.lost();
+      });
+    }
   }
 
   /** Clears the dirty flag at the start of a round of picking work: later marks are caught at release. */

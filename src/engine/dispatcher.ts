@@ -3,7 +3,13 @@ import type BeeQueue from "bee-queue";
 import type { Config } from "../config.ts";
 import type { Integration } from "../generated/prisma/client.ts";
 import { logger as rootLogger, withLogContext } from "../logger.ts";
-import { budgetRefusals, claimsPutBack, grantsUnused } from "../observability/metrics.ts";
+import {
+  activationsResting,
+  activationsStarted,
+  budgetRefusals,
+  claimsPutBack,
+  grantsUnused,
+} from "../observability/metrics.ts";
 import type { ActivationLock } from "./activation-lock.ts";
 import { type ActivationJob, type BudgetWait, enqueueActivation } from "./activation-queue.ts";
 import { observeCall } from "./call-observer.ts";
@@ -131,6 +137,32 @@ class SlotRound {
   }
 }
 
+/**
+ * The worker slot (a bee-queue job's) an activation came in on. It is handed back once, when the activation
+ * ends or first rests in place; the job then completes and the slot serves another integration.
+ */
+class WorkerSlot {
+  readonly handedBack: Promise<void>;
+  /** Handed back before the activation ended (it rests or rested in place). */
+  handedBackEarly = false;
+  private free!: () => void;
+  private done = false;
+
+  constructor() {
+    this.handedBack = new Promise((resolve) => {
+      this.free = resolve;
+    });
+  }
+
+  /** `early`: the activation goes on without it (it rests in place). */
+  handBack(options: { early?: boolean } = {}): void {
+    if (this.done) return;
+    this.done = true;
+    this.handedBackEarly = options.early ?? false;
+    this.free();
+  }
+}
+
 type GrantedCall = Extract<Grant, { granted: true }>;
 
 /** Real ms an activation parks, at least, before it looks again at work that was due but not claimed. */
@@ -157,8 +189,11 @@ export class Dispatcher {
   /** Set by a graceful stop: slots finish the call they are making and take no other. */
   private draining = false;
 
-  /** Activations this process is serving now: each holds one of its worker slots. */
-  private serving = 0;
+  /** Activations of this process resting in place now, without a worker slot (serveRounds). */
+  private resting = 0;
+
+  /** Every activation of this process not ended yet, resting ones included. */
+  private readonly activations = new Set<Promise<void>>();
 
   /** Settles when a graceful stop begins: activations resting in place stop resting. */
   private readonly stopping: Promise<false>;
@@ -208,6 +243,8 @@ export class Dispatcher {
   }
 
   /**
+   * Serves the integration: answers once the activation no longer needs its worker slot, when it ends or
+   * when it rests in place, waiting for budget (it goes on without the slot; `settled` waits for it).
    * `urgent`: the activation was announced for work above the EXPORT lane (the urgent queue).
    * `budgetWait`: the work the activation that enqueued this one parked with, refused by the budget
    * (ActivationJob.budgetWait).
@@ -216,20 +253,43 @@ export class Dispatcher {
     integrationId: string,
     options: { urgent?: boolean; budgetWait?: BudgetWait } = {},
   ): Promise<void> {
-    const { lock } = this.deps;
     const token = randomUUID();
-    const held = await lock.acquire(integrationId, token);
+    const held = await this.deps.lock.acquire(integrationId, token);
     if (!held) return;
-    this.serving++;
+    activationsStarted.inc();
+    const slot = new WorkerSlot();
+    const activation = this.activate(integrationId, token, held, options, slot).finally(() =>
+      slot.handBack(),
+    );
+    this.activations.add(activation);
+    activation
+      .catch((err: unknown) => {
+        // Failed after it handed its slot back: no job is left to fail, so it is logged here (the lock
+        // lapses and the scheduler's sweep serves the integration again).
+        if (slot.handedBackEarly)
+          rootLogger.error({ err, integrationId }, "an activation resting in place failed");
+      })
+      .finally(() => this.activations.delete(activation));
+    await Promise.race([activation, slot.handedBack]);
+  }
+
+  /** Settles once every activation of this process has ended, resting ones included (a graceful stop). */
+  async settled(): Promise<void> {
+    while (this.activations.size > 0) await Promise.allSettled([...this.activations]);
+  }
+
+  private async activate(
+    integrationId: string,
+    token: string,
+    held: { cleanFence: number | null },
+    options: { urgent?: boolean; budgetWait?: BudgetWait },
+    slot: WorkerSlot,
+  ): Promise<void> {
+    const { lock } = this.deps;
     const state: { current?: Activation } = {};
-    const renewal = setInterval(() => {
-      lock.renew(integrationId, token).then(
-        (held) => {
-          if (!held && state.current) state.current.lockLost = true;
-        },
-        () => {},
-      );
-    }, lock.ttlMs / 3);
+    const unkeep = lock.keep(integrationId, token, () => {
+      if (state.current) state.current.lockLost = true;
+    });
     try {
       // Taken once the lock is held: from now on, claims of every earlier activation settle nothing. Beside
       // it, the flag that says work was announced is cleared, then whether the integration may be served
@@ -271,7 +331,7 @@ export class Dispatcher {
         const current = state.current;
         let parkUntil: number | null = null;
         if (current) {
-          parkUntil = await this.serveRounds(integrationId, current);
+          parkUntil = await this.serveRounds(integrationId, current, slot);
           if (current.lockLost) return;
         }
         // Work that fell due while the slots were finding none (a short backoff ending) is looked at again
@@ -308,18 +368,17 @@ export class Dispatcher {
         return;
       }
     } finally {
-      this.serving--;
-      clearInterval(renewal);
+      unkeep();
     }
   }
 
   /**
    * Serves rounds until the activation has nothing due by itself (null) or must wait: returns when to
-   * wake up. With worker slots to spare, a wait of up to a platform minute is rested in place, the
-   * sessions kept: parked, the integration would come back as a new activation (a fencing token, orphan
-   * recovery, fresh sessions: a dozen statements), and the worker slot parking frees is not needed. A
-   * backlogged fleet waiting for its app's budget churned through activations that way, and the database
-   * work queued a newly arrived pull's behind it.
+   * wake up. A wait of up to a platform minute is rested in place, the sessions and the lock kept, and the
+   * worker slot handed back (`restingActivations` at most): parked, the integration would come back as a
+   * new activation (a delayed job, the lock taken again, a fencing token, a servable read, fresh
+   * sessions: a dozen round trips), and a backlogged fleet waiting for its app's budget parks and wakes
+   * for almost every call it makes. Resting costs a timer and a share of one renewal round trip.
    *
    * Work announced meanwhile, resting or not, is served with the same sessions, told of it. Whether the
    * integration may still be served (a pause or a disconnect is announced too) is read again beside the
@@ -327,7 +386,11 @@ export class Dispatcher {
    * newly arrived run's first call. The flag that says work was announced is left set, so the release
    * finds it and the activation looks once more from the start.
    */
-  private async serveRounds(integrationId: string, current: Activation): Promise<number | null> {
+  private async serveRounds(
+    integrationId: string,
+    current: Activation,
+    slot: WorkerSlot,
+  ): Promise<number | null> {
     const heard = () => {
       const standing = this.deps.servable(integrationId, { urgent: true });
       standing.catch(() => {});
@@ -343,7 +406,15 @@ export class Dispatcher {
       if (current.unservable) return null;
       if (parkUntil === null || current.lockLost || !this.mayRest(parkUntil)) return parkUntil;
       const restMs = Math.max(parkUntil, Date.now() + RECHECK_MS) - Date.now();
-      if (await Promise.race([this.deps.wake.sleep(integrationId, restMs), this.stopping])) heard();
+      slot.handBack({ early: true });
+      this.resting++;
+      activationsResting.inc();
+      try {
+        if (await Promise.race([this.deps.wake.sleep(integrationId, restMs), this.stopping])) heard();
+      } finally {
+        this.resting--;
+        activationsResting.dec();
+      }
       if (current.lockLost || this.draining) return Date.now();
     }
   }
@@ -354,7 +425,7 @@ export class Dispatcher {
     return (
       !this.draining &&
       until - Date.now() <= config.time.minuteMs &&
-      this.serving <= config.engine.workerConcurrency / 2
+      this.resting < config.engine.restingActivations
     );
   }
 

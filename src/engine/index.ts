@@ -151,6 +151,9 @@ export async function startEngine(options: {
       // settle, and their integrations go back to the queue for other workers.
       dispatcher.drain();
       await scheduler?.stop();
+      // Activations resting in place hold no job: each hands its integration back to the queue itself,
+      // so the queues stay open until they have.
+      await dispatcher.settled();
       await Promise.all(
         [queue, urgent].map((q) =>
           q

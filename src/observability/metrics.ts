@@ -95,6 +95,20 @@ export const grantsUnused = new Counter({
   registers: [registry],
 });
 
+/** For the engine: activations started (a fresh one costs a fencing token and a servable read). */
+export const activationsStarted = new Counter({
+  name: "syncline_activations_total",
+  help: "Activations this process started (an integration's lock taken, with a fencing token and a look at whether it may be served).",
+  registers: [registry],
+});
+
+/** For the engine: activations resting in place (dispatcher.ts, serveRounds). */
+export const activationsResting = new Gauge({
+  name: "syncline_activations_resting",
+  help: "Activations of this process resting in place: holding their integration, not a worker slot, until their budget allows a call.",
+  registers: [registry],
+});
+
 /** For the webhooks code: one delivery attempt to a host endpoint, by outcome. */
 export const webhookDeliveries = new Counter({
   name: "syncline_webhook_deliveries_total",

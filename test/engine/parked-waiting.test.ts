@@ -17,7 +17,7 @@ import type { TestTenant } from "../support/harness.ts";
  * asked before anything is claimed, and a refusal costs no claim put back (engine/dispatcher.ts,
  * budgetWaitOf; WorkSource.open). The harness's process
  * serves no queue: the test serves the integration itself, one activation at a time, with the jobs the
- * engine enqueued; with a single worker slot an activation parks rather than rests in place. In
+ * engine enqueued; with no resting in place allowed (SYNCLINE_RESTING_ACTIVATIONS=0) an activation parks. In
  * compressed time, a "minute" of 60 seconds: every step below happens inside the first one.
  */
 const MINUTE_MS = 60_000;
@@ -28,7 +28,7 @@ beforeAll(async () => {
   h = await startEngineHarness({
     minuteMs: MINUTE_MS,
     roles: ["api"],
-    env: { SYNCLINE_WORKER_CONCURRENCY: "1" },
+    env: { SYNCLINE_RESTING_ACTIVATIONS: "0" },
   });
   tenant = await h.t.createTenant("Parked");
 });

@@ -42,10 +42,14 @@ describe("worker processes", () => {
     // Each worker reaches the sandbox through a proxy of its own, which tells whose calls are whose.
     proxies.push(...(await Promise.all([0, 1].map(() => startRecordingProxy(h.xpm.url)))));
     const workers = await Promise.all(
-      // Two slots each, so the three practices' activations spread over both processes (an activation
-      // that must wait rests in place on its process while that has slots to spare).
+      // Two slots and one activation resting in place each, so the three practices' activations park
+      // and come back on either process: they spread over both.
       proxies.map((proxy) =>
-        startWorkerProcess(h.t, { SYNCLINE_XPM_URL: proxy.url, SYNCLINE_WORKER_CONCURRENCY: "2" }),
+        startWorkerProcess(h.t, {
+          SYNCLINE_XPM_URL: proxy.url,
+          SYNCLINE_WORKER_CONCURRENCY: "2",
+          SYNCLINE_RESTING_ACTIVATIONS: "1",
+        }),
       ),
     );
     for (const { integration, practice } of practices)

@@ -43,3 +43,36 @@ describe("the activation lock's clean releases", () => {
     expect(await redis.get(redisKeys(prefix).activationClean(id))).toBe("7");
   });
 });
+
+describe("the locks a process keeps", () => {
+  it("renews them all, and says which one it lost", async () => {
+    const lock = new ActivationLock(redis, redisKeys(prefix), 300);
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    const lost: string[] = [];
+    const unkeep = await Promise.all(
+      ids.map(async (id) => {
+        expect(await lock.acquire(id, `token-${id}`)).not.toBeNull();
+        return lock.keep(id, `token-${id}`, () => lost.push(id));
+      }),
+    );
+    // Three TTLs later every lock is still held: renewed, not lapsed.
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    for (const id of ids) expect(await lock.acquire(id, "other")).toBeNull();
+    expect(lost).toEqual([]);
+
+    // One lapses and another activation takes it: the next renewal finds it taken, and says so once.
+    const [stolen, kept, released] = ids as [string, string, string];
+    await redis.set(redisKeys(prefix).activationLock(stolen), "thief", "PX", 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(lost).toEqual([stolen]);
+    expect(await redis.get(redisKeys(prefix).activationLock(stolen))).toBe("thief");
+
+    // A lock no longer kept lapses within its TTL; the others are still renewed.
+    unkeep[2]!();
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(await lock.acquire(released, "next")).toEqual({ cleanFence: null });
+    expect(await lock.acquire(kept, "other")).toBeNull();
+    expect(lost).toEqual([stolen]);
+    unkeep[1]!();
+  });
+});

@@ -1,0 +1,178 @@
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { activationsResting, activationsStarted } from "../../src/observability/metrics.ts";
+import { redisKeys } from "../../src/redis/keys.ts";
+import {
+  connectedXpm,
+  type EngineHarness,
+  isJobUpdate,
+  queueJobBudgets,
+  startEngineHarness,
+  until,
+} from "../support/engine.ts";
+import type { TestTenant } from "../support/harness.ts";
+import { startWorkerProcess, stopAllWorkers } from "../support/workers.ts";
+
+/**
+ * An activation told to wait up to a platform minute for its budget rests in place: it keeps its
+ * integration's lock and its sessions, and hands its worker slot back, so a backlog that waits for its
+ * minute again and again is served by one activation, not by a new one (a delayed job, the lock, a
+ * fencing token, a servable read) after every wait (engine/dispatcher.ts, serveRounds). Side by side with
+ * resting turned off (SYNCLINE_RESTING_ACTIVATIONS=0), where every wait parks.
+ */
+
+/** Activations this process has started so far (the counter is the process's, shared by every harness). */
+async function started(): Promise<number> {
+  return (await activationsStarted.get()).values.reduce((sum, v) => sum + v.value, 0);
+}
+
+async function restingNow(): Promise<number> {
+  return (await activationsResting.get()).values.reduce((sum, v) => sum + v.value, 0);
+}
+
+/** Two practices, each with six edits at two exports a minute: three minutes of waiting for budget. */
+async function drainTwoBacklogs(h: EngineHarness, tenant: TestTenant, minuteMs: number) {
+  const practices = await Promise.all(
+    [0, 1].map(() =>
+      connectedXpm(h, {
+        tenantId: tenant.id,
+        seed: { jobs: 6, clients: 1, staff: 1, timeEntries: 1 },
+        syncMode: "ONE_OFF",
+        override: { exportPerMinute: 2 },
+      }),
+    ),
+  );
+  const before = await started();
+  let mostResting = 0;
+  for (const { integration, practice } of practices)
+    await queueJobBudgets(h, integration.id, [...practice.jobs.keys()], 31);
+  await until(
+    "every edit sent",
+    async () => {
+      mostResting = Math.max(mostResting, await restingNow());
+      const sent = await h.t.app.db.prisma.exportItem.count({
+        where: { integrationId: { in: practices.map((p) => p.integration.id) }, status: "SENT" },
+      });
+      return sent === 12;
+    },
+    10 * minuteMs,
+  );
+  for (const { remoteTenantId, practice } of practices) {
+    const writes = h.xpm.caps.accepted(remoteTenantId).filter(isJobUpdate);
+    expect(writes.filter((c) => c.status === 200 && !c.replayed)).toHaveLength(6);
+    expect(h.xpm.caps.maxInSlidingWindow(remoteTenantId, minuteMs, isJobUpdate)).toBeLessThanOrEqual(2);
+    expect([...practice.jobs.values()].every((job) => job.dto.budget === 31)).toBe(true);
+  }
+  return { activations: (await started()) - before, mostResting };
+}
+
+describe("an activation waiting for its minute's budget", () => {
+  const MINUTE_MS = 2000;
+
+  describe("with resting in place (the default)", () => {
+    let h: EngineHarness;
+    let tenant: TestTenant;
+    beforeAll(async () => {
+      // One worker slot: both backlogs are served by it, each activation handing it back while it rests.
+      h = await startEngineHarness({ minuteMs: MINUTE_MS, env: { SYNCLINE_WORKER_CONCURRENCY: "1" } });
+      tenant = await h.t.createTenant("Resting");
+    });
+    afterAll(() => h.close());
+
+    it("rests without its worker slot: one activation per backlog through every wait", async () => {
+      const { activations, mostResting } = await drainTwoBacklogs(h, tenant, MINUTE_MS);
+      // Both backlogs waited at once on a single worker slot.
+      expect(mostResting).toBe(2);
+      // One activation each (a third at most, should a busy machine let a lock lapse).
+      expect(activations).toBeLessThanOrEqual(3);
+      await until("no activation resting", async () => (await restingNow()) === 0, 5 * MINUTE_MS);
+    }, 60_000);
+  });
+
+  describe("with resting turned off", () => {
+    let h: EngineHarness;
+    let tenant: TestTenant;
+    beforeAll(async () => {
+      h = await startEngineHarness({
+        minuteMs: MINUTE_MS,
+        env: { SYNCLINE_WORKER_CONCURRENCY: "1", SYNCLINE_RESTING_ACTIVATIONS: "0" },
+      });
+      tenant = await h.t.createTenant("Parking");
+    });
+    afterAll(() => h.close());
+
+    it("parks at every wait and comes back as a new activation each time", async () => {
+      const { activations, mostResting } = await drainTwoBacklogs(h, tenant, MINUTE_MS);
+      expect(mostResting).toBe(0);
+      // Each backlog's first activation, and one after each of its two waits at least.
+      expect(activations).toBeGreaterThanOrEqual(6);
+    }, 60_000);
+  });
+});
+
+describe("a worker stopped with SIGTERM while activations rest in place", () => {
+  // A long minute: the rest would last many seconds, and the stop must not wait it out.
+  const MINUTE_MS = 20_000;
+  let h: EngineHarness;
+  let tenant: TestTenant;
+  let redis: Redis;
+  beforeAll(async () => {
+    // The test process only schedules: the worker processes serve.
+    h = await startEngineHarness({ minuteMs: MINUTE_MS, roles: ["scheduler"] });
+    tenant = await h.t.createTenant("Resting stop");
+    redis = new Redis(h.t.app.redisUrl);
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await stopAllWorkers();
+    await h.close();
+  });
+
+  it("ends the rests at once, hands the integration back, and the next worker sends the rest, each once", async () => {
+    const { integration, practice, remoteTenantId } = await connectedXpm(h, {
+      tenantId: tenant.id,
+      seed: { jobs: 4, clients: 1, staff: 1, timeEntries: 1 },
+      syncMode: "ONE_OFF",
+      override: { exportPerMinute: 2 },
+    });
+    const keys = redisKeys(h.t.app.config.redisPrefix);
+    const first = await startWorkerProcess(h.t);
+    await queueJobBudgets(h, integration.id, [...practice.jobs.keys()], 47);
+    const writes = () => h.xpm.caps.accepted(remoteTenantId).filter(isJobUpdate);
+    await until("the minute's two exports", () => writes().length === 2, MINUTE_MS);
+    // Resting in place: the integration's lock is held, and it is not parked (no delayed job to wake it).
+    await until(
+      "the activation resting",
+      async () =>
+        (await redis.exists(keys.activationLock(integration.id))) === 1 &&
+        (await redis.exists(keys.activationParked(integration.id))) === 0,
+      MINUTE_MS / 4,
+    );
+
+    const stoppedAt = Date.now();
+    await first.kill("SIGTERM");
+    expect(await first.exited).toBe(0);
+    // It did not wait out the rest: it stopped well inside the minute it was waiting for.
+    expect(Date.now() - stoppedAt).toBeLessThan(MINUTE_MS / 2);
+    // Its lock released, the integration handed back to the queue for the next worker.
+    expect(await redis.exists(keys.activationLock(integration.id))).toBe(0);
+    expect(writes()).toHaveLength(2);
+
+    const second = await startWorkerProcess(h.t);
+    await until(
+      "every edit sent",
+      async () =>
+        (await h.t.app.db.prisma.exportItem.count({
+          where: { integrationId: integration.id, status: "SENT" },
+        })) === 4,
+      5 * MINUTE_MS,
+    );
+    await second.kill("SIGTERM");
+    const applied = writes().filter((c) => c.status === 200);
+    expect(applied).toHaveLength(4);
+    expect(new Set(applied.map((c) => c.idempotencyKey)).size).toBe(4);
+    expect(applied.some((c) => c.replayed)).toBe(false);
+    expect(h.xpm.caps.maxInSlidingWindow(remoteTenantId, MINUTE_MS, isJobUpdate)).toBeLessThanOrEqual(2);
+    expect([...practice.jobs.values()].every((job) => job.dto.budget === 47)).toBe(true);
+  }, 180_000);
+});
