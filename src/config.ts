@@ -81,7 +81,10 @@ export interface Config {
     otlpTracesUrl: string | null;
   };
   engine: {
-    /** Activations one worker process serves at once (each runs its integration's parallel call slots). */
+    /**
+     * Activation jobs one worker process takes at once (each activation runs its integration's parallel
+     * call slots); an activation resting in place has handed its job back (`restingActivations`).
+     */
     workerConcurrency: number;
     /** Real milliseconds before a provider call is abandoned as a timeout. */
     callTimeoutMs: number;

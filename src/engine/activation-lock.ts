@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { logger } from "../logger.ts";
 import type { RedisKeys } from "../redis/keys.ts";
 
 /**
@@ -73,6 +74,7 @@ export class ActivationLock {
   /** The locks this process holds, by integration: renewed together, every third of the TTL. */
   private readonly kept = new Map<string, Kept>();
   private renewal: NodeJS.Timeout | null = null;
+  private renewing = false;
 
   constructor(
     redis: Redis,
@@ -121,8 +123,19 @@ export class ActivationLock {
    */
   keep(integrationId: string, token: string, lost: () => void): () => void {
     const kept: Kept = { integrationId, token, lost };
+    // Another activation of this process kept the integration's lock before: this one took it since,
+    // so that one lost it (it lapsed under it), and is told.
+    const before = this.kept.get(integrationId);
     this.kept.set(integrationId, kept);
-    this.renewal ??= setInterval(() => void this.renewKept(), this.ttlMs / 3);
+    if (before && before.token !== token) before.lost();
+    this.renewal ??= setInterval(() => {
+      // One renewal at a time: a slow one is not overtaken by the next tick.
+      if (this.renewing) return;
+      this.renewing = true;
+      void this.renewKept().finally(() => {
+        this.renewing = false;
+      });
+    }, this.ttlMs / 3);
     return () => {
       if (this.kept.get(integrationId) === kept) this.kept.delete(integrationId);
       if (this.kept.size === 0 && this.renewal) {
@@ -132,7 +145,7 @@ export class ActivationLock {
     };
   }
 
-  /** One renewal of every kept lock; a failed round trip is retried at the next (the TTL allows three). */
+  /** One renewal of every kept lock; a failed round trip is tried again at the next tick (a TTL holds three). */
   private async renewKept(): Promise<void> {
     const kept = [...this.kept.values()];
     for (let start = 0; start < kept.length; start += RENEW_BATCH) {
@@ -144,7 +157,10 @@ export class ActivationLock {
           this.ttlMs,
           ...batch.map(({ token }) => token),
         )
-        .catch(() => null);
+        .catch((err: unknown) => {
+          logger.warn({ err, locks: batch.length }, "could not renew activation locks; trying again");
+          return null;
+        });
       if (!held) continue;
       batch.forEach((entry, i) => {
         if (held[i] === 1 || this.kept.get(entry.integrationId) !== entry) return;

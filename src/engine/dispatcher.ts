@@ -143,23 +143,12 @@ class SlotRound {
  */
 class WorkerSlot {
   readonly handedBack: Promise<void>;
-  /** Handed back before the activation ended (it rests or rested in place). */
-  handedBackEarly = false;
-  private free!: () => void;
-  private done = false;
+  handBack!: () => void;
 
   constructor() {
     this.handedBack = new Promise((resolve) => {
-      this.free = resolve;
+      this.handBack = resolve;
     });
-  }
-
-  /** `early`: the activation goes on without it (it rests in place). */
-  handBack(options: { early?: boolean } = {}): void {
-    if (this.done) return;
-    this.done = true;
-    this.handedBackEarly = options.early ?? false;
-    this.free();
   }
 }
 
@@ -195,15 +184,11 @@ export class Dispatcher {
   /** Every activation of this process not ended yet, resting ones included. */
   private readonly activations = new Set<Promise<void>>();
 
-  /** Settles when a graceful stop begins: activations resting in place stop resting. */
-  private readonly stopping: Promise<false>;
-  private stop!: () => void;
+  /** Aborted when a graceful stop begins: every sleep ends, and activations resting in place stop resting. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly deps: DispatcherDeps) {
     this.sources = orderByLane(deps.sources);
-    this.stopping = new Promise((resolve) => {
-      this.stop = () => resolve(false);
-    });
   }
 
   /**
@@ -213,7 +198,7 @@ export class Dispatcher {
    */
   drain(): void {
     this.draining = true;
-    this.stop();
+    this.stopping.abort();
   }
 
   /**
@@ -258,24 +243,37 @@ export class Dispatcher {
     if (!held) return;
     activationsStarted.inc();
     const slot = new WorkerSlot();
-    const activation = this.activate(integrationId, token, held, options, slot).finally(() =>
-      slot.handBack(),
-    );
+    // A failure is logged here, whether or not the activation still held its job: its lock lapses, and
+    // the scheduler's sweep serves the integration again.
+    const activation = this.activate(integrationId, token, held, options, slot)
+      .catch((err: unknown) => rootLogger.error({ err, integrationId }, "an activation failed"))
+      .finally(() => {
+        slot.handBack();
+        this.activations.delete(activation);
+      });
     this.activations.add(activation);
-    activation
-      .catch((err: unknown) => {
-        // Failed after it handed its slot back: no job is left to fail, so it is logged here (the lock
-        // lapses and the scheduler's sweep serves the integration again).
-        if (slot.handedBackEarly)
-          rootLogger.error({ err, integrationId }, "an activation resting in place failed");
-      })
-      .finally(() => this.activations.delete(activation));
-    await Promise.race([activation, slot.handedBack]);
+    await slot.handedBack;
   }
 
-  /** Settles once every activation of this process has ended, resting ones included (a graceful stop). */
-  async settled(): Promise<void> {
-    while (this.activations.size > 0) await Promise.allSettled([...this.activations]);
+  /**
+   * Answers true once every activation of this process has ended, resting ones included (a graceful
+   * stop, after `drain`), or false if some still run after `withinMs`.
+   */
+  async settled(withinMs: number): Promise<boolean> {
+    const deadline = Date.now() + withinMs;
+    while (this.activations.size > 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.activations]),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, left);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    return true;
   }
 
   private async activate(
@@ -286,8 +284,10 @@ export class Dispatcher {
     slot: WorkerSlot,
   ): Promise<void> {
     const { lock } = this.deps;
-    const state: { current?: Activation } = {};
+    // `lost`: a renewal found the lock gone, whenever that was; each Activation prepared starts from it.
+    const state: { current?: Activation; lost: boolean } = { lost: false };
     const unkeep = lock.keep(integrationId, token, () => {
+      state.lost = true;
       if (state.current) state.current.lockLost = true;
     });
     try {
@@ -324,7 +324,7 @@ export class Dispatcher {
       let waitsForBudget = options.budgetWait?.source;
       for (;;) {
         state.current = integration
-          ? this.prepare(integration, claim, { announced, waitsForBudget })
+          ? this.prepare(integration, claim, { announced, waitsForBudget, lockLost: state.lost })
           : undefined;
         announced = false;
         waitsForBudget = undefined;
@@ -406,11 +406,11 @@ export class Dispatcher {
       if (current.unservable) return null;
       if (parkUntil === null || current.lockLost || !this.mayRest(parkUntil)) return parkUntil;
       const restMs = Math.max(parkUntil, Date.now() + RECHECK_MS) - Date.now();
-      slot.handBack({ early: true });
+      slot.handBack();
       this.resting++;
       activationsResting.inc();
       try {
-        if (await Promise.race([this.deps.wake.sleep(integrationId, restMs), this.stopping])) heard();
+        if (await this.deps.wake.sleep(integrationId, restMs, this.stopping.signal)) heard();
       } finally {
         this.resting--;
         activationsResting.dec();
@@ -432,13 +432,14 @@ export class Dispatcher {
   /**
    * `announced`: new work was announced for the activation, which its sessions look for at once.
    * `waitsForBudget`: the source whose work an earlier activation parked with, refused by the budget.
+   * `lockLost`: a renewal already found the lock gone (the slots then stop at once).
    */
   private prepare(
     integration: Integration,
     claim: ClaimContext,
-    hints: { announced: boolean; waitsForBudget: string | undefined },
+    hints: { announced: boolean; waitsForBudget: string | undefined; lockLost: boolean },
   ): Activation {
-    const { announced, waitsForBudget } = hints;
+    const { announced, waitsForBudget, lockLost } = hints;
     const target = callTargetOf(integration, rootLogger, this.deps.config);
     const sessions = this.sources.map((source) => ({
       source,
@@ -449,7 +450,7 @@ export class Dispatcher {
       target,
       sessions,
       picking: new Mutex(),
-      lockLost: false,
+      lockLost,
       standing: null,
       unservable: false,
       refused: null,
@@ -480,10 +481,10 @@ export class Dispatcher {
       if (pick.kind === "wait") {
         if (pick.waitMs > this.deps.config.engine.parkAfterMs) {
           const wakeAt = Date.now() + pick.waitMs;
-          if (await round.rest(this.deps.wake.sleep(id, pick.waitMs))) continue;
+          if (await round.rest(this.deps.wake.sleep(id, pick.waitMs, this.stopping.signal))) continue;
           return wakeAt;
         }
-        await this.deps.wake.sleep(id, pick.waitMs);
+        await this.deps.wake.sleep(id, pick.waitMs, this.stopping.signal);
         continue;
       }
       await pick.run();

@@ -67,19 +67,18 @@ export async function startEngine(options: {
     return redis;
   };
   const commands = client("engine");
-  const queueOf = (name: string): BeeQueue<ActivationJob> =>
-    createActivationQueue({
-      name,
-      redisUrl: options.redisUrl,
-      prefix: keys.activationQueuePrefix,
-      worker: options.worker,
-    });
+  const queueOf = (name: string, worker: boolean): BeeQueue<ActivationJob> =>
+    createActivationQueue({ name, redisUrl: options.redisUrl, prefix: keys.activationQueuePrefix, worker });
   // Work above the EXPORT lane is announced on a queue of its own with slots of its own, so a run that
   // arrives never waits behind the activations of a fleet draining exports (at 2,000 integrations on two
   // workers, about 1,600 of them queued at any moment: a DAILY run waited 43 s for its activation).
-  const queue = queueOf("activations");
-  const urgent = queueOf("urgent");
-  await Promise.all([queue.ready(), urgent.ready()]);
+  // Jobs are added through queues that only add, and taken through queues that only take (worker
+  // role): a stopping worker stops taking jobs at once, while its activations resting in place, which
+  // hold no job, still hand their integrations back to the queue as they end.
+  const queue = queueOf("activations", false);
+  const urgent = queueOf("urgent", false);
+  const taking = options.worker ? [queueOf("activations", true), queueOf("urgent", true)] : [];
+  await Promise.all([queue, urgent, ...taking].map((q) => q.ready()));
   const wake = new WakeHub(client("wake-subscriber"), commands, keys.wakeChannel);
   if (options.worker) await wake.start();
   const lapseMs = config.engine.heartbeatLapseMs;
@@ -113,10 +112,12 @@ export async function startEngine(options: {
     const serve = (options: { urgent: boolean }) => async (job: BeeQueue.Job<ActivationJob>) => {
       await dispatcher.serve(job.data.integrationId, { ...options, budgetWait: job.data.budgetWait });
     };
-    queue.process(config.engine.workerConcurrency, serve({ urgent: false }));
-    urgent.process(urgentSlots(config.engine.workerConcurrency), serve({ urgent: true }));
-    for (const q of [queue, urgent]) q.on("error", (err) => logger.error({ err }, "activation queue error"));
+    const [fleet, urgentTaking] = taking as [BeeQueue<ActivationJob>, BeeQueue<ActivationJob>];
+    fleet.process(config.engine.workerConcurrency, serve({ urgent: false }));
+    urgentTaking.process(urgentSlots(config.engine.workerConcurrency), serve({ urgent: true }));
   }
+  for (const q of [queue, urgent, ...taking])
+    q.on("error", (err) => logger.error({ err }, "activation queue error"));
 
   let scheduler: Scheduler | undefined;
   if (options.scheduler) {
@@ -151,16 +152,20 @@ export async function startEngine(options: {
       // settle, and their integrations go back to the queue for other workers.
       dispatcher.drain();
       await scheduler?.stop();
-      // Activations resting in place hold no job: each hands its integration back to the queue itself,
-      // so the queues stay open until they have.
-      await dispatcher.settled();
-      await Promise.all(
-        [queue, urgent].map((q) =>
-          q
-            .close(config.engine.callTimeoutMs + 5_000)
-            .catch((err) => logger.warn({ err }, "activation queue did not close cleanly")),
-        ),
-      );
+      const graceMs = config.engine.callTimeoutMs + 5_000;
+      const closeQueues = (queues: BeeQueue<ActivationJob>[]) =>
+        Promise.all(
+          queues.map((q) =>
+            q.close(graceMs).catch((err) => logger.warn({ err }, "activation queue did not close cleanly")),
+          ),
+        );
+      // No job is taken from here on; the activations of jobs taken end (and hand their work back).
+      await closeQueues(taking);
+      // So do the activations resting in place, which hold no job: they hand their integrations back
+      // through the queues that add, closed after them.
+      if (!(await dispatcher.settled(graceMs)))
+        logger.warn("activations still running after the grace period; their locks will lapse");
+      await closeQueues([queue, urgent]);
       await budget.close();
       await Promise.all(clients.map((redis) => redis.quit().catch(() => redis.disconnect())));
     },

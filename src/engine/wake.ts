@@ -43,20 +43,27 @@ export class WakeHub {
     };
   }
 
-  /** Sleeps up to `ms`, or until work for the integration is announced; resolves true when woken. */
-  sleep(integrationId: string, ms: number): Promise<boolean> {
+  /**
+   * Sleeps up to `ms`, or until work for the integration is announced (resolves true), or until `signal`
+   * aborts (resolves false at once, its timer cleared).
+   */
+  sleep(integrationId: string, ms: number, signal?: AbortSignal): Promise<boolean> {
     return new Promise((resolve) => {
       const set = this.sleepers.get(integrationId) ?? new Set<() => void>();
       this.sleepers.set(integrationId, set);
-      const wake = () => {
+      const end = (woken: boolean) => {
         clearTimeout(timer);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
+        signal?.removeEventListener("abort", aborted);
         set.delete(wake);
-        resolve(false);
-      }, ms);
+        if (set.size === 0 && this.sleepers.get(integrationId) === set) this.sleepers.delete(integrationId);
+        resolve(woken);
+      };
+      const wake = () => end(true);
+      const aborted = () => end(false);
+      const timer = setTimeout(aborted, ms);
       set.add(wake);
+      if (signal?.aborted) aborted();
+      else signal?.addEventListener("abort", aborted, { once: true });
     });
   }
 }

@@ -1,5 +1,6 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createActivationQueue } from "../../src/engine/activation-queue.ts";
 import { activationsResting, activationsStarted } from "../../src/observability/metrics.ts";
 import { redisKeys } from "../../src/redis/keys.ts";
 import {
@@ -128,6 +129,26 @@ describe("a worker stopped with SIGTERM while activations rest in place", () => 
     await h.close();
   });
 
+  /** Jobs waiting or delayed on the fleet's queue for the integration. */
+  async function queuedFor(integrationId: string): Promise<number> {
+    const queue = createActivationQueue({
+      name: "activations",
+      redisUrl: h.t.app.redisUrl,
+      prefix: redisKeys(h.t.app.config.redisPrefix).activationQueuePrefix,
+      worker: false,
+    });
+    try {
+      const jobs = (
+        await Promise.all(
+          (["waiting", "delayed"] as const).map((type) => queue.getJobs(type, { start: 0, end: 1000 })),
+        )
+      ).flat();
+      return jobs.filter((job) => job.data.integrationId === integrationId).length;
+    } finally {
+      await queue.close();
+    }
+  }
+
   it("ends the rests at once, hands the integration back, and the next worker sends the rest, each once", async () => {
     const { integration, practice, remoteTenantId } = await connectedXpm(h, {
       tenantId: tenant.id,
@@ -154,8 +175,10 @@ describe("a worker stopped with SIGTERM while activations rest in place", () => 
     expect(await first.exited).toBe(0);
     // It did not wait out the rest: it stopped well inside the minute it was waiting for.
     expect(Date.now() - stoppedAt).toBeLessThan(MINUTE_MS / 2);
-    // Its lock released, the integration handed back to the queue for the next worker.
+    // Its lock released, the integration handed back to the queue for the next worker (no process serves
+    // the queue now: the job waits there).
     expect(await redis.exists(keys.activationLock(integration.id))).toBe(0);
+    expect(await queuedFor(integration.id)).toBeGreaterThanOrEqual(1);
     expect(writes()).toHaveLength(2);
 
     const second = await startWorkerProcess(h.t);

@@ -46,7 +46,9 @@ describe("the activation lock's clean releases", () => {
 
 describe("the locks a process keeps", () => {
   it("renews them all, and says which one it lost", async () => {
-    const lock = new ActivationLock(redis, redisKeys(prefix), 300);
+    // A TTL of a second, renewed every third of it.
+    const lock = new ActivationLock(redis, redisKeys(prefix), 1000);
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     const ids = [randomUUID(), randomUUID(), randomUUID()];
     const lost: string[] = [];
     const unkeep = await Promise.all(
@@ -55,21 +57,21 @@ describe("the locks a process keeps", () => {
         return lock.keep(id, `token-${id}`, () => lost.push(id));
       }),
     );
-    // Three TTLs later every lock is still held: renewed, not lapsed.
-    await new Promise((resolve) => setTimeout(resolve, 900));
+    // Two TTLs later every lock is still held: renewed, not lapsed.
+    await sleep(2000);
     for (const id of ids) expect(await lock.acquire(id, "other")).toBeNull();
     expect(lost).toEqual([]);
 
     // One lapses and another activation takes it: the next renewal finds it taken, and says so once.
     const [stolen, kept, released] = ids as [string, string, string];
     await redis.set(redisKeys(prefix).activationLock(stolen), "thief", "PX", 10_000);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(800);
     expect(lost).toEqual([stolen]);
     expect(await redis.get(redisKeys(prefix).activationLock(stolen))).toBe("thief");
 
     // A lock no longer kept lapses within its TTL; the others are still renewed.
     unkeep[2]!();
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await sleep(1500);
     expect(await lock.acquire(released, "next")).toEqual({ cleanFence: null });
     expect(await lock.acquire(kept, "other")).toBeNull();
     expect(lost).toEqual([stolen]);
