@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ActivationJob, createActivationQueue } from "../../src/engine/activation-queue.ts";
 import { budgetRefusals, claimsPutBack } from "../../src/observability/metrics.ts";
-import { redisKeys } from "../../src/redis/keys.ts";
 import {
   connectedXpm,
   type EngineHarness,
   isJobUpdate,
+  queuedActivations,
   queueJobBudgets,
   startEngineHarness,
 } from "../support/engine.ts";
@@ -50,22 +49,6 @@ async function minuteRefusals(): Promise<number> {
     .reduce((sum, v) => sum + v.value, 0);
 }
 
-/** The parked integration's wake-up jobs on the fleet's queue, newest last. */
-async function wakeUps(integrationId: string): Promise<ActivationJob[]> {
-  const queue = createActivationQueue({
-    name: "activations",
-    redisUrl: h.t.app.redisUrl,
-    prefix: redisKeys(h.t.app.config.redisPrefix).activationQueuePrefix,
-    worker: false,
-  });
-  try {
-    const jobs = await queue.getJobs("delayed", { start: 0, end: 1000 });
-    return jobs.map((job) => job.data).filter((data) => data.integrationId === integrationId);
-  } finally {
-    await queue.close();
-  }
-}
-
 describe("an activation parked with exports the budget refused", () => {
   it("tells the next one, which asks the budget before it claims; without the word it claims and puts back", async () => {
     const { integration, practice, remoteTenantId } = await connectedXpm(h, {
@@ -89,7 +72,7 @@ describe("an activation parked with exports the budget refused", () => {
     expect(h.xpm.caps.accepted(remoteTenantId).filter(isJobUpdate)).toHaveLength(1);
     const waiting = (await items()).filter((item) => item.status === "PENDING");
     expect(waiting).toHaveLength(2);
-    const [first] = await wakeUps(integration.id);
+    const [first] = await queuedActivations(h, integration.id, ["delayed"]);
     expect(first?.budgetWait?.source).toBe("exports");
 
     // Woken by that job, the next activation asks the budget first: refused, nothing claimed.

@@ -1,12 +1,12 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createActivationQueue } from "../../src/engine/activation-queue.ts";
 import { activationsResting, activationsStarted } from "../../src/observability/metrics.ts";
 import { redisKeys } from "../../src/redis/keys.ts";
 import {
   connectedXpm,
   type EngineHarness,
   isJobUpdate,
+  queuedActivations,
   queueJobBudgets,
   startEngineHarness,
   until,
@@ -129,26 +129,6 @@ describe("a worker stopped with SIGTERM while activations rest in place", () => 
     await h.close();
   });
 
-  /** Jobs waiting or delayed on the fleet's queue for the integration. */
-  async function queuedFor(integrationId: string): Promise<number> {
-    const queue = createActivationQueue({
-      name: "activations",
-      redisUrl: h.t.app.redisUrl,
-      prefix: redisKeys(h.t.app.config.redisPrefix).activationQueuePrefix,
-      worker: false,
-    });
-    try {
-      const jobs = (
-        await Promise.all(
-          (["waiting", "delayed"] as const).map((type) => queue.getJobs(type, { start: 0, end: 1000 })),
-        )
-      ).flat();
-      return jobs.filter((job) => job.data.integrationId === integrationId).length;
-    } finally {
-      await queue.close();
-    }
-  }
-
   it("ends the rests at once, hands the integration back, and the next worker sends the rest, each once", async () => {
     const { integration, practice, remoteTenantId } = await connectedXpm(h, {
       tenantId: tenant.id,
@@ -178,7 +158,9 @@ describe("a worker stopped with SIGTERM while activations rest in place", () => 
     // Its lock released, the integration handed back to the queue for the next worker (no process serves
     // the queue now: the job waits there).
     expect(await redis.exists(keys.activationLock(integration.id))).toBe(0);
-    expect(await queuedFor(integration.id)).toBeGreaterThanOrEqual(1);
+    expect(
+      (await queuedActivations(h, integration.id, ["waiting", "delayed"])).length,
+    ).toBeGreaterThanOrEqual(1);
     expect(writes()).toHaveLength(2);
 
     const second = await startWorkerProcess(h.t);

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { type ActivationJob, createActivationQueue } from "../../src/engine/activation-queue.ts";
 import type { RateLimitOverride } from "../../src/engine/rate-limit/limits.ts";
 import type { PlatformKey } from "../../src/platforms/catalog.ts";
+import { redisKeys } from "../../src/redis/keys.ts";
 import type { PsaSeedSizes } from "../../src/sandbox/psa/data.ts";
 import { type PsaSandbox, startPsaSandbox } from "../../src/sandbox/psa/server.ts";
 import type { OrganisationSeed } from "../../src/sandbox/xero-accounting/data.ts";
@@ -189,4 +191,27 @@ export async function until(
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** The integration's jobs on the fleet's activation queue in the given states (e.g. a parked one's wake-up). */
+export async function queuedActivations(
+  h: EngineHarness,
+  integrationId: string,
+  states: readonly ("waiting" | "delayed")[],
+): Promise<ActivationJob[]> {
+  const queue = createActivationQueue({
+    name: "activations",
+    redisUrl: h.t.app.redisUrl,
+    prefix: redisKeys(h.t.app.config.redisPrefix).activationQueuePrefix,
+    worker: false,
+  });
+  try {
+    const jobs = await Promise.all(states.map((state) => queue.getJobs(state, { start: 0, end: 1000 })));
+    return jobs
+      .flat()
+      .map((job) => job.data)
+      .filter((data) => data.integrationId === integrationId);
+  } finally {
+    await queue.close();
+  }
 }
