@@ -53,7 +53,8 @@ interface Activation {
   sessions: { source: WorkSource; session: WorkSession<unknown> }[];
   /** Serialises "find the best work, take budget, claim it" between the activation's slots. */
   picking: Mutex;
-  lockLost: boolean;
+  /** Set once a renewal finds the integration's lock gone: every slot stops. Shared by the activation's rounds. */
+  lock: { lost: boolean };
   /**
    * A look at whether the integration may still be served, taken when work was announced (a pause or a
    * disconnect is announced too); the next charge waits for it (serveRounds).
@@ -284,11 +285,10 @@ export class Dispatcher {
     slot: WorkerSlot,
   ): Promise<void> {
     const { lock } = this.deps;
-    // `lost`: a renewal found the lock gone, whenever that was; each Activation prepared starts from it.
-    const state: { current?: Activation; lost: boolean } = { lost: false };
+    // Whenever a renewal finds the lock gone, before the sessions are prepared or after.
+    const kept = { lost: false };
     const unkeep = lock.keep(integrationId, token, () => {
-      state.lost = true;
-      if (state.current) state.current.lockLost = true;
+      kept.lost = true;
     });
     try {
       // Taken once the lock is held: from now on, claims of every earlier activation settle nothing. Beside
@@ -323,16 +323,15 @@ export class Dispatcher {
       // one unit is given back as a call made (syncline_grants_unused_total).
       let waitsForBudget = options.budgetWait?.source;
       for (;;) {
-        state.current = integration
-          ? this.prepare(integration, claim, { announced, waitsForBudget, lockLost: state.lost })
+        const current = integration
+          ? this.prepare(integration, claim, { announced, waitsForBudget, lock: kept })
           : undefined;
         announced = false;
         waitsForBudget = undefined;
-        const current = state.current;
         let parkUntil: number | null = null;
         if (current) {
           parkUntil = await this.serveRounds(integrationId, current, slot);
-          if (current.lockLost) return;
+          if (kept.lost) return;
         }
         // Work that fell due while the slots were finding none (a short backoff ending) is looked at again
         // after a short park, not at once: a row due but not claimable yet (held by another transaction,
@@ -404,7 +403,7 @@ export class Dispatcher {
       const parkUntil = await this.serveRound(current).finally(unwatch);
       // Paused or disconnected meanwhile: no resting until a wait is over, the release looks again now.
       if (current.unservable) return null;
-      if (parkUntil === null || current.lockLost || !this.mayRest(parkUntil)) return parkUntil;
+      if (parkUntil === null || current.lock.lost || !this.mayRest(parkUntil)) return parkUntil;
       const restMs = Math.max(parkUntil, Date.now() + RECHECK_MS) - Date.now();
       slot.handBack();
       this.resting++;
@@ -415,7 +414,7 @@ export class Dispatcher {
         this.resting--;
         activationsResting.dec();
       }
-      if (current.lockLost || this.draining) return Date.now();
+      if (current.lock.lost || this.draining) return Date.now();
     }
   }
 
@@ -432,14 +431,14 @@ export class Dispatcher {
   /**
    * `announced`: new work was announced for the activation, which its sessions look for at once.
    * `waitsForBudget`: the source whose work an earlier activation parked with, refused by the budget.
-   * `lockLost`: a renewal already found the lock gone (the slots then stop at once).
+   * `lock`: whether a renewal found the integration's lock gone (the activation's, shared by its rounds).
    */
   private prepare(
     integration: Integration,
     claim: ClaimContext,
-    hints: { announced: boolean; waitsForBudget: string | undefined; lockLost: boolean },
+    hints: { announced: boolean; waitsForBudget: string | undefined; lock: { lost: boolean } },
   ): Activation {
-    const { announced, waitsForBudget, lockLost } = hints;
+    const { announced, waitsForBudget, lock } = hints;
     const target = callTargetOf(integration, rootLogger, this.deps.config);
     const sessions = this.sources.map((source) => ({
       source,
@@ -450,7 +449,7 @@ export class Dispatcher {
       target,
       sessions,
       picking: new Mutex(),
-      lockLost,
+      lock,
       standing: null,
       unservable: false,
       refused: null,
@@ -474,7 +473,7 @@ export class Dispatcher {
       return wakeAt;
     };
     for (;;) {
-      if (activation.lockLost || this.draining) return leave(null);
+      if (activation.lock.lost || this.draining) return leave(null);
       const pick = await activation.picking.run(() => this.pick(activation));
       if (pick.kind === "idle") return leave(pick.dueAt);
       if (pick.kind === "stop") return leave(null);
