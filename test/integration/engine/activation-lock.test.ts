@@ -3,6 +3,7 @@ import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { ActivationLock } from "../../../src/engine/activation-lock.ts";
 import { redisKeys } from "../../../src/redis/keys.ts";
+import { until } from "../../support/engine.ts";
 import { TEST_REDIS_URL } from "../../support/env.ts";
 
 /**
@@ -46,9 +47,8 @@ describe("the activation lock's clean releases", () => {
 
 describe("the locks a process keeps", () => {
   it("renews them all, and says which one it lost", async () => {
-    // A TTL of a second, renewed every third of it.
-    const lock = new ActivationLock(redis, redisKeys(prefix), 1000);
-    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    // A TTL of 1.5 s, renewed every third of it.
+    const lock = new ActivationLock(redis, redisKeys(prefix), 1500);
     const ids = [randomUUID(), randomUUID(), randomUUID()];
     const lost: string[] = [];
     const unkeep = await Promise.all(
@@ -58,21 +58,20 @@ describe("the locks a process keeps", () => {
       }),
     );
     // Two TTLs later every lock is still held: renewed, not lapsed.
-    await sleep(2000);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
     for (const id of ids) expect(await lock.acquire(id, "other")).toBeNull();
     expect(lost).toEqual([]);
 
-    // One lapses and another activation takes it: the next renewal finds it taken, and says so once.
+    // One lapses and another activation takes it: a renewal finds it taken, and says so once.
     const [stolen, kept, released] = ids as [string, string, string];
     await redis.set(redisKeys(prefix).activationLock(stolen), "thief", "PX", 10_000);
-    await sleep(800);
+    await until("the taken lock reported", () => lost.length > 0, 5000);
     expect(lost).toEqual([stolen]);
     expect(await redis.get(redisKeys(prefix).activationLock(stolen))).toBe("thief");
 
-    // A lock no longer kept lapses within its TTL; the others are still renewed.
+    // A lock no longer kept lapses; the others are still renewed meanwhile.
     unkeep[2]!();
-    await sleep(1500);
-    expect(await lock.acquire(released, "next")).toEqual({ cleanFence: null });
+    await until("the lock let go lapses", async () => (await lock.acquire(released, "next")) !== null, 5000);
     expect(await lock.acquire(kept, "other")).toBeNull();
     expect(lost).toEqual([stolen]);
     unkeep[1]!();
