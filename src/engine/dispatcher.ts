@@ -1,10 +1,12 @@
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import type BeeQueue from "bee-queue";
 import type { Config } from "../config.ts";
 import type { Integration } from "../generated/prisma/client.ts";
 import { logger as rootLogger, withLogContext } from "../logger.ts";
 import {
   activationsResting,
+  activationsServing,
   activationsStarted,
   budgetRefusals,
   claimsPutBack,
@@ -19,6 +21,7 @@ import { Mutex } from "./mutex.ts";
 import { type CallTarget, callTargetOf, callUnderLease } from "./provider-call.ts";
 import type { CallBudget, DenyReason, Grant } from "./rate-limit/budget.ts";
 import type { ExportAllowance } from "./rate-limit/export-allowance.ts";
+import { Seats } from "./seats.ts";
 import type { ActivationFences, ClaimContext } from "./store.ts";
 import type { WakeHub } from "./wake.ts";
 import type { WorkSession, WorkSource } from "./work-source.ts";
@@ -153,6 +156,32 @@ class WorkerSlot {
   }
 }
 
+/**
+ * An activation's hold on one of its process's seats (Seats: SYNCLINE_WORKER_CONCURRENCY activations
+ * serving at once), when it has one. It has none while it rests, nor when it came on the urgent queue
+ * (slots of its own) or was woken by an announcement: a run that arrived goes next, seat or not.
+ */
+class SeatHold {
+  private held = false;
+
+  constructor(private readonly seats: Seats) {}
+
+  /** Takes a seat; false if `signal` aborted first. */
+  async take(signal: AbortSignal): Promise<boolean> {
+    this.held = await this.seats.take(signal);
+    if (this.held) activationsServing.inc();
+    return this.held;
+  }
+
+  /** Gives the seat back, if held. */
+  leave(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.seats.release();
+    activationsServing.dec();
+  }
+}
+
 type GrantedCall = Extract<Grant, { granted: true }>;
 
 /** Real ms an activation parks, at least, before it looks again at work that was due but not claimed. */
@@ -185,11 +214,20 @@ export class Dispatcher {
   /** Every activation of this process not ended yet, resting ones included. */
   private readonly activations = new Set<Promise<void>>();
 
-  /** Aborted when a graceful stop begins: every sleep ends, and activations resting in place stop resting. */
+  /**
+   * Aborted when a graceful stop begins: every sleep and every wait for a seat ends, and activations
+   * resting in place stop resting.
+   */
   private readonly stopping = new AbortController();
+
+  /** The activations this process serves at once (SYNCLINE_WORKER_CONCURRENCY), resting ones aside. */
+  private readonly seats: Seats;
 
   constructor(private readonly deps: DispatcherDeps) {
     this.sources = orderByLane(deps.sources);
+    this.seats = new Seats(deps.config.engine.workerConcurrency);
+    // Every sleep and every wait for a seat listens to it: thousands at once is the normal case.
+    setMaxListeners(0, this.stopping.signal);
   }
 
   /**
@@ -231,7 +269,8 @@ export class Dispatcher {
   /**
    * Serves the integration: answers once the activation no longer needs its worker slot, when it ends or
    * when it rests in place, waiting for budget (it goes on without the slot; `settled` waits for it).
-   * `urgent`: the activation was announced for work above the EXPORT lane (the urgent queue).
+   * `urgent`: the activation was announced for work above the EXPORT lane (the urgent queue, with slots
+   * of its own); any other takes a seat first, shared with activations woken from their rest.
    * `budgetWait`: the work the activation that enqueued this one parked with, refused by the budget
    * (ActivationJob.budgetWait).
    */
@@ -239,17 +278,27 @@ export class Dispatcher {
     integrationId: string,
     options: { urgent?: boolean; budgetWait?: BudgetWait } = {},
   ): Promise<void> {
+    const seat = new SeatHold(this.seats);
+    // A stop ends the wait without a seat: the activation then hands the integration straight back.
+    if (!options.urgent) await seat.take(this.stopping.signal);
     const token = randomUUID();
-    const held = await this.deps.lock.acquire(integrationId, token);
-    if (!held) return;
+    const held = await this.deps.lock.acquire(integrationId, token).catch((err: unknown) => {
+      seat.leave();
+      throw err;
+    });
+    if (!held) {
+      seat.leave();
+      return;
+    }
     activationsStarted.inc();
     const slot = new WorkerSlot();
     // A failure is logged here, whether or not the activation still held its job: its lock lapses, and
     // the scheduler's sweep serves the integration again.
-    const activation = this.activate(integrationId, token, held, options, slot)
+    const activation = this.activate(integrationId, token, held, options, slot, seat)
       .catch((err: unknown) => rootLogger.error({ err, integrationId }, "an activation failed"))
       .finally(() => {
         slot.handBack();
+        seat.leave();
         this.activations.delete(activation);
       });
     this.activations.add(activation);
@@ -283,6 +332,7 @@ export class Dispatcher {
     held: { cleanFence: number | null },
     options: { urgent?: boolean; budgetWait?: BudgetWait },
     slot: WorkerSlot,
+    seat: SeatHold,
   ): Promise<void> {
     const { lock } = this.deps;
     // Whenever a renewal finds the lock gone, before the sessions are prepared or after.
@@ -330,7 +380,7 @@ export class Dispatcher {
         waitsForBudget = undefined;
         let parkUntil: number | null = null;
         if (current) {
-          parkUntil = await this.serveRounds(integrationId, current, slot);
+          parkUntil = await this.serveRounds(integrationId, current, slot, seat);
           if (kept.lost) return;
         }
         // Work that fell due while the slots were finding none (a short backoff ending) is looked at again
@@ -379,6 +429,11 @@ export class Dispatcher {
    * sessions: a dozen round trips), and a backlogged fleet waiting for its app's budget parks and wakes
    * for almost every call it makes. Resting costs a timer and a share of one renewal round trip.
    *
+   * A resting activation gives its seat up too, and takes one again when its timer wakes it, before it
+   * serves: the process serves SYNCLINE_WORKER_CONCURRENCY activations at once, however many rest, and
+   * a moment when many rests end together is served in turn. Work announced while it rests, or waits for
+   * the seat, is served at once, seat or not.
+   *
    * Work announced meanwhile, resting or not, is served with the same sessions, told of it. Whether the
    * integration may still be served (a pause or a disconnect is announced too) is read again beside the
    * next pick and settled before anything is charged (`standing`): not a statement more on the way to a
@@ -389,6 +444,7 @@ export class Dispatcher {
     integrationId: string,
     current: Activation,
     slot: WorkerSlot,
+    seat: SeatHold,
   ): Promise<number | null> {
     const heard = () => {
       const standing = this.deps.servable(integrationId, { urgent: true });
@@ -406,15 +462,37 @@ export class Dispatcher {
       if (parkUntil === null || current.lock.lost || !this.mayRest(parkUntil)) return parkUntil;
       const restMs = Math.max(parkUntil, Date.now() + RECHECK_MS) - Date.now();
       slot.handBack();
+      seat.leave();
       this.resting++;
       activationsResting.inc();
       try {
-        if (await this.deps.wake.sleep(integrationId, restMs, this.stopping.signal)) heard();
+        let announced = await this.deps.wake.sleep(integrationId, restMs, this.stopping.signal);
+        if (!announced && !this.draining && !current.lock.lost)
+          announced = await this.reseat(integrationId, seat);
+        if (announced) heard();
       } finally {
         this.resting--;
         activationsResting.dec();
       }
       if (current.lock.lost || this.draining) return Date.now();
+    }
+  }
+
+  /**
+   * Takes a seat for an activation its timer woke from a rest (serveRounds). Answers true if work for
+   * the integration was announced first: the activation then serves without one. A stop ends the wait.
+   */
+  private async reseat(integrationId: string, seat: SeatHold): Promise<boolean> {
+    if (this.draining) return false;
+    const wait = new AbortController();
+    const abort = () => wait.abort();
+    const unwatch = this.deps.wake.watch(integrationId, abort);
+    this.stopping.signal.addEventListener("abort", abort, { once: true });
+    try {
+      return !(await seat.take(wait.signal)) && !this.draining;
+    } finally {
+      unwatch();
+      this.stopping.signal.removeEventListener("abort", abort);
     }
   }
 

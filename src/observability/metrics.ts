@@ -109,6 +109,13 @@ export const activationsResting = new Gauge({
   registers: [registry],
 });
 
+/** For the engine: activations holding one of their process's seats (dispatcher.ts, Seats). */
+export const activationsServing = new Gauge({
+  name: "syncline_activations_serving",
+  help: "Activations of this process serving now in one of its SYNCLINE_WORKER_CONCURRENCY seats (those of the urgent queue, and those woken by an announcement, serve without one).",
+  registers: [registry],
+});
+
 /** For the webhooks code: one delivery attempt to a host endpoint, by outcome. */
 export const webhookDeliveries = new Counter({
   name: "syncline_webhook_deliveries_total",

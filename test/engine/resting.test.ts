@@ -1,6 +1,10 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { activationsResting, activationsStarted } from "../../src/observability/metrics.ts";
+import {
+  activationsResting,
+  activationsServing,
+  activationsStarted,
+} from "../../src/observability/metrics.ts";
 import { redisKeys } from "../../src/redis/keys.ts";
 import {
   connectedXpm,
@@ -31,8 +35,40 @@ async function restingNow(): Promise<number> {
   return (await activationsResting.get()).values.reduce((sum, v) => sum + v.value, 0);
 }
 
-/** Two practices, each with six edits at two exports a minute: three minutes of waiting for budget. */
-async function drainTwoBacklogs(h: EngineHarness, tenant: TestTenant, minuteMs: number) {
+/** Activations holding one of this process's seats now. */
+async function servingNow(): Promise<number> {
+  return (await activationsServing.get()).values.reduce((sum, v) => sum + v.value, 0);
+}
+
+/**
+ * The most practices with a call in flight at the same moment, from the sandbox's log (at equal times an
+ * end goes before a start, as in CallLog.maxConcurrency).
+ */
+function mostPracticesInFlight(h: EngineHarness, remotes: readonly string[]): number {
+  const events: [at: number, delta: number, remote: string][] = [];
+  for (const remote of remotes)
+    for (const e of h.xpm.caps.accepted(remote))
+      events.push([e.startedAt, 1, remote], [e.endedAt!, -1, remote]);
+  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const inFlight = new Map<string, number>();
+  let most = 0;
+  for (const [, delta, remote] of events) {
+    inFlight.set(remote, (inFlight.get(remote) ?? 0) + delta);
+    most = Math.max(most, [...inFlight.values()].filter((n) => n > 0).length);
+  }
+  return most;
+}
+
+/**
+ * Two practices, each with six edits at two exports a minute: three minutes of waiting for budget.
+ * `latencyMs`: how long each practice's calls take at the sandbox (none by default).
+ */
+async function drainTwoBacklogs(
+  h: EngineHarness,
+  tenant: TestTenant,
+  minuteMs: number,
+  latencyMs: readonly [number, number] = [0, 0],
+) {
   const practices = await Promise.all(
     [0, 1].map(() =>
       connectedXpm(h, {
@@ -43,14 +79,18 @@ async function drainTwoBacklogs(h: EngineHarness, tenant: TestTenant, minuteMs: 
       }),
     ),
   );
+  for (const [i, { remoteTenantId }] of practices.entries())
+    h.xpm.caps.setLatency(latencyMs[i], remoteTenantId);
   const before = await started();
   let mostResting = 0;
+  let mostServing = 0;
   for (const { integration, practice } of practices)
     await queueJobBudgets(h, integration.id, [...practice.jobs.keys()], 31);
   await until(
     "every edit sent",
     async () => {
       mostResting = Math.max(mostResting, await restingNow());
+      mostServing = Math.max(mostServing, await servingNow());
       const sent = await h.t.app.db.prisma.exportItem.count({
         where: { integrationId: { in: practices.map((p) => p.integration.id) }, status: "SENT" },
       });
@@ -64,7 +104,8 @@ async function drainTwoBacklogs(h: EngineHarness, tenant: TestTenant, minuteMs: 
     expect(h.xpm.caps.maxInSlidingWindow(remoteTenantId, minuteMs, isJobUpdate)).toBeLessThanOrEqual(2);
     expect([...practice.jobs.values()].every((job) => job.dto.budget === 31)).toBe(true);
   }
-  return { activations: (await started()) - before, mostResting };
+  const remotes = practices.map((p) => p.remoteTenantId);
+  return { activations: (await started()) - before, mostResting, mostServing, remotes };
 }
 
 describe("an activation waiting for its minute's budget", () => {
@@ -87,6 +128,23 @@ describe("an activation waiting for its minute's budget", () => {
       // One activation each (a third at most, should a busy machine let a lock lapse).
       expect(activations).toBeLessThanOrEqual(3);
       await until("no activation resting", async () => (await restingNow()) === 0, 5 * MINUTE_MS);
+    }, 60_000);
+
+    it("serves one activation at a time on one seat: a rest that ends while the other serves waits for it", async () => {
+      // The first practice's calls take 600 ms, the second's 100 ms: the second's minute frees while the
+      // first's calls of the next minute are still in flight. Woken, it waits for the seat.
+      const { activations, mostResting, mostServing, remotes } = await drainTwoBacklogs(
+        h,
+        tenant,
+        MINUTE_MS,
+        [600, 100],
+      );
+      expect(mostResting).toBe(2);
+      expect(activations).toBeLessThanOrEqual(3);
+      expect(mostServing).toBeLessThanOrEqual(1);
+      // Counted by the sandbox: never a call of both practices in flight at once.
+      expect(mostPracticesInFlight(h, remotes)).toBe(1);
+      await until("no activation serving", async () => (await servingNow()) === 0, 5 * MINUTE_MS);
     }, 60_000);
   });
 
