@@ -21,7 +21,15 @@ import type { RateLimitOverride } from "../src/engine/rate-limit/limits.ts";
 import { startXpmSandbox, type XpmSandbox } from "../src/sandbox/xpm/server.ts";
 import { enqueueEdits } from "../src/sync/export.ts";
 import { timeScale } from "../src/time.ts";
-import { adminQuery, benchEnv, LIFTED_CAPS, printTable, REDIS_URL, startWorker } from "./support.ts";
+import {
+  adminQuery,
+  benchEnv,
+  dropBenchState,
+  LIFTED_CAPS,
+  printTable,
+  REDIS_URL,
+  startWorker,
+} from "./support.ts";
 
 const INTEGRATIONS = Number(process.env.BENCH_INTEGRATIONS ?? 200);
 // 200 integrations × 30 exports a minute need ~150 calls/s at a 40 s "minute": about half of what two
@@ -63,7 +71,7 @@ async function teardown(s: Stage) {
   await Promise.all(s.workers.map((child) => new Promise((resolve) => child.once("exit", resolve))));
   await s.app.stop();
   await s.xpm.close();
-  await adminQuery(`DROP DATABASE IF EXISTS ${s.database} WITH (FORCE)`);
+  await dropBenchState(s.database);
 }
 
 async function addIntegration(s: Stage, index: number, jobs: number, override?: RateLimitOverride) {

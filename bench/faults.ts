@@ -13,7 +13,6 @@
  * Needs PostgreSQL and Redis (BENCH_DATABASE_URL, default the local server; REDIS_URL, default local).
  */
 import type { ChildProcess } from "node:child_process";
-import { Redis } from "ioredis";
 import { startApp } from "../src/app.ts";
 import { encryptSecret } from "../src/auth/secrets.ts";
 import { createTenant } from "../src/auth/tenants.ts";
@@ -22,7 +21,7 @@ import type { CallLogEntry } from "../src/sandbox/kit/call-log.ts";
 import { startXpmSandbox } from "../src/sandbox/xpm/server.ts";
 import { enqueueEdits } from "../src/sync/export.ts";
 import { timeScale } from "../src/time.ts";
-import { benchEnv, freshDatabase, printTable, REDIS_URL, startWorker } from "./support.ts";
+import { benchEnv, freshDatabase, printTable, startWorker, wipeRedis } from "./support.ts";
 
 const ROUNDS_EACH = Number(process.env.BENCH_ROUNDS ?? 10);
 const EDITS = Number(process.env.BENCH_EDITS ?? 600);
@@ -68,17 +67,6 @@ async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: numbe
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error(`benchmark timed out waiting for ${what}`);
-}
-
-async function wipeRedis(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== "0");
-  redis.disconnect();
 }
 
 const percentile = (values: number[], p: number) => {

@@ -32,7 +32,15 @@ import { openPostgresSession } from "../src/db/sql.ts";
 import type { RateLimitOverride } from "../src/engine/rate-limit/limits.ts";
 import { startXpmSandbox } from "../src/sandbox/xpm/server.ts";
 import { queuePullRun } from "../src/sync/runs.ts";
-import { adminQuery, benchEnv, databaseUrl, LIFTED_CAPS, printTable, REDIS_URL } from "./support.ts";
+import {
+  adminQuery,
+  benchEnv,
+  databaseUrl,
+  dropBenchState,
+  LIFTED_CAPS,
+  printTable,
+  REDIS_URL,
+} from "./support.ts";
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50_000);
 const TIME_ENTRIES = Number(process.env.BENCH_TIME_ENTRIES ?? 200_000);
@@ -535,7 +543,7 @@ async function main() {
     await app?.stop();
     await sandbox?.close();
     await cleanRedis(syncDatabase).catch((error) => console.error("redis cleanup failed:", error));
-    await adminQuery(`DROP DATABASE IF EXISTS ${syncDatabase} WITH (FORCE)`);
+    await dropBenchState(syncDatabase);
     await adminQuery(`DROP DATABASE IF EXISTS ${baseDatabase} WITH (FORCE)`);
   }
 }

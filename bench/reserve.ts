@@ -16,7 +16,7 @@ import { startXpmSandbox, type XpmSandbox } from "../src/sandbox/xpm/server.ts";
 import type { ExportReserveMode } from "../src/settings/effective.ts";
 import { type ExportEdit, enqueueEdits } from "../src/sync/export.ts";
 import { timeScale } from "../src/time.ts";
-import { adminQuery, benchEnv, printTable } from "./support.ts";
+import { adminQuery, benchEnv, dropBenchState, printTable } from "./support.ts";
 
 const MINUTE_MS = Number(process.env.BENCH_MINUTE_MS ?? 3000);
 const EDITS = 600;
@@ -180,7 +180,7 @@ async function main() {
   } finally {
     await app.stop();
     await xpm.close();
-    await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await dropBenchState(database);
   }
 }
 

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
+import { Redis } from "ioredis";
 import pg from "pg";
 
 /** What the benchmarks share: fresh databases on the local server, memory sampling, a printed table. */
@@ -47,6 +48,27 @@ export function benchEnv(database: string, extra: Record<string, string> = {}): 
   };
 }
 
+/** Deletes every Redis key under a benchmark's prefix (SYNCLINE_REDIS_PREFIX, its database's name). */
+export async function wipeRedis(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Drops a benchmark's database and its Redis keys (benchEnv gives both the same name). */
+export async function dropBenchState(database: string): Promise<void> {
+  await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await wipeRedis(database);
+}
+
 /** Creates an empty database named after the benchmark; returns its name and URL. */
 export async function freshDatabase(
   label: string,
@@ -56,7 +78,7 @@ export async function freshDatabase(
   return {
     name,
     url: databaseUrl(name),
-    drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    drop: () => dropBenchState(name),
   };
 }
 

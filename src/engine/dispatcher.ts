@@ -158,16 +158,21 @@ class WorkerSlot {
 
 /**
  * An activation's hold on one of its process's seats (Seats: SYNCLINE_WORKER_CONCURRENCY activations
- * serving at once), when it has one. It has none while it rests, nor when it came on the urgent queue
- * (slots of its own) or was woken by an announcement: a run that arrived goes next, seat or not.
+ * serving at once), when it has one. It has none while it rests, nor after an announcement woke it: a
+ * run that arrived goes next, seat or not. An activation that came on the urgent queue (work above the
+ * EXPORT lane, with slots of its own) never takes one: it is exempt, however often it rests.
  */
 class SeatHold {
   private held = false;
 
-  constructor(private readonly seats: Seats) {}
+  constructor(
+    private readonly seats: Seats,
+    readonly exempt: boolean,
+  ) {}
 
-  /** Takes a seat; false if `signal` aborted first. */
+  /** Takes a seat (at once if exempt, holding none); false if `signal` aborted first. */
   async take(signal: AbortSignal): Promise<boolean> {
+    if (this.exempt) return true;
     this.held = await this.seats.take(signal);
     if (this.held) activationsServing.inc();
     return this.held;
@@ -278,9 +283,9 @@ export class Dispatcher {
     integrationId: string,
     options: { urgent?: boolean; budgetWait?: BudgetWait } = {},
   ): Promise<void> {
-    const seat = new SeatHold(this.seats);
-    // A stop ends the wait without a seat: the activation then hands the integration straight back.
-    if (!options.urgent) await seat.take(this.stopping.signal);
+    const seat = new SeatHold(this.seats, options.urgent ?? false);
+    // A stop ends the wait without a seat: the activation then lets go and hands the integration back.
+    await seat.take(this.stopping.signal);
     const token = randomUUID();
     const held = await this.deps.lock.acquire(integrationId, token).catch((err: unknown) => {
       seat.leave();
@@ -479,11 +484,12 @@ export class Dispatcher {
   }
 
   /**
-   * Takes a seat for an activation its timer woke from a rest (serveRounds). Answers true if work for
-   * the integration was announced first: the activation then serves without one. A stop ends the wait.
+   * Takes a seat for an activation its timer woke from a rest (serveRounds), unless it is exempt.
+   * Answers true if work for the integration was announced first: the activation then serves without
+   * one. A stop ends the wait.
    */
   private async reseat(integrationId: string, seat: SeatHold): Promise<boolean> {
-    if (this.draining) return false;
+    if (this.draining || seat.exempt) return false;
     const wait = new AbortController();
     const abort = () => wait.abort();
     const unwatch = this.deps.wake.watch(integrationId, abort);

@@ -146,6 +146,56 @@ describe("an activation waiting for its minute's budget", () => {
       expect(mostPracticesInFlight(h, remotes)).toBe(1);
       await until("no activation serving", async () => (await servingNow()) === 0, 5 * MINUTE_MS);
     }, 60_000);
+
+    it("lets a run's activation (the urgent queue's) serve on after its rests without waiting for the seat", async () => {
+      // The only seat is taken throughout by a backlog with its caps lifted, each call 300 ms.
+      const busy = await connectedXpm(h, {
+        tenantId: tenant.id,
+        seed: { jobs: 240, clients: 1, staff: 1, timeEntries: 1 },
+        syncMode: "ONE_OFF",
+        override: { perMinute: 10_000, exportPerMinute: 10_000 },
+      });
+      h.xpm.caps.setLatency(300, busy.remoteTenantId);
+      // A practice whose initial sync makes two calls a minute: it rests between its pages.
+      const slow = await connectedXpm(h, {
+        tenantId: tenant.id,
+        seed: { jobs: 2, clients: 2, staff: 2, timeEntries: 2 },
+        syncMode: "ONE_OFF",
+        override: { perMinute: 2 },
+      });
+      await queueJobBudgets(h, busy.integration.id, [...busy.practice.jobs.keys()], 53);
+      const busyWrites = () => h.xpm.caps.accepted(busy.remoteTenantId).filter(isJobUpdate);
+      await until("the backlog flowing", () => busyWrites().length >= 3, 10 * MINUTE_MS);
+      const run = await h.t.app.db.prisma.syncRun.create({
+        data: {
+          tenantId: tenant.id,
+          integrationId: slow.integration.id,
+          kind: "INITIAL",
+          trigger: "CONNECT",
+          lane: "INITIAL",
+        },
+      });
+      await h.t.app.engine.notify(slow.integration.id);
+      await until(
+        "the run done",
+        async () =>
+          (await h.t.app.db.prisma.syncRun.findUniqueOrThrow({ where: { id: run.id } })).status ===
+          "SUCCEEDED",
+        30 * MINUTE_MS,
+      );
+      const runCalls = h.xpm.caps.accepted(slow.remoteTenantId);
+      // More calls than one minute allows: the run rested at least once.
+      expect(runCalls.length).toBeGreaterThan(2);
+      // It ended while the backlog still held the seat (the backlog sends on after it): it did not wait
+      // for the seat, which the backlog gives up only once it is done.
+      const runEnded = Math.max(...runCalls.map((c) => c.endedAt ?? Number.POSITIVE_INFINITY));
+      await until(
+        "the backlog sending after the run",
+        () => busyWrites().some((c) => c.startedAt > runEnded),
+        MINUTE_MS,
+      );
+      expect(h.xpm.caps.maxInSlidingWindow(slow.remoteTenantId, MINUTE_MS)).toBeLessThanOrEqual(2);
+    }, 120_000);
   });
 
   describe("with resting turned off", () => {
