@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { engineStore } from "../../src/db/engine-store.ts";
-import { CallBudget } from "../../src/engine/rate-limit/budget.ts";
+import { CallBudget, type Grant } from "../../src/engine/rate-limit/budget.ts";
 import type { CallLimits } from "../../src/engine/rate-limit/limits.ts";
 import type { CallLedger } from "../../src/engine/store.ts";
 import type { PlatformKey } from "../../src/platforms/catalog.ts";
@@ -94,6 +94,15 @@ async function redisNow(): Promise<number> {
 
 const grantedOf = (grants: { granted: boolean }[]) => grants.filter((g) => g.granted).length;
 
+/**
+ * Waits until the granted calls are in the ledger. A test that leaves them in flight awaits this before it
+ * ends: a row written after afterEach forgot the test's calls would stay, an open call inside the next
+ * test's minute, and its rebuild would count it (seen once under CI's load: "denied: appMinute").
+ */
+async function recorded(grants: Grant[]): Promise<void> {
+  await Promise.all(grants.map((g) => (g.granted ? g.recorded : undefined)));
+}
+
 describe("the app's window after Redis lost it", () => {
   it("is rebuilt from the ledger calls of every integration of the app, and of no other platform", async () => {
     const b = budget();
@@ -118,6 +127,7 @@ describe("the app's window after Redis lost it", () => {
     expect(usage.used).toBe(APP_PER_MINUTE);
     // The integrations with calls in the window are counted for fair shares again, and the newcomer.
     expect(usage.active).toBe(3);
+    await recorded(grants);
   });
 
   it("dates each call as the integration's rebuild does: at its end, or a call timeout after its start while open", async () => {
@@ -180,6 +190,7 @@ describe("the app's window after Redis lost it", () => {
     );
     expect(grantedOf(grants)).toBe(APP_PER_MINUTE - 6);
     expect((await processes[0]!.appUsage("xero")).used).toBe(APP_PER_MINUTE);
+    await recorded(grants);
   });
 
   it("keeps a call granted before the loss whose ledger row was written after the rebuild read it", async () => {
