@@ -82,8 +82,10 @@ export interface Config {
   };
   engine: {
     /**
-     * Activation jobs one worker process takes at once (each activation runs its integration's parallel
-     * call slots); an activation resting in place has handed its job back (`restingActivations`).
+     * Activations one worker process serves at once (its seats, engine/seats.ts; each activation runs its
+     * integration's parallel call slots), and the jobs it takes at once. An activation resting in place
+     * holds neither (`restingActivations`); those of the urgent queue, and those an announced run woke,
+     * serve without a seat.
      */
     workerConcurrency: number;
     /** Real milliseconds before a provider call is abandoned as a timeout. */

@@ -167,7 +167,7 @@ class SeatHold {
 
   constructor(
     private readonly seats: Seats,
-    readonly exempt: boolean,
+    private readonly exempt: boolean,
   ) {}
 
   /** Takes a seat (at once if exempt, holding none); false if `signal` aborted first. */
@@ -484,12 +484,12 @@ export class Dispatcher {
   }
 
   /**
-   * Takes a seat for an activation its timer woke from a rest (serveRounds), unless it is exempt.
+   * Takes a seat for an activation its timer woke from a rest (serveRounds; an exempt one takes none).
    * Answers true if work for the integration was announced first: the activation then serves without
    * one. A stop ends the wait.
    */
   private async reseat(integrationId: string, seat: SeatHold): Promise<boolean> {
-    if (this.draining || seat.exempt) return false;
+    if (this.draining) return false;
     const wait = new AbortController();
     const abort = () => wait.abort();
     const unwatch = this.deps.wake.watch(integrationId, abort);
